@@ -1,0 +1,98 @@
+import FindMyWay from "find-my-way";
+import { blockingSignature, runBlocking } from "../lanes/offload.js";
+import { appsKey, hostKey, TaskKind, type TaskHost } from "../lanes/messages.js";
+import { workerSlot } from "../lanes/thread-role.js";
+import type { ServeOptions, RunningServer } from "../server/serve.js";
+import { callerModuleUrl } from "./caller-module.js";
+import { invokeRoute } from "./invoke.js";
+import type { HttpRequest } from "./request.js";
+import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
+
+export type RouteMatch =
+  | { kind: "route"; route: Route; params: Record<string, string> }
+  | { kind: "not-found" }
+  | { kind: "method-not-allowed"; allow: string[] }
+  | { kind: "bad-path" };
+
+const cliKey = Symbol.for("loopwise.cli-owns-server");
+
+/**
+ * A Loopwise application: the route table, shared by the main thread and every worker.
+ *
+ *     export const app = new App();
+ *     app.get("/async/hello", async () => ({ message: "hello" }));   // event loop
+ *     app.get("/sync/hello", () => ({ message: "hello" }));          // worker pool
+ */
+export class App extends Router {
+  /** Every route in registration order; a route's id is its index. */
+  readonly routes: Route[] = [];
+  /** The module that created the app; each worker imports it to find the same routes. */
+  readonly moduleUrl: string | undefined;
+  /** Which of the apps created by that module this is (most modules create one). */
+  readonly appIndex: number;
+  private readonly router = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false });
+
+  constructor() {
+    super();
+    this.moduleUrl = callerModuleUrl();
+    const created = ((globalThis as Record<symbol, unknown>)[appsKey] ??= []) as App[];
+    this.appIndex = created.filter((app) => app.moduleUrl === this.moduleUrl).length;
+    created.push(this);
+  }
+
+  protected override add(definition: RouteDefinition): void {
+    super.add(definition);
+    const route: Route = { ...definition, id: this.routes.length };
+    this.router.on(route.method, route.path, () => {}, route);
+    this.routes.push(route);
+  }
+
+  /** Finds the route for a request path (without its query string). */
+  match(method: string, path: string): RouteMatch {
+    let found: ReturnType<typeof this.router.find>;
+    try {
+      found = this.router.find(method as HttpMethod, path);
+      if (!found && method === "HEAD") found = this.router.find("GET", path);
+    } catch {
+      return { kind: "bad-path" };
+    }
+    if (found) return { kind: "route", route: found.store as Route, params: found.params as Record<string, string> };
+    const allow = httpMethods.filter((m) => m !== method && this.router.find(m, path));
+    if (allow.includes("GET") && !allow.includes("HEAD")) allow.push("HEAD");
+    return allow.length > 0 ? { kind: "method-not-allowed", allow } : { kind: "not-found" };
+  }
+
+  /** One line per route and blocking function; every worker must report the same lines. */
+  signature(): string[] {
+    return [...this.routes.map((r) => `route ${r.id} ${r.method} ${r.path} ${r.lane}`), ...blockingSignature()];
+  }
+
+  /**
+   * Serves the app, like `uvicorn.run(app)`. Does nothing inside a pool worker (which imports
+   * this module too) or when the `loopwise` CLI is serving the app.
+   */
+  async listen(options: ServeOptions = {}): Promise<RunningServer | undefined> {
+    if (workerSlot() !== undefined || (globalThis as Record<symbol, unknown>)[cliKey]) return undefined;
+    // Imported lazily: the server depends on the app, not the other way round.
+    const { serve } = await import("../server/serve.js");
+    return serve(this, { handleSignals: true, ...options });
+  }
+
+  /** What a worker runs: the routes' handlers and the registered blocking functions. */
+  [hostKey](): TaskHost {
+    return {
+      signature: () => this.signature(),
+      run: (kind, target, payload) => {
+        if (kind === TaskKind.Blocking) return runBlocking(target, payload as unknown[]);
+        const route = this.routes[target];
+        if (!route) throw new Error(`no route with id ${target} in this worker`);
+        return invokeRoute(route, payload as HttpRequest);
+      },
+    };
+  }
+}
+
+/** Marks the process as served by the CLI, so a module's own `app.listen()` stands aside. */
+export function markCliOwnsServer(): void {
+  (globalThis as Record<symbol, unknown>)[cliKey] = true;
+}

@@ -1,0 +1,108 @@
+import { STATUS_CODES } from "node:http";
+import { serializeError, type SerializedError } from "../lanes/messages.js";
+import { HTTPError } from "./http-error.js";
+
+/** A response as plain data: what a worker sends back and what the server writes. */
+export interface OutgoingResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Uint8Array;
+}
+
+/** A handler's outcome: the response, plus the error behind a 500 so the server can log it. */
+export interface RouteResult extends OutgoingResponse {
+  error?: SerializedError;
+}
+
+export interface ResponseInit {
+  status?: number;
+  headers?: Record<string, string>;
+}
+
+const responseBrand = Symbol.for("loopwise.response");
+interface BrandedResponse extends OutgoingResponse {
+  [responseBrand]: true;
+}
+
+const jsonType = "application/json";
+
+function make(body: string | Uint8Array, contentType: string, init: ResponseInit | undefined, defaultStatus = 200): OutgoingResponse {
+  const response: BrandedResponse = {
+    [responseBrand]: true,
+    status: init?.status ?? defaultStatus,
+    headers: { "content-type": contentType, ...init?.headers },
+    body,
+  };
+  return response;
+}
+
+/** A JSON response with a chosen status or headers: `return json(item, { status: 201 })`. */
+export function json(value: unknown, init?: ResponseInit): OutgoingResponse {
+  return make(stringify(value), jsonType, init);
+}
+
+export function text(body: string, init?: ResponseInit): OutgoingResponse {
+  return make(body, "text/plain; charset=utf-8", init);
+}
+
+export function html(body: string, init?: ResponseInit): OutgoingResponse {
+  return make(body, "text/html; charset=utf-8", init);
+}
+
+/** Raw bytes, `application/octet-stream` unless `init.headers` says otherwise. */
+export function bytes(body: Uint8Array, init?: ResponseInit): OutgoingResponse {
+  return make(body, "application/octet-stream", init);
+}
+
+export function redirect(location: string, status = 307): OutgoingResponse {
+  return make("", "text/plain; charset=utf-8", { status, headers: { location } });
+}
+
+function stringify(value: unknown): string {
+  return JSON.stringify(value) ?? "null";
+}
+
+/**
+ * Turns what a handler returned into a response. Plain values become JSON with the route's
+ * status; `json()`/`text()`/... and web `Response` objects keep their own status and headers.
+ */
+export function toResult(value: unknown, status: number): RouteResult | Promise<RouteResult> {
+  if (value !== null && typeof value === "object") {
+    if (responseBrand in value) {
+      const { status: s, headers, body } = value as unknown as OutgoingResponse;
+      return { status: s, headers, body };
+    }
+    if (typeof Response === "function" && value instanceof Response) return fromWebResponse(value);
+    if (value instanceof Uint8Array) return { status, headers: { "content-type": "application/octet-stream" }, body: value };
+  }
+  if (status === 204 || status === 304) return { status, headers: {}, body: "" };
+  return { status, headers: { "content-type": jsonType }, body: stringify(value) };
+}
+
+async function fromWebResponse(response: Response): Promise<RouteResult> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => (headers[name] = value));
+  return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
+}
+
+/** `{"detail": ...}` for an HTTPError; a bare 500 (stack kept for the log, never sent) for anything else. */
+export function errorResult(error: unknown): RouteResult {
+  if (error instanceof HTTPError) {
+    return {
+      status: error.status,
+      headers: { ...error.headers, "content-type": jsonType },
+      body: stringify({ detail: error.detail }),
+    };
+  }
+  return {
+    status: 500,
+    headers: { "content-type": jsonType },
+    body: stringify({ detail: STATUS_CODES[500] }),
+    error: serializeError(error),
+  };
+}
+
+/** The response for a status the framework itself answers with (404, 405, 413, ...). */
+export function statusResult(status: number, detail?: unknown, headers: Record<string, string> = {}): RouteResult {
+  return errorResult(new HTTPError(status, detail, headers));
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// The `loopwise` command. It only turns flags into options; the work happens in serve() and demo().
+import { parseArgs } from "node:util";
+import { markCliOwnsServer } from "../app/app.js";
+import { defaultPoolSize } from "../lanes/pool.js";
+import { serve } from "../server/serve.js";
+import { runDemo } from "./demo.js";
+import { AppImportError, importApp } from "./import-app.js";
+
+const usage = `Usage:
+  loopwise run MODULE[:EXPORT] [--host 127.0.0.1] [--port 8000] [--pool-size N]
+                               [--log-format text|json] [--no-access-log]
+  loopwise routes MODULE[:EXPORT]
+  loopwise demo [--sleep 2000]
+
+MODULE is a .ts or .js file; EXPORT defaults to "app".
+  run     serve the app: async handlers on the event loop, plain ones on the worker pool
+  routes  list every route and the lane it runs on
+  demo    replay the FastAPI def vs async def experiment and draw its timeline`;
+
+class UsageError extends Error {}
+
+function integer(value: string | undefined, flag: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got "${value}"`);
+  return parsed;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    console.log(usage);
+    return command === undefined ? 2 : 0;
+  }
+  switch (command) {
+    case "run": {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          host: { type: "string", default: "127.0.0.1" },
+          port: { type: "string", default: "8000" },
+          "pool-size": { type: "string" },
+          "log-format": { type: "string", default: "text" },
+          "no-access-log": { type: "boolean", default: false },
+        },
+      });
+      if (positionals.length !== 1) throw new UsageError("run takes one MODULE[:EXPORT]");
+      const logFormat = values["log-format"];
+      if (logFormat !== "text" && logFormat !== "json") throw new UsageError(`--log-format must be text or json, got "${logFormat}"`);
+      markCliOwnsServer();
+      const { app, moduleUrl, exportName } = await importApp(positionals[0]!);
+      await serve(app, {
+        host: values.host,
+        port: integer(values.port, "--port", 8000, 0),
+        poolSize: integer(values["pool-size"], "--pool-size", defaultPoolSize(), 1),
+        logFormat,
+        accessLog: !values["no-access-log"],
+        moduleUrl,
+        exportName,
+        handleSignals: true,
+      });
+      return -1; // keep running until a signal
+    }
+    case "routes": {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
+      if (positionals.length !== 1) throw new UsageError("routes takes one MODULE[:EXPORT]");
+      markCliOwnsServer();
+      const { app } = await importApp(positionals[0]!);
+      const width = Math.max(...app.routes.map((r) => r.method.length + r.path.length + 1), 10);
+      for (const route of app.routes) {
+        console.log(`${`${route.method} ${route.path}`.padEnd(width)}  ${route.lane.padEnd(6)}  ${route.name}`);
+      }
+      return 0;
+    }
+    case "demo": {
+      const { values } = parseArgs({
+        args: rest,
+        options: { sleep: { type: "string", default: "2000" } },
+      });
+      const ok = await runDemo({ sleepMs: integer(values.sleep, "--sleep", 2000, 200) });
+      return ok ? 0 : 1;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`Error: ${(error as Error).message}\n\n${usage}`);
+      process.exitCode = 2;
+    } else if (error instanceof AppImportError) {
+      console.error(`Error: ${error.message}`);
+      process.exitCode = 1;
+    } else {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.exitCode = 1;
+    }
+  },
+);

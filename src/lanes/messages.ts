@@ -1,0 +1,92 @@
+// The messages the main thread and a pool worker exchange, typed in one place.
+// Nothing here knows about HTTP: a task is "run target N of kind K with this payload".
+
+/** What a task asks the worker to run. The host inside the worker gives each kind its meaning. */
+export const TaskKind = {
+  /** A registered route handler (payload: the request as plain data). */
+  Route: 0,
+  /** A function registered with `blocking()` and called through `offload()` (payload: its arguments). */
+  Blocking: 1,
+} as const;
+export type TaskKind = (typeof TaskKind)[keyof typeof TaskKind];
+
+export interface TaskMessage {
+  /** Id of the task, unique per pool. */
+  id: number;
+  kind: TaskKind;
+  /** Stable id of the route or blocking function, from registration order. */
+  target: number;
+  payload: unknown;
+}
+
+/** Main → worker: one message per tick carries every task dispatched to that worker. */
+export interface TaskBatchMessage {
+  type: "tasks";
+  tasks: TaskMessage[];
+}
+
+/** Worker → main, once, after the app module is imported. */
+export interface ReadyMessage {
+  type: "ready";
+  /** The worker's view of the app: one line per route and blocking function. */
+  signature: string[];
+}
+
+/** Worker → main when the app module could not be loaded. */
+export interface StartupFailedMessage {
+  type: "startup-failed";
+  error: SerializedError;
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** Worker → main, one per finished task. */
+export interface TaskResultMessage {
+  type: "result";
+  id: number;
+  ok: boolean;
+  /** The task's value when ok, else a SerializedError. */
+  value: unknown;
+  /** Time the task ran inside the worker, in ms. */
+  runMs: number;
+}
+
+export type WorkerToMain = ReadyMessage | StartupFailedMessage | TaskResultMessage;
+export type MainToWorker = TaskBatchMessage;
+
+/** Data handed to every worker at creation. */
+export interface WorkerStartData {
+  /** URL of the module that defines the app. */
+  moduleUrl: string;
+  /** Named export holding the app, when known (the CLI's `module:app`). */
+  exportName?: string;
+  /** Index among the apps created by that module, when the export name is not known. */
+  appIndex: number;
+  /** 1-based slot number, used in log lines (`worker#2`). */
+  slot: number;
+  /** OS niceness increment applied to the worker's own thread. */
+  niceness: number;
+}
+
+/**
+ * What the app gives the worker entry: the worker entry calls it without knowing what it is.
+ * Found on the app object under the `hostKey` symbol.
+ */
+export interface TaskHost {
+  signature(): string[];
+  run(kind: TaskKind, target: number, payload: unknown): unknown;
+}
+
+export const hostKey = Symbol.for("loopwise.task-host");
+export const appsKey = Symbol.for("loopwise.apps");
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, stack: error.stack };
+  }
+  return { name: "Error", message: String(error) };
+}

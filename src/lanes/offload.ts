@@ -1,0 +1,60 @@
+import { TaskKind } from "./messages.js";
+import type { WorkerPool } from "./pool.js";
+import { workerSlot } from "./thread-role.js";
+
+// Functions cannot cross threads, so a blocking function is known by its registration order,
+// the same in every thread because every thread imports the same app module.
+const registry: Function[] = [];
+const ids = new Map<Function, number>();
+let activePool: WorkerPool | undefined;
+
+/**
+ * Registers a blocking function so that async handlers can run it on the pool with `offload`.
+ * Call it at a module's top level. Called directly, the function still runs where its caller
+ * runs, like any utility function.
+ */
+export function blocking<F extends (...args: any[]) => any>(fn: F): F {
+  if (typeof fn !== "function") throw new TypeError("blocking() takes a function");
+  if (!ids.has(fn)) {
+    ids.set(fn, registry.length);
+    registry.push(fn);
+  }
+  return fn;
+}
+
+/**
+ * Runs a function registered with `blocking()` on the worker pool and resolves with its result
+ * (Starlette's `run_in_threadpool`). Arguments and result must be structured-cloneable.
+ * Inside a worker it simply calls the function: the caller is already off the loop.
+ */
+export async function offload<F extends (...args: any[]) => any>(
+  fn: F,
+  ...args: Parameters<F>
+): Promise<Awaited<ReturnType<F>>> {
+  const id = ids.get(fn);
+  if (id === undefined) {
+    throw new TypeError(
+      `offload(${fn?.name || "anonymous function"}): the function is not registered. ` +
+        "Wrap it with blocking() at the top level of a module the app imports, so every worker registers it too.",
+    );
+  }
+  if (workerSlot() !== undefined) return await fn(...args);
+  if (!activePool) throw new Error("offload(): no worker pool is running (start the app with loopwise run or app.listen())");
+  const outcome = await activePool.run<Awaited<ReturnType<F>>>(TaskKind.Blocking, id, args);
+  return outcome.value;
+}
+
+/** Set by the server while it runs, so `offload()` knows which pool to use. */
+export function setActivePool(pool: WorkerPool | undefined): void {
+  activePool = pool;
+}
+
+export function runBlocking(id: number, args: unknown[]): unknown {
+  const fn = registry[id];
+  if (!fn) throw new Error(`no blocking function with id ${id} in this worker`);
+  return fn(...args);
+}
+
+export function blockingSignature(): string[] {
+  return registry.map((fn, id) => `blocking ${id} ${fn.name || "anonymous"}`);
+}

@@ -1,0 +1,322 @@
+import { availableParallelism } from "node:os";
+import { performance } from "node:perf_hooks";
+import { Worker, type ResourceLimits } from "node:worker_threads";
+import {
+  type MainToWorker,
+  type SerializedError,
+  type TaskKind,
+  type WorkerStartData,
+  type WorkerToMain,
+} from "./messages.js";
+
+/**
+ * The default pool size. CPU-bound handlers gain nothing from more workers than cores, while
+ * handlers that block on I/O (a sync driver, sleepSync) gain from more. Workers run at a lower
+ * OS priority than the loop, so a few more workers than cores costs the loop little:
+ * twice the cores, at least 4, at most 16.
+ */
+export function defaultPoolSize(): number {
+  return Math.min(16, Math.max(4, availableParallelism() * 2));
+}
+
+export interface PoolOptions {
+  size?: number;
+  /** Where the app lives, so each worker can import it. */
+  moduleUrl: string;
+  exportName?: string;
+  appIndex?: number;
+  /** The main thread's view of the app; every worker must report the same. */
+  signature: string[];
+  /** OS niceness added to worker threads (0 keeps them equal to the loop). */
+  niceness?: number;
+  resourceLimits?: ResourceLimits;
+  /** Told about workers that die and are replaced. */
+  onWorkerExit?: (event: WorkerExitEvent) => void;
+}
+
+export interface WorkerExitEvent {
+  slot: number;
+  exitCode: number;
+  /** The error the worker died with, when it threw one. */
+  error?: Error;
+  /** Whether a task was running when it died (that task failed with WorkerCrashedError). */
+  hadTask: boolean;
+}
+
+export interface TaskOutcome<T = unknown> {
+  value: T;
+  /** 1-based worker slot that ran the task. */
+  slot: number;
+  /** Time spent waiting in the pool's queue, ms. */
+  queuedMs: number;
+  /** Time the task ran inside the worker, ms. */
+  runMs: number;
+}
+
+/** A task whose function threw inside the worker. */
+export class TaskError extends Error {
+  override readonly name = "TaskError";
+  constructor(
+    readonly serialized: SerializedError,
+    readonly slot: number,
+    readonly queuedMs: number,
+    readonly runMs: number,
+  ) {
+    super(serialized.message);
+    this.stack = serialized.stack ?? this.stack;
+  }
+}
+
+/** The worker running a task died (exit, uncaught error, out of memory). */
+export class WorkerCrashedError extends Error {
+  override readonly name = "WorkerCrashedError";
+  constructor(
+    message: string,
+    readonly slot: number,
+    readonly queuedMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The pool is closing and takes no new tasks. */
+export class PoolClosedError extends Error {
+  override readonly name = "PoolClosedError";
+}
+
+/** A worker could not load the app, or loaded a different one. */
+export class PoolStartupError extends Error {
+  override readonly name = "PoolStartupError";
+}
+
+interface PendingTask {
+  id: number;
+  kind: TaskKind;
+  target: number;
+  payload: unknown;
+  enqueuedAt: number;
+  resolve: (outcome: TaskOutcome) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  slot: number;
+  worker: Worker;
+  ready: boolean;
+  current: PendingTask | undefined;
+  dispatchedAt: number;
+}
+
+const workerEntry = new URL("./worker-entry.js", import.meta.url);
+/** A worker that dies this many times in a row before becoming ready is not replaced again. */
+const maxStartupFailures = 3;
+
+/**
+ * A fixed set of worker threads with one FIFO queue. A task goes to an idle worker only, so a
+ * task's queue wait is the true time it waited for a free worker, and a slow task never holds
+ * back a fast one queued behind it in the same worker.
+ */
+export class WorkerPool {
+  readonly size: number;
+  private readonly slots: Slot[] = [];
+  private readonly idle: Slot[] = [];
+  private queue: PendingTask[] = [];
+  private queueHead = 0;
+  private nextTaskId = 1;
+  private closing = false;
+  private drainWaiters: (() => void)[] = [];
+  private startupFailures = 0;
+
+  constructor(private readonly options: PoolOptions) {
+    this.size = options.size ?? defaultPoolSize();
+    if (!Number.isInteger(this.size) || this.size < 1) {
+      throw new RangeError(`pool size must be a positive integer, got ${options.size}`);
+    }
+  }
+
+  /** Starts every worker and checks that each loaded the same app as the main thread. */
+  async start(): Promise<void> {
+    const starts: Promise<void>[] = [];
+    for (let slot = 1; slot <= this.size; slot++) starts.push(this.spawn(slot));
+    const results = await Promise.allSettled(starts);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) {
+      await this.terminate();
+      throw failed.reason;
+    }
+  }
+
+  get busy(): number {
+    return this.slots.filter((s) => s.current !== undefined).length;
+  }
+
+  get queued(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /** Runs `target` of `kind` on a free worker; resolves with its value and timings. */
+  run<T = unknown>(kind: TaskKind, target: number, payload: unknown): Promise<TaskOutcome<T>> {
+    if (this.closing) return Promise.reject(new PoolClosedError("the worker pool is shutting down"));
+    return new Promise<TaskOutcome>((resolve, reject) => {
+      this.queue.push({ id: this.nextTaskId++, kind, target, payload, enqueuedAt: performance.now(), resolve, reject });
+      this.pump();
+    }) as Promise<TaskOutcome<T>>;
+  }
+
+  /** Stops taking tasks, lets queued and running ones finish, then ends the workers. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.queued > 0 || this.busy > 0) {
+      await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    }
+    await this.terminate();
+  }
+
+  /** Ends every worker now; running and queued tasks fail. */
+  async terminate(): Promise<void> {
+    this.closing = true;
+    const crashed = new PoolClosedError("the worker pool was terminated");
+    for (let i = this.queueHead; i < this.queue.length; i++) this.queue[i]!.reject(crashed);
+    this.queue = [];
+    this.queueHead = 0;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.notifyDrained();
+  }
+
+  private spawn(slotNumber: number): Promise<void> {
+    const data: WorkerStartData = {
+      moduleUrl: this.options.moduleUrl,
+      exportName: this.options.exportName,
+      appIndex: this.options.appIndex ?? 0,
+      slot: slotNumber,
+      niceness: this.options.niceness ?? 0,
+    };
+    const worker = new Worker(workerEntry, {
+      workerData: data,
+      resourceLimits: this.options.resourceLimits,
+      name: `loopwise worker#${slotNumber}`,
+    });
+    const slot: Slot = { slot: slotNumber, worker, ready: false, current: undefined, dispatchedAt: 0 };
+    this.slots[slotNumber - 1] = slot;
+
+    return new Promise<void>((resolve, reject) => {
+      let lastError: Error | undefined;
+      worker.on("message", (message: WorkerToMain) => {
+        switch (message.type) {
+          case "result":
+            this.settle(slot, message.ok, message.value, message.runMs);
+            return;
+          case "ready": {
+            const mismatch = compareSignatures(this.options.signature, message.signature);
+            if (mismatch) {
+              reject(new PoolStartupError(`worker#${slotNumber} loaded a different app: ${mismatch}`));
+              return;
+            }
+            slot.ready = true;
+            this.startupFailures = 0;
+            this.idle.push(slot);
+            resolve();
+            this.pump();
+            return;
+          }
+          case "startup-failed": {
+            const error = new PoolStartupError(
+              `worker#${slotNumber} could not load the app from ${this.options.moduleUrl}: ${message.error.message}`,
+            );
+            error.stack = `${error.name}: ${error.message}\n${message.error.stack ?? ""}`;
+            reject(error);
+            return;
+          }
+        }
+      });
+      worker.on("error", (error) => {
+        lastError = error;
+      });
+      worker.on("exit", (exitCode) => {
+        const wasReady = slot.ready;
+        reject(lastError ?? new PoolStartupError(`worker#${slotNumber} exited with code ${exitCode} while starting`));
+        this.onExit(slot, exitCode, lastError, wasReady);
+      });
+    });
+  }
+
+  private onExit(slot: Slot, exitCode: number, error: Error | undefined, wasReady: boolean): void {
+    slot.ready = false;
+    const idleIndex = this.idle.indexOf(slot);
+    if (idleIndex >= 0) this.idle.splice(idleIndex, 1);
+    const task = slot.current;
+    slot.current = undefined;
+    if (task) {
+      const reason = error ? `${error.name}: ${error.message}` : `exit code ${exitCode}`;
+      task.reject(
+        new WorkerCrashedError(`worker#${slot.slot} died while running this task (${reason})`, slot.slot, slot.dispatchedAt - task.enqueuedAt),
+      );
+    }
+    if (this.closing) {
+      this.notifyDrained();
+      return;
+    }
+    this.options.onWorkerExit?.({ slot: slot.slot, exitCode, error, hadTask: task !== undefined });
+    if (!wasReady && ++this.startupFailures >= maxStartupFailures) return;
+    // A replacement takes the same slot; start-up errors of replacements are reported by onExit.
+    this.spawn(slot.slot).catch(() => {});
+  }
+
+  private settle(slot: Slot, ok: boolean, value: unknown, runMs: number): void {
+    const task = slot.current;
+    if (!task) return;
+    slot.current = undefined;
+    this.idle.push(slot);
+    const queuedMs = slot.dispatchedAt - task.enqueuedAt;
+    if (ok) task.resolve({ value, slot: slot.slot, queuedMs, runMs });
+    else task.reject(new TaskError(value as SerializedError, slot.slot, queuedMs, runMs));
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.idle.length > 0 && this.queueHead < this.queue.length) {
+      const task = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as unknown as PendingTask;
+      const slot = this.idle.pop()!;
+      slot.current = task;
+      slot.dispatchedAt = performance.now();
+      const message: MainToWorker = {
+        type: "tasks",
+        tasks: [{ id: task.id, kind: task.kind, target: task.target, payload: task.payload }],
+      };
+      slot.worker.postMessage(message);
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+    if (this.closing) this.notifyDrained();
+  }
+
+  private notifyDrained(): void {
+    if (this.queued > 0 || this.busy > 0) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+/** Describes the first difference between two app signatures, or returns undefined. */
+export function compareSignatures(expected: string[], actual: string[]): string | undefined {
+  const length = Math.max(expected.length, actual.length);
+  for (let i = 0; i < length; i++) {
+    if (expected[i] !== actual[i]) {
+      return `entry ${i + 1} is ${describe(actual[i])} in the worker but ${describe(expected[i])} in the main thread. ` +
+        "Routes, dependencies and blocking functions must be registered in the same order on every import of the app module " +
+        "(no registration that depends on isMainThread, randomness or the environment).";
+    }
+  }
+  return undefined;
+}
+
+function describe(line: string | undefined): string {
+  return line === undefined ? "missing" : `"${line}"`;
+}

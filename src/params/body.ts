@@ -1,0 +1,72 @@
+import type { IncomingMessage } from "node:http";
+import { HTTPError } from "../app/http-error.js";
+import { parseQuery } from "./query.js";
+
+/** Whether the request announces a body at all (GET without one skips reading entirely). */
+export function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return (length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined;
+}
+
+/**
+ * Reads the whole body, refusing with 413 as soon as it is known to exceed `limit` bytes:
+ * from Content-Length before reading anything, or while streaming a chunked body.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new HTTPError(400, `Could not read the request body: ${error.message}`));
+    };
+    const cleanup = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+  });
+}
+
+function tooLarge(limit: number): HTTPError {
+  return new HTTPError(413, `Request body is larger than the limit of ${limit} bytes`, { connection: "close" });
+}
+
+/**
+ * Turns the raw body into what a handler sees, by media type: JSON → value, form → fields,
+ * text → string, anything else → bytes. Malformed JSON is a 400 that says where it broke.
+ */
+export function parseBody(raw: Buffer, contentType: string | undefined): unknown {
+  if (raw.length === 0) return undefined;
+  const mediaType = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
+  if (mediaType === "application/json" || mediaType.endsWith("+json")) {
+    try {
+      return JSON.parse(raw.toString("utf8"));
+    } catch (error) {
+      throw new HTTPError(400, `Malformed JSON body: ${(error as Error).message}`);
+    }
+  }
+  if (mediaType === "application/x-www-form-urlencoded") return parseQuery(raw.toString("utf8"));
+  if (mediaType.startsWith("text/")) return raw.toString("utf8");
+  // A copy: a view would drag the whole (possibly pooled) buffer along when cloned to a worker.
+  return new Uint8Array(raw);
+}

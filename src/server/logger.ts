@@ -1,0 +1,186 @@
+import { STATUS_CODES } from "node:http";
+import type { SerializedError } from "../lanes/messages.js";
+import type { WorkerExitEvent } from "../lanes/pool.js";
+
+export type LogFormat = "text" | "json";
+type Level = "INFO" | "WARNING" | "ERROR";
+
+/** One finished request, as the access log records it. */
+export interface AccessRecord {
+  /** Epoch ms when the request arrived. */
+  start: number;
+  client: string;
+  method: string;
+  target: string;
+  httpVersion: string;
+  status: number;
+  durationMs: number;
+  lane: string;
+  queuedMs: number | undefined;
+}
+
+export interface LoggerOptions {
+  format?: LogFormat;
+  accessLog?: boolean;
+  /** Where lines go; defaults to stdout for the access log and stderr for the rest, as uvicorn does. */
+  write?: (line: string, stream: "out" | "err") => void;
+}
+
+const ms = (value: number) => `${value.toFixed(1)}ms`;
+
+/**
+ * Every line the server can print, one method per event, in text or JSON lines. Lines are
+ * batched and written once per tick, so a busy server makes one write call, not one per request.
+ */
+export class Logger {
+  readonly format: LogFormat;
+  readonly accessLogEnabled: boolean;
+  private readonly sink: (line: string, stream: "out" | "err") => void;
+  private pending: { out: string[]; err: string[] } = { out: [], err: [] };
+  private flushScheduled = false;
+
+  constructor(options: LoggerOptions = {}) {
+    this.format = options.format ?? "text";
+    if (this.format !== "text" && this.format !== "json") {
+      throw new TypeError(`log format must be "text" or "json", got ${JSON.stringify(this.format)}`);
+    }
+    this.accessLogEnabled = options.accessLog ?? true;
+    this.sink = options.write ?? ((line, stream) => (stream === "out" ? process.stdout : process.stderr).write(line));
+  }
+
+  startedProcess(): void {
+    this.info("process", `Started server process [${process.pid}]`, { pid: process.pid });
+  }
+  waitingForStartup(): void {
+    this.info("startup", "Waiting for application startup.");
+  }
+  poolReady(size: number, routes: number): void {
+    this.info("pool", `Worker pool ready: ${size} threads, each loaded the app and checked its ${routes} routes.`, { size, routes });
+  }
+  startupComplete(): void {
+    this.info("startup", "Application startup complete.");
+  }
+  listening(url: string): void {
+    this.info("listening", `Loopwise running on ${url} (Press CTRL+C to quit)`, { url });
+  }
+
+  access(record: AccessRecord): void {
+    if (!this.accessLogEnabled) return;
+    this.push("out", this.format === "json" ? JSON.stringify(accessToJson(record)) : formatAccessText(record));
+  }
+
+  handlerError(method: string, path: string, lane: string, error: SerializedError): void {
+    this.line("ERROR", "handler-error", `Exception in ${method} ${path} (lane=${lane}):\n${error.stack ?? `${error.name}: ${error.message}`}`, {
+      method,
+      path,
+      lane,
+      error: error.message,
+    });
+  }
+  workerExited(event: WorkerExitEvent): void {
+    const cause = event.error ? `${event.error.name}: ${event.error.message}` : `exit code ${event.exitCode}`;
+    const task = event.hadTask ? "; its request got a 500" : "";
+    this.line("WARNING", "worker-exit", `worker#${event.slot} died (${cause})${task}. Starting a replacement.`, {
+      slot: event.slot,
+      exit_code: event.exitCode,
+      had_task: event.hadTask,
+    });
+  }
+
+  shuttingDown(signal: string): void {
+    this.info("shutdown", `Shutting down (${signal})`, { signal });
+  }
+  waitingForRequests(count: number): void {
+    this.info("shutdown", `Waiting for ${count} in-flight request${count === 1 ? "" : "s"} to finish.`, { in_flight: count });
+  }
+  graceExpired(count: number, graceMs: number): void {
+    this.line("ERROR", "shutdown", `Grace period of ${graceMs} ms is over with ${count} request(s) still running; closing them.`, {
+      in_flight: count,
+    });
+  }
+  shutdownComplete(): void {
+    this.info("shutdown", "Application shutdown complete.");
+  }
+  finishedProcess(): void {
+    this.info("process", `Finished server process [${process.pid}]`, { pid: process.pid });
+  }
+  startupFailed(error: Error): void {
+    this.line("ERROR", "startup", `Application startup failed: ${error.message}`, { error: error.message });
+  }
+
+  /** Writes everything pending now (at exit, or before a synchronous crash). */
+  flush(): void {
+    this.flushScheduled = false;
+    const { out, err } = this.pending;
+    this.pending = { out: [], err: [] };
+    if (out.length > 0) this.sink(out.join("\n") + "\n", "out");
+    if (err.length > 0) this.sink(err.join("\n") + "\n", "err");
+  }
+
+  private info(event: string, message: string, fields: Record<string, unknown> = {}): void {
+    this.line("INFO", event, message, fields);
+  }
+
+  private line(level: Level, event: string, message: string, fields: Record<string, unknown>): void {
+    const time = new Date().toISOString();
+    this.push(
+      "err",
+      this.format === "json" ? JSON.stringify({ time, level, event, message, ...fields }) : `${time} ${level} ${message}`,
+    );
+  }
+
+  private push(stream: "out" | "err", line: string): void {
+    this.pending[stream].push(line);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+/** The access line of DESIGN.md: uvicorn's line plus timestamp, duration, lane and queue wait. */
+export function formatAccessText(record: AccessRecord): string {
+  const queued = record.queuedMs === undefined ? "" : ` queued=${ms(record.queuedMs)}`;
+  return (
+    `${new Date(record.start + record.durationMs).toISOString()} INFO ${record.client} - ` +
+    `"${record.method} ${record.target} HTTP/${record.httpVersion}" ${record.status} ${STATUS_CODES[record.status] ?? ""} ` +
+    `${ms(record.durationMs)} lane=${record.lane}${queued}`
+  );
+}
+
+export function accessToJson(record: AccessRecord): Record<string, unknown> {
+  return {
+    time: new Date(record.start + record.durationMs).toISOString(),
+    level: "INFO",
+    event: "access",
+    client: record.client,
+    method: record.method,
+    path: record.target,
+    http_version: record.httpVersion,
+    status: record.status,
+    duration_ms: round(record.durationMs),
+    lane: record.lane,
+    queued_ms: record.queuedMs === undefined ? null : round(record.queuedMs),
+    start: record.start,
+  };
+}
+
+/** Reads back a JSON access line (the demo reads the server's log this way). */
+export function accessFromJson(line: Record<string, unknown>): AccessRecord | undefined {
+  if (line.event !== "access") return undefined;
+  return {
+    start: Number(line.start),
+    client: String(line.client),
+    method: String(line.method),
+    target: String(line.path),
+    httpVersion: String(line.http_version),
+    status: Number(line.status),
+    durationMs: Number(line.duration_ms),
+    lane: String(line.lane),
+    queuedMs: line.queued_ms === null ? undefined : Number(line.queued_ms),
+  };
+}

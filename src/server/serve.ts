@@ -1,0 +1,185 @@
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
+import type { App } from "../app/app.js";
+import { createRequestHandler, type HandledRequest } from "../app/handle-request.js";
+import { setActivePool } from "../lanes/offload.js";
+import { WorkerPool } from "../lanes/pool.js";
+import { Logger, type LogFormat, type LoggerOptions } from "./logger.js";
+
+export interface ServeOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Worker threads in the pool (default: twice the cores, 4 to 16). */
+  poolSize?: number;
+  logFormat?: LogFormat;
+  accessLog?: boolean;
+  /** Replace where log lines go (tests, embedding). */
+  logWrite?: LoggerOptions["write"];
+  /** Largest request body, bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** Idle keep-alive connections are closed after this many ms (default 5000). */
+  keepAliveTimeout?: number;
+  /** How long shutdown waits for in-flight requests, ms (default 30000). */
+  gracePeriod?: number;
+  /** Shut down gracefully on SIGINT/SIGTERM and exit (default false; `app.listen()` and the CLI turn it on). */
+  handleSignals?: boolean;
+  /** Where the app lives, for the workers; defaults to the module that created the app. */
+  moduleUrl?: string;
+  exportName?: string;
+  /** OS niceness added to worker threads so they yield the cores to the loop (default 5). */
+  workerNiceness?: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  readonly pool: WorkerPool;
+  readonly server: Server;
+  /** Stops accepting, finishes in-flight requests on both lanes, ends the pool. Resolves true if all finished in time. */
+  close(reason?: string): Promise<boolean>;
+}
+
+/**
+ * Starts the pool (each worker imports the app and checks its routes), then the HTTP server.
+ * The uvicorn part of Loopwise: startup lines, access log, graceful shutdown.
+ */
+export async function serve(app: App, options: ServeOptions = {}): Promise<RunningServer> {
+  const logger = new Logger({ format: options.logFormat, accessLog: options.accessLog, write: options.logWrite });
+  const moduleUrl = options.moduleUrl ?? app.moduleUrl;
+  if (!moduleUrl) throw new Error("cannot tell which module defines the app; pass moduleUrl or start it with `loopwise run module:app`");
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const gracePeriod = options.gracePeriod ?? 30_000;
+
+  logger.startedProcess();
+  logger.waitingForStartup();
+  const pool = new WorkerPool({
+    size: options.poolSize,
+    moduleUrl,
+    exportName: options.exportName,
+    appIndex: app.appIndex,
+    signature: app.signature(),
+    niceness: options.workerNiceness ?? 5,
+    onWorkerExit: (event) => logger.workerExited(event),
+  });
+  try {
+    await pool.start();
+  } catch (error) {
+    logger.startupFailed(error as Error);
+    logger.flush();
+    throw error;
+  }
+  logger.poolReady(pool.size, app.routes.length);
+  setActivePool(pool);
+
+  const handle = createRequestHandler(app, pool, { bodyLimit });
+  let inFlight = 0;
+  let closing = false;
+  let onIdle: (() => void) | undefined;
+
+  const respond = (req: IncomingMessage, res: ServerResponse, start: number, result: HandledRequest) => {
+    if (closing) result.headers.connection = "close";
+    const body = result.body;
+    result.headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
+    res.writeHead(result.status, result.headers);
+    res.end(body);
+    if (result.error) logger.handlerError(req.method ?? "", req.url ?? "", result.lane, result.error);
+    logger.access({
+      start: performance.timeOrigin + start,
+      client: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+      method: req.method ?? "",
+      target: req.url ?? "",
+      httpVersion: req.httpVersion,
+      status: result.status,
+      durationMs: performance.now() - start,
+      lane: result.lane,
+      queuedMs: result.queuedMs,
+    });
+  };
+
+  const server = createServer({ keepAliveTimeout: options.keepAliveTimeout ?? 5000 }, (req, res) => {
+    const start = performance.now();
+    inFlight++;
+    handle(req)
+      .then(
+        (result) => respond(req, res, start, result),
+        (error) => {
+          // The pipeline turns every error into a response; reaching here is a bug, still answered.
+          logger.handlerError(req.method ?? "", req.url ?? "", "loop", { name: "InternalError", message: String(error), stack: (error as Error)?.stack });
+          if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+          res.end('{"detail":"Internal Server Error"}');
+        },
+      )
+      .finally(() => {
+        if (--inFlight === 0 && onIdle) onIdle();
+      });
+  });
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === "ECONNRESET") return socket.destroy();
+    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    const reason = STATUS_CODES[status]!;
+    const body = JSON.stringify({ detail: reason });
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `connection: close\r\n\r\n${body}`,
+    );
+  });
+
+  const host = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 8000, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  logger.startupComplete();
+  logger.listening(url);
+
+  let closed: Promise<boolean> | undefined;
+  const close = (reason = "close") =>
+    (closed ??= (async () => {
+      closing = true;
+      logger.shuttingDown(reason);
+      server.close();
+      server.closeIdleConnections();
+      let finished = true;
+      if (inFlight > 0) {
+        logger.waitingForRequests(inFlight);
+        finished = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), gracePeriod);
+          onIdle = () => {
+            clearTimeout(timer);
+            resolve(true);
+          };
+        });
+        if (!finished) logger.graceExpired(inFlight, gracePeriod);
+      }
+      server.closeAllConnections();
+      if (finished) await pool.close();
+      else await pool.terminate();
+      setActivePool(undefined);
+      logger.shutdownComplete();
+      logger.finishedProcess();
+      logger.flush();
+      return finished;
+    })());
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      // A second signal while draining means "now".
+      process.once(signal, () => process.exit(1));
+      close(signal).then((finished) => process.exit(finished ? 0 : 1));
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  }
+
+  return { url, port, host, pool, server, close };
+}
