@@ -146,6 +146,11 @@ export class WorkerPool {
     }
   }
 
+  /** Workers that have loaded the app and can take tasks (fewer than `size` while a replacement starts). */
+  get ready(): number {
+    return this.slots.filter((s) => s.ready).length;
+  }
+
   get busy(): number {
     return this.slots.filter((s) => s.current !== undefined).length;
   }

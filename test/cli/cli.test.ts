@@ -1,0 +1,49 @@
+// The `loopwise` command: demo, routes, and its error messages.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fixture, runCli, seedApp } from "../helpers.ts";
+
+test("loopwise demo replays Test 1 and Test 2, draws both timelines and passes", async () => {
+  const result = await runCli(["demo", "--sleep", "600"]);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  assert.equal(result.stdout.match(/^Timeline:/gm)?.length, 2);
+  assert.match(result.stdout, /Test 1: \/sync\/sleep, \/async\/hello, \/sync\/hello/);
+  assert.match(result.stdout, /Test 2: \/async\/sleep, \/async\/hello, \/sync\/hello/);
+  assert.match(result.stdout, /"GET \/async\/sleep HTTP\/1\.1" 200 OK \d+\.\dms lane=loop/);
+  assert.match(result.stdout, /"GET \/sync\/sleep HTTP\/1\.1" 200 OK \d+\.\dms lane=worker#\d queued=/);
+  assert.match(result.stdout, /Result: both tests behaved as in the FastAPI write-up/);
+});
+
+test("loopwise routes lists each route with its lane", async () => {
+  const result = await runCli(["routes", seedApp]);
+  assert.equal(result.code, 0, result.stderr);
+  const lines = result.stdout.trim().split("\n");
+  assert.equal(lines.length, 4);
+  assert.match(lines[0]!, /^GET \/async\/sleep\s+loop\b/);
+  assert.match(lines[1]!, /^GET \/sync\/sleep\s+worker\b/);
+});
+
+test("the CLI says precisely what is wrong with an import string", async () => {
+  const missingFile = await runCli(["routes", "nowhere/main.ts:app"]);
+  assert.equal(missingFile.code, 1);
+  assert.match(missingFile.stderr, /Could not import module "nowhere\/main.ts": no such file/);
+
+  const missingExport = await runCli(["routes", `${seedApp}:application`]);
+  assert.equal(missingExport.code, 1);
+  assert.match(missingExport.stderr, /Attribute "application" not found in module .* It exports an app as: app\./);
+
+  const notAnApp = await runCli(["routes", `${fixture("lanes-app.ts")}:hashLike`]);
+  assert.equal(notAnApp.code, 1);
+  assert.match(notAnApp.stderr, /is not a Loopwise App \(got function\)/);
+});
+
+test("bad flags are usage errors with exit code 2", async () => {
+  const badPort = await runCli(["run", seedApp, "--port", "eighty"]);
+  assert.equal(badPort.code, 2);
+  assert.match(badPort.stderr, /--port must be an integer/);
+  const unknown = await runCli(["serve"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command "serve"/);
+  const badFormat = await runCli(["run", seedApp, "--log-format", "xml"]);
+  assert.equal(badFormat.code, 2);
+});

@@ -1,0 +1,135 @@
+// Shared test helpers: real sockets, real child processes, captured log lines.
+import { spawn, type ChildProcess } from "node:child_process";
+import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+export const cliPath = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+export const seedApp = fileURLToPath(new URL("../examples/seed/main.ts", import.meta.url));
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: any;
+  /** Epoch ms when the whole response had arrived. */
+  doneAt: number;
+}
+
+export interface RequestOptions {
+  method?: string;
+  headers?: OutgoingHttpHeaders;
+  body?: string | Buffer;
+  /** false (default): a connection of its own, like a separate browser tab. */
+  keepAlive?: boolean;
+}
+
+/** One HTTP request over a real socket. */
+export function request(url: string, options: RequestOptions = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: options.method ?? "GET", headers: options.headers, agent: options.keepAlive ? undefined : false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, doneAt: Date.now() });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+/** A log sink for serve({ logWrite }) that keeps every line. */
+export function captureLogs() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    write: (chunk: string, stream: "out" | "err") => {
+      for (const line of chunk.split("\n")) if (line !== "") (stream === "out" ? out : err).push(line);
+    },
+  };
+}
+
+export interface ChildServer {
+  url: string;
+  child: ChildProcess;
+  /** Parsed JSON lines the server wrote to stdout (access log). */
+  access: Record<string, any>[];
+  /** Every stderr line, raw. */
+  stderr: string[];
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+/** Starts `loopwise run SPEC` in a child process with JSON logs; resolves once it listens. */
+export async function spawnServer(spec: string, args: string[] = [], env: Record<string, string> = {}): Promise<ChildServer> {
+  const child = spawn(process.execPath, [cliPath, "run", spec, "--port", "0", "--log-format", "json", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const access: Record<string, any>[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => access.push(JSON.parse(line)));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${stderr.join("\n")}`)), 30_000);
+    createInterface({ input: child.stderr! }).on("line", (line) => {
+      stderr.push(line);
+      try {
+        const parsed = JSON.parse(line);
+        if (parsed.event === "listening") {
+          clearTimeout(timer);
+          resolve(parsed.url);
+        }
+      } catch {
+        // not JSON: a stack trace or a crash message; kept in stderr
+      }
+    });
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${stderr.join("\n")}`));
+    });
+  });
+  return {
+    url,
+    child,
+    access,
+    stderr,
+    exited,
+    stop: (signal = "SIGTERM") => {
+      if (child.exitCode === null) child.kill(signal);
+      const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      return exited.finally(() => clearTimeout(killer));
+    },
+  };
+}
+
+/** Runs the CLI to completion and returns its exit code and output. */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
