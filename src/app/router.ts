@@ -12,7 +12,7 @@ export interface RouteOptions {
   lane?: Lane;
   /** Status for plain return values (FastAPI's `status_code`); default 200. */
   status?: number;
-  /** A name for logs and docs; defaults to the handler's name. */
+  /** A name for logs and docs; defaults to the handler's function name (empty for an anonymous one). */
   name?: string;
 }
 
@@ -75,7 +75,7 @@ export class Router {
       path: this.prefix + path,
       lane: laneOf(handler, options.lane),
       status,
-      name: options.name ?? (handler.name || `${upper} ${path}`),
+      name: options.name ?? handler.name,
       handler: handler as Handler,
     });
     return this;

@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
       const { app } = await importApp(positionals[0]!);
       const width = Math.max(...app.routes.map((r) => r.method.length + r.path.length + 1), 10);
       for (const route of app.routes) {
-        console.log(`${`${route.method} ${route.path}`.padEnd(width)}  ${route.lane.padEnd(6)}  ${route.name}`);
+        console.log(`${`${route.method} ${route.path}`.padEnd(width)}  ${route.lane.padEnd(6)}  ${route.name}`.trimEnd());
       }
       return 0;
     }
