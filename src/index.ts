@@ -7,6 +7,8 @@ export type { HttpRequest, Query, Headers } from "./app/request.js";
 export type { PathParams } from "./app/path-params.js";
 export { blocking, offload } from "./lanes/offload.js";
 export { sleepSync } from "./lanes/sleep-sync.js";
+export { SharedCounter, SharedTable } from "./lanes/shared-state.js";
+export { Bulkhead } from "./lanes/bulkhead.js";
 export type { Lane } from "./lanes/lane.js";
 export { defaultPoolSize } from "./lanes/pool.js";
 export { serve, type ServeOptions, type RunningServer } from "./server/serve.js";

@@ -1,5 +1,6 @@
 import FindMyWay from "find-my-way";
 import { blockingSignature, runBlocking } from "../lanes/offload.js";
+import { sharedStateSignature } from "../lanes/shared-state.js";
 import { appsKey, hostKey, TaskKind, type TaskHost } from "../lanes/messages.js";
 import { workerSlot } from "../lanes/thread-role.js";
 import type { ServeOptions, RunningServer } from "../server/serve.js";
@@ -64,7 +65,11 @@ export class App extends Router {
 
   /** One line per route and blocking function; every worker must report the same lines. */
   signature(): string[] {
-    return [...this.routes.map((r) => `route ${r.id} ${r.method} ${r.path} ${r.lane}`), ...blockingSignature()];
+    return [
+      ...this.routes.map((r) => `route ${r.id} ${r.method} ${r.path} ${r.lane}`),
+      ...blockingSignature(),
+      ...sharedStateSignature(),
+    ];
   }
 
   /**

@@ -1,6 +1,8 @@
 import type { IncomingMessage } from "node:http";
+import { performance } from "node:perf_hooks";
+import { BulkheadFullError } from "../lanes/bulkhead.js";
 import { TaskKind } from "../lanes/messages.js";
-import { PoolClosedError, TaskError, WorkerCrashedError, type WorkerPool } from "../lanes/pool.js";
+import { PoolClosedError, PoolFullError, TaskError, TaskTimeoutError, WorkerCrashedError, type WorkerPool } from "../lanes/pool.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
 import { parseQuery } from "../params/query.js";
 import type { App } from "./app.js";
@@ -14,13 +16,15 @@ export interface HandledRequest extends RouteResult {
   route: Route | undefined;
   /** "loop", or "worker#N" for the worker that ran it. */
   lane: string;
-  /** Time spent waiting for a free worker, ms (worker lane only). */
+  /** Time spent waiting for a free worker (and at the route's bulkhead), ms. */
   queuedMs: number | undefined;
 }
 
 export interface RequestHandlerOptions {
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  /** Time limit for routes that set none, ms (undefined: no limit). */
+  timeout: number | undefined;
 }
 
 /**
@@ -60,14 +64,23 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
       return { ...errorResult(error), route, lane: "loop", queuedMs: undefined };
     }
 
-    if (route.lane === "loop") {
-      return { ...(await invokeRoute(route, data)), route, lane: "loop", queuedMs: undefined };
-    }
+    const timeout = route.timeout ?? options.timeout;
+    const entered = performance.now();
     try {
-      const outcome = await pool.run<RouteResult>(TaskKind.Route, route.id, data);
-      return { ...outcome.value, route, lane: `worker#${outcome.slot}`, queuedMs: outcome.queuedMs };
+      if (route.lane === "loop") {
+        const run = () => withLoopTimeout(invokeRoute(route, data), timeout);
+        const result = route.bulkhead ? await route.bulkhead.run(run) : await run();
+        return { ...result, route, lane: "loop", queuedMs: route.bulkhead ? performance.now() - entered : undefined };
+      }
+      let calledPool = entered;
+      const run = () => {
+        calledPool = performance.now();
+        return pool.run<RouteResult>(TaskKind.Route, route.id, data, { timeoutMs: timeout });
+      };
+      const outcome = route.bulkhead ? await route.bulkhead.run(run) : await run();
+      return { ...outcome.value, route, lane: `worker#${outcome.slot}`, queuedMs: calledPool - entered + outcome.queuedMs };
     } catch (error) {
-      return workerFailure(error, route);
+      return failure(error, route);
     }
   };
 }
@@ -76,12 +89,44 @@ function answered(result: RouteResult): HandledRequest {
   return { ...result, route: undefined, lane: "loop", queuedMs: undefined };
 }
 
-/** The pool could not produce a response: the worker died, or the pool is closing. */
-function workerFailure(error: unknown, route: Route): HandledRequest {
-  if (error instanceof PoolClosedError) {
-    return { ...statusResult(503, "Server is shutting down", { "retry-after": "1" }), route, lane: "worker", queuedMs: undefined };
+class LoopTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`handler did not finish within ${timeoutMs} ms`);
   }
-  const lane = error instanceof WorkerCrashedError || error instanceof TaskError ? `worker#${error.slot}` : "worker";
-  const queuedMs = error instanceof WorkerCrashedError || error instanceof TaskError ? error.queuedMs : undefined;
-  return { ...errorResult(error), route, lane, queuedMs };
+}
+
+/** A loop-lane handler cannot be stopped, only answered for: the 504 goes out, the work goes on. */
+function withLoopTimeout(result: RouteResult | Promise<RouteResult>, timeoutMs: number | undefined): RouteResult | Promise<RouteResult> {
+  if (timeoutMs === undefined || !(result instanceof Promise)) return result;
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    result,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new LoopTimeoutError(timeoutMs)), timeoutMs))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** The lane could not produce the handler's response: overload, timeout, a dead worker, shutdown. */
+function failure(error: unknown, route: Route): HandledRequest {
+  const busy = { "retry-after": "1" };
+  let lane = route.lane === "loop" ? "loop" : "worker";
+  let queuedMs: number | undefined;
+  let result: RouteResult;
+  if (error instanceof PoolFullError || error instanceof BulkheadFullError) {
+    result = statusResult(503, "Server is busy: too many requests are waiting; retry later", busy);
+  } else if (error instanceof PoolClosedError) {
+    result = statusResult(503, "Server is shutting down", busy);
+  } else if (error instanceof TaskTimeoutError || error instanceof LoopTimeoutError) {
+    result = statusResult(504, `The handler did not finish within ${error.timeoutMs} ms`);
+    if (error instanceof TaskTimeoutError) {
+      if (error.slot !== undefined) lane = `worker#${error.slot}`;
+      queuedMs = error.queuedMs;
+    }
+  } else {
+    if (error instanceof WorkerCrashedError || error instanceof TaskError) {
+      lane = `worker#${error.slot}`;
+      queuedMs = error.queuedMs;
+    }
+    result = errorResult(error);
+  }
+  return { ...result, route, lane, queuedMs };
 }

@@ -1,3 +1,4 @@
+import { Bulkhead } from "../lanes/bulkhead.js";
 import { laneOf, type Lane } from "../lanes/lane.js";
 import type { PathParams } from "./path-params.js";
 import type { HttpRequest } from "./request.js";
@@ -14,6 +15,16 @@ export interface RouteOptions {
   status?: number;
   /** A name for logs and docs; defaults to the handler's function name (empty for an anonymous one). */
   name?: string;
+  /**
+   * Answer 504 if the handler has not finished after this many ms (default: the server's
+   * `timeout`, off unless set). A worker-lane handler is stopped: its worker is terminated and
+   * replaced. A loop-lane handler cannot be stopped; it keeps running after the 504.
+   */
+  timeout?: number;
+  /** At most this many requests of this route run at once; the rest wait their turn (a private bulkhead). */
+  concurrency?: number;
+  /** A bulkhead shared with other routes: together they run at most `bulkhead.limit` requests at once. */
+  bulkhead?: Bulkhead;
 }
 
 /** One registered route, as the app's table holds it. Its id is its registration order. */
@@ -25,6 +36,8 @@ export interface Route {
   status: number;
   name: string;
   handler: Handler;
+  timeout: number | undefined;
+  bulkhead: Bulkhead | undefined;
 }
 
 export type RouteDefinition = Omit<Route, "id">;
@@ -70,6 +83,12 @@ export class Router {
     if (!Number.isInteger(status) || status < 100 || status > 599) {
       throw new RangeError(`status for ${upper} ${path} must be an HTTP status code, got ${status}`);
     }
+    if (options.timeout !== undefined && !(options.timeout > 0)) {
+      throw new RangeError(`timeout for ${upper} ${path} must be a positive number of ms, got ${options.timeout}`);
+    }
+    if (options.concurrency !== undefined && options.bulkhead !== undefined) {
+      throw new TypeError(`${upper} ${path}: give either concurrency or bulkhead, not both`);
+    }
     this.add({
       method: upper,
       path: this.prefix + path,
@@ -77,6 +96,8 @@ export class Router {
       status,
       name: options.name ?? handler.name,
       handler: handler as Handler,
+      timeout: options.timeout,
+      bulkhead: options.bulkhead ?? (options.concurrency === undefined ? undefined : new Bulkhead(options.concurrency)),
     });
     return this;
   }

@@ -10,6 +10,7 @@ import { AppImportError, importApp } from "./import-app.js";
 const usage = `Usage:
   loopwise run MODULE[:EXPORT] [--host 127.0.0.1] [--port 8000] [--pool-size N]
                                [--log-format text|json] [--no-access-log]
+                               [--timeout MS] [--max-queue N] [--grace-period MS]
   loopwise routes MODULE[:EXPORT]
   loopwise demo [--sleep 2000]
 
@@ -44,6 +45,9 @@ async function main(argv: string[]): Promise<number> {
           "pool-size": { type: "string" },
           "log-format": { type: "string", default: "text" },
           "no-access-log": { type: "boolean", default: false },
+          timeout: { type: "string" },
+          "max-queue": { type: "string" },
+          "grace-period": { type: "string" },
         },
       });
       if (positionals.length !== 1) throw new UsageError("run takes one MODULE[:EXPORT]");
@@ -57,6 +61,9 @@ async function main(argv: string[]): Promise<number> {
         poolSize: integer(values["pool-size"], "--pool-size", defaultPoolSize(), 1),
         logFormat,
         accessLog: !values["no-access-log"],
+        timeout: values.timeout === undefined ? undefined : integer(values.timeout, "--timeout", 0, 1),
+        maxQueue: integer(values["max-queue"], "--max-queue", 1024, 0),
+        gracePeriod: integer(values["grace-period"], "--grace-period", 30_000, 0),
         moduleUrl,
         exportName,
         handleSignals: true,

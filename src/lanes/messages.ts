@@ -70,6 +70,8 @@ export interface WorkerStartData {
   slot: number;
   /** OS niceness increment applied to the worker's own thread. */
   niceness: number;
+  /** Shared memory the main thread created, in registration order. */
+  sharedBuffers: SharedArrayBuffer[];
 }
 
 /**

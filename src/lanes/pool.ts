@@ -30,12 +30,18 @@ export interface PoolOptions {
   /** OS niceness added to worker threads (0 keeps them equal to the loop). */
   niceness?: number;
   resourceLimits?: ResourceLimits;
-  /** Told about workers that die and are replaced. */
+  /** Tasks allowed to wait for a worker; one more is refused with PoolFullError (default 1024). */
+  maxQueue?: number;
+  /** Shared memory created in the main thread, handed to every worker (see shared-state.ts). */
+  sharedBuffers?: () => SharedArrayBuffer[];
+  /** Told about workers that die, or are stopped after a timeout, and are replaced. */
   onWorkerExit?: (event: WorkerExitEvent) => void;
 }
 
 export interface WorkerExitEvent {
   slot: number;
+  /** "crash": it died by itself; "timeout": the pool stopped it because its task ran too long. */
+  reason: "crash" | "timeout";
   exitCode: number;
   /** The error the worker died with, when it threw one. */
   error?: Error;
@@ -79,6 +85,24 @@ export class WorkerCrashedError extends Error {
   }
 }
 
+/** The task did not finish within its time limit; if it was running, its worker was terminated. */
+export class TaskTimeoutError extends Error {
+  override readonly name = "TaskTimeoutError";
+  constructor(
+    readonly timeoutMs: number,
+    /** The worker that was running it, or undefined if it never left the queue. */
+    readonly slot: number | undefined,
+    readonly queuedMs: number,
+  ) {
+    super(`task did not finish within ${timeoutMs} ms`);
+  }
+}
+
+/** Every worker is busy and the queue is full: shed the load instead of growing without bound. */
+export class PoolFullError extends Error {
+  override readonly name = "PoolFullError";
+}
+
 /** The pool is closing and takes no new tasks. */
 export class PoolClosedError extends Error {
   override readonly name = "PoolClosedError";
@@ -95,8 +119,15 @@ interface PendingTask {
   target: number;
   payload: unknown;
   enqueuedAt: number;
+  state: "queued" | "running" | "settled";
+  timer: NodeJS.Timeout | undefined;
   resolve: (outcome: TaskOutcome) => void;
   reject: (error: Error) => void;
+}
+
+export interface RunOptions {
+  /** Fail with TaskTimeoutError after this many ms from the call; a running task's worker is terminated. */
+  timeoutMs?: number;
 }
 
 interface Slot {
@@ -105,6 +136,8 @@ interface Slot {
   ready: boolean;
   current: PendingTask | undefined;
   dispatchedAt: number;
+  /** Set when the pool terminates this worker because its task timed out. */
+  stoppedForTimeout: boolean;
 }
 
 const workerEntry = new URL("./worker-entry.js", import.meta.url);
@@ -122,6 +155,9 @@ export class WorkerPool {
   private readonly idle: Slot[] = [];
   private queue: PendingTask[] = [];
   private queueHead = 0;
+  /** Tasks waiting for a worker (timed-out ones stay in `queue` until skipped, but not here). */
+  private waiting = 0;
+  private readonly maxQueue: number;
   private nextTaskId = 1;
   private closing = false;
   private drainWaiters: (() => void)[] = [];
@@ -132,6 +168,7 @@ export class WorkerPool {
     if (!Number.isInteger(this.size) || this.size < 1) {
       throw new RangeError(`pool size must be a positive integer, got ${options.size}`);
     }
+    this.maxQueue = options.maxQueue ?? 1024;
   }
 
   /** Starts every worker and checks that each loaded the same app as the main thread. */
@@ -156,14 +193,32 @@ export class WorkerPool {
   }
 
   get queued(): number {
-    return this.queue.length - this.queueHead;
+    return this.waiting;
   }
 
   /** Runs `target` of `kind` on a free worker; resolves with its value and timings. */
-  run<T = unknown>(kind: TaskKind, target: number, payload: unknown): Promise<TaskOutcome<T>> {
+  run<T = unknown>(kind: TaskKind, target: number, payload: unknown, options: RunOptions = {}): Promise<TaskOutcome<T>> {
     if (this.closing) return Promise.reject(new PoolClosedError("the worker pool is shutting down"));
+    if (this.waiting >= this.maxQueue && this.idle.length === 0) {
+      return Promise.reject(new PoolFullError(`all ${this.size} workers are busy and ${this.waiting} tasks are queued`));
+    }
     return new Promise<TaskOutcome>((resolve, reject) => {
-      this.queue.push({ id: this.nextTaskId++, kind, target, payload, enqueuedAt: performance.now(), resolve, reject });
+      const task: PendingTask = {
+        id: this.nextTaskId++,
+        kind,
+        target,
+        payload,
+        enqueuedAt: performance.now(),
+        state: "queued",
+        timer: undefined,
+        resolve,
+        reject,
+      };
+      if (options.timeoutMs !== undefined && options.timeoutMs > 0) {
+        task.timer = setTimeout(() => this.expire(task, options.timeoutMs!), options.timeoutMs);
+      }
+      this.queue.push(task);
+      this.waiting++;
       this.pump();
     }) as Promise<TaskOutcome<T>>;
   }
@@ -180,10 +235,14 @@ export class WorkerPool {
   /** Ends every worker now; running and queued tasks fail. */
   async terminate(): Promise<void> {
     this.closing = true;
-    const crashed = new PoolClosedError("the worker pool was terminated");
-    for (let i = this.queueHead; i < this.queue.length; i++) this.queue[i]!.reject(crashed);
+    const closed = new PoolClosedError("the worker pool was terminated");
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const task = this.queue[i]!;
+      if (task.state === "queued") this.finish(task).reject(closed);
+    }
     this.queue = [];
     this.queueHead = 0;
+    this.waiting = 0;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     this.notifyDrained();
   }
@@ -195,13 +254,14 @@ export class WorkerPool {
       appIndex: this.options.appIndex ?? 0,
       slot: slotNumber,
       niceness: this.options.niceness ?? 0,
+      sharedBuffers: this.options.sharedBuffers?.() ?? [],
     };
     const worker = new Worker(workerEntry, {
       workerData: data,
       resourceLimits: this.options.resourceLimits,
       name: `loopwise worker#${slotNumber}`,
     });
-    const slot: Slot = { slot: slotNumber, worker, ready: false, current: undefined, dispatchedAt: 0 };
+    const slot: Slot = { slot: slotNumber, worker, ready: false, current: undefined, dispatchedAt: 0, stoppedForTimeout: false };
     this.slots[slotNumber - 1] = slot;
 
     return new Promise<void>((resolve, reject) => {
@@ -253,7 +313,7 @@ export class WorkerPool {
     slot.current = undefined;
     if (task) {
       const reason = error ? `${error.name}: ${error.message}` : `exit code ${exitCode}`;
-      task.reject(
+      this.finish(task).reject(
         new WorkerCrashedError(`worker#${slot.slot} died while running this task (${reason})`, slot.slot, slot.dispatchedAt - task.enqueuedAt),
       );
     }
@@ -261,8 +321,14 @@ export class WorkerPool {
       this.notifyDrained();
       return;
     }
-    this.options.onWorkerExit?.({ slot: slot.slot, exitCode, error, hadTask: task !== undefined });
-    if (!wasReady && ++this.startupFailures >= maxStartupFailures) return;
+    this.options.onWorkerExit?.({
+      slot: slot.slot,
+      reason: slot.stoppedForTimeout ? "timeout" : "crash",
+      exitCode,
+      error,
+      hadTask: task !== undefined || slot.stoppedForTimeout,
+    });
+    if (!wasReady && !slot.stoppedForTimeout && ++this.startupFailures >= maxStartupFailures) return;
     // A replacement takes the same slot; start-up errors of replacements are reported by onExit.
     this.spawn(slot.slot).catch(() => {});
   }
@@ -273,6 +339,7 @@ export class WorkerPool {
     slot.current = undefined;
     this.idle.push(slot);
     const queuedMs = slot.dispatchedAt - task.enqueuedAt;
+    this.finish(task);
     if (ok) task.resolve({ value, slot: slot.slot, queuedMs, runMs });
     else task.reject(new TaskError(value as SerializedError, slot.slot, queuedMs, runMs));
     this.pump();
@@ -282,6 +349,9 @@ export class WorkerPool {
     while (this.idle.length > 0 && this.queueHead < this.queue.length) {
       const task = this.queue[this.queueHead]!;
       this.queue[this.queueHead++] = undefined as unknown as PendingTask;
+      if (task.state !== "queued") continue; // timed out while waiting
+      task.state = "running";
+      this.waiting--;
       const slot = this.idle.pop()!;
       slot.current = task;
       slot.dispatchedAt = performance.now();
@@ -299,6 +369,33 @@ export class WorkerPool {
       this.queueHead = 0;
     }
     if (this.closing) this.notifyDrained();
+  }
+
+  /** Marks a task settled exactly once and clears its timer; returns it for chaining. */
+  private finish(task: PendingTask): PendingTask {
+    if (task.state === "queued") this.waiting--;
+    task.state = "settled";
+    if (task.timer) clearTimeout(task.timer);
+    return task;
+  }
+
+  /**
+   * A task ran out of time. Still queued: it just leaves the queue. Running: its worker cannot
+   * be interrupted, so it is terminated and replaced (a thread can be stopped; Python's cannot).
+   */
+  private expire(task: PendingTask, timeoutMs: number): void {
+    if (task.state === "settled") return;
+    const now = performance.now();
+    if (task.state === "queued") {
+      this.finish(task).reject(new TaskTimeoutError(timeoutMs, undefined, now - task.enqueuedAt));
+      return;
+    }
+    const slot = this.slots.find((s) => s.current === task)!;
+    slot.current = undefined;
+    slot.ready = false;
+    slot.stoppedForTimeout = true;
+    this.finish(task).reject(new TaskTimeoutError(timeoutMs, slot.slot, slot.dispatchedAt - task.enqueuedAt));
+    void slot.worker.terminate();
   }
 
   private notifyDrained(): void {

@@ -14,6 +14,7 @@ import {
   type WorkerToMain,
 } from "./messages.js";
 import { importModule } from "./module-loader.js";
+import { inheritSharedBuffers } from "./shared-state.js";
 import { lowerThreadPriority } from "./thread-priority.js";
 import { markWorkerThread } from "./thread-role.js";
 
@@ -22,6 +23,7 @@ const data = workerData as WorkerStartData;
 const send = (message: WorkerToMain) => port.postMessage(message);
 
 markWorkerThread(data.slot);
+inheritSharedBuffers(data.sharedBuffers);
 lowerThreadPriority(data.niceness);
 
 async function loadHost(): Promise<TaskHost> {

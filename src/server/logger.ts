@@ -79,9 +79,13 @@ export class Logger {
   }
   workerExited(event: WorkerExitEvent): void {
     const cause = event.error ? `${event.error.name}: ${event.error.message}` : `exit code ${event.exitCode}`;
-    const task = event.hadTask ? "; its request got a 500" : "";
-    this.line("WARNING", "worker-exit", `worker#${event.slot} died (${cause})${task}. Starting a replacement.`, {
+    const message =
+      event.reason === "timeout"
+        ? `worker#${event.slot} was terminated because its handler ran past its timeout (the request got a 504). Starting a replacement.`
+        : `worker#${event.slot} died (${cause})${event.hadTask ? "; its request got a 500" : ""}. Starting a replacement.`;
+    this.line("WARNING", "worker-exit", message, {
       slot: event.slot,
+      reason: event.reason,
       exit_code: event.exitCode,
       had_task: event.hadTask,
     });

@@ -3,7 +3,9 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { App } from "../app/app.js";
 import { createRequestHandler, type HandledRequest } from "../app/handle-request.js";
+import type { ResourceLimits } from "node:worker_threads";
 import { setActivePool } from "../lanes/offload.js";
+import { sharedBuffers } from "../lanes/shared-state.js";
 import { WorkerPool } from "../lanes/pool.js";
 import { Logger, type LogFormat, type LoggerOptions } from "./logger.js";
 
@@ -21,6 +23,16 @@ export interface ServeOptions {
   bodyLimit?: number;
   /** Idle keep-alive connections are closed after this many ms (default 5000). */
   keepAliveTimeout?: number;
+  /** A client must send all request headers within this many ms, else 408 (default 10000; cuts slowloris). */
+  headersTimeout?: number;
+  /** A client must send the whole request within this many ms, else 408 (default 60000). */
+  requestTimeout?: number;
+  /** Default time limit for a handler, ms; routes may set their own (default: none). */
+  timeout?: number;
+  /** Worker-lane requests allowed to wait for a worker; more are answered 503 (default 1024). */
+  maxQueue?: number;
+  /** Memory limits for each worker; a worker that exceeds them dies, its request gets a 500, it is replaced. */
+  workerResourceLimits?: ResourceLimits;
   /** How long shutdown waits for in-flight requests, ms (default 30000). */
   gracePeriod?: number;
   /** Shut down gracefully on SIGINT/SIGTERM and exit (default false; `app.listen()` and the CLI turn it on). */
@@ -62,6 +74,9 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     appIndex: app.appIndex,
     signature: app.signature(),
     niceness: options.workerNiceness ?? 5,
+    maxQueue: options.maxQueue,
+    resourceLimits: options.workerResourceLimits,
+    sharedBuffers,
     onWorkerExit: (event) => logger.workerExited(event),
   });
   try {
@@ -74,7 +89,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   logger.poolReady(pool.size, app.routes.length);
   setActivePool(pool);
 
-  const handle = createRequestHandler(app, pool, { bodyLimit });
+  const handle = createRequestHandler(app, pool, { bodyLimit, timeout: options.timeout });
   let inFlight = 0;
   let closing = false;
   let onIdle: (() => void) | undefined;
@@ -99,7 +114,15 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     });
   };
 
-  const server = createServer({ keepAliveTimeout: options.keepAliveTimeout ?? 5000 }, (req, res) => {
+  const headersTimeout = options.headersTimeout ?? 10_000;
+  const serverOptions = {
+    keepAliveTimeout: options.keepAliveTimeout ?? 5000,
+    headersTimeout,
+    requestTimeout: Math.max(options.requestTimeout ?? 60_000, headersTimeout),
+    // How often Node checks the two timeouts above; its default of 30 s would let them overrun.
+    connectionsCheckingInterval: Math.min(1000, headersTimeout),
+  };
+  const server = createServer(serverOptions, (req, res) => {
     const start = performance.now();
     inFlight++;
     handle(req)

@@ -1,0 +1,108 @@
+// Memory shared by the main thread and every worker. Each thread imports the app module, so each
+// runs `new SharedCounter()` itself; the main thread allocates the memory and hands it to the
+// workers at start, and a worker's Nth shared object adopts the main thread's Nth buffer.
+import { workerSlot } from "./thread-role.js";
+
+const registry: { kind: string; buffer: SharedArrayBuffer }[] = [];
+const inheritedKey = Symbol.for("loopwise.shared-buffers");
+
+/** Called by the worker entry before it imports the app module. */
+export function inheritSharedBuffers(buffers: SharedArrayBuffer[]): void {
+  (globalThis as Record<symbol, unknown>)[inheritedKey] = buffers;
+}
+
+/** The buffers to hand to a new worker, in registration order. */
+export function sharedBuffers(): SharedArrayBuffer[] {
+  return registry.map((entry) => entry.buffer);
+}
+
+export function sharedStateSignature(): string[] {
+  return registry.map((entry, i) => `shared ${i} ${entry.kind} ${entry.buffer.byteLength}`);
+}
+
+function register(kind: string, byteLength: number): SharedArrayBuffer {
+  const index = registry.length;
+  let buffer: SharedArrayBuffer;
+  if (workerSlot() !== undefined) {
+    const inherited = ((globalThis as Record<symbol, unknown>)[inheritedKey] ?? []) as SharedArrayBuffer[];
+    const found = inherited[index];
+    if (!found || found.byteLength !== byteLength) {
+      throw new Error(
+        `shared ${kind} #${index} has no matching memory from the main thread: create shared state at the top level ` +
+          "of the app module, in the same order on every import",
+      );
+    }
+    buffer = found;
+  } else {
+    buffer = new SharedArrayBuffer(byteLength);
+  }
+  registry.push({ kind, buffer });
+  return buffer;
+}
+
+/**
+ * A fixed number of 64-bit integer cells shared by every lane, each read and changed atomically.
+ * Create it at the top level of the app module, before the server starts.
+ *
+ *     export const votes = new SharedTable(3);
+ *     app.post("/vote/:option", () => ({ total: votes.add(Number(req.params.option), 1) }));
+ */
+export class SharedTable {
+  private readonly cells: BigInt64Array;
+
+  constructor(readonly length: number) {
+    if (!Number.isInteger(length) || length < 1) throw new RangeError(`SharedTable length must be a positive integer, got ${length}`);
+    this.cells = new BigInt64Array(register("table", length * 8));
+  }
+
+  get(index: number): number {
+    return Number(Atomics.load(this.cells, this.check(index)));
+  }
+
+  set(index: number, value: number): void {
+    Atomics.store(this.cells, this.check(index), BigInt(value));
+  }
+
+  /** Adds `delta` and returns the new value. */
+  add(index: number, delta = 1): number {
+    const i = this.check(index);
+    return Number(Atomics.add(this.cells, i, BigInt(delta)) + BigInt(delta));
+  }
+
+  /** Sets the cell to `value` only if it holds `expected`; returns whether it did. */
+  compareAndSet(index: number, expected: number, value: number): boolean {
+    const i = this.check(index);
+    return Atomics.compareExchange(this.cells, i, BigInt(expected), BigInt(value)) === BigInt(expected);
+  }
+
+  private check(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.length) {
+      throw new RangeError(`index ${index} is outside this SharedTable of ${this.length} cells`);
+    }
+    return index;
+  }
+}
+
+/**
+ * One shared integer, atomically updated from any lane: the answer to "does a plain handler
+ * that bumps a global race?" (module globals are per worker; this is shared by all).
+ *
+ *     export const hits = new SharedCounter();
+ *     app.get("/hit", () => ({ hits: hits.increment() }));
+ */
+export class SharedCounter {
+  private readonly table = new SharedTable(1);
+
+  get value(): number {
+    return this.table.get(0);
+  }
+
+  /** Adds `delta` (default 1) and returns the new value. */
+  increment(delta = 1): number {
+    return this.table.add(0, delta);
+  }
+
+  reset(value = 0): void {
+    this.table.set(0, value);
+  }
+}
