@@ -58,6 +58,7 @@ export class App extends Router {
       return { kind: "bad-path" };
     }
     if (found) return { kind: "route", route: found.store as Route, params: found.params as Record<string, string> };
+    if (!decodable(path)) return { kind: "bad-path" };
     const allow = httpMethods.filter((m) => m !== method && this.router.find(m, path));
     if (allow.includes("GET") && !allow.includes("HEAD")) allow.push("HEAD");
     return allow.length > 0 ? { kind: "method-not-allowed", allow } : { kind: "not-found" };
@@ -94,6 +95,17 @@ export class App extends Router {
         return invokeRoute(route, payload as HttpRequest);
       },
     };
+  }
+}
+
+/** Whether every %-escape in the path decodes (the router gives no match for one that does not). */
+function decodable(path: string): boolean {
+  if (!path.includes("%")) return true;
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

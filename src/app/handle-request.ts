@@ -57,7 +57,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
         params: match.params,
         query: queryStart < 0 ? {} : parseQuery(url.slice(queryStart + 1)),
         headers: req.headers,
-        body: hasBody(req) ? parseBody(await readBody(req, options.bodyLimit), req.headers["content-type"]) : undefined,
+        body: hasBody(req) ? parseBody(await readBody(req, options.bodyLimit), req.headers["content-type"], route.accepts) : undefined,
         client: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
       };
     } catch (error) {

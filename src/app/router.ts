@@ -21,6 +21,11 @@ export interface RouteOptions {
    * replaced. A loop-lane handler cannot be stopped; it keeps running after the 504.
    */
   timeout?: number;
+  /**
+   * Media types of the request body this route takes, e.g. `["application/json"]`; a body of
+   * any other type is refused with 415. Default: any type (the body is parsed by its type).
+   */
+  accepts?: string[];
   /** At most this many requests of this route run at once; the rest wait their turn (a private bulkhead). */
   concurrency?: number;
   /** A bulkhead shared with other routes: together they run at most `bulkhead.limit` requests at once. */
@@ -38,6 +43,8 @@ export interface Route {
   handler: Handler;
   timeout: number | undefined;
   bulkhead: Bulkhead | undefined;
+  /** Lower-cased media types the body may have, or undefined for any. */
+  accepts: string[] | undefined;
 }
 
 export type RouteDefinition = Omit<Route, "id">;
@@ -97,6 +104,7 @@ export class Router {
       name: options.name ?? handler.name,
       handler: handler as Handler,
       timeout: options.timeout,
+      accepts: options.accepts?.map((type) => type.toLowerCase()),
       bulkhead: options.bulkhead ?? (options.concurrency === undefined ? undefined : new Bulkhead(options.concurrency)),
     });
     return this;

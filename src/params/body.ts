@@ -55,9 +55,12 @@ function tooLarge(limit: number): HTTPError {
  * Turns the raw body into what a handler sees, by media type: JSON → value, form → fields,
  * text → string, anything else → bytes. Malformed JSON is a 400 that says where it broke.
  */
-export function parseBody(raw: Buffer, contentType: string | undefined): unknown {
+export function parseBody(raw: Buffer, contentType: string | undefined, accepts?: string[]): unknown {
   if (raw.length === 0) return undefined;
   const mediaType = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
+  if (accepts && !accepts.includes(mediaType)) {
+    throw new HTTPError(415, `Unsupported Media Type: this route takes ${accepts.join(" or ")}, got ${mediaType || "no Content-Type"}`);
+  }
   if (mediaType === "application/json" || mediaType.endsWith("+json")) {
     try {
       return JSON.parse(raw.toString("utf8"));

@@ -24,3 +24,18 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     await assert.rejects(request(server.url + "/loop/where"));
   });
 }
+
+test("past the grace period, shutdown closes what is left and exits 1 with a log line", async () => {
+  const server = await spawnServer(`${fixture("lanes-app.ts")}:app`, ["--pool-size", "1", "--grace-period", "300"]);
+  const stuck = request(server.url + "/worker/sleep/5000").then(
+    (reply) => reply.status,
+    () => "closed",
+  );
+  await delay(150);
+  const started = Date.now();
+  assert.equal(await server.stop("SIGTERM"), 1);
+  assert.ok(Date.now() - started < 4000, "shutdown waited for the stuck request");
+  assert.equal(await stuck, "closed");
+  const messages = server.stderr.map((line) => JSON.parse(line).message as string);
+  assert.ok(messages.some((m) => m.startsWith("Grace period of 300 ms is over with 1 request(s) still running")));
+});
