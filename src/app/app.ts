@@ -31,6 +31,12 @@ export class App extends Router {
   readonly moduleUrl: string | undefined;
   /** Which of the apps created by that module this is (most modules create one). */
   readonly appIndex: number;
+  /** Lifespan hooks, run in registration order. */
+  readonly hooks = {
+    startup: [] as (() => unknown)[],
+    shutdown: [] as (() => unknown)[],
+    workerStart: [] as ((worker: { slot: number }) => unknown)[],
+  };
   private readonly router = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false });
 
   constructor() {
@@ -46,6 +52,27 @@ export class App extends Router {
     const route: Route = { ...definition, id: this.routes.length };
     this.router.on(route.method, route.path, () => {}, route);
     this.routes.push(route);
+  }
+
+  /** Runs on the main thread before the server accepts requests (after the pool is ready). */
+  onStartup(hook: () => unknown): this {
+    this.hooks.startup.push(hook);
+    return this;
+  }
+
+  /** Runs on the main thread during shutdown, after in-flight requests have finished. */
+  onShutdown(hook: () => unknown): this {
+    this.hooks.shutdown.push(hook);
+    return this;
+  }
+
+  /**
+   * Runs inside each pool worker after it imported the app and before it takes requests:
+   * the place to open a per-worker resource such as a database connection.
+   */
+  onWorkerStart(hook: (worker: { slot: number }) => unknown): this {
+    this.hooks.workerStart.push(hook);
+    return this;
   }
 
   /** Finds the route for a request path (without its query string). */
@@ -88,6 +115,9 @@ export class App extends Router {
   [hostKey](): TaskHost {
     return {
       signature: () => this.signature(),
+      start: async (slot) => {
+        for (const hook of this.hooks.workerStart) await hook({ slot });
+      },
       run: (kind, target, payload) => {
         if (kind === TaskKind.Blocking) return runBlocking(target, payload as unknown[]);
         const route = this.routes[target];

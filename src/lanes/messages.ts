@@ -80,6 +80,8 @@ export interface WorkerStartData {
  */
 export interface TaskHost {
   signature(): string[];
+  /** Runs the app's per-worker start hooks (open a per-worker connection there) before the worker takes tasks. */
+  start(slot: number): void | Promise<void>;
   run(kind: TaskKind, target: number, payload: unknown): unknown;
 }
 

@@ -60,6 +60,7 @@ async function runTask(host: TaskHost, task: TaskMessage): Promise<void> {
 
 try {
   const host = await loadHost();
+  await host.start(data.slot);
   // Tasks of one batch run one after another; the port stays free between them, so a handler
   // that returns a Promise is awaited on this worker's own event loop.
   let chain: Promise<void> = Promise.resolve();

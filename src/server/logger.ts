@@ -102,6 +102,12 @@ export class Logger {
       in_flight: count,
     });
   }
+  waitingForShutdown(): void {
+    this.info("shutdown", "Waiting for application shutdown.");
+  }
+  shutdownHookFailed(error: Error): void {
+    this.line("ERROR", "shutdown", `A shutdown hook failed:\n${error.stack ?? error.message}`, { error: error.message });
+  }
   shutdownComplete(): void {
     this.info("shutdown", "Application shutdown complete.");
   }

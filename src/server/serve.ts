@@ -81,9 +81,11 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   });
   try {
     await pool.start();
+    for (const hook of app.hooks.startup) await hook();
   } catch (error) {
     logger.startupFailed(error as Error);
     logger.flush();
+    await pool.terminate();
     throw error;
   }
   logger.poolReady(pool.size, app.routes.length);
@@ -186,6 +188,15 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
       if (finished) await pool.close();
       else await pool.terminate();
       setActivePool(undefined);
+      logger.waitingForShutdown();
+      for (const hook of app.hooks.shutdown) {
+        try {
+          await hook();
+        } catch (error) {
+          finished = false;
+          logger.shutdownHookFailed(error as Error);
+        }
+      }
       logger.shutdownComplete();
       logger.finishedProcess();
       logger.flush();
