@@ -43,3 +43,24 @@ describe("examples/basics", () => {
     assert.equal(teapot.headers["x-kind"], "teapot");
   });
 });
+
+describe("examples/shared-state", () => {
+  test("the shared counter sees every hit; the module global counts per worker", async () => {
+    const { app: shared } = await import("../examples/shared-state/main.ts");
+    const server = await serve(shared, { port: 0, poolSize: 2, logWrite: captureLogs().write });
+    try {
+      const replies = await Promise.all(Array.from({ length: 40 }, () => request(server.url + "/hit", { method: "POST" })));
+      await request(server.url + "/vote/1", { method: "POST" });
+      await request(server.url + "/vote/1", { method: "POST" });
+      const stats = (await request(server.url + "/stats")).json;
+      assert.equal(stats.hits, 40);
+      assert.deepEqual(stats.votes, [0, 2, 0]);
+      // Each worker's own copy of `perThread` never reaches 40 unless one worker took every hit.
+      const maxPerThread = Math.max(...replies.map((r) => r.json.perThread));
+      assert.ok(maxPerThread <= 40);
+      assert.deepEqual([...new Set(replies.map((r) => r.json.hits))].length, 40, "two hits saw the same count");
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -4,7 +4,7 @@ import { sharedStateSignature } from "../lanes/shared-state.js";
 import { appsKey, hostKey, TaskKind, type TaskHost } from "../lanes/messages.js";
 import { workerSlot } from "../lanes/thread-role.js";
 import type { ServeOptions, RunningServer } from "../server/serve.js";
-import { callerModuleUrl } from "./caller-module.js";
+import { callerModuleUrl } from "../lanes/caller-module.js";
 import { invokeRoute } from "./invoke.js";
 import type { HttpRequest } from "./request.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
@@ -91,7 +91,7 @@ export class App extends Router {
     return allow.length > 0 ? { kind: "method-not-allowed", allow } : { kind: "not-found" };
   }
 
-  /** One line per route and blocking function; every worker must report the same lines. */
+  /** One line per route, blocking function and piece of shared memory, compared with each worker's at start. */
   signature(): string[] {
     return [
       ...this.routes.map((r) => `route ${r.id} ${r.method} ${r.path} ${r.lane}`),
@@ -119,8 +119,8 @@ export class App extends Router {
         for (const hook of this.hooks.workerStart) await hook({ slot });
       },
       run: (kind, target, payload) => {
-        if (kind === TaskKind.Blocking) return runBlocking(target, payload as unknown[]);
-        const route = this.routes[target];
+        if (kind === TaskKind.Blocking) return runBlocking(target as string, payload as unknown[]);
+        const route = this.routes[target as number];
         if (!route) throw new Error(`no route with id ${target} in this worker`);
         return invokeRoute(route, payload as HttpRequest);
       },

@@ -14,8 +14,8 @@ export interface TaskMessage {
   /** Id of the task, unique per pool. */
   id: number;
   kind: TaskKind;
-  /** Stable id of the route or blocking function, from registration order. */
-  target: number;
+  /** The route's id (registration order) or the blocking function's key. */
+  target: number | string;
   payload: unknown;
 }
 
@@ -70,8 +70,8 @@ export interface WorkerStartData {
   slot: number;
   /** OS niceness increment applied to the worker's own thread. */
   niceness: number;
-  /** Shared memory the main thread created, in registration order. */
-  sharedBuffers: SharedArrayBuffer[];
+  /** Shared memory the main thread created, by registration key. */
+  sharedBuffers: Record<string, SharedArrayBuffer>;
 }
 
 /**
@@ -82,7 +82,7 @@ export interface TaskHost {
   signature(): string[];
   /** Runs the app's per-worker start hooks (open a per-worker connection there) before the worker takes tasks. */
   start(slot: number): void | Promise<void>;
-  run(kind: TaskKind, target: number, payload: unknown): unknown;
+  run(kind: TaskKind, target: number | string, payload: unknown): unknown;
 }
 
 export const hostKey = Symbol.for("loopwise.task-host");

@@ -1,11 +1,12 @@
 import { TaskKind } from "./messages.js";
 import type { WorkerPool } from "./pool.js";
+import { ModuleRegistry } from "./registry.js";
 import { workerSlot } from "./thread-role.js";
 
-// Functions cannot cross threads, so a blocking function is known by its registration order,
-// the same in every thread because every thread imports the same app module.
-const registry: Function[] = [];
-const ids = new Map<Function, number>();
+// Functions cannot cross threads, so a blocking function is known by a key from where it was
+// registered, the same in every thread because every thread imports the same app module.
+const registry = new ModuleRegistry<Function>("blocking");
+const keys = new Map<Function, string>();
 let activePool: WorkerPool | undefined;
 
 /**
@@ -15,10 +16,7 @@ let activePool: WorkerPool | undefined;
  */
 export function blocking<F extends (...args: any[]) => any>(fn: F): F {
   if (typeof fn !== "function") throw new TypeError("blocking() takes a function");
-  if (!ids.has(fn)) {
-    ids.set(fn, registry.length);
-    registry.push(fn);
-  }
+  if (!keys.has(fn)) keys.set(fn, registry.add(() => fn).key);
   return fn;
 }
 
@@ -31,8 +29,8 @@ export async function offload<F extends (...args: any[]) => any>(
   fn: F,
   ...args: Parameters<F>
 ): Promise<Awaited<ReturnType<F>>> {
-  const id = ids.get(fn);
-  if (id === undefined) {
+  const key = keys.get(fn);
+  if (key === undefined) {
     throw new TypeError(
       `offload(${fn?.name || "anonymous function"}): the function is not registered. ` +
         "Wrap it with blocking() at the top level of a module the app imports, so every worker registers it too.",
@@ -40,7 +38,7 @@ export async function offload<F extends (...args: any[]) => any>(
   }
   if (workerSlot() !== undefined) return await fn(...args);
   if (!activePool) throw new Error("offload(): no worker pool is running (start the app with loopwise run or app.listen())");
-  const outcome = await activePool.run<Awaited<ReturnType<F>>>(TaskKind.Blocking, id, args);
+  const outcome = await activePool.run<Awaited<ReturnType<F>>>(TaskKind.Blocking, key, args);
   return outcome.value;
 }
 
@@ -49,12 +47,12 @@ export function setActivePool(pool: WorkerPool | undefined): void {
   activePool = pool;
 }
 
-export function runBlocking(id: number, args: unknown[]): unknown {
-  const fn = registry[id];
-  if (!fn) throw new Error(`no blocking function with id ${id} in this worker`);
+export function runBlocking(key: string, args: unknown[]): unknown {
+  const fn = registry.get(key);
+  if (!fn) throw new Error(`no blocking function ${key} in this worker`);
   return fn(...args);
 }
 
 export function blockingSignature(): string[] {
-  return registry.map((fn, id) => `blocking ${id} ${fn.name || "anonymous"}`);
+  return registry.signature((fn) => fn.name);
 }

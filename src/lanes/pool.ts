@@ -33,7 +33,7 @@ export interface PoolOptions {
   /** Tasks allowed to wait for a worker; one more is refused with PoolFullError (default 1024). */
   maxQueue?: number;
   /** Shared memory created in the main thread, handed to every worker (see shared-state.ts). */
-  sharedBuffers?: () => SharedArrayBuffer[];
+  sharedBuffers?: () => Record<string, SharedArrayBuffer>;
   /** Told about workers that die, or are stopped after a timeout, and are replaced. */
   onWorkerExit?: (event: WorkerExitEvent) => void;
 }
@@ -116,7 +116,7 @@ export class PoolStartupError extends Error {
 interface PendingTask {
   id: number;
   kind: TaskKind;
-  target: number;
+  target: number | string;
   payload: unknown;
   enqueuedAt: number;
   state: "queued" | "running" | "settled";
@@ -197,7 +197,7 @@ export class WorkerPool {
   }
 
   /** Runs `target` of `kind` on a free worker; resolves with its value and timings. */
-  run<T = unknown>(kind: TaskKind, target: number, payload: unknown, options: RunOptions = {}): Promise<TaskOutcome<T>> {
+  run<T = unknown>(kind: TaskKind, target: number | string, payload: unknown, options: RunOptions = {}): Promise<TaskOutcome<T>> {
     if (this.closing) return Promise.reject(new PoolClosedError("the worker pool is shutting down"));
     if (this.waiting >= this.maxQueue && this.idle.length === 0) {
       return Promise.reject(new PoolFullError(`all ${this.size} workers are busy and ${this.waiting} tasks are queued`));
@@ -254,7 +254,7 @@ export class WorkerPool {
       appIndex: this.options.appIndex ?? 0,
       slot: slotNumber,
       niceness: this.options.niceness ?? 0,
-      sharedBuffers: this.options.sharedBuffers?.() ?? [],
+      sharedBuffers: this.options.sharedBuffers?.() ?? {},
     };
     const worker = new Worker(workerEntry, {
       workerData: data,
@@ -406,17 +406,27 @@ export class WorkerPool {
   }
 }
 
-/** Describes the first difference between two app signatures, or returns undefined. */
-export function compareSignatures(expected: string[], actual: string[]): string | undefined {
-  const length = Math.max(expected.length, actual.length);
-  for (let i = 0; i < length; i++) {
-    if (expected[i] !== actual[i]) {
-      return `entry ${i + 1} is ${describe(actual[i])} in the worker but ${describe(expected[i])} in the main thread. ` +
-        "Routes, dependencies and blocking functions must be registered in the same order on every import of the app module " +
-        "(no registration that depends on isMainThread, randomness or the environment).";
+/**
+ * Describes the first difference between the main thread's view of the app and a worker's, or
+ * returns undefined. Routes must match one for one. Blocking functions and shared memory are
+ * registered per thread, and the main thread may have imported other modules too, so each of the
+ * worker's must simply exist in the main thread.
+ */
+export function compareSignatures(main: string[], worker: string[]): string | undefined {
+  const isRoute = (line: string) => line.startsWith("route ");
+  const mainRoutes = main.filter(isRoute);
+  const workerRoutes = worker.filter(isRoute);
+  const advice =
+    "Routes, blocking functions and shared state must be registered the same way on every import of the app module " +
+    "(no registration that depends on isMainThread, randomness or the environment).";
+  for (let i = 0; i < Math.max(mainRoutes.length, workerRoutes.length); i++) {
+    if (mainRoutes[i] !== workerRoutes[i]) {
+      return `route ${i + 1} is ${describe(workerRoutes[i])} in the worker but ${describe(mainRoutes[i])} in the main thread. ${advice}`;
     }
   }
-  return undefined;
+  const known = new Set(main);
+  const unknown = worker.find((line) => !isRoute(line) && !known.has(line));
+  return unknown === undefined ? undefined : `the worker registered "${unknown}", which the main thread did not. ${advice}`;
 }
 
 function describe(line: string | undefined): string {

@@ -1,43 +1,39 @@
 // Memory shared by the main thread and every worker. Each thread imports the app module, so each
 // runs `new SharedCounter()` itself; the main thread allocates the memory and hands it to the
-// workers at start, and a worker's Nth shared object adopts the main thread's Nth buffer.
+// workers at start, and a worker's shared object adopts the buffer registered under the same key.
+import { ModuleRegistry } from "./registry.js";
 import { workerSlot } from "./thread-role.js";
 
-const registry: { kind: string; buffer: SharedArrayBuffer }[] = [];
+const registry = new ModuleRegistry<SharedArrayBuffer>("shared");
 const inheritedKey = Symbol.for("loopwise.shared-buffers");
 
 /** Called by the worker entry before it imports the app module. */
-export function inheritSharedBuffers(buffers: SharedArrayBuffer[]): void {
+export function inheritSharedBuffers(buffers: Record<string, SharedArrayBuffer>): void {
   (globalThis as Record<symbol, unknown>)[inheritedKey] = buffers;
 }
 
-/** The buffers to hand to a new worker, in registration order. */
-export function sharedBuffers(): SharedArrayBuffer[] {
-  return registry.map((entry) => entry.buffer);
+/** The buffers to hand to a new worker, by key. */
+export function sharedBuffers(): Record<string, SharedArrayBuffer> {
+  return Object.fromEntries(registry.keys().map((key) => [key, registry.get(key)!]));
 }
 
 export function sharedStateSignature(): string[] {
-  return registry.map((entry, i) => `shared ${i} ${entry.kind} ${entry.buffer.byteLength}`);
+  return registry.signature((buffer) => String(buffer.byteLength));
 }
 
-function register(kind: string, byteLength: number): SharedArrayBuffer {
-  const index = registry.length;
-  let buffer: SharedArrayBuffer;
-  if (workerSlot() !== undefined) {
-    const inherited = ((globalThis as Record<symbol, unknown>)[inheritedKey] ?? []) as SharedArrayBuffer[];
-    const found = inherited[index];
+function register(byteLength: number): SharedArrayBuffer {
+  return registry.add((key) => {
+    if (workerSlot() === undefined) return new SharedArrayBuffer(byteLength);
+    const inherited = ((globalThis as Record<symbol, unknown>)[inheritedKey] ?? {}) as Record<string, SharedArrayBuffer>;
+    const found = inherited[key];
     if (!found || found.byteLength !== byteLength) {
       throw new Error(
-        `shared ${kind} #${index} has no matching memory from the main thread: create shared state at the top level ` +
-          "of the app module, in the same order on every import",
+        `shared memory ${key} has no match from the main thread: create shared state at the top level ` +
+          "of the app module, the same way on every import, before the server starts",
       );
     }
-    buffer = found;
-  } else {
-    buffer = new SharedArrayBuffer(byteLength);
-  }
-  registry.push({ kind, buffer });
-  return buffer;
+    return found;
+  }).value;
 }
 
 /**
@@ -52,7 +48,7 @@ export class SharedTable {
 
   constructor(readonly length: number) {
     if (!Number.isInteger(length) || length < 1) throw new RangeError(`SharedTable length must be a positive integer, got ${length}`);
-    this.cells = new BigInt64Array(register("table", length * 8));
+    this.cells = new BigInt64Array(register(length * 8));
   }
 
   get(index: number): number {

@@ -13,7 +13,7 @@ test("a route table that differs in the workers is a clear startup error", async
     assert.equal(error.name, "PoolStartupError");
     assert.match(error.message, /loaded a different app/);
     assert.match(error.message, /"route 1 GET \/main-only worker" in the main thread/);
-    assert.match(error.message, /same order on every import/);
+    assert.match(error.message, /the same way on every import/);
     return true;
   });
   assert.ok(logs.err.some((line) => line.includes("Application startup failed")));
