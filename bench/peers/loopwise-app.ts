@@ -1,0 +1,18 @@
+// The Loopwise side of every scenario, started with `loopwise run` like a user's app.
+import { App, sleepSync } from "loopwise";
+import { burnCpu } from "./burn.ts";
+import { serverStats } from "./stats.ts";
+
+export const app = new App();
+app.get("/hello", async () => ({ message: "hello" }));
+// Plain functions: the worker lane.
+app.get("/trivial", () => ({ message: "trivial" }));
+app.get("/burn", () => ({ result: burnCpu(100) }));
+app.get("/burn-short", () => ({ result: burnCpu(2) }));
+app.get("/slow", () => {
+  sleepSync(50);
+  return { message: "slow" };
+});
+app.post("/echo", async (req) => ({ received: req.body }));
+app.get("/items/:id", async (req) => ({ id: req.params.id, q: req.query.q ?? null }));
+app.get("/stats", async (req) => serverStats("reset" in req.query));

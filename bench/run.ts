@@ -1,0 +1,213 @@
+// `npm run bench` — Loopwise side by side with its peers, each in its own process, one run.
+//   npm run bench                      hello, worker, burn and flood scenarios
+//   npm run bench -- hello worker      only those scenarios
+//   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
+//   npm run bench -- --markdown        tables as Markdown, for the README
+// BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
+// round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
+import { availableParallelism } from "node:os";
+import { Agent, request } from "node:http";
+import { closedLoop, openLoopProbe, percentile, type Throughput } from "./lib/load.ts";
+import { peers, withPeer, type PeerSpec } from "./lib/peer.ts";
+import { fmt, printTable, type Row } from "./lib/table.ts";
+
+const argv = process.argv.slice(2);
+const markdown = argv.includes("--markdown");
+const chosen = argv.filter((a) => !a.startsWith("--"));
+const durationSec = Number(process.env.BENCH_DURATION ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const soakSec = Number(process.env.BENCH_SOAK_SEC ?? 60);
+const cores = availableParallelism();
+const connections = 32;
+const targets: string[] = [];
+
+function target(description: string, met: boolean, figures: string): void {
+  targets.push(`${met ? "met   " : "MISSED"}  ${description}: ${figures}`);
+}
+
+/** Closed-loop req/s of each peer on one path; the best of `rounds` runs, peers interleaved. */
+async function throughput(specs: PeerSpec[], path: string): Promise<Map<string, Throughput>> {
+  const best = new Map<string, Throughput>();
+  for (let round = 0; round < rounds; round++) {
+    for (const spec of specs) {
+      await withPeer(spec, async (peer) => {
+        const url = `${peer.url}${path}`;
+        await closedLoop({ url, connections, durationSec: 1 });
+        const result = await closedLoop({ url, connections, durationSec });
+        if (result.failures > 0) throw new Error(`${spec.name}: ${result.failures} failed requests on ${path}`);
+        const previous = best.get(spec.name);
+        if (!previous || result.reqPerSec > previous.reqPerSec) best.set(spec.name, result);
+      });
+    }
+  }
+  return best;
+}
+
+function throughputRows(results: Map<string, Throughput>, baseline: string) {
+  const base = results.get(baseline)!.reqPerSec;
+  return [...results].map(([name, r]) => ({
+    server: name,
+    "req/s": fmt.int(r.reqPerSec),
+    "p50 ms": fmt.ms(r.p50Ms),
+    "p99 ms": fmt.ms(r.p99Ms),
+    [`vs ${baseline}`]: fmt.ratio(r.reqPerSec / base),
+  }));
+}
+
+const scenarios: Record<string, () => Promise<void>> = {
+  async hello() {
+    const results = await throughput([peers.rawHttp(), peers.fastify(), peers.loopwise()], "/hello");
+    printTable(`(a) GET /hello on the event loop, ${connections} connections, ${durationSec} s`, throughputRows(results, "node:http"), markdown);
+    const ratio = results.get("Loopwise")!.reqPerSec / results.get("node:http")!.reqPerSec;
+    target("(a) loop-lane hello ≥ 0.90× node:http", ratio >= 0.9, fmt.ratio(ratio));
+  },
+
+  async worker() {
+    const specs = [
+      peers.fastifyPiscina(),
+      peers.fastifyPiscina(cores),
+      peers.loopwise("Loopwise (default pool)"),
+      peers.loopwise(`Loopwise (pool ${cores})`, ["--pool-size", String(cores)]),
+    ];
+    const results = await throughput(specs, "/trivial");
+    const piscinaBest = Math.max(results.get(specs[0]!.name)!.reqPerSec, results.get(specs[1]!.name)!.reqPerSec);
+    const bestName = results.get(specs[0]!.name)!.reqPerSec === piscinaBest ? specs[0]!.name : specs[1]!.name;
+    printTable(`(b) GET /trivial on worker threads, ${connections} connections, ${durationSec} s`, throughputRows(results, bestName), markdown);
+    const ratio = Math.max(results.get(specs[2]!.name)!.reqPerSec, results.get(specs[3]!.name)!.reqPerSec) / piscinaBest;
+    target("(b) worker-lane trivial ≥ 2× Fastify + Piscina's best", ratio >= 2, fmt.ratio(ratio));
+  },
+
+  async burn() {
+    const specs = [peers.fastify(), peers.fastifyPiscina(), { ...peers.loopwise(), args: peers.loopwise().args.filter((a) => a !== "--no-access-log") }];
+    const probeMs = Math.max(3, durationSec) * 1000;
+    const rows: Row[] = [];
+    const p99s = new Map<string, number>();
+    for (const spec of specs) {
+      await withPeer(spec, async (peer) => {
+        await closedLoop({ url: `${peer.url}/hello`, connections: 4, durationSec: 1 });
+        await peer.stats(true);
+        const burning = closedLoop({ url: `${peer.url}/burn`, connections: 4, durationSec: probeMs / 1000 + 1 });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const probe = await openLoopProbe(`${peer.url}/hello`, 10, probeMs);
+        const burn = await burning;
+        const stats = await peer.stats();
+        // Loopwise's access log says how long each burn waited for a worker.
+        const queued = peer.stdoutLines
+          .map((line) => JSON.parse(line) as { path: string; queued_ms: number | null })
+          .filter((line) => line.path === "/burn" && line.queued_ms !== null)
+          .map((line) => line.queued_ms!)
+          .sort((a, b) => a - b);
+        p99s.set(spec.name, probe.p99Ms);
+        rows.push({
+          server: spec.name === "Fastify" ? "Fastify (burn on the loop)" : spec.name,
+          "hello p50 ms": fmt.ms(probe.p50Ms),
+          "hello p99 ms": fmt.ms(probe.p99Ms),
+          "hello max ms": fmt.ms(probe.maxMs),
+          "burns/s": burn.reqPerSec.toFixed(1),
+          "server loop delay p99 ms": fmt.ms(stats.loopDelayP99Ms),
+          "burn queue wait p99 ms": queued.length ? fmt.ms(percentile(queued, 99)) : "–",
+        });
+      });
+    }
+    printTable(
+      `(c) GET /hello every 10 ms (open loop, ${probeMs / 1000} s) while 4 clients call a 100 ms CPU burn`,
+      rows,
+      markdown,
+    );
+    const ours = p99s.get("Loopwise")!;
+    const theirs = p99s.get(specs[1]!.name)!;
+    target("(c) hello p99 during burns ≤ Fastify + Piscina's", ours <= theirs, `${fmt.ms(ours)} ms vs ${fmt.ms(theirs)} ms`);
+  },
+
+  async flood() {
+    const floodSize = 5000;
+    await withPeer(peers.loopwise(), async (peer) => {
+      const idle = await openLoopProbe(`${peer.url}/hello`, 10, 2000);
+      const before = await peer.stats(true);
+      const counts = new Map<string, number>();
+      const agent = new Agent({ keepAlive: false, maxSockets: floodSize });
+      const started = performance.now();
+      const flood = Promise.all(
+        Array.from({ length: floodSize }, () =>
+          new Promise<string>((resolve) => {
+            const req = request(`${peer.url}/slow`, { agent, timeout: 60_000 }, (res) => {
+              res.resume();
+              res.on("end", () => resolve(String(res.statusCode)));
+            });
+            req.on("timeout", () => req.destroy(new Error("timeout")));
+            req.on("error", (error) => resolve(`error: ${error.message}`));
+            req.end();
+          }).then((outcome) => counts.set(outcome, (counts.get(outcome) ?? 0) + 1)),
+        ),
+      );
+      const during = await openLoopProbe(`${peer.url}/hello`, 10, 5000);
+      await flood;
+      const floodSec = (performance.now() - started) / 1000;
+      const after = await peer.stats();
+      agent.destroy();
+      printTable(
+        `Flood: ${floodSize} requests at once to a 50 ms worker-lane route (pool ${"default"}, queue 1024); GET /hello every 10 ms`,
+        [
+          { phase: "idle", "hello p50 ms": fmt.ms(idle.p50Ms), "hello p99 ms": fmt.ms(idle.p99Ms), "hello max ms": fmt.ms(idle.maxMs), "hello failures": String(idle.failures) },
+          { phase: "during the flood", "hello p50 ms": fmt.ms(during.p50Ms), "hello p99 ms": fmt.ms(during.p99Ms), "hello max ms": fmt.ms(during.maxMs), "hello failures": String(during.failures) },
+        ],
+        markdown,
+      );
+      const outcomes = [...counts].sort().map(([status, n]) => `${n} × ${status}`).join(", ");
+      console.log(
+        `flood answered in ${floodSec.toFixed(1)} s: ${outcomes}; server RSS ${before.rssMb.toFixed(0)} → ${after.rssMb.toFixed(0)} MB; ` +
+          `server loop delay p99 ${fmt.ms(after.loopDelayP99Ms)} ms`,
+      );
+      const answered = (counts.get("200") ?? 0) + (counts.get("503") ?? 0);
+      target("flood: every request answered 200 or 503", answered === floodSize, outcomes);
+      target("flood: hello p99 stays under 50 ms", during.p99Ms < 50, `${fmt.ms(during.p99Ms)} ms`);
+    });
+  },
+
+  async soak() {
+    const requests = [
+      { method: "GET" as const, path: "/hello" },
+      { method: "GET" as const, path: "/trivial" },
+      { method: "POST" as const, path: "/echo", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "soak", tags: ["a", "b"], n: 42 }) },
+      { method: "GET" as const, path: "/items/42?q=x" },
+      { method: "GET" as const, path: "/burn-short" },
+    ];
+    await withPeer(peers.loopwise(), async (peer) => {
+      await closedLoop({ url: peer.url, connections: 16, durationSec: 5, requests });
+      const start = await peer.stats(true);
+      const result = await closedLoop({ url: peer.url, connections: 16, durationSec: soakSec, requests });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const end = await peer.stats();
+      const growth = end.rssMb - start.rssMb;
+      printTable(
+        `Soak: ${soakSec} s of mixed load (hello, worker trivial, JSON echo, path+query, 2 ms worker burn), 16 connections`,
+        [
+          {
+            requests: fmt.int(result.total),
+            "req/s": fmt.int(result.reqPerSec),
+            "p99 ms": fmt.ms(result.p99Ms),
+            errors: String(result.failures),
+            "RSS start MB": start.rssMb.toFixed(0),
+            "RSS end MB": end.rssMb.toFixed(0),
+            "loop delay p99 ms": fmt.ms(end.loopDelayP99Ms),
+          },
+        ],
+        markdown,
+      );
+      target("soak: no errors", result.failures === 0, String(result.failures));
+      target("soak: RSS growth under 20%", growth < start.rssMb * 0.2, `${growth >= 0 ? "+" : ""}${growth.toFixed(1)} MB`);
+    });
+  },
+};
+
+const defaults = ["hello", "worker", "burn", "flood"];
+const names = chosen.length ? chosen : defaults;
+for (const name of names) {
+  if (!scenarios[name]) {
+    console.error(`unknown scenario "${name}"; choose from ${Object.keys(scenarios).join(", ")}`);
+    process.exit(2);
+  }
+}
+console.log(`Loopwise bench — Node ${process.version}, ${cores} cores; each peer in its own process on 127.0.0.1; ratios matter, absolute figures are noise on shared machines.`);
+for (const name of names) await scenarios[name]!();
+console.log(`\nTargets\n${targets.join("\n")}`);
