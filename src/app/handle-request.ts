@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
 import { BulkheadFullError } from "../lanes/bulkhead.js";
 import { TaskKind } from "../lanes/messages.js";
-import { PoolClosedError, PoolFullError, TaskError, TaskTimeoutError, WorkerCrashedError, type WorkerPool } from "../lanes/pool.js";
+import { PoolClosedError, PoolFullError, TaskError, TaskTimeoutError, WorkerCrashedError, type TaskOutcome, type WorkerPool } from "../lanes/pool.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
 import { parseQuery } from "../params/query.js";
 import type { App } from "./app.js";
@@ -33,7 +33,8 @@ export interface RequestHandlerOptions {
  * and come back as a serialised response.
  */
 export function createRequestHandler(app: App, pool: WorkerPool, options: RequestHandlerOptions) {
-  return async function handle(req: IncomingMessage): Promise<HandledRequest> {
+  /** Loop-lane routes with a synchronous answer are answered without a single promise. */
+  return function handle(req: IncomingMessage, client: string): HandledRequest | Promise<HandledRequest> {
     const url = req.url ?? "/";
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
@@ -48,41 +49,93 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
         return answered(statusResult(400, "Malformed request path"));
     }
     const route = match.route;
-    let data: HttpRequest;
+    const data: HttpRequest = {
+      method,
+      url,
+      path,
+      params: match.params,
+      query: {},
+      headers: req.headers,
+      body: undefined,
+      client,
+    };
     try {
-      data = {
-        method,
-        url,
-        path,
-        params: match.params,
-        query: queryStart < 0 ? {} : parseQuery(url.slice(queryStart + 1)),
-        headers: req.headers,
-        body: hasBody(req) ? parseBody(await readBody(req, options.bodyLimit), req.headers["content-type"], route.accepts) : undefined,
-        client: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
-      };
+      if (queryStart >= 0) data.query = parseQuery(url.slice(queryStart + 1));
+      if (hasBody(req)) {
+        return readBody(req, options.bodyLimit).then(
+          (raw) => {
+            try {
+              data.body = parseBody(raw, req.headers["content-type"], route.accepts);
+            } catch (error) {
+              return rejected(error, route);
+            }
+            return run(route, data);
+          },
+          (error) => rejected(error, route),
+        );
+      }
     } catch (error) {
-      return { ...errorResult(error), route, lane: "loop", queuedMs: undefined };
+      return rejected(error, route);
     }
+    return run(route, data);
+  };
 
+  function run(route: Route, data: HttpRequest): HandledRequest | Promise<HandledRequest> {
     const timeout = route.timeout ?? options.timeout;
+    if (route.bulkhead || timeout !== undefined) return runGuarded(route, data, timeout);
+    if (route.lane === "loop") {
+      const result = invokeRoute(route, data);
+      return result instanceof Promise ? result.then((r) => onLoop(r, route, undefined)) : onLoop(result, route, undefined);
+    }
+    return pool.run<RouteResult>(TaskKind.Route, route.id, data).then(
+      (outcome) => onWorker(outcome, route, 0),
+      (error) => failure(error, route),
+    );
+  }
+
+  /** The slower path: a bulkhead or a time limit is involved. */
+  async function runGuarded(route: Route, data: HttpRequest, timeout: number | undefined): Promise<HandledRequest> {
     const entered = performance.now();
     try {
       if (route.lane === "loop") {
-        const run = () => withLoopTimeout(invokeRoute(route, data), timeout);
-        const result = route.bulkhead ? await route.bulkhead.run(run) : await run();
-        return { ...result, route, lane: "loop", queuedMs: route.bulkhead ? performance.now() - entered : undefined };
+        const call = () => withLoopTimeout(invokeRoute(route, data), timeout);
+        const result = route.bulkhead ? await route.bulkhead.run(call) : await call();
+        return onLoop(result, route, route.bulkhead ? performance.now() - entered : undefined);
       }
       let calledPool = entered;
-      const run = () => {
+      const call = () => {
         calledPool = performance.now();
         return pool.run<RouteResult>(TaskKind.Route, route.id, data, { timeoutMs: timeout });
       };
-      const outcome = route.bulkhead ? await route.bulkhead.run(run) : await run();
-      return { ...outcome.value, route, lane: `worker#${outcome.slot}`, queuedMs: calledPool - entered + outcome.queuedMs };
+      const outcome = route.bulkhead ? await route.bulkhead.run(call) : await call();
+      return onWorker(outcome, route, calledPool - entered);
     } catch (error) {
       return failure(error, route);
     }
-  };
+  }
+}
+
+/** Decorates the handler's result in place: it is ours alone, and copying costs on every request. */
+function onLoop(result: RouteResult, route: Route, queuedMs: number | undefined): HandledRequest {
+  const handled = result as HandledRequest;
+  handled.route = route;
+  handled.lane = "loop";
+  handled.queuedMs = queuedMs;
+  return handled;
+}
+
+/** The same for a worker's result; its queue wait adds the time spent at the route's bulkhead. */
+function onWorker(outcome: TaskOutcome<RouteResult>, route: Route, bulkheadMs: number): HandledRequest {
+  const handled = outcome.value as HandledRequest;
+  handled.route = route;
+  handled.lane = `worker#${outcome.slot}`;
+  handled.queuedMs = bulkheadMs + outcome.queuedMs;
+  return handled;
+}
+
+/** Input that could not be read or parsed: answered before the route's lane is involved. */
+function rejected(error: unknown, route: Route): HandledRequest {
+  return onLoop(errorResult(error), route, undefined);
 }
 
 function answered(result: RouteResult): HandledRequest {

@@ -7,12 +7,19 @@ import type { Route } from "./router.js";
  * the loop lane (main thread) and inside a worker, so both lanes answer identically.
  */
 export function invokeRoute(route: Route, req: HttpRequest): RouteResult | Promise<RouteResult> {
+  let value: unknown;
   try {
-    const value = route.handler(req);
-    if (value instanceof Promise) {
-      return value.then((resolved) => toResult(resolved, route.status)).catch(errorResult);
-    }
-    const result = toResult(value, route.status);
+    value = route.handler(req);
+  } catch (error) {
+    return errorResult(error);
+  }
+  return value instanceof Promise ? value.then((resolved) => settle(resolved, route.status), errorResult) : settle(value, route.status);
+}
+
+/** A value that cannot become a response (a BigInt, a cycle, a failing web Response) is a 500 too. */
+function settle(value: unknown, status: number): RouteResult | Promise<RouteResult> {
+  try {
+    const result = toResult(value, status);
     return result instanceof Promise ? result.catch(errorResult) : result;
   } catch (error) {
     return errorResult(error);

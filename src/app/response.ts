@@ -70,7 +70,8 @@ export function toResult(value: unknown, status: number): RouteResult | Promise<
   if (value !== null && typeof value === "object") {
     if (responseBrand in value) {
       const { status: s, headers, body } = value as unknown as OutgoingResponse;
-      return { status: s, headers, body };
+      // Headers copied: the server adds its own, and a response object may be reused across requests.
+      return { status: s, headers: { ...headers }, body };
     }
     if (typeof Response === "function" && value instanceof Response) return fromWebResponse(value);
     if (value instanceof Uint8Array) return { status, headers: { "content-type": "application/octet-stream" }, body: value };

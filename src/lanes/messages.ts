@@ -44,18 +44,24 @@ export interface SerializedError {
   stack?: string;
 }
 
-/** Worker → main, one per finished task. */
-export interface TaskResultMessage {
-  type: "result";
+export interface TaskResult {
   id: number;
   ok: boolean;
   /** The task's value when ok, else a SerializedError. */
   value: unknown;
+  /** When the worker started it, epoch ms (performance.timeOrigin + now): its queue wait ends here. */
+  startedAt: number;
   /** Time the task ran inside the worker, in ms. */
   runMs: number;
 }
 
-export type WorkerToMain = ReadyMessage | StartupFailedMessage | TaskResultMessage;
+/** Worker → main: the results of the tasks that finished in one stretch of work, in one message. */
+export interface TaskResultsMessage {
+  type: "results";
+  results: TaskResult[];
+}
+
+export type WorkerToMain = ReadyMessage | StartupFailedMessage | TaskResultsMessage;
 export type MainToWorker = TaskBatchMessage;
 
 /** Data handed to every worker at creation. */

@@ -5,6 +5,8 @@ import {
   type MainToWorker,
   type SerializedError,
   type TaskKind,
+  type TaskMessage,
+  type TaskResult,
   type WorkerStartData,
   type WorkerToMain,
 } from "./messages.js";
@@ -118,7 +120,12 @@ interface PendingTask {
   kind: TaskKind;
   target: number | string;
   payload: unknown;
+  /** Epoch ms (performance.timeOrigin + now), comparable with the worker's clock. */
   enqueuedAt: number;
+  /** When it left the queue for a worker, epoch ms. */
+  dispatchedAt: number;
+  /** Its target is known to finish quickly, so it may wait in a busy worker's batch. */
+  fast: boolean;
   state: "queued" | "running" | "settled";
   timer: NodeJS.Timeout | undefined;
   resolve: (outcome: TaskOutcome) => void;
@@ -134,20 +141,40 @@ interface Slot {
   slot: number;
   worker: Worker;
   ready: boolean;
-  current: PendingTask | undefined;
-  dispatchedAt: number;
+  /** Tasks sent to this worker, in the order it runs them: the first is running. */
+  inFlight: PendingTask[];
+  /** How many of them are not fast; a worker holding one takes nothing more until it is idle. */
+  slowInFlight: number;
+  /** Tasks dispatched this tick, sent as one message when the tick ends. */
+  outbox: TaskMessage[];
   /** Set when the pool terminates this worker because its task timed out. */
   stoppedForTimeout: boolean;
+}
+
+/** Running time of one target, smoothed, to tell fast targets (which may be batched) from slow ones. */
+interface TargetTiming {
+  samples: number;
+  averageMs: number;
 }
 
 const workerEntry = new URL("./worker-entry.js", import.meta.url);
 /** A worker that dies this many times in a row before becoming ready is not replaced again. */
 const maxStartupFailures = 3;
+/** A target is fast once it has run this many times averaging under `fastMs`. */
+const fastAfterSamples = 16;
+const fastMs = 0.5;
+/** Most tasks one worker holds at once (running plus waiting in its batch). */
+const maxBatch = 8;
+/** A batch this short is joined before another worker is woken. */
+const shortBatch = 4;
+const now = () => performance.timeOrigin + performance.now();
 
 /**
- * A fixed set of worker threads with one FIFO queue. A task goes to an idle worker only, so a
- * task's queue wait is the true time it waited for a free worker, and a slow task never holds
- * back a fast one queued behind it in the same worker.
+ * A fixed set of worker threads with one FIFO queue. Tasks go to idle workers first. Only
+ * targets measured to run in well under a millisecond are also batched onto busy workers (up to
+ * `maxBatch` each), which saves a message and a thread wake-up per task; anything slow, unknown
+ * or time-limited waits here for an idle worker, so a slow task never holds back another behind
+ * it. Messages each way are sent once per tick per worker, carrying every task or result.
  */
 export class WorkerPool {
   readonly size: number;
@@ -162,6 +189,9 @@ export class WorkerPool {
   private closing = false;
   private drainWaiters: (() => void)[] = [];
   private startupFailures = 0;
+  /** By kind, then target: no key strings built per task. */
+  private readonly timings = new Map<TaskKind, Map<number | string, TargetTiming>>();
+  private flushScheduled = false;
 
   constructor(private readonly options: PoolOptions) {
     this.size = options.size ?? defaultPoolSize();
@@ -188,8 +218,9 @@ export class WorkerPool {
     return this.slots.filter((s) => s.ready).length;
   }
 
+  /** Workers with at least one task. */
   get busy(): number {
-    return this.slots.filter((s) => s.current !== undefined).length;
+    return this.slots.filter((s) => s.inFlight.length > 0).length;
   }
 
   get queued(): number {
@@ -203,12 +234,15 @@ export class WorkerPool {
       return Promise.reject(new PoolFullError(`all ${this.size} workers are busy and ${this.waiting} tasks are queued`));
     }
     return new Promise<TaskOutcome>((resolve, reject) => {
+      const timing = this.timings.get(kind)?.get(target);
       const task: PendingTask = {
         id: this.nextTaskId++,
         kind,
         target,
         payload,
-        enqueuedAt: performance.now(),
+        enqueuedAt: now(),
+        dispatchedAt: 0,
+        fast: options.timeoutMs === undefined && timing !== undefined && timing.samples >= fastAfterSamples && timing.averageMs < fastMs,
         state: "queued",
         timer: undefined,
         resolve,
@@ -261,15 +295,16 @@ export class WorkerPool {
       resourceLimits: this.options.resourceLimits,
       name: `loopwise worker#${slotNumber}`,
     });
-    const slot: Slot = { slot: slotNumber, worker, ready: false, current: undefined, dispatchedAt: 0, stoppedForTimeout: false };
+    const slot: Slot = { slot: slotNumber, worker, ready: false, inFlight: [], slowInFlight: 0, outbox: [], stoppedForTimeout: false };
     this.slots[slotNumber - 1] = slot;
 
     return new Promise<void>((resolve, reject) => {
       let lastError: Error | undefined;
       worker.on("message", (message: WorkerToMain) => {
         switch (message.type) {
-          case "result":
-            this.settle(slot, message.ok, message.value, message.runMs);
+          case "results":
+            for (const result of message.results) this.settle(slot, result);
+            this.pump();
             return;
           case "ready": {
             const mismatch = compareSignatures(this.options.signature, message.signature);
@@ -309,15 +344,20 @@ export class WorkerPool {
     slot.ready = false;
     const idleIndex = this.idle.indexOf(slot);
     if (idleIndex >= 0) this.idle.splice(idleIndex, 1);
-    const task = slot.current;
-    slot.current = undefined;
+    // Tasks run one after another, so only the first had started; the rest go back to the queue's front.
+    const [task, ...notStarted] = slot.inFlight.filter((t) => t.state === "running");
+    slot.inFlight = [];
+    slot.slowInFlight = 0;
+    slot.outbox = [];
+    for (const waiting of notStarted) waiting.state = "queued";
+    this.waiting += notStarted.length;
+    this.queue.splice(this.queueHead, 0, ...notStarted);
     if (task) {
       const reason = error ? `${error.name}: ${error.message}` : `exit code ${exitCode}`;
-      this.finish(task).reject(
-        new WorkerCrashedError(`worker#${slot.slot} died while running this task (${reason})`, slot.slot, slot.dispatchedAt - task.enqueuedAt),
-      );
+      this.finish(task).reject(new WorkerCrashedError(`worker#${slot.slot} died while running this task (${reason})`, slot.slot, task.dispatchedAt - task.enqueuedAt));
     }
     if (this.closing) {
+      this.pump();
       this.notifyDrained();
       return;
     }
@@ -328,38 +368,57 @@ export class WorkerPool {
       error,
       hadTask: task !== undefined || slot.stoppedForTimeout,
     });
+    this.pump();
     if (!wasReady && !slot.stoppedForTimeout && ++this.startupFailures >= maxStartupFailures) return;
     // A replacement takes the same slot; start-up errors of replacements are reported by onExit.
     this.spawn(slot.slot).catch(() => {});
   }
 
-  private settle(slot: Slot, ok: boolean, value: unknown, runMs: number): void {
-    const task = slot.current;
-    if (!task) return;
-    slot.current = undefined;
-    this.idle.push(slot);
-    const queuedMs = slot.dispatchedAt - task.enqueuedAt;
+  private settle(slot: Slot, result: TaskResult): void {
+    const index = slot.inFlight.findIndex((t) => t.id === result.id);
+    if (index < 0) return; // timed out and already answered
+    const task = slot.inFlight[index]!;
+    slot.inFlight.splice(index, 1);
+    if (!task.fast) slot.slowInFlight--;
+    if (slot.inFlight.length === 0) this.idle.push(slot);
+    this.record(task, result.runMs);
+    const queuedMs = Math.max(0, result.startedAt - task.enqueuedAt);
     this.finish(task);
-    if (ok) task.resolve({ value, slot: slot.slot, queuedMs, runMs });
-    else task.reject(new TaskError(value as SerializedError, slot.slot, queuedMs, runMs));
-    this.pump();
+    if (result.ok) task.resolve({ value: result.value, slot: slot.slot, queuedMs, runMs: result.runMs });
+    else task.reject(new TaskError(result.value as SerializedError, slot.slot, queuedMs, result.runMs));
+  }
+
+  private record(task: PendingTask, runMs: number): void {
+    let byTarget = this.timings.get(task.kind);
+    if (!byTarget) this.timings.set(task.kind, (byTarget = new Map()));
+    const timing = byTarget.get(task.target);
+    if (!timing) byTarget.set(task.target, { samples: 1, averageMs: runMs });
+    else {
+      timing.samples++;
+      timing.averageMs += (runMs - timing.averageMs) / Math.min(timing.samples, 32);
+    }
   }
 
   private pump(): void {
-    while (this.idle.length > 0 && this.queueHead < this.queue.length) {
+    while (this.queueHead < this.queue.length) {
       const task = this.queue[this.queueHead]!;
+      if (task.state !== "queued") {
+        this.queueHead++; // timed out while waiting
+        continue;
+      }
+      const slot = task.fast ? this.slotForFastTask() : this.idle.pop();
+      if (!slot) break;
       this.queue[this.queueHead++] = undefined as unknown as PendingTask;
-      if (task.state !== "queued") continue; // timed out while waiting
       task.state = "running";
+      task.dispatchedAt = now();
       this.waiting--;
-      const slot = this.idle.pop()!;
-      slot.current = task;
-      slot.dispatchedAt = performance.now();
-      const message: MainToWorker = {
-        type: "tasks",
-        tasks: [{ id: task.id, kind: task.kind, target: task.target, payload: task.payload }],
-      };
-      slot.worker.postMessage(message);
+      slot.inFlight.push(task);
+      if (!task.fast) slot.slowInFlight++;
+      slot.outbox.push({ id: task.id, kind: task.kind, target: task.target, payload: task.payload });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+      }
     }
     if (this.queueHead === this.queue.length) {
       this.queue.length = 0;
@@ -370,6 +429,31 @@ export class WorkerPool {
     }
     if (this.closing) this.notifyDrained();
   }
+
+  /**
+   * Fast tasks join a worker that is already awake while its batch is short, then take an idle
+   * worker, then fill batches up to `maxBatch`: waking a sleeping thread costs more than the task.
+   */
+  private slotForFastTask(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) {
+      if (!slot?.ready || slot.inFlight.length === 0 || slot.slowInFlight > 0 || slot.inFlight.length >= maxBatch) continue;
+      if (!best || slot.inFlight.length < best.inFlight.length) best = slot;
+    }
+    if (best && best.inFlight.length < shortBatch) return best;
+    return this.idle.pop() ?? best;
+  }
+
+  /** Sends each worker the tasks it was given this tick, in one message. */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    for (const slot of this.slots) {
+      if (!slot || slot.outbox.length === 0) continue;
+      const message: MainToWorker = { type: "tasks", tasks: slot.outbox };
+      slot.outbox = [];
+      slot.worker.postMessage(message);
+    }
+  };
 
   /** Marks a task settled exactly once and clears its timer; returns it for chaining. */
   private finish(task: PendingTask): PendingTask {
@@ -385,16 +469,17 @@ export class WorkerPool {
    */
   private expire(task: PendingTask, timeoutMs: number): void {
     if (task.state === "settled") return;
-    const now = performance.now();
     if (task.state === "queued") {
-      this.finish(task).reject(new TaskTimeoutError(timeoutMs, undefined, now - task.enqueuedAt));
+      this.finish(task).reject(new TaskTimeoutError(timeoutMs, undefined, timeoutMs));
       return;
     }
-    const slot = this.slots.find((s) => s.current === task)!;
-    slot.current = undefined;
+    // A time-limited task never shares its worker (it is not fast), so stopping the worker stops only it.
+    const slot = this.slots.find((s) => s.inFlight.includes(task))!;
+    slot.inFlight = [];
+    slot.slowInFlight = 0;
     slot.ready = false;
     slot.stoppedForTimeout = true;
-    this.finish(task).reject(new TaskTimeoutError(timeoutMs, slot.slot, slot.dispatchedAt - task.enqueuedAt));
+    this.finish(task).reject(new TaskTimeoutError(timeoutMs, slot.slot, task.dispatchedAt - task.enqueuedAt));
     void slot.worker.terminate();
   }
 

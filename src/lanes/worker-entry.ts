@@ -10,6 +10,7 @@ import {
   type MainToWorker,
   type TaskHost,
   type TaskMessage,
+  type TaskResult,
   type WorkerStartData,
   type WorkerToMain,
 } from "./messages.js";
@@ -47,26 +48,67 @@ async function loadHost(): Promise<TaskHost> {
   return makeHost.call(app) as TaskHost;
 }
 
-async function runTask(host: TaskHost, task: TaskMessage): Promise<void> {
-  const started = performance.now();
-  try {
-    let value = host.run(task.kind, task.target, task.payload);
-    if (value instanceof Promise) value = await value;
-    send({ type: "result", id: task.id, ok: true, value, runMs: performance.now() - started });
-  } catch (error) {
-    send({ type: "result", id: task.id, ok: false, value: serializeError(error), runMs: performance.now() - started });
+const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * Runs the tasks the main thread sent, one after another, and sends their results back in as
+ * few messages as possible: one per stretch of synchronous work, flushed before any await.
+ */
+function createRunner(host: TaskHost) {
+  const waiting: TaskMessage[] = [];
+  let results: TaskResult[] = [];
+  let draining = false;
+
+  const flush = () => {
+    if (results.length === 0) return;
+    const batch = results;
+    results = [];
+    try {
+      send({ type: "results", results: batch });
+    } catch {
+      // A value that cannot be cloned (a function, a class instance with private state) fails its own task only.
+      for (const result of batch) {
+        try {
+          send({ type: "results", results: [result] });
+        } catch (error) {
+          send({ type: "results", results: [{ ...result, ok: false, value: serializeError(error) }] });
+        }
+      }
+    }
+  };
+
+  async function drain(): Promise<void> {
+    draining = true;
+    for (let task = waiting.shift(); task !== undefined; task = waiting.shift()) {
+      const startedAt = now();
+      try {
+        let value = host.run(task.kind, task.target, task.payload);
+        if (value instanceof Promise) {
+          flush();
+          value = await value;
+        }
+        results.push({ id: task.id, ok: true, value, startedAt, runMs: now() - startedAt });
+      } catch (error) {
+        results.push({ id: task.id, ok: false, value: serializeError(error), startedAt, runMs: now() - startedAt });
+      }
+    }
+    flush();
+    draining = false;
   }
+
+  return (tasks: TaskMessage[]) => {
+    waiting.push(...tasks);
+    if (!draining) void drain();
+  };
 }
 
 try {
   const host = await loadHost();
   await host.start(data.slot);
-  // Tasks of one batch run one after another; the port stays free between them, so a handler
-  // that returns a Promise is awaited on this worker's own event loop.
-  let chain: Promise<void> = Promise.resolve();
-  port.on("message", (message: MainToWorker) => {
-    for (const task of message.tasks) chain = chain.then(() => runTask(host, task));
-  });
+  // A handler that returns a Promise is awaited on this worker's own event loop; tasks that
+  // arrive meanwhile wait their turn.
+  const run = createRunner(host);
+  port.on("message", (message: MainToWorker) => run(message.tasks));
   send({ type: "ready", signature: host.signature() });
 } catch (error) {
   send({ type: "startup-failed", error: serializeError(error) });

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { App } from "../app/app.js";
 import { createRequestHandler, type HandledRequest } from "../app/handle-request.js";
+import { errorResult } from "../app/response.js";
 import type { ResourceLimits } from "node:worker_threads";
 import { setActivePool } from "../lanes/offload.js";
 import { sharedBuffers } from "../lanes/shared-state.js";
@@ -96,24 +97,41 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   let closing = false;
   let onIdle: (() => void) | undefined;
 
-  const respond = (req: IncomingMessage, res: ServerResponse, start: number, result: HandledRequest) => {
+  const respond = (req: IncomingMessage, res: ServerResponse, start: number, client: string, result: HandledRequest) => {
     if (closing) result.headers.connection = "close";
     const body = result.body;
     result.headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
-    res.writeHead(result.status, result.headers);
-    res.end(body);
+    try {
+      res.writeHead(result.status, result.headers);
+    } catch (error) {
+      // Headers Node refuses to send (a bad status, a newline in a value) are the handler's bug: a 500.
+      Object.assign(result, errorResult(error));
+      result.headers["content-length"] = String(Buffer.byteLength(result.body as string));
+      res.writeHead(result.status, result.headers);
+    }
+    res.end(result.body);
     if (result.error) logger.handlerError(req.method ?? "", req.url ?? "", result.lane, result.error);
-    logger.access({
-      start: performance.timeOrigin + start,
-      client: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
-      method: req.method ?? "",
-      target: req.url ?? "",
-      httpVersion: req.httpVersion,
-      status: result.status,
-      durationMs: performance.now() - start,
-      lane: result.lane,
-      queuedMs: result.queuedMs,
-    });
+    if (logger.accessLogEnabled) {
+      logger.access({
+        start: performance.timeOrigin + start,
+        client,
+        method: req.method ?? "",
+        target: req.url ?? "",
+        httpVersion: req.httpVersion,
+        status: result.status,
+        durationMs: performance.now() - start,
+        lane: result.lane,
+        queuedMs: result.queuedMs,
+      });
+    }
+    if (--inFlight === 0 && onIdle) onIdle();
+  };
+  const internalError = (req: IncomingMessage, res: ServerResponse, error: unknown) => {
+    // The pipeline turns every error into a response; reaching here is a bug, still answered.
+    logger.handlerError(req.method ?? "", req.url ?? "", "loop", { name: "InternalError", message: String(error), stack: (error as Error)?.stack });
+    if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+    res.end('{"detail":"Internal Server Error"}');
+    if (--inFlight === 0 && onIdle) onIdle();
   };
 
   const headersTimeout = options.headersTimeout ?? 10_000;
@@ -126,20 +144,22 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   };
   const server = createServer(serverOptions, (req, res) => {
     const start = performance.now();
+    const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     inFlight++;
-    handle(req)
-      .then(
-        (result) => respond(req, res, start, result),
-        (error) => {
-          // The pipeline turns every error into a response; reaching here is a bug, still answered.
-          logger.handlerError(req.method ?? "", req.url ?? "", "loop", { name: "InternalError", message: String(error), stack: (error as Error)?.stack });
-          if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-          res.end('{"detail":"Internal Server Error"}');
-        },
-      )
-      .finally(() => {
-        if (--inFlight === 0 && onIdle) onIdle();
-      });
+    let outcome: HandledRequest | Promise<HandledRequest>;
+    try {
+      outcome = handle(req, client);
+    } catch (error) {
+      return internalError(req, res, error);
+    }
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (result) => respond(req, res, start, client, result),
+        (error) => internalError(req, res, error),
+      );
+    } else {
+      respond(req, res, start, client, outcome);
+    }
   });
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || error.code === "ECONNRESET") return socket.destroy();

@@ -44,6 +44,13 @@ describe("lanes", () => {
     assert.deepEqual(reply.json, { caught: true, message: "blocking function failed on purpose" });
   });
 
+  test("a value that cannot cross back from a worker fails its own call only, with the reason", async () => {
+    const reply = await request(server.url + "/offload/uncloneable");
+    assert.equal(reply.status, 200);
+    assert.match(reply.json[0], /could not be cloned/);
+    assert.equal(reply.json[1], "ok");
+  });
+
   for (const lane of ["loop", "worker"]) {
     test(`a handler that throws on the ${lane} lane gives a JSON 500, logs the stack and leaves the server healthy`, async () => {
       const reply = await request(`${server.url}/${lane}/throw`);
