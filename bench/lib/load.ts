@@ -51,8 +51,8 @@ export interface ProbeResult {
  * answered, and times each from when it was due. A stalled server therefore shows its stall in
  * every request that should have gone out during it (no coordinated omission).
  */
-export async function openLoopProbe(url: string, intervalMs: number, durationMs: number): Promise<ProbeResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+export async function openLoopProbe(url: string, intervalMs: number, durationMs: number, sharedAgent?: Agent): Promise<ProbeResult> {
+  const agent = sharedAgent ?? new Agent({ keepAlive: true, maxSockets: 256 });
   const latencies: number[] = [];
   let failures = 0;
   const pending: Promise<void>[] = [];
@@ -63,7 +63,7 @@ export async function openLoopProbe(url: string, intervalMs: number, durationMs:
     const wait = planned - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     pending.push(
-      send(url, agent).then(
+      fetchVia(agent, url).then(
         (ok) => {
           latencies.push(performance.now() - planned);
           if (!ok) failures++;
@@ -76,7 +76,7 @@ export async function openLoopProbe(url: string, intervalMs: number, durationMs:
     );
   }
   await Promise.all(pending);
-  agent.destroy();
+  if (!sharedAgent) agent.destroy();
   latencies.sort((a, b) => a - b);
   return {
     sent: count,
@@ -87,7 +87,8 @@ export async function openLoopProbe(url: string, intervalMs: number, durationMs:
   };
 }
 
-function send(url: string, agent: Agent): Promise<boolean> {
+/** GET through `agent`; resolves whether the answer was a 200. */
+export function fetchVia(agent: Agent, url: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent, timeout: 10_000 }, (res) => {
       res.resume();

@@ -6,6 +6,6 @@ import { announce, serverStats } from "./stats.ts";
 const app = Fastify({ logger: false, keepAliveTimeout: 60_000 });
 app.get("/hello", async () => ({ message: "hello" }));
 app.get("/trivial", async () => ({ message: "trivial" }));
-app.get("/burn", async () => ({ result: burnCpu(100) }));
+app.get("/burn", async () => ({ result: burnCpu() }));
 app.get("/stats", async (req) => serverStats("reset" in (req.query as object)));
 announce(await app.listen({ port: 0, host: "127.0.0.1" }));

@@ -7,8 +7,8 @@ export const app = new App();
 app.get("/hello", async () => ({ message: "hello" }));
 // Plain functions: the worker lane.
 app.get("/trivial", () => ({ message: "trivial" }));
-app.get("/burn", () => ({ result: burnCpu(100) }));
-app.get("/burn-short", () => ({ result: burnCpu(2) }));
+app.get("/burn", () => ({ result: burnCpu() }));
+app.get("/burn-short", () => ({ result: burnCpu(0.02) }));
 app.get("/slow", () => {
   sleepSync(50);
   return { message: "slow" };

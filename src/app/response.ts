@@ -88,13 +88,7 @@ async function fromWebResponse(response: Response): Promise<RouteResult> {
 
 /** `{"detail": ...}` for an HTTPError; a bare 500 (stack kept for the log, never sent) for anything else. */
 export function errorResult(error: unknown): RouteResult {
-  if (error instanceof HTTPError) {
-    return {
-      status: error.status,
-      headers: { ...error.headers, "content-type": jsonType },
-      body: stringify({ detail: error.detail }),
-    };
-  }
+  if (error instanceof HTTPError) return statusResult(error.status, error.detail, error.headers);
   return {
     status: 500,
     headers: { "content-type": jsonType },
@@ -103,7 +97,7 @@ export function errorResult(error: unknown): RouteResult {
   };
 }
 
-/** The response for a status the framework itself answers with (404, 405, 413, ...). */
-export function statusResult(status: number, detail?: unknown, headers: Record<string, string> = {}): RouteResult {
-  return errorResult(new HTTPError(status, detail, headers));
+/** The response for a status the framework itself answers with (404, 405, 413, ...): `{"detail": ...}`. */
+export function statusResult(status: number, detail: unknown = STATUS_CODES[status] ?? "Error", headers: Record<string, string> = {}): RouteResult {
+  return { status, headers: { ...headers, "content-type": jsonType }, body: stringify({ detail }) };
 }

@@ -1,3 +1,4 @@
+import { shedError } from "./pool.js";
 /** Too many calls are already waiting at this bulkhead. */
 export class BulkheadFullError extends Error {
   override readonly name = "BulkheadFullError";
@@ -34,7 +35,7 @@ export class Bulkhead {
   async run<T>(fn: () => T | Promise<T>): Promise<T> {
     if (this.active >= this.limit) {
       if (this.waiters.length >= this.maxWaiting) {
-        throw new BulkheadFullError(`${this.active} calls are running and ${this.waiters.length} waiting at this bulkhead`);
+        throw shedError(() => new BulkheadFullError(`${this.active} calls are running and ${this.waiters.length} waiting at this bulkhead`));
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     } else {

@@ -105,6 +105,20 @@ export class PoolFullError extends Error {
   override readonly name = "PoolFullError";
 }
 
+/**
+ * Builds a load-shedding error without capturing a stack: under a flood thousands are made in
+ * one burst, the stack says nothing, and capturing it was the biggest cost of refusing work.
+ */
+export function shedError<E extends Error>(make: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** The pool is closing and takes no new tasks. */
 export class PoolClosedError extends Error {
   override readonly name = "PoolClosedError";
@@ -231,7 +245,7 @@ export class WorkerPool {
   run<T = unknown>(kind: TaskKind, target: number | string, payload: unknown, options: RunOptions = {}): Promise<TaskOutcome<T>> {
     if (this.closing) return Promise.reject(new PoolClosedError("the worker pool is shutting down"));
     if (this.waiting >= this.maxQueue && this.idle.length === 0) {
-      return Promise.reject(new PoolFullError(`all ${this.size} workers are busy and ${this.waiting} tasks are queued`));
+      return Promise.reject(shedError(() => new PoolFullError(`all ${this.size} workers are busy and ${this.waiting} tasks are queued`)));
     }
     return new Promise<TaskOutcome>((resolve, reject) => {
       const timing = this.timings.get(kind)?.get(target);
