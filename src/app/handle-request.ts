@@ -4,6 +4,7 @@ import { BulkheadFullError } from "../lanes/bulkhead.js";
 import { TaskKind } from "../lanes/messages.js";
 import { PoolClosedError, PoolFullError, TaskError, TaskTimeoutError, WorkerCrashedError, type TaskOutcome, type WorkerPool } from "../lanes/pool.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
+import type { LoopMonitor, RequestTag } from "../monitor/loop-monitor.js";
 import { parseQuery } from "../params/query.js";
 import type { App } from "./app.js";
 import { invokeRoute } from "./invoke.js";
@@ -25,6 +26,8 @@ export interface RequestHandlerOptions {
   bodyLimit: number;
   /** Time limit for routes that set none, ms (undefined: no limit). */
   timeout: number | undefined;
+  /** Told which route each request is, so a block of the loop can be pinned on it. */
+  monitor?: LoopMonitor;
 }
 
 /**
@@ -34,7 +37,8 @@ export interface RequestHandlerOptions {
  */
 export function createRequestHandler(app: App, pool: WorkerPool, options: RequestHandlerOptions) {
   /** Loop-lane routes with a synchronous answer are answered without a single promise. */
-  return function handle(req: IncomingMessage, client: string): HandledRequest | Promise<HandledRequest> {
+  const monitor = options.monitor;
+  return function handle(req: IncomingMessage, client: string, tag?: RequestTag): HandledRequest | Promise<HandledRequest> {
     const url = req.url ?? "/";
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
@@ -49,6 +53,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
         return answered(statusResult(400, "Malformed request path"));
     }
     const route = match.route;
+    if (tag) monitor!.routed(tag, route.id);
     const data: HttpRequest = {
       method,
       url,
