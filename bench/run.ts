@@ -1,5 +1,5 @@
 // `npm run bench` — Loopwise side by side with its peers, each in its own process, one run.
-//   npm run bench                      hello, worker, burn and flood scenarios
+//   npm run bench                      hello, monitor, worker, burn and flood scenarios
 //   npm run bench -- hello worker      only those scenarios
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
 //   npm run bench -- --markdown        tables as Markdown, for the README
@@ -73,6 +73,15 @@ const scenarios: Record<string, () => Promise<void>> = {
     printTable(`(a) GET /hello on the event loop, ${connections} connections, ${durationSec} s`, throughputRows(results, "node:http"), markdown);
     const ratio = results.get("Loopwise")!.reqPerSec / results.get("node:http")!.reqPerSec;
     target("(a) loop-lane hello ≥ 0.90× node:http", ratio >= 0.9, fmt.ratio(ratio));
+  },
+
+  async monitor() {
+    const on = peers.loopwise("Loopwise, loop monitor on");
+    const off = peers.loopwise("Loopwise, loop monitor off", ["--no-loop-monitor"]);
+    const results = await throughput([on, off], "/hello");
+    printTable(`Loop monitor overhead: GET /hello, ${connections} connections, ${durationSec} s`, throughputRows(results, off.name), markdown);
+    const ratio = results.get(on.name)!.reqPerSec / results.get(off.name)!.reqPerSec;
+    target("loop monitor on ≥ 0.97× off", ratio >= 0.97, fmt.ratio(ratio));
   },
 
   async worker() {
@@ -214,7 +223,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   },
 };
 
-const defaults = ["hello", "worker", "burn", "flood"];
+const defaults = ["hello", "monitor", "worker", "burn", "flood"];
 const names = chosen.length ? chosen : defaults;
 for (const name of names) {
   if (!scenarios[name]) {

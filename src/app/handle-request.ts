@@ -4,7 +4,7 @@ import { BulkheadFullError } from "../lanes/bulkhead.js";
 import { TaskKind } from "../lanes/messages.js";
 import { PoolClosedError, PoolFullError, TaskError, TaskTimeoutError, WorkerCrashedError, type TaskOutcome, type WorkerPool } from "../lanes/pool.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
-import type { LoopMonitor, RequestTag } from "../monitor/loop-monitor.js";
+import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { parseQuery } from "../params/query.js";
 import type { App } from "./app.js";
 import { invokeRoute } from "./invoke.js";
@@ -38,7 +38,7 @@ export interface RequestHandlerOptions {
 export function createRequestHandler(app: App, pool: WorkerPool, options: RequestHandlerOptions) {
   /** Loop-lane routes with a synchronous answer are answered without a single promise. */
   const monitor = options.monitor;
-  return function handle(req: IncomingMessage, client: string, tag?: RequestTag): HandledRequest | Promise<HandledRequest> {
+  return function handle(req: IncomingMessage, client: string): HandledRequest | Promise<HandledRequest> {
     const url = req.url ?? "/";
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
@@ -53,7 +53,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
         return answered(statusResult(400, "Malformed request path"));
     }
     const route = match.route;
-    if (tag) monitor!.routed(tag, route.id);
+    monitor?.routed(route.id);
     const data: HttpRequest = {
       method,
       url,
@@ -88,10 +88,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
   function run(route: Route, data: HttpRequest): HandledRequest | Promise<HandledRequest> {
     const timeout = route.timeout ?? options.timeout;
     if (route.bulkhead || timeout !== undefined) return runGuarded(route, data, timeout);
-    if (route.lane === "loop") {
-      const result = invokeRoute(route, data);
-      return result instanceof Promise ? result.then((r) => onLoop(r, route, undefined)) : onLoop(result, route, undefined);
-    }
+    if (route.lane === "loop") return invokeRoute(route, data, (result) => onLoop(result, route, undefined));
     return pool.run<RouteResult>(TaskKind.Route, route.id, data).then(
       (outcome) => onWorker(outcome, route, 0),
       (error) => failure(error, route),

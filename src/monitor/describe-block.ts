@@ -5,13 +5,14 @@ export function describeBlock(block: LoopBlock, routes: readonly MonitoredRoute[
   const ms = Math.round(block.durationMs);
   const waited = `(${block.waited} request${block.waited === 1 ? "" : "s"} waited)`;
   const route = block.routeId === undefined ? undefined : routes[block.routeId];
+  const at = block.where ? ` at ${block.where}` : "";
   switch (block.culprit) {
     case "request":
-      if (!route) return `A request blocked the event loop for ${ms} ms before it was routed ${waited}.`;
+      if (!route) return `A request's code blocked the event loop for ${ms} ms${at} ${waited}.`;
       return `${route.label} blocked the event loop for ${ms} ms ${waited}. ${advice(route)}`;
     case "outside":
       return (
-        `The event loop was blocked for ${ms} ms by code outside any request (a timer, an interval, a startup task) ${waited}. ` +
+        `The event loop was blocked for ${ms} ms by code outside any request (a timer, an interval, a startup task)${at} ${waited}. ` +
         "Move the blocking part to the worker pool with offload()."
       );
     case "many":

@@ -9,7 +9,7 @@ export const Slot = {
   Route: 1,
   /** Request number whose code the main thread is running now (0: none). */
   Request: 2,
-  /** Set by the watchdog once it has sampled the current block. */
+  /** Set by the watchdog once it has sampled the current block (its findings are complete). */
   Caught: 3,
   CaughtRoute: 4,
   CaughtRequest: 5,
@@ -28,5 +28,13 @@ export interface WatchdogData {
   stuckAfterMs: number;
   /** "GET /async/sleep" for each route id. */
   routeLabels: string[];
+  /** Where each route's handler is defined ("scriptId:line:column"), to find it on a stack. */
+  handlerLocations: (string | undefined)[];
   format: "text" | "json";
+}
+
+/** Watchdog → main thread: what it saw on the main thread's stack during a block. */
+export interface WatchdogSample {
+  /** The innermost frame of the app's own code: "file:line (function)". */
+  where: string | undefined;
 }

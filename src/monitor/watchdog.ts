@@ -3,14 +3,59 @@
 // it reports a block that goes on and on itself: it writes straight to fd 2, since console
 // output of any thread passes through the blocked main thread.
 import { writeSync } from "node:fs";
+import { Session } from "node:inspector";
 import { performance } from "node:perf_hooks";
-import { workerData } from "node:worker_threads";
-import { Slot, type WatchdogData } from "./shared-slots.js";
+import { parentPort, workerData } from "node:worker_threads";
+import { Slot, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
 
 const data = workerData as WatchdogData;
 const slots = new Int32Array(data.buffer);
 const pollMs = Math.max(1, Math.min(20, data.thresholdMs / 5));
 const sampleAfterMs = data.thresholdMs / 2;
+/** Loopwise's own compiled code: never "where" a user's block is. */
+const frameworkCode = new URL("../", import.meta.url).href;
+const routeByLocation = new Map<string, number>();
+data.handlerLocations.forEach((location, routeId) => location && routeByLocation.set(location, routeId));
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  location: { scriptId: string; lineNumber: number };
+  functionLocation?: { scriptId: string; lineNumber: number; columnNumber: number };
+}
+
+/**
+ * Pauses the main thread for an instant and reads its stack: the first frame that is a route
+ * handler names the route; otherwise the innermost frame of the app's own code says where.
+ */
+function sampleStack(done: (routeId: number | undefined, where: string | undefined) => void): void {
+  const session = new Session();
+  try {
+    session.connectToMainThread();
+  } catch {
+    done(undefined, undefined);
+    return;
+  }
+  const urls = new Map<string, string>();
+  session.on("Debugger.scriptParsed", ({ params }) => urls.set(params.scriptId, params.url));
+  session.once("Debugger.paused", ({ params }) => {
+    const frames = params.callFrames as CallFrame[];
+    session.post("Debugger.resume", () => session.disconnect());
+    let routeId: number | undefined;
+    for (const frame of frames) {
+      const fn = frame.functionLocation;
+      routeId = fn && routeByLocation.get(`${fn.scriptId}:${fn.lineNumber}:${fn.columnNumber}`);
+      if (routeId !== undefined) break;
+    }
+    const own = frames.find((frame) => {
+      const url = urls.get(frame.location.scriptId) ?? frame.url;
+      return url.startsWith("file:") && !url.includes("/node_modules/") && !url.startsWith(frameworkCode);
+    });
+    const where = own && `${(urls.get(own.location.scriptId) ?? own.url).replace(/^file:\/\//, "")}:${own.location.lineNumber + 1} (${own.functionName || "anonymous"})`;
+    done(routeId, where);
+  });
+  session.post("Debugger.enable", () => session.post("Debugger.pause"));
+}
 
 function reportStuck(route: number, staleMs: number): void {
   const culprit = route > 0 ? (data.routeLabels[route - 1] ?? "a route") : "code outside any request";
@@ -27,34 +72,54 @@ function reportStuck(route: number, staleMs: number): void {
 
 let heartbeat = Atomics.load(slots, Slot.Heartbeat);
 let changedAt = performance.now();
-let sampled = false;
+/** "idle": no block; "sampling": a stack sample is on its way; "sampled": findings are in the slots. */
+let state: "idle" | "sampling" | "sampled" = "idle";
 let reported = false;
-while (Atomics.load(slots, Slot.Stop) === 0) {
-  Atomics.wait(slots, Slot.Stop, 0, pollMs);
+
+function caught(route: number, request: number): void {
+  Atomics.store(slots, Slot.CaughtRoute, route);
+  Atomics.store(slots, Slot.CaughtRequest, request);
+  Atomics.store(slots, Slot.CaughtMixed, 0);
+  Atomics.store(slots, Slot.Caught, 1);
+  state = "sampled";
+}
+
+const timer = setInterval(() => {
+  if (Atomics.load(slots, Slot.Stop) === 1) return clearInterval(timer);
   const now = performance.now();
   const beat = Atomics.load(slots, Slot.Heartbeat);
   if (beat !== heartbeat) {
     heartbeat = beat;
     changedAt = now;
-    sampled = false;
+    if (state === "sampled") state = "idle";
     reported = false;
-    continue;
+    return;
   }
   const stale = now - changedAt;
-  if (stale < sampleAfterMs) continue;
+  if (stale < sampleAfterMs || state === "sampling") return;
   const route = Atomics.load(slots, Slot.Route);
   const request = Atomics.load(slots, Slot.Request);
-  if (!sampled) {
-    Atomics.store(slots, Slot.CaughtRoute, route);
-    Atomics.store(slots, Slot.CaughtRequest, request);
-    Atomics.store(slots, Slot.CaughtMixed, 0);
-    Atomics.store(slots, Slot.Caught, 1);
-    sampled = true;
-  } else if (request !== Atomics.load(slots, Slot.CaughtRequest) || route !== Atomics.load(slots, Slot.CaughtRoute)) {
-    Atomics.store(slots, Slot.CaughtMixed, 1);
+  if (state === "idle") {
+    if (route !== 0 || request !== 0) {
+      // A request's first synchronous stretch: the main thread noted it; nothing to pause.
+      parentPort!.postMessage({ where: undefined } satisfies WatchdogSample);
+      caught(route, request);
+    } else {
+      state = "sampling";
+      const blockBeat = beat;
+      sampleStack((routeId, where) => {
+        parentPort!.postMessage({ where } satisfies WatchdogSample);
+        // The pause landed after the block had ended: what it saw was other code.
+        if (Atomics.load(slots, Slot.Heartbeat) !== blockBeat) state = "idle";
+        else caught(routeId === undefined ? 0 : routeId + 1, 0);
+      });
+    }
+  } else if (route !== Atomics.load(slots, Slot.CaughtRoute) || request !== Atomics.load(slots, Slot.CaughtRequest)) {
+    // The note changed while the heartbeat stood still: many callbacks in a row, not one block.
+    if (route !== 0 || request !== 0) Atomics.store(slots, Slot.CaughtMixed, 1);
   }
-  if (!reported && stale >= data.stuckAfterMs) {
+  if (!reported && stale >= data.stuckAfterMs && state === "sampled") {
     reported = true;
-    reportStuck(route, stale);
+    reportStuck(Atomics.load(slots, Slot.CaughtRoute), stale);
   }
-}
+}, pollMs);

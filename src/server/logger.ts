@@ -97,6 +97,7 @@ export class Logger {
       blocked_ms: Math.round(block.durationMs),
       culprit: block.culprit,
       route: block.routeId === undefined ? null : (routes[block.routeId]?.label ?? null),
+      where: block.where ?? null,
       waited: block.waited,
     });
   }

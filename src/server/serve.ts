@@ -102,7 +102,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   logger.poolReady(pool.size, app.routes.length);
   setActivePool(pool);
 
-  const monitor = options.loopMonitor === false ? undefined : startLoopMonitor(app, logger, options.loopMonitor?.thresholdMs);
+  const monitor = options.loopMonitor === false ? undefined : await startLoopMonitor(app, logger, options.loopMonitor?.thresholdMs);
   const handle = createRequestHandler(app, pool, { bodyLimit, timeout: options.timeout, monitor });
   let inFlight = 0;
   let closing = false;
@@ -163,7 +163,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     inFlight++;
     let outcome: HandledRequest | Promise<HandledRequest>;
     try {
-      outcome = handle(req, client, tag);
+      outcome = handle(req, client);
     } catch (error) {
       return internalError(req, res, tag, error);
     }
@@ -264,13 +264,14 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   return { url, port, host, pool, server, close };
 }
 
-function startLoopMonitor(app: App, logger: Logger, thresholdMs: number | undefined): LoopMonitor {
+function startLoopMonitor(app: App, logger: Logger, thresholdMs: number | undefined): Promise<LoopMonitor> {
   const routes: MonitoredRoute[] = app.routes.map((route) => ({
     label: `${route.method} ${route.path}`,
     lane: route.lane,
     declaredAsync: laneOf(route.handler) === "loop",
+    handler: route.handler,
   }));
-  return new LoopMonitor({
+  return LoopMonitor.start({
     thresholdMs,
     routes,
     format: logger.format,
