@@ -1,15 +1,20 @@
 // `loopwise demo`: serves the seed app in a child process, replays the seed's Test 1 and Test 2
 // over real sockets, prints the access log, a timeline per test and what it shows.
 import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { extname } from "node:path";
 import { get } from "node:http";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { accessFromJson, formatAccessText, type AccessRecord } from "../server/logger.js";
 import { renderTimeline, type TimelineRow } from "./timeline.js";
+import { pictureAsHtml, renderPicture, type PicturePanel } from "./timeline-svg.js";
 
 export interface DemoOptions {
   sleepMs: number;
+  /** Also draw both tests into this file: an .svg picture, or an .html page holding it. */
+  out?: string;
   /** Where the report goes (default stdout). */
   print?: (text: string) => void;
 }
@@ -23,6 +28,9 @@ const now = () => performance.timeOrigin + performance.now();
 interface MonitorWarning {
   time: string;
   event: string;
+  /** Epoch ms when the block began (loop-blocked only). */
+  start?: number;
+  blocked_ms?: number;
   message: string;
   route: string | null;
 }
@@ -59,6 +67,13 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     report(print, "Test 2: /async/sleep, /async/hello, /sync/hello", test2, verdict2);
 
     const ok = verdict1.ok && verdict2.ok;
+    if (options.out) {
+      writePicture(options.out, [
+        panel("Test 1: /sync/sleep, /async/hello, /sync/hello", test1, verdict1.caption),
+        panel("Test 2: /async/sleep, /async/hello, /sync/hello", test2, verdict2.caption),
+      ]);
+      print(`The timelines are drawn in ${options.out}.\n`);
+    }
     print(
       ok
         ? "Result: both tests behaved as in the FastAPI write-up. The lane a handler runs on is decided by how it is\n" +
@@ -87,6 +102,19 @@ function report(print: (text: string) => void, title: string, { sent, warnings }
   print("");
 }
 
+function panel(title: string, { sent, warnings }: TestRun, caption: string): PicturePanel {
+  const t0 = Math.min(...sent.map((s) => s.sentAt));
+  const blocks = warnings
+    .filter((w) => w.event === "loop-blocked" && w.start !== undefined && w.blocked_ms !== undefined)
+    .map((w) => ({ from: w.start! - t0, to: w.start! - t0 + w.blocked_ms!, label: `⚠ ${w.route ?? "the loop"} blocked the event loop for ${w.blocked_ms} ms` }));
+  return { title, rows: sent.map((s) => toRow(s, t0)), blocks, caption };
+}
+
+function writePicture(path: string, panels: PicturePanel[]): void {
+  const svg = renderPicture(panels);
+  writeFileSync(path, extname(path).toLowerCase() === ".html" ? pictureAsHtml(svg, "Loopwise: def vs async def") : svg);
+}
+
 function toRow(s: Sent, t0: number): TimelineRow {
   const r = s.record;
   return {
@@ -104,6 +132,8 @@ interface Verdict {
   ok: boolean;
   lines: string[];
   failures: string[];
+  /** One line for the picture. */
+  caption: string;
 }
 
 function byPath(sent: Sent[], path: string): Sent {
@@ -132,6 +162,7 @@ function judgeTest1({ sent, warnings }: TestRun, sleepMs: number): Verdict {
   return {
     ok: failures.length === 0,
     failures,
+    caption: `A plain function sleeps on ${sleep.record.lane}; the loop stays free, so both hellos answer in ${latency(asyncHello)} ms and ${latency(syncHello)} ms.`,
     lines: [
       `What happened: /sync/sleep is a plain function, so it slept on ${sleep.record.lane}, a thread of its own.`,
       `The event loop stayed free: /async/hello ran on it and /sync/hello went to ${syncHello.record.lane}; they were`,
@@ -159,6 +190,7 @@ function judgeTest2({ sent, warnings }: TestRun, sleepMs: number): Verdict {
   return {
     ok: failures.length === 0,
     failures,
+    caption: `An async function sleeps on the event loop; both hellos wait for it (${latency(asyncHello)} ms, ${latency(syncHello)} ms), even the one bound for a worker.`,
     lines: [
       `What happened: /async/sleep is declared async, so it ran on the event loop, and sleepSync held the loop`,
       `for ${Math.round(sleep.record.durationMs)} ms. Nothing else could run meanwhile: /async/hello needs the loop, and so does`,

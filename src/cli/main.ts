@@ -14,7 +14,7 @@ const usage = `Usage:
                                [--block-threshold MS] [--no-loop-monitor]
                                [--metrics] [--dev]
   loopwise routes MODULE[:EXPORT]
-  loopwise demo [--sleep 2000]
+  loopwise demo [--sleep 2000] [--out timeline.svg|timeline.html]
 
 MODULE is a .ts or .js file; EXPORT defaults to "app".
   run     serve the app: async handlers on the event loop, plain ones on the worker pool
@@ -93,9 +93,10 @@ async function main(argv: string[]): Promise<number> {
     case "demo": {
       const { values } = parseArgs({
         args: rest,
-        options: { sleep: { type: "string", default: "2000" } },
+        options: { sleep: { type: "string", default: "2000" }, out: { type: "string" } },
       });
-      const ok = await runDemo({ sleepMs: integer(values.sleep, "--sleep", 2000, 200) });
+      if (values.out !== undefined && !/\.(svg|html)$/i.test(values.out)) throw new UsageError(`--out must name an .svg or .html file, got "${values.out}"`);
+      const ok = await runDemo({ sleepMs: integer(values.sleep, "--sleep", 2000, 200), out: values.out });
       return ok ? 0 : 1;
     }
     default:

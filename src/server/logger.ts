@@ -98,6 +98,7 @@ export class Logger {
 
   loopBlocked(block: LoopBlock, route: string | undefined, message: string): void {
     this.line("WARNING", "loop-blocked", message, {
+      start: Math.round(block.start),
       blocked_ms: Math.round(block.durationMs),
       culprit: block.culprit,
       route: route ?? null,

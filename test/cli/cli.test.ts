@@ -1,10 +1,14 @@
 // The `loopwise` command: demo, routes, and its error messages.
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fixture, runCli, seedApp } from "../helpers.ts";
 
 test("loopwise demo replays Test 1 and Test 2, draws both timelines and passes", async () => {
-  const result = await runCli(["demo", "--sleep", "600"]);
+  const picture = join(mkdtempSync(join(tmpdir(), "loopwise-demo-")), "timeline.svg");
+  const result = await runCli(["demo", "--sleep", "600", "--out", picture]);
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.equal(result.stdout.match(/^Timeline:/gm)?.length, 2);
   assert.match(result.stdout, /Test 1: \/sync\/sleep, \/async\/hello, \/sync\/hello/);
@@ -12,6 +16,20 @@ test("loopwise demo replays Test 1 and Test 2, draws both timelines and passes",
   assert.match(result.stdout, /"GET \/async\/sleep HTTP\/1\.1" 200 OK \d+\.\dms lane=loop/);
   assert.match(result.stdout, /"GET \/sync\/sleep HTTP\/1\.1" 200 OK \d+\.\dms lane=worker#\d queued=/);
   assert.match(result.stdout, /Result: both tests behaved as in the FastAPI write-up/);
+  // The loop monitor names the blocker in Test 2.
+  assert.match(result.stdout, /WARNING GET \/async\/sleep blocked the event loop for \d+ ms \(2 requests waited\)/);
+
+  const svg = readFileSync(picture, "utf8");
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  for (const text of ["Test 1: /sync/sleep", "Test 2: /async/sleep", "GET /async/sleep blocked the event loop", "worker#", "loop"]) {
+    assert.ok(svg.includes(text), `the picture shows ${text}`);
+  }
+});
+
+test("demo --out takes only .svg or .html", async () => {
+  const result = await runCli(["demo", "--out", "timeline.png"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /--out must name an \.svg or \.html file/);
 });
 
 test("loopwise routes lists each route with its lane", async () => {
