@@ -3,11 +3,15 @@ import { performance } from "node:perf_hooks";
 import { BulkheadFullError } from "../lanes/bulkhead.js";
 import { TaskKind } from "../lanes/messages.js";
 import { PoolClosedError, PoolFullError, TaskError, TaskTimeoutError, WorkerCrashedError, type TaskOutcome, type WorkerPool } from "../lanes/pool.js";
+import type { Dependency } from "../deps/dependency.js";
+import type { RunOnPool } from "../deps/resolve.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
+import { parseCookies } from "../params/cookies.js";
 import { parseQuery } from "../params/query.js";
 import type { App } from "./app.js";
-import { invokeRoute } from "./invoke.js";
+import { invokeRoute, type PooledDependencyOutcome } from "./invoke.js";
 import type { HttpRequest } from "./request.js";
+import { HTTPError } from "./http-error.js";
 import { errorResult, statusResult, type RouteResult } from "./response.js";
 import type { Route } from "./router.js";
 
@@ -56,6 +60,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
       params: match.params,
       query: {},
       headers: req.headers,
+      cookies: req.headers.cookie === undefined ? {} : parseCookies(req.headers.cookie),
       body: undefined,
       client,
     };
@@ -69,7 +74,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
             } catch (error) {
               return rejected(error, route);
             }
-            return run(route, data);
+            return validateThenRun(route, data);
           },
           (error) => rejected(error, route),
         );
@@ -77,14 +82,46 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     } catch (error) {
       return rejected(error, route);
     }
-    return run(route, data);
+    return validateThenRun(route, data);
   };
+
+  /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
+  function validateThenRun(route: Route, data: HttpRequest): HandledRequest | Promise<HandledRequest> {
+    if (route.inputs === undefined) return run(route, data);
+    const invalid = (error: unknown) => {
+      const result = route.errors.respond(error, data);
+      return result instanceof Promise ? result.then((r) => onLoop(r, route, undefined)) : onLoop(result, route, undefined);
+    };
+    let validated: void | Promise<void>;
+    try {
+      validated = route.inputs.apply(data);
+    } catch (error) {
+      return invalid(error);
+    }
+    return validated instanceof Promise ? validated.then(() => run(route, data), invalid) : run(route, data);
+  }
+
+  /** A plain dependency of a loop-lane route runs on the pool; its value must survive the trip back. */
+  const runOnPool: RunOnPool = (dep, req, deps) =>
+    pool.run<PooledDependencyOutcome>(TaskKind.Dependency, app.dependencyIds.get(dep)!, { req, deps }).then(
+      ({ value: outcome }) => {
+        if (outcome.httpError) throw new HTTPError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);
+        return outcome.value;
+      },
+      (error) => {
+        throw poolDependencyError(error, dep);
+      },
+    );
+
+  function invokeOnLoop(route: Route, data: HttpRequest): RouteResult | Promise<RouteResult> {
+    return invokeRoute(route, data, route.plan.length > 0 ? runOnPool : undefined);
+  }
 
   function run(route: Route, data: HttpRequest): HandledRequest | Promise<HandledRequest> {
     const timeout = route.timeout ?? options.timeout;
     if (route.bulkhead || timeout !== undefined) return runGuarded(route, data, timeout);
     if (route.lane === "loop") {
-      const result = invokeRoute(route, data);
+      const result = invokeOnLoop(route, data);
       return result instanceof Promise ? result.then((r) => onLoop(r, route, undefined)) : onLoop(result, route, undefined);
     }
     return pool.run<RouteResult>(TaskKind.Route, route.id, data).then(
@@ -98,7 +135,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     const entered = performance.now();
     try {
       if (route.lane === "loop") {
-        const call = () => withLoopTimeout(invokeRoute(route, data), timeout);
+        const call = () => withLoopTimeout(invokeOnLoop(route, data), timeout);
         const result = route.bulkhead ? await route.bulkhead.run(call) : await call();
         return onLoop(result, route, route.bulkhead ? performance.now() - entered : undefined);
       }
@@ -113,6 +150,22 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
       return failure(error, route);
     }
   }
+}
+
+/** Why a pooled dependency produced no value, in terms of the app rather than the pool. */
+function poolDependencyError(error: unknown, dep: Dependency): unknown {
+  if (error instanceof TaskError && error.serialized.name === "DataCloneError") {
+    return new Error(
+      `dependency ${dep.name} is a plain function, so it ran on the worker pool for a loop-lane route, ` +
+        `and its value cannot be copied back to the main thread (${error.message}). ` +
+        "Return plain data, make the dependency async to run it on the loop, or make the route plain so all of it runs in one worker.",
+    );
+  }
+  if (error instanceof PoolFullError || error instanceof BulkheadFullError) {
+    return new HTTPError(503, "Server is busy: too many requests are waiting; retry later", { "retry-after": "1" });
+  }
+  if (error instanceof PoolClosedError) return new HTTPError(503, "Server is shutting down", { "retry-after": "1" });
+  return error;
 }
 
 /** Decorates the handler's result in place: it is ours alone, and copying costs on every request. */

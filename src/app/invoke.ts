@@ -1,27 +1,92 @@
-import { errorResult, toResult, type RouteResult } from "./response.js";
+import type { Dependency } from "../deps/dependency.js";
+import { HTTPError } from "./http-error.js";
+import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
+import { isResponseObject, toResult, type RouteResult } from "./response.js";
 import type { HttpRequest } from "./request.js";
 import type { Route } from "./router.js";
 
+const noDeps = Object.freeze({});
+
 /**
  * Calls a route's handler and turns its value or error into a response. The same code runs on
- * the loop lane (main thread) and inside a worker, so both lanes answer identically.
+ * the loop lane (main thread) and inside a worker, so both lanes answer identically. A route
+ * without dependencies takes the short path: no promise unless the handler makes one.
  */
-export function invokeRoute(route: Route, req: HttpRequest): RouteResult | Promise<RouteResult> {
+export function invokeRoute(route: Route, req: HttpRequest, runOnPool?: RunOnPool): RouteResult | Promise<RouteResult> {
+  if (route.plan.length > 0) return invokeWithDependencies(route, req, runOnPool);
+  const fail = (error: unknown) => route.errors.respond(error, req);
   let value: unknown;
   try {
-    value = route.handler(req);
+    value = route.handler(req, noDeps);
   } catch (error) {
-    return errorResult(error);
+    return fail(error);
   }
-  return value instanceof Promise ? value.then((resolved) => settle(resolved, route.status), errorResult) : settle(value, route.status);
+  const settle = (resolved: unknown) => {
+    try {
+      const result = resultOf(resolved, route);
+      return result instanceof Promise ? result.catch(fail) : result;
+    } catch (error) {
+      return fail(error);
+    }
+  };
+  return value instanceof Promise ? value.then(settle, fail) : settle(value);
 }
 
-/** A value that cannot become a response (a BigInt, a cycle, a failing web Response) is a 500 too. */
-function settle(value: unknown, status: number): RouteResult | Promise<RouteResult> {
+async function invokeWithDependencies(route: Route, req: HttpRequest, runOnPool: RunOnPool | undefined): Promise<RouteResult> {
+  let resolved;
   try {
-    const result = toResult(value, status);
-    return result instanceof Promise ? result.catch(errorResult) : result;
+    resolved = await resolveDependencies(route.plan, req, runOnPool);
   } catch (error) {
-    return errorResult(error);
+    return route.errors.respond(error, req);
+  }
+  let result: RouteResult | undefined;
+  let failure: unknown;
+  try {
+    result = await resultOf(await route.handler(req, valuesFor(route.deps, resolved.values)), route);
+  } catch (error) {
+    failure = error;
+  }
+  // Cleanups run once the response is built: the handler is done with what they hold.
+  const error = resolved.cleanups.length > 0 ? await cleanUp(resolved.cleanups, failure) : failure;
+  return error === undefined ? result! : route.errors.respond(error, req);
+}
+
+/** The handler's value did not match the route's `response` schema: a 500 whose details go to the log only. */
+export class ResponseValidationError extends Error {
+  override readonly name = "ResponseValidationError";
+}
+
+/** Validates a plain value against the route's `response` schema, then makes it a response. */
+function resultOf(value: unknown, route: Route): RouteResult | Promise<RouteResult> {
+  if (!route.response || isResponseObject(value)) return toResult(value, route.status);
+  const checked = route.response["~standard"].validate(value);
+  const use = (outcome: Awaited<typeof checked>) => {
+    if (outcome.issues) {
+      const where = outcome.issues.map((i) => `${(i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".") || "(root)"}: ${i.message}`);
+      throw new ResponseValidationError(`${route.method} ${route.path} returned a value its response schema refuses: ${where.join("; ")}`);
+    }
+    return toResult(outcome.value, route.status);
+  };
+  return checked instanceof Promise ? checked.then(use) : use(checked);
+}
+
+/** What a worker sends back for a pooled dependency: its value, or the HTTPError it raised (which must keep its status). */
+export interface PooledDependencyOutcome {
+  value?: unknown;
+  httpError?: { status: number; detail: unknown; headers: Record<string, string> };
+}
+
+/** Runs a plain dependency inside a worker for a loop-lane route. */
+export function invokePooledDependency(dep: Dependency, req: HttpRequest, deps: Record<string, unknown>): PooledDependencyOutcome | Promise<PooledDependencyOutcome> {
+  const ok = (value: unknown): PooledDependencyOutcome => ({ value });
+  const failed = (error: unknown): PooledDependencyOutcome => {
+    if (error instanceof HTTPError) return { httpError: { status: error.status, detail: error.detail, headers: error.headers } };
+    throw error;
+  };
+  try {
+    const value = dep.fn(req, deps);
+    return value instanceof Promise ? value.then(ok, failed) : ok(value);
+  } catch (error) {
+    return failed(error);
   }
 }
