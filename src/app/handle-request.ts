@@ -4,7 +4,6 @@ import { BulkheadFullError } from "../lanes/bulkhead.js";
 import { TaskKind } from "../lanes/messages.js";
 import { PoolClosedError, PoolFullError, TaskError, TaskTimeoutError, WorkerCrashedError, type TaskOutcome, type WorkerPool } from "../lanes/pool.js";
 import type { Dependency } from "../deps/dependency.js";
-import type { RunOnPool } from "../deps/resolve.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
 import { parseCookies } from "../params/cookies.js";
 import { parseQuery } from "../params/query.js";
@@ -102,8 +101,8 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
   }
 
   /** A plain dependency of a loop-lane route runs on the pool; its value must survive the trip back. */
-  const runOnPool: RunOnPool = (dep, req, deps) =>
-    pool.run<PooledDependencyOutcome>(TaskKind.Dependency, app.dependencyIds.get(dep)!, { req, deps }).then(
+  function runOnPool(dep: Dependency, req: HttpRequest, deps: Record<string, unknown>): Promise<unknown> {
+    return pool.run<PooledDependencyOutcome>(TaskKind.Dependency, app.dependencyIds.get(dep)!, { req, deps }).then(
       ({ value: outcome }) => {
         if (outcome.httpError) throw new HTTPError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);
         return outcome.value;
@@ -112,6 +111,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
         throw poolDependencyError(error, dep);
       },
     );
+  }
 
   function invokeOnLoop(route: Route, data: HttpRequest): RouteResult | Promise<RouteResult> {
     return invokeRoute(route, data, route.plan.length > 0 ? runOnPool : undefined);

@@ -42,6 +42,8 @@ export interface TestResponse {
   json(): any;
   /** Where it ran: "loop" or "worker#N". */
   lane: string;
+  /** Behind a 500: the error the server would log (never sent to the client). */
+  error: { name: string; message: string; stack?: string } | undefined;
 }
 
 /**
@@ -135,6 +137,7 @@ export class TestClient {
       text,
       json: () => JSON.parse(text),
       lane: result.lane,
+      error: result.error,
     };
   }
 
