@@ -2,8 +2,9 @@
 import assert from "node:assert/strict";
 import { pbkdf2Sync } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { serve, type RunningServer } from "loopwise";
+import { TestClient, serve, type RunningServer } from "loopwise";
 import { app } from "../examples/basics/main.ts";
+import { app as shop, closed } from "../examples/typed/main.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -137,5 +138,51 @@ describe("examples/todos", () => {
     assert.deepEqual(Object.keys(doc.paths).sort(), ["/health", "/todos", "/todos/{id}"]);
     assert.deepEqual(Object.keys(doc.paths["/todos/{id}"]).sort(), ["delete", "get", "patch"]);
     assert.equal((await send("GET", "/docs")).status, 200);
+  });
+});
+
+describe("examples/typed", () => {
+  let client: TestClient;
+  before(async () => {
+    client = await TestClient.start(shop, { poolSize: 1 });
+  });
+  after(() => client.close());
+
+  // The README's test-client example.
+  test("search coerces the query and answers 422 in FastAPI's shape", async () => {
+    const ok = await client.get("/search", { query: { q: "pen", limit: 5, tag: ["a", "b"] } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.json(), { q: "pen", limit: 5, tag: ["a", "b"] });
+
+    const bad = await client.get("/search?limit=1000");
+    assert.equal(bad.status, 422);
+    assert.deepEqual(bad.json().detail.map((e: { loc: unknown[] }) => e.loc), [["query", "q"], ["query", "limit"]]);
+  });
+
+  test("a worker-lane body route, a response schema that strips, typed path params", async () => {
+    const created = await client.post("/items", { json: { name: "pen", price: 2 } });
+    assert.equal(created.status, 201);
+    assert.match(created.lane, /^worker#/);
+    assert.deepEqual(created.json(), { id: 1, name: "pen", price: 2 });
+    assert.deepEqual((await client.get("/items/42")).json(), { id: 42 });
+  });
+
+  test("dependencies: auth refuses, sub-dependencies share one user, the session is closed after the response", async () => {
+    const denied = await client.get("/me");
+    assert.equal(denied.status, 401);
+    assert.equal(denied.headers["www-authenticate"], "Bearer");
+    const me = (await client.get("/me", { headers: { authorization: "Bearer secret" } })).json();
+    assert.deepEqual(me.user, { name: "ada", admin: true });
+    assert.equal(me.audit.who, "ada");
+    assert.equal(closed.at(-1), me.audit.session);
+    assert.equal((await client.get("/admin/stats")).status, 401);
+    assert.deepEqual((await client.get("/admin/stats", { headers: { authorization: "Bearer secret" } })).json(), { users: 1 });
+  });
+
+  test("an exception handler turns a domain error into a 409", async () => {
+    const reply = await client.post("/orders/pen");
+    assert.equal(reply.status, 409);
+    assert.deepEqual(reply.json(), { detail: "pens are out of stock", path: "/orders/pen" });
+    assert.deepEqual((await client.post("/orders/ink")).json(), { ordered: "ink" });
   });
 });
