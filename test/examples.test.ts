@@ -142,13 +142,13 @@ describe("examples/todos", () => {
 });
 
 describe("examples/typed", () => {
+  // The README's test-client example, from here to the end of the first test.
   let client: TestClient;
   before(async () => {
     client = await TestClient.start(shop, { poolSize: 1 });
   });
   after(() => client.close());
 
-  // The README's test-client example.
   test("search coerces the query and answers 422 in FastAPI's shape", async () => {
     const ok = await client.get("/search", { query: { q: "pen", limit: 5, tag: ["a", "b"] } });
     assert.equal(ok.status, 200);
