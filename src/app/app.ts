@@ -169,7 +169,7 @@ export class App extends Router {
           const dep = this.dependencyTable[target as number];
           if (!dep) throw new Error(`no dependency with id ${target} in this worker`);
           const { req, deps } = payload as { req: HttpRequest; deps: Record<string, unknown> };
-          return invokePooledDependency(dep, req, deps);
+          return invokePooledDependency(dep, req, deps, this.errors);
         }
         const route = this.routes[target as number];
         if (!route) throw new Error(`no route with id ${target} in this worker`);

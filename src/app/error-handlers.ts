@@ -17,6 +17,11 @@ export class ErrorHandlers {
     this.byClass.set(errorClass, handler);
   }
 
+  /** Whether the app has its own handler for this error. */
+  handles(error: unknown): boolean {
+    return this.find(error) !== undefined;
+  }
+
   /** The handler of the error's closest class (its own, else its parent's, ...), if any. */
   private find(error: unknown): ErrorHandler | undefined {
     if (this.byClass.size === 0 || error === null || typeof error !== "object") return undefined;

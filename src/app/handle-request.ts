@@ -11,7 +11,7 @@ import type { App } from "./app.js";
 import { invokeRoute, type PooledDependencyOutcome } from "./invoke.js";
 import type { HttpRequest } from "./request.js";
 import { HTTPError } from "./http-error.js";
-import { errorResult, statusResult, type RouteResult } from "./response.js";
+import { AnsweredError, errorResult, statusResult, type RouteResult } from "./response.js";
 import type { Route } from "./router.js";
 
 /** A response plus where it was made, for the access log. */
@@ -105,6 +105,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     return pool.run<PooledDependencyOutcome>(TaskKind.Dependency, app.dependencyIds.get(dep)!, { req, deps }).then(
       ({ value: outcome }) => {
         if (outcome.httpError) throw new HTTPError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);
+        if (outcome.answered) throw new AnsweredError(outcome.answered);
         return outcome.value;
       },
       (error) => {
@@ -152,10 +153,15 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
   }
 }
 
+/** A plain dependency of a loop-lane route returned what cannot cross threads (a function, a connection, ...). */
+export class DependencyCloneError extends Error {
+  override readonly name = "DependencyCloneError";
+}
+
 /** Why a pooled dependency produced no value, in terms of the app rather than the pool. */
 function poolDependencyError(error: unknown, dep: Dependency): unknown {
   if (error instanceof TaskError && error.serialized.name === "DataCloneError") {
-    return new Error(
+    return new DependencyCloneError(
       `dependency ${dep.name} is a plain function, so it ran on the worker pool for a loop-lane route, ` +
         `and its value cannot be copied back to the main thread (${error.message}). ` +
         "Return plain data, make the dependency async to run it on the loop, or make the route plain so all of it runs in one worker.",

@@ -1,4 +1,5 @@
 import type { Dependency } from "../deps/dependency.js";
+import type { ErrorHandlers } from "./error-handlers.js";
 import { HTTPError } from "./http-error.js";
 import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
 import { isResponseObject, toResult, type RouteResult } from "./response.js";
@@ -74,12 +75,23 @@ function resultOf(value: unknown, route: Route): RouteResult | Promise<RouteResu
 export interface PooledDependencyOutcome {
   value?: unknown;
   httpError?: { status: number; detail: unknown; headers: Record<string, string> };
+  /** The app's exception handler answered the error here, where its class is known. */
+  answered?: RouteResult;
 }
 
 /** Runs a plain dependency inside a worker for a loop-lane route. */
-export function invokePooledDependency(dep: Dependency, req: HttpRequest, deps: Record<string, unknown>): PooledDependencyOutcome | Promise<PooledDependencyOutcome> {
+export function invokePooledDependency(
+  dep: Dependency,
+  req: HttpRequest,
+  deps: Record<string, unknown>,
+  errors: ErrorHandlers,
+): PooledDependencyOutcome | Promise<PooledDependencyOutcome> {
   const ok = (value: unknown): PooledDependencyOutcome => ({ value });
-  const failed = (error: unknown): PooledDependencyOutcome => {
+  const failed = (error: unknown): PooledDependencyOutcome | Promise<PooledDependencyOutcome> => {
+    if (errors.handles(error)) {
+      const answered = errors.respond(error, req);
+      return answered instanceof Promise ? answered.then((result) => ({ answered: result })) : { answered };
+    }
     if (error instanceof HTTPError) return { httpError: { status: error.status, detail: error.detail, headers: error.headers } };
     throw error;
   };

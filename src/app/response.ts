@@ -96,12 +96,21 @@ async function fromWebResponse(response: Response): Promise<RouteResult> {
   return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
 }
 
+/** An error already answered elsewhere (by an exception handler inside a worker): its response travels with it. */
+export class AnsweredError extends Error {
+  override readonly name = "AnsweredError";
+  constructor(readonly result: RouteResult) {
+    super(`answered ${result.status}`);
+  }
+}
+
 /**
  * `{"detail": ...}` for an HTTPError, 422 with every issue for a RequestValidationError, and a
  * bare 500 (stack kept for the log, never sent) for anything else.
  */
 export function errorResult(error: unknown): RouteResult {
   if (error instanceof HTTPError) return statusResult(error.status, error.detail, error.headers);
+  if (error instanceof AnsweredError) return error.result;
   if (error instanceof RequestValidationError) return statusResult(422, error.issues);
   return {
     status: 500,

@@ -22,6 +22,12 @@ test("an exception handler answers for its class and subclasses, on either lane"
   assert.deepEqual(worker.json, { detail: "ink is out of stock", path: "/worker/stock" });
 });
 
+test("an error class raised by a pooled dependency of a loop route is answered by its handler", async () => {
+  const reply = await request(server.url + "/loop/stock-dep");
+  assert.equal(reply.status, 409);
+  assert.deepEqual(reply.json, { detail: "paper is out of stock", path: "/loop/stock-dep" });
+});
+
 test("HTTPError carries its status, any JSON detail and headers", async () => {
   const reply = await request(server.url + "/teapot");
   assert.equal(reply.status, 418);
