@@ -1,5 +1,5 @@
 // `npm run bench` — Loopwise side by side with its peers, each in its own process, one run.
-//   npm run bench                      hello, worker, burn and flood scenarios
+//   npm run bench                      hello, monitor, worker, burn and flood scenarios
 //   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query)
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
 //   npm run bench -- --markdown        tables as Markdown, for the README
@@ -97,6 +97,15 @@ const scenarios: Record<string, () => Promise<void>> = {
     printTable(`(v) Loopwise loop lane, a Zod-validated query vs none, ${connections} connections, ${durationSec} s`, rows, markdown);
     const ratio = best.validated / best.hello;
     target("(v) validated query costs ≤ 15% of loop-lane hello", ratio >= 0.85, fmt.ratio(ratio));
+  },
+
+  async monitor() {
+    const on = peers.loopwise("Loopwise, loop monitor on");
+    const off = peers.loopwise("Loopwise, loop monitor off", ["--no-loop-monitor"]);
+    const results = await throughput([on, off], "/hello");
+    printTable(`Loop monitor overhead: GET /hello, ${connections} connections, ${durationSec} s`, throughputRows(results, off.name), markdown);
+    const ratio = results.get(on.name)!.reqPerSec / results.get(off.name)!.reqPerSec;
+    target("loop monitor on ≥ 0.97× off", ratio >= 0.97, fmt.ratio(ratio));
   },
 
   async worker() {
@@ -238,7 +247,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   },
 };
 
-const defaults = ["hello", "worker", "burn", "flood"];
+const defaults = ["hello", "monitor", "worker", "burn", "flood"];
 const names = chosen.length ? chosen : defaults;
 for (const name of names) {
   if (!scenarios[name]) {

@@ -6,6 +6,7 @@ import { PoolClosedError, PoolFullError, TaskError, TaskTimeoutError, WorkerCras
 import type { Dependency } from "../deps/dependency.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
 import { parseCookies } from "../params/cookies.js";
+import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { parseQuery } from "../params/query.js";
 import type { App } from "./app.js";
 import { invokeRoute, type PooledDependencyOutcome } from "./invoke.js";
@@ -28,6 +29,8 @@ export interface RequestHandlerOptions {
   bodyLimit: number;
   /** Time limit for routes that set none, ms (undefined: no limit). */
   timeout: number | undefined;
+  /** Told which route each request is, so a block of the loop can be pinned on it. */
+  monitor?: LoopMonitor;
 }
 
 /**
@@ -37,6 +40,7 @@ export interface RequestHandlerOptions {
  */
 export function createRequestHandler(app: App, pool: WorkerPool, options: RequestHandlerOptions) {
   /** Loop-lane routes with a synchronous answer are answered without a single promise. */
+  const monitor = options.monitor;
   return function handle(req: IncomingMessage, client: string): HandledRequest | Promise<HandledRequest> {
     const url = req.url ?? "/";
     const queryStart = url.indexOf("?");
@@ -52,6 +56,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
         return answered(statusResult(400, "Malformed request path"));
     }
     const route = match.route;
+    monitor?.routed(route.id);
     const data: HttpRequest = {
       method,
       url,
@@ -114,17 +119,16 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     );
   }
 
-  function invokeOnLoop(route: Route, data: HttpRequest): RouteResult | Promise<RouteResult> {
-    return invokeRoute(route, data, route.plan.length > 0 ? runOnPool : undefined);
+  function invokeOnLoop(route: Route, data: HttpRequest): RouteResult | Promise<RouteResult>;
+  function invokeOnLoop<T>(route: Route, data: HttpRequest, finish: (result: RouteResult) => T): T | Promise<T>;
+  function invokeOnLoop(route: Route, data: HttpRequest, finish?: (result: RouteResult) => unknown): unknown {
+    return invokeRoute(route, data, route.plan.length > 0 ? runOnPool : undefined, finish as (result: RouteResult) => unknown);
   }
 
   function run(route: Route, data: HttpRequest): HandledRequest | Promise<HandledRequest> {
     const timeout = route.timeout ?? options.timeout;
     if (route.bulkhead || timeout !== undefined) return runGuarded(route, data, timeout);
-    if (route.lane === "loop") {
-      const result = invokeOnLoop(route, data);
-      return result instanceof Promise ? result.then((r) => onLoop(r, route, undefined)) : onLoop(result, route, undefined);
-    }
+    if (route.lane === "loop") return invokeOnLoop(route, data, (result) => onLoop(result, route, undefined));
     return pool.run<RouteResult>(TaskKind.Route, route.id, data).then(
       (outcome) => onWorker(outcome, route, 0),
       (error) => failure(error, route),

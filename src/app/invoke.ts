@@ -13,9 +13,17 @@ const noDeps = Object.freeze({});
  * the loop lane (main thread) and inside a worker, so both lanes answer identically. A route
  * without dependencies takes the short path: no promise unless the handler makes one.
  */
-export function invokeRoute(route: Route, req: HttpRequest, runOnPool?: RunOnPool): RouteResult | Promise<RouteResult> {
-  if (route.plan.length > 0) return invokeWithDependencies(route, req, runOnPool);
-  const fail = (error: unknown) => route.errors.respond(error, req);
+export function invokeRoute(route: Route, req: HttpRequest, runOnPool?: RunOnPool): RouteResult | Promise<RouteResult>;
+/** `finish` is applied to the result in the same step, so an async handler costs one promise more, not two. */
+export function invokeRoute<T>(route: Route, req: HttpRequest, runOnPool: RunOnPool | undefined, finish: (result: RouteResult) => T): T | Promise<T>;
+export function invokeRoute(
+  route: Route,
+  req: HttpRequest,
+  runOnPool?: RunOnPool,
+  finish = (result: RouteResult): unknown => result,
+): unknown {
+  if (route.plan.length > 0) return invokeWithDependencies(route, req, runOnPool).then(finish);
+  const fail = (error: unknown) => finishWith(route.errors.respond(error, req), finish);
   let value: unknown;
   try {
     value = route.handler(req, noDeps);
@@ -23,14 +31,19 @@ export function invokeRoute(route: Route, req: HttpRequest, runOnPool?: RunOnPoo
     return fail(error);
   }
   const settle = (resolved: unknown) => {
+    let result: RouteResult | Promise<RouteResult>;
     try {
-      const result = resultOf(resolved, route);
-      return result instanceof Promise ? result.catch(fail) : result;
+      result = resultOf(resolved, route);
     } catch (error) {
       return fail(error);
     }
+    return result instanceof Promise ? result.then(finish, fail) : finish(result);
   };
   return value instanceof Promise ? value.then(settle, fail) : settle(value);
+}
+
+function finishWith<T>(result: RouteResult | Promise<RouteResult>, finish: (result: RouteResult) => T): T | Promise<T> {
+  return result instanceof Promise ? result.then(finish) : finish(result);
 }
 
 async function invokeWithDependencies(route: Route, req: HttpRequest, runOnPool: RunOnPool | undefined): Promise<RouteResult> {

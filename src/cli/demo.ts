@@ -19,6 +19,19 @@ const seedApp = fileURLToPath(new URL("../../examples/seed/main.ts", import.meta
 const gapMs = 50;
 const now = () => performance.timeOrigin + performance.now();
 
+/** A warning line of the server's loop monitor. */
+interface MonitorWarning {
+  time: string;
+  event: string;
+  message: string;
+  route: string | null;
+}
+
+interface TestRun {
+  sent: Sent[];
+  warnings: MonitorWarning[];
+}
+
 interface Sent {
   path: string;
   sentAt: number;
@@ -58,11 +71,14 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   }
 }
 
-function report(print: (text: string) => void, title: string, sent: Sent[], verdict: Verdict): void {
+function report(print: (text: string) => void, title: string, { sent, warnings }: TestRun, verdict: Verdict): void {
   const t0 = Math.min(...sent.map((s) => s.sentAt));
   print(`── ${title} ${"─".repeat(Math.max(0, 76 - title.length))}`);
   print("Access log:");
   for (const s of [...sent].sort((a, b) => a.doneAt - b.doneAt)) print(`  ${formatAccessText(s.record)}`);
+  print("Loop monitor:");
+  if (warnings.length === 0) print("  (silent: the event loop was never blocked for 100 ms or more)");
+  for (const w of warnings) print(`  ${w.time} WARNING ${w.message}`);
   print("");
   print(renderTimeline("Timeline:", sent.map((s) => toRow(s, t0))));
   print("");
@@ -97,7 +113,7 @@ function byPath(sent: Sent[], path: string): Sent {
 const latency = (s: Sent) => Math.round(s.doneAt - s.sentAt);
 const laneOk = (s: Sent, lane: "loop" | "worker") => (lane === "loop" ? s.record.lane === "loop" : s.record.lane.startsWith("worker#"));
 
-function judgeTest1(sent: Sent[], sleepMs: number): Verdict {
+function judgeTest1({ sent, warnings }: TestRun, sleepMs: number): Verdict {
   const sleep = byPath(sent, "/sync/sleep");
   const asyncHello = byPath(sent, "/async/hello");
   const syncHello = byPath(sent, "/sync/hello");
@@ -111,6 +127,7 @@ function judgeTest1(sent: Sent[], sleepMs: number): Verdict {
     }
   }
   if (latency(sleep) < sleepMs * 0.95) failures.push(`/sync/sleep answered after ${latency(sleep)} ms, before its sleep could end`);
+  if (warnings.length > 0) failures.push("the loop monitor reported a block, but nothing should have blocked the loop");
   return {
     ok: failures.length === 0,
     failures,
@@ -122,7 +139,7 @@ function judgeTest1(sent: Sent[], sleepMs: number): Verdict {
   };
 }
 
-function judgeTest2(sent: Sent[], sleepMs: number): Verdict {
+function judgeTest2({ sent, warnings }: TestRun, sleepMs: number): Verdict {
   const sleep = byPath(sent, "/async/sleep");
   const asyncHello = byPath(sent, "/async/hello");
   const syncHello = byPath(sent, "/sync/hello");
@@ -135,6 +152,9 @@ function judgeTest2(sent: Sent[], sleepMs: number): Verdict {
     // 5 ms of slack for rounding between the two processes' clocks.
     if (hello.record.start + 5 < sleepEnd) failures.push(`${hello.path} was read by the server while the loop should have been blocked`);
   }
+  if (!warnings.some((w) => w.event === "loop-blocked" && w.route === "GET /async/sleep")) {
+    failures.push("the loop monitor did not name GET /async/sleep as the route that blocked the loop");
+  }
   return {
     ok: failures.length === 0,
     failures,
@@ -144,7 +164,7 @@ function judgeTest2(sent: Sent[], sleepMs: number): Verdict {
       `/sync/hello, even though it runs on a worker, because reading a request and handing it to the pool is`,
       `the loop's job. Both hellos were answered only after the sleep (${latency(asyncHello)} ms and ${latency(syncHello)} ms).`,
       `This is FastAPI's \`async def\` with time.sleep. The fix: make the handler a plain function, or keep it`,
-      "async and `await offload(fn)` the blocking part.",
+      "async and `await offload(fn)` the blocking part. The loop monitor said so while it happened.",
     ],
   };
 }
@@ -156,12 +176,15 @@ interface SeedServer {
   poolSize: number;
   /** Access records seen so far, consumed by each test. */
   records: AccessRecord[];
+  /** Loop-monitor warnings seen so far, consumed by each test. */
+  warnings: MonitorWarning[];
   waitForRecords(count: number, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-async function runTest(server: SeedServer, paths: string[]): Promise<Sent[]> {
+async function runTest(server: SeedServer, paths: string[]): Promise<TestRun> {
   server.records.length = 0;
+  server.warnings.length = 0;
   const t0 = now();
   const responses = paths.map(
     (path, i) =>
@@ -179,11 +202,14 @@ async function runTest(server: SeedServer, paths: string[]): Promise<Sent[]> {
   );
   const answered = await Promise.all(responses);
   await server.waitForRecords(paths.length, 5000);
-  return answered.map((a) => {
+  // The monitor reports a block a moment after it ends, once it has counted who waited.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const sent = answered.map((a) => {
     const record = server.records.find((r) => r.target === a.path);
     if (!record) throw new Error(`the server logged no access line for ${a.path}`);
     return { ...a, record };
   });
+  return { sent, warnings: [...server.warnings] };
 }
 
 async function startSeedServer(sleepMs: number): Promise<SeedServer> {
@@ -201,12 +227,15 @@ async function startSeedServer(sleepMs: number): Promise<SeedServer> {
     recordWaiter?.();
   });
   const errors: string[] = [];
+  const warnings: MonitorWarning[] = [];
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the seed server did not start in 30 s:\n${errors.join("\n")}`)), 30_000);
     readJsonLines(child.stderr!, (line) => {
       if (line.event === "listening") {
         clearTimeout(timer);
         resolve(String(line.url));
+      } else if (line.level === "WARNING" && String(line.event).startsWith("loop-blocked")) {
+        warnings.push(line as unknown as MonitorWarning);
       }
     }, (raw) => errors.push(raw));
     child.once("exit", (code) => {
@@ -221,6 +250,7 @@ async function startSeedServer(sleepMs: number): Promise<SeedServer> {
     port: Number(port),
     poolSize,
     records,
+    warnings,
     waitForRecords: (count, timeoutMs) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`expected ${count} access lines, got ${records.length}`)), timeoutMs);

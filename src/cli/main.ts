@@ -11,6 +11,7 @@ const usage = `Usage:
   loopwise run MODULE[:EXPORT] [--host 127.0.0.1] [--port 8000] [--pool-size N]
                                [--log-format text|json] [--no-access-log]
                                [--timeout MS] [--max-queue N] [--grace-period MS]
+                               [--block-threshold MS] [--no-loop-monitor]
   loopwise routes MODULE[:EXPORT]
   loopwise demo [--sleep 2000]
 
@@ -48,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
           timeout: { type: "string" },
           "max-queue": { type: "string" },
           "grace-period": { type: "string" },
+          "block-threshold": { type: "string" },
+          "no-loop-monitor": { type: "boolean", default: false },
         },
       });
       if (positionals.length !== 1) throw new UsageError("run takes one MODULE[:EXPORT]");
@@ -64,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
         timeout: values.timeout === undefined ? undefined : integer(values.timeout, "--timeout", 0, 1),
         maxQueue: integer(values["max-queue"], "--max-queue", 1024, 0),
         gracePeriod: integer(values["grace-period"], "--grace-period", 30_000, 0),
+        loopMonitor: values["no-loop-monitor"] ? false : { thresholdMs: integer(values["block-threshold"], "--block-threshold", 100, 1) },
         moduleUrl,
         exportName,
         handleSignals: true,

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { SerializedError } from "../lanes/messages.js";
 import type { WorkerExitEvent } from "../lanes/pool.js";
+import type { LoopBlock, MonitoredRoute } from "../monitor/loop-monitor.js";
 
 export type LogFormat = "text" | "json";
 type Level = "INFO" | "WARNING" | "ERROR";
@@ -88,6 +89,16 @@ export class Logger {
       reason: event.reason,
       exit_code: event.exitCode,
       had_task: event.hadTask,
+    });
+  }
+
+  loopBlocked(block: LoopBlock, routes: readonly MonitoredRoute[], message: string): void {
+    this.line("WARNING", "loop-blocked", message, {
+      blocked_ms: Math.round(block.durationMs),
+      culprit: block.culprit,
+      route: block.routeId === undefined ? null : (routes[block.routeId]?.label ?? null),
+      where: block.where ?? null,
+      waited: block.waited,
     });
   }
 

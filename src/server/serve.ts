@@ -9,6 +9,9 @@ import { setActivePool } from "../lanes/offload.js";
 import { sharedBuffers } from "../lanes/shared-state.js";
 import { WorkerPool } from "../lanes/pool.js";
 import { Logger, type LogFormat, type LoggerOptions } from "./logger.js";
+import { laneOf } from "../lanes/lane.js";
+import { describeBlock } from "../monitor/describe-block.js";
+import { LoopMonitor, type MonitoredRoute, type RequestTag } from "../monitor/loop-monitor.js";
 
 export interface ServeOptions {
   host?: string;
@@ -43,6 +46,11 @@ export interface ServeOptions {
   /** Where the app lives, for the workers; defaults to the module that created the app. */
   moduleUrl?: string;
   exportName?: string;
+  /**
+   * Warn when the event loop is blocked at least `thresholdMs` (default 100), naming the route;
+   * `false` turns the monitor off. On by default.
+   */
+  loopMonitor?: { thresholdMs?: number } | false;
   /** OS niceness added to worker threads so they yield the cores to the loop (default 5). */
   workerNiceness?: number;
 }
@@ -94,12 +102,17 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   logger.poolReady(pool.size, app.routes.length);
   setActivePool(pool);
 
-  const handle = createRequestHandler(app, pool, { bodyLimit, timeout: options.timeout });
+  const monitor = options.loopMonitor === false ? undefined : await startLoopMonitor(app, logger, options.loopMonitor?.thresholdMs);
+  const handle = createRequestHandler(app, pool, { bodyLimit, timeout: options.timeout, monitor });
   let inFlight = 0;
   let closing = false;
   let onIdle: (() => void) | undefined;
 
-  const respond = (req: IncomingMessage, res: ServerResponse, start: number, client: string, result: HandledRequest) => {
+  const finished = (tag: RequestTag | undefined) => {
+    if (tag) monitor!.finished(tag);
+    if (--inFlight === 0 && onIdle) onIdle();
+  };
+  const respond = (req: IncomingMessage, res: ServerResponse, start: number, client: string, tag: RequestTag | undefined, result: HandledRequest) => {
     if (closing) result.headers.connection = "close";
     const body = result.body;
     result.headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
@@ -126,14 +139,14 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
         queuedMs: result.queuedMs,
       });
     }
-    if (--inFlight === 0 && onIdle) onIdle();
+    finished(tag);
   };
-  const internalError = (req: IncomingMessage, res: ServerResponse, error: unknown) => {
+  const internalError = (req: IncomingMessage, res: ServerResponse, tag: RequestTag | undefined, error: unknown) => {
     // The pipeline turns every error into a response; reaching here is a bug, still answered.
     logger.handlerError(req.method ?? "", req.url ?? "", "loop", { name: "InternalError", message: String(error), stack: (error as Error)?.stack });
     if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
     res.end('{"detail":"Internal Server Error"}');
-    if (--inFlight === 0 && onIdle) onIdle();
+    finished(tag);
   };
 
   const headersTimeout = options.headersTimeout ?? 10_000;
@@ -144,7 +157,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     // How often Node checks the two timeouts above; its default of 30 s would let them overrun.
     connectionsCheckingInterval: Math.min(1000, headersTimeout),
   };
-  const server = createServer(serverOptions, (req, res) => {
+  const dispatch = (req: IncomingMessage, res: ServerResponse, tag: RequestTag | undefined) => {
     const start = performance.now();
     const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     inFlight++;
@@ -152,17 +165,18 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     try {
       outcome = handle(req, client);
     } catch (error) {
-      return internalError(req, res, error);
+      return internalError(req, res, tag, error);
     }
     if (outcome instanceof Promise) {
       outcome.then(
-        (result) => respond(req, res, start, client, result),
-        (error) => internalError(req, res, error),
+        (result) => respond(req, res, start, client, tag, result),
+        (error) => internalError(req, res, tag, error),
       );
     } else {
-      respond(req, res, start, client, outcome);
+      respond(req, res, start, client, tag, outcome);
     }
-  });
+  };
+  const server = createServer(serverOptions, monitor ? (req, res) => monitor.run((tag) => dispatch(req, res, tag)) : (req, res) => dispatch(req, res, undefined));
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || error.code === "ECONNRESET") return socket.destroy();
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
@@ -175,13 +189,22 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   });
 
   const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ port: options.port ?? 8000, host, backlog: options.backlog ?? 2048 }, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ port: options.port ?? 8000, host, backlog: options.backlog ?? 2048 }, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // The port is taken, or the host is wrong: nothing may keep running behind the error.
+    logger.startupFailed(error as Error);
+    logger.flush();
+    monitor?.close();
+    await pool.terminate();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   logger.startupComplete();
@@ -207,6 +230,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
         if (!finished) logger.graceExpired(inFlight, gracePeriod);
       }
       server.closeAllConnections();
+      monitor?.close();
       if (finished) await pool.close();
       else await pool.terminate();
       setActivePool(undefined);
@@ -238,4 +262,19 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   }
 
   return { url, port, host, pool, server, close };
+}
+
+function startLoopMonitor(app: App, logger: Logger, thresholdMs: number | undefined): Promise<LoopMonitor> {
+  const routes: MonitoredRoute[] = app.routes.map((route) => ({
+    label: `${route.method} ${route.path}`,
+    lane: route.lane,
+    declaredAsync: laneOf(route.handler) === "loop",
+    handler: route.handler,
+  }));
+  return LoopMonitor.start({
+    thresholdMs,
+    routes,
+    format: logger.format,
+    onBlock: (block) => logger.loopBlocked(block, routes, describeBlock(block, routes)),
+  });
 }

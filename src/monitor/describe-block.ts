@@ -1,0 +1,36 @@
+// The words of a loop-block warning: what blocked, for how long, who waited, and the fix.
+import type { LoopBlock, MonitoredRoute } from "./loop-monitor.js";
+
+export function describeBlock(block: LoopBlock, routes: readonly MonitoredRoute[]): string {
+  const ms = Math.round(block.durationMs);
+  const waited = `(${block.waited} request${block.waited === 1 ? "" : "s"} waited)`;
+  const route = block.routeId === undefined ? undefined : routes[block.routeId];
+  const at = block.where ? ` at ${block.where}` : "";
+  switch (block.culprit) {
+    case "request":
+      if (!route) return `A request's code blocked the event loop for ${ms} ms${at} ${waited}.`;
+      return `${route.label} blocked the event loop for ${ms} ms ${waited}. ${advice(route)}`;
+    case "outside":
+      return (
+        `The event loop was blocked for ${ms} ms by code outside any request (a timer, an interval, a startup task)${at} ${waited}. ` +
+        "Move the blocking part to the worker pool with offload()."
+      );
+    case "many":
+      return (
+        `The event loop was busy for ${ms} ms running many callbacks in a row, no single one of them long ${waited}. ` +
+        "The server is taking more work per moment than one thread can do: a burst of connections, or heavy work on the loop lane."
+      );
+    case "unknown":
+      return `The event loop was blocked for ${ms} ms ${waited}; the monitor could not sample what was running.`;
+  }
+}
+
+function advice(route: MonitoredRoute): string {
+  if (route.lane === "worker") {
+    return "Its handler runs on the worker pool, so the time went to its work on the loop: reading or parsing a large body.";
+  }
+  if (route.declaredAsync) {
+    return "It is declared async; make it a plain function to run it on the worker pool, or move the blocking call into offload().";
+  }
+  return 'It runs on the loop because of its lane: "loop" option; remove that option to run it on the worker pool.';
+}

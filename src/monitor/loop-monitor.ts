@@ -1,0 +1,171 @@
+// Notices when the event loop is blocked and names what blocked it. The main thread ticks a
+// heartbeat in shared memory and notes which request's synchronous code it is running; a
+// watchdog thread reads both while the loop is stuck. When the note is empty (the block came
+// after an await, or from a timer) the watchdog pauses the main thread once through the
+// inspector and finds the route handler on its stack. Nothing is paid per request but two
+// writes to shared memory: no async hooks, no promise hooks.
+import { once } from "node:events";
+import { performance } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
+import { functionLocations } from "./function-location.js";
+import { Slot, slotCount, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
+
+export interface MonitoredRoute {
+  /** "GET /async/sleep" */
+  label: string;
+  /** Where its handler runs. */
+  lane: "loop" | "worker";
+  /** Whether the handler is declared async (so the loop is its natural lane). */
+  declaredAsync: boolean;
+  handler: Function;
+}
+
+export interface LoopMonitorOptions {
+  /** A loop blocked at least this long is reported (default 100 ms). */
+  thresholdMs?: number;
+  /** Each route, by id. */
+  routes: MonitoredRoute[];
+  format: "text" | "json";
+  onBlock: (block: LoopBlock) => void;
+}
+
+/** One stretch of time during which the event loop ran nothing else. */
+export interface LoopBlock {
+  /** Epoch ms when the block began. */
+  start: number;
+  durationMs: number;
+  /** What was running: a route's code, code outside any request, many callbacks in a row, or unknown. */
+  culprit: "request" | "outside" | "many" | "unknown";
+  /** Route id whose code blocked, when culprit is "request". */
+  routeId: number | undefined;
+  /** The monitor's number for the request, when the block was in its first synchronous stretch. */
+  requestId: number | undefined;
+  /** Where the code stood when it was sampled after an await or in a callback: "file:line (function)". */
+  where: string | undefined;
+  /** Other requests that were in flight or arrived during the block, so had to wait for it. */
+  waited: number;
+}
+
+/** What the monitor knows about a request while it is handled. */
+export interface RequestTag {
+  readonly id: number;
+}
+
+export class LoopMonitor {
+  readonly thresholdMs: number;
+  private readonly slots = new Int32Array(new SharedArrayBuffer(slotCount * Int32Array.BYTES_PER_ELEMENT));
+  private watchdog: Worker | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private readonly active = new Set<number>();
+  private nextRequest = 1;
+  private started = 0;
+  /** What the watchdog found on the stack during the current block. */
+  private sample: WatchdogSample | undefined;
+
+  private constructor(private readonly options: LoopMonitorOptions) {
+    this.thresholdMs = options.thresholdMs ?? 100;
+    if (!(this.thresholdMs > 0)) throw new RangeError(`the loop-block threshold must be a positive number of ms, got ${this.thresholdMs}`);
+  }
+
+  /** Starts the watchdog and the heartbeat; resolves once blocks can be sampled. */
+  static async start(options: LoopMonitorOptions): Promise<LoopMonitor> {
+    const monitor = new LoopMonitor(options);
+    await monitor.begin();
+    return monitor;
+  }
+
+  private async begin(): Promise<void> {
+    const slots = this.slots;
+    const data: WatchdogData = {
+      buffer: slots.buffer as SharedArrayBuffer,
+      thresholdMs: this.thresholdMs,
+      stuckAfterMs: Math.max(1000, this.thresholdMs * 5),
+      routeLabels: this.options.routes.map((route) => route.label),
+      handlerLocations: await functionLocations(this.options.routes.map((route) => route.handler)),
+      format: this.options.format,
+    };
+    // Plain JavaScript: no loader flags, so it starts in milliseconds.
+    this.watchdog = new Worker(new URL("./watchdog.js", import.meta.url), { workerData: data, name: "loopwise loop monitor", execArgv: [] });
+    this.watchdog.on("message", (sample: WatchdogSample) => (this.sample = sample));
+    this.watchdog.unref();
+    await once(this.watchdog, "online");
+
+    const intervalMs = Math.max(1, Math.min(10, this.thresholdMs / 4));
+    let last = performance.now();
+    this.ticker = setInterval(() => {
+      const now = performance.now();
+      const gap = now - last - intervalMs;
+      last = now;
+      if (gap >= this.thresholdMs) this.blockEnded(now - gap, gap);
+      Atomics.store(slots, Slot.Caught, 0);
+      Atomics.add(slots, Slot.Heartbeat, 1);
+    }, intervalMs);
+    this.ticker.unref();
+  }
+
+  /** Runs `handle` as a new request; a block in its synchronous part is pinned on it. */
+  run<T>(handle: (tag: RequestTag) => T): T {
+    const tag: RequestTag = { id: this.nextRequest++ };
+    if (this.nextRequest === 0x7fffffff) this.nextRequest = 1;
+    this.started++;
+    this.active.add(tag.id);
+    this.slots[Slot.Request] = tag.id;
+    try {
+      return handle(tag);
+    } finally {
+      this.slots[Slot.Route] = 0;
+      this.slots[Slot.Request] = 0;
+    }
+  }
+
+  /** The request is routed: its code from now on is that route's. */
+  routed(routeId: number): void {
+    this.slots[Slot.Route] = routeId + 1;
+  }
+
+  finished(tag: RequestTag): void {
+    this.active.delete(tag.id);
+  }
+
+  close(): void {
+    clearInterval(this.ticker);
+    Atomics.store(this.slots, Slot.Stop, 1);
+    void this.watchdog?.terminate();
+  }
+
+  private blockEnded(startedAt: number, durationMs: number): void {
+    const slots = this.slots;
+    let culprit: LoopBlock["culprit"] = "unknown";
+    let routeId: number | undefined;
+    let requestId: number | undefined;
+    let where: string | undefined;
+    if (Atomics.load(slots, Slot.Caught) === 1) {
+      const route = Atomics.load(slots, Slot.CaughtRoute);
+      const request = Atomics.load(slots, Slot.CaughtRequest);
+      where = this.sample?.where;
+      if (Atomics.load(slots, Slot.CaughtMixed) === 1) culprit = "many";
+      else if (route > 0) {
+        culprit = "request";
+        routeId = route - 1;
+        requestId = request > 0 ? request : undefined;
+      } else culprit = request > 0 ? "request" : "outside";
+    }
+    this.sample = undefined;
+    // Requests that arrived during the block sit in the kernel until the loop reads them, a
+    // loop turn or two from now; count them a moment later.
+    const inFlight = this.active.size - (requestId !== undefined && this.active.has(requestId) ? 1 : 0);
+    const startedBefore = this.started;
+    const report = setTimeout(() => {
+      this.options.onBlock({
+        start: performance.timeOrigin + startedAt,
+        durationMs,
+        culprit,
+        routeId,
+        requestId,
+        where,
+        waited: inFlight + (this.started - startedBefore),
+      });
+    }, 20);
+    report.unref();
+  }
+}

@@ -1,0 +1,123 @@
+// The loop monitor over real sockets: who blocked the loop, for how long, who waited.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { serve, type RunningServer } from "loopwise";
+import { app } from "../fixtures/monitor-app.ts";
+import { captureLogs, fixture, request, spawnServer } from "../helpers.ts";
+
+type Warning = { event: string; level: string; message: string; route: string | null; culprit: string; blocked_ms: number; waited: number };
+
+function warningsIn(lines: string[]): Warning[] {
+  return lines.map((line) => JSON.parse(line) as Warning).filter((line) => line.event === "loop-blocked");
+}
+
+async function until<T>(find: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("loop monitor", () => {
+  let server: RunningServer;
+  const logs = captureLogs();
+  before(async () => {
+    server = await serve(app, { port: 0, poolSize: 2, logFormat: "json", accessLog: false, logWrite: logs.write });
+  });
+  after(() => server.close());
+
+  test("a block in a handler's first synchronous stretch names the route, the time and the fix", async () => {
+    const blocking = request(server.url + "/block/300");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const waiting = [request(server.url + "/hello"), request(server.url + "/hello")];
+    await Promise.all([blocking, ...waiting]);
+    const warning = await until(() => warningsIn(logs.err).find((w) => w.route === "GET /block/:ms"), "the warning");
+    assert.equal(warning.level, "WARNING");
+    assert.equal(warning.culprit, "request");
+    assert.ok(warning.blocked_ms >= 250 && warning.blocked_ms < 2000, `blocked_ms ${warning.blocked_ms}`);
+    assert.equal(warning.waited, 2, "both hellos waited for the block");
+    assert.match(warning.message, /GET \/block\/:ms blocked the event loop for \d+ ms \(2 requests waited\)\. It is declared async; make it a plain function/);
+  });
+
+  test("a block after an await is pinned on the request whose code resumed, not the last one in", async () => {
+    const before = warningsIn(logs.err).length;
+    const blocking = request(server.url + "/after-await/300");
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const inFlight = request(server.url + "/waits"); // arrives after, still in flight during the block
+    await Promise.all([blocking, inFlight]);
+    const warning = await until(() => warningsIn(logs.err).slice(before)[0], "the warning");
+    assert.equal(warning.route, "GET /after-await/:ms");
+    assert.ok(warning.waited >= 1, "the request in flight waited");
+  });
+
+  test("a plain function forced onto the loop gets advice about its lane option", async () => {
+    const before = warningsIn(logs.err).length;
+    await request(server.url + "/forced");
+    const warning = await until(() => warningsIn(logs.err).slice(before)[0], "the warning");
+    assert.equal(warning.route, "GET /forced");
+    assert.match(warning.message, /lane: "loop" option/);
+  });
+
+  test("a blocking worker-lane handler does not block the loop: no warning", async () => {
+    const before = warningsIn(logs.err).length;
+    await request(server.url + "/worker/block");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(warningsIn(logs.err).slice(before), []);
+  });
+});
+
+test("a block outside any request (a timer set at startup) is reported as such", async () => {
+  const logs = captureLogs();
+  // Read by the app's startup hook: set only while this server starts.
+  process.env.BACKGROUND_BLOCK_MS = "300";
+  const server = await serve(app, { port: 0, poolSize: 1, logFormat: "json", logWrite: logs.write });
+  delete process.env.BACKGROUND_BLOCK_MS;
+  try {
+    const warning = await until(() => warningsIn(logs.err).find((w) => w.culprit === "outside"), "the warning");
+    assert.equal(warning.route, null);
+    assert.match(warning.message, /outside any request .*at .*monitor-app\.ts:\d+/);
+  } finally {
+    await server.close();
+  }
+});
+
+test("the monitor can be turned off, and its threshold set", async () => {
+  const off = captureLogs();
+  const quiet = await serve(app, { port: 0, poolSize: 1, logFormat: "json", logWrite: off.write, loopMonitor: false });
+  try {
+    await request(quiet.url + "/block/300");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  } finally {
+    await quiet.close();
+  }
+  assert.deepEqual(warningsIn(off.err), []);
+
+  const strict = captureLogs();
+  const sensitive = await serve(app, { port: 0, poolSize: 1, logFormat: "json", logWrite: strict.write, loopMonitor: { thresholdMs: 30 } });
+  try {
+    await request(sensitive.url + "/block/80");
+    await until(() => warningsIn(strict.err).find((w) => w.route === "GET /block/:ms"), "the warning at a 30 ms threshold");
+  } finally {
+    await sensitive.close();
+  }
+});
+
+test("a block that goes on is reported while it happens, before the request ends", async () => {
+  const server = await spawnServer(`${fixture("monitor-app.ts")}:app`, ["--pool-size", "1"]);
+  try {
+    const reply = request(server.url + "/block/1600");
+    const live = await until(
+      () => server.stderr.map((line) => JSON.parse(line)).find((line) => line.event === "loop-blocked-now"),
+      "the live warning",
+    );
+    assert.equal(live.route, "GET /block/:ms");
+    assert.match(live.message, /has been blocking the event loop for \d+ ms and still is/);
+    assert.equal(server.access.length, 0, "the request had not finished when the live warning came");
+    assert.equal((await reply).status, 200);
+  } finally {
+    await server.stop();
+  }
+});
