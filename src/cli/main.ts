@@ -12,6 +12,7 @@ const usage = `Usage:
                                [--log-format text|json] [--no-access-log]
                                [--timeout MS] [--max-queue N] [--grace-period MS]
                                [--block-threshold MS] [--no-loop-monitor]
+                               [--metrics] [--dev]
   loopwise routes MODULE[:EXPORT]
   loopwise demo [--sleep 2000]
 
@@ -51,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
           "grace-period": { type: "string" },
           "block-threshold": { type: "string" },
           "no-loop-monitor": { type: "boolean", default: false },
+          metrics: { type: "boolean", default: false },
+          dev: { type: "boolean", default: false },
         },
       });
       if (positionals.length !== 1) throw new UsageError("run takes one MODULE[:EXPORT]");
@@ -68,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
         maxQueue: integer(values["max-queue"], "--max-queue", 1024, 0),
         gracePeriod: integer(values["grace-period"], "--grace-period", 30_000, 0),
         loopMonitor: values["no-loop-monitor"] ? false : { thresholdMs: integer(values["block-threshold"], "--block-threshold", 100, 1) },
+        metrics: values.metrics,
+        dev: values.dev,
         moduleUrl,
         exportName,
         handleSignals: true,

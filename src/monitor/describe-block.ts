@@ -21,7 +21,12 @@ export function describeBlock(block: LoopBlock, routes: readonly MonitoredRoute[
         "The server is taking more work per moment than one thread can do: a burst of connections, or heavy work on the loop lane."
       );
     case "unknown":
-      return `The event loop was blocked for ${ms} ms ${waited}; the monitor could not sample what was running.`;
+      // The watchdog's pause lands at the next JavaScript statement; when none ran before the
+      // stall ended, the time went outside JavaScript.
+      return (
+        `The event loop stalled for ${ms} ms outside JavaScript ${waited}: a long garbage collection, ` +
+        "or a machine too busy to run this process."
+      );
   }
 }
 

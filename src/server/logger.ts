@@ -1,7 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { SerializedError } from "../lanes/messages.js";
 import type { WorkerExitEvent } from "../lanes/pool.js";
-import type { LoopBlock, MonitoredRoute } from "../monitor/loop-monitor.js";
+import type { LoopBlock } from "../monitor/loop-monitor.js";
 
 export type LogFormat = "text" | "json";
 type Level = "INFO" | "WARNING" | "ERROR";
@@ -92,11 +92,15 @@ export class Logger {
     });
   }
 
-  loopBlocked(block: LoopBlock, routes: readonly MonitoredRoute[], message: string): void {
+  endpoint(event: string, what: string, url: string): void {
+    this.info(event, `${what} at ${url}`, { url });
+  }
+
+  loopBlocked(block: LoopBlock, route: string | undefined, message: string): void {
     this.line("WARNING", "loop-blocked", message, {
       blocked_ms: Math.round(block.durationMs),
       culprit: block.culprit,
-      route: block.routeId === undefined ? null : (routes[block.routeId]?.label ?? null),
+      route: route ?? null,
       where: block.where ?? null,
       waited: block.waited,
     });

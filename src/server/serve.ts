@@ -11,7 +11,9 @@ import { WorkerPool } from "../lanes/pool.js";
 import { Logger, type LogFormat, type LoggerOptions } from "./logger.js";
 import { laneOf } from "../lanes/lane.js";
 import { describeBlock } from "../monitor/describe-block.js";
-import { LoopMonitor, type MonitoredRoute, type RequestTag } from "../monitor/loop-monitor.js";
+import { LiveFeed } from "../monitor/live-feed.js";
+import { LoopMonitor, type LoopBlock, type MonitoredRoute, type RequestTag } from "../monitor/loop-monitor.js";
+import { Metrics } from "../monitor/metrics.js";
 
 export interface ServeOptions {
   host?: string;
@@ -51,6 +53,10 @@ export interface ServeOptions {
    * `false` turns the monitor off. On by default.
    */
   loopMonitor?: { thresholdMs?: number } | false;
+  /** Serve Prometheus metrics at /metrics (default false). */
+  metrics?: boolean;
+  /** Development extras: the live lanes page at /_loopwise (default false; never turn it on in production). */
+  dev?: boolean;
   /** OS niceness added to worker threads so they yield the cores to the loop (default 5). */
   workerNiceness?: number;
 }
@@ -76,6 +82,8 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const gracePeriod = options.gracePeriod ?? 30_000;
 
+  // Declared before the pool, whose worker-exit reports they count.
+  let metrics: Metrics | undefined;
   logger.startedProcess();
   logger.waitingForStartup();
   const pool = new WorkerPool({
@@ -88,7 +96,10 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     maxQueue: options.maxQueue,
     resourceLimits: options.workerResourceLimits,
     sharedBuffers,
-    onWorkerExit: (event) => logger.workerExited(event),
+    onWorkerExit: (event) => {
+      logger.workerExited(event);
+      metrics?.workerReplaced(event.reason);
+    },
   });
   try {
     await pool.start();
@@ -102,7 +113,14 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   logger.poolReady(pool.size, app.routes.length);
   setActivePool(pool);
 
-  const monitor = options.loopMonitor === false ? undefined : await startLoopMonitor(app, logger, options.loopMonitor?.thresholdMs);
+  if (options.metrics) metrics = new Metrics(pool);
+  const live = options.dev ? new LiveFeed(pool) : undefined;
+  const onBlock = (block: LoopBlock, route: string | undefined, message: string) => {
+    logger.loopBlocked(block, route, message);
+    metrics?.loopBlocked(route ?? `(${block.culprit})`, block.durationMs);
+    live?.publish({ type: "block", start: block.start, durationMs: block.durationMs, route: route ?? null, culprit: block.culprit, message });
+  };
+  const monitor = options.loopMonitor === false ? undefined : await startLoopMonitor(app, options.loopMonitor?.thresholdMs, logger.format, onBlock);
   const handle = createRequestHandler(app, pool, { bodyLimit, timeout: options.timeout, monitor });
   let inFlight = 0;
   let closing = false;
@@ -126,6 +144,20 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     }
     res.end(result.body);
     if (result.error) logger.handlerError(req.method ?? "", req.url ?? "", result.lane, result.error);
+    const durationMs = performance.now() - start;
+    const route = result.route?.path;
+    metrics?.requestFinished({ method: req.method ?? "", route, lane: result.lane, status: result.status, durationMs, queuedMs: result.queuedMs });
+    live?.publish({
+      type: "request",
+      method: req.method ?? "",
+      target: req.url ?? "",
+      route: route ?? null,
+      lane: result.lane,
+      start: performance.timeOrigin + start,
+      queuedMs: result.queuedMs ?? null,
+      durationMs,
+      status: result.status,
+    });
     if (logger.accessLogEnabled) {
       logger.access({
         start: performance.timeOrigin + start,
@@ -134,7 +166,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
         target: req.url ?? "",
         httpVersion: req.httpVersion,
         status: result.status,
-        durationMs: performance.now() - start,
+        durationMs,
         lane: result.lane,
         queuedMs: result.queuedMs,
       });
@@ -176,7 +208,22 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
       respond(req, res, start, client, tag, outcome);
     }
   };
-  const server = createServer(serverOptions, monitor ? (req, res) => monitor.run((tag) => dispatch(req, res, tag)) : (req, res) => dispatch(req, res, undefined));
+  // Loopwise's own pages, answered before the app's routes when turned on.
+  const internal = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (metrics && req.url === "/metrics") {
+      metrics.render().then((text) => {
+        res.writeHead(200, { "content-type": metrics!.contentType });
+        res.end(text);
+      });
+      return true;
+    }
+    return live?.serve(req, res) ?? false;
+  };
+  const server = createServer(serverOptions, (req, res) => {
+    if ((metrics || live) && internal(req, res)) return;
+    if (monitor) monitor.run((tag) => dispatch(req, res, tag));
+    else dispatch(req, res, undefined);
+  });
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || error.code === "ECONNRESET") return socket.destroy();
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
@@ -208,6 +255,8 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   logger.startupComplete();
+  if (metrics) logger.endpoint("metrics", "Prometheus metrics", `${url}/metrics`);
+  if (live) logger.endpoint("live-page", "Live lanes page (dev)", `${url}/_loopwise`);
   logger.listening(url);
 
   let closed: Promise<boolean> | undefined;
@@ -215,6 +264,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     (closed ??= (async () => {
       closing = true;
       logger.shuttingDown(reason);
+      live?.close();
       server.close();
       server.closeIdleConnections();
       let finished = true;
@@ -264,7 +314,12 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   return { url, port, host, pool, server, close };
 }
 
-function startLoopMonitor(app: App, logger: Logger, thresholdMs: number | undefined): Promise<LoopMonitor> {
+function startLoopMonitor(
+  app: App,
+  thresholdMs: number | undefined,
+  format: LogFormat,
+  onBlock: (block: LoopBlock, route: string | undefined, message: string) => void,
+): Promise<LoopMonitor> {
   const routes: MonitoredRoute[] = app.routes.map((route) => ({
     label: `${route.method} ${route.path}`,
     lane: route.lane,
@@ -274,7 +329,7 @@ function startLoopMonitor(app: App, logger: Logger, thresholdMs: number | undefi
   return LoopMonitor.start({
     thresholdMs,
     routes,
-    format: logger.format,
-    onBlock: (block) => logger.loopBlocked(block, routes, describeBlock(block, routes)),
+    format,
+    onBlock: (block) => onBlock(block, block.routeId === undefined ? undefined : routes[block.routeId]?.label, describeBlock(block, routes)),
   });
 }

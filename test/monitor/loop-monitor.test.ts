@@ -72,7 +72,7 @@ describe("loop monitor", () => {
 test("a block outside any request (a timer set at startup) is reported as such", async () => {
   const logs = captureLogs();
   // Read by the app's startup hook: set only while this server starts.
-  process.env.BACKGROUND_BLOCK_MS = "300";
+  process.env.BACKGROUND_BLOCK_MS = "600";
   const server = await serve(app, { port: 0, poolSize: 1, logFormat: "json", logWrite: logs.write });
   delete process.env.BACKGROUND_BLOCK_MS;
   try {

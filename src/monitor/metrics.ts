@@ -1,0 +1,89 @@
+// Prometheus metrics for /metrics, with prom-client on a registry of the server's own (never the
+// global one, so two servers in one process, or the app's own metrics, do not collide).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** What the metrics need to know about the pool; read at scrape time. */
+export interface PoolView {
+  readonly size: number;
+  readonly busy: number;
+  readonly queued: number;
+}
+
+export interface FinishedRequest {
+  method: string;
+  /** The route's path pattern ("/items/:id"), never the raw URL: label values must stay few. */
+  route: string | undefined;
+  lane: string;
+  status: number;
+  durationMs: number;
+  queuedMs: number | undefined;
+}
+
+const seconds = (ms: number) => ms / 1000;
+const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<"method" | "route" | "lane" | "status">;
+  private readonly duration: Histogram<"method" | "route" | "lane">;
+  private readonly queueWait: Histogram<"route">;
+  private readonly blocks: Counter<"route">;
+  private readonly blockedSeconds: Counter<"route">;
+  private readonly restarts: Counter<"reason">;
+  private readonly refused: Counter<"status">;
+
+  constructor(pool: PoolView) {
+    const registers = [this.registry];
+    // Includes the event loop delay, measured with monitorEventLoopDelay.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    this.requests = new Counter({ name: "loopwise_requests_total", help: "Requests answered, by route, lane and status.", labelNames: ["method", "route", "lane", "status"], registers });
+    this.duration = new Histogram({
+      name: "loopwise_request_duration_seconds",
+      help: "Time from reading a request to sending its response, queue wait included.",
+      labelNames: ["method", "route", "lane"],
+      buckets: latencyBuckets,
+      registers,
+    });
+    this.queueWait = new Histogram({
+      name: "loopwise_queue_wait_seconds",
+      help: "Time a request waited for a free worker (and at its route's bulkhead).",
+      labelNames: ["route"],
+      buckets: latencyBuckets,
+      registers,
+    });
+    this.blocks = new Counter({ name: "loopwise_loop_blocks_total", help: "Times the event loop was blocked past the monitor's threshold, by the route that blocked it.", labelNames: ["route"], registers });
+    this.blockedSeconds = new Counter({ name: "loopwise_loop_blocked_seconds_total", help: "Time the event loop spent blocked past the threshold, by route.", labelNames: ["route"], registers });
+    this.restarts = new Counter({ name: "loopwise_worker_restarts_total", help: "Workers replaced after a crash or a handler timeout.", labelNames: ["reason"], registers });
+    this.refused = new Counter({ name: "loopwise_refused_total", help: "Requests answered 503 (overload, shutdown) or 504 (handler timeout).", labelNames: ["status"], registers });
+    new Gauge({ name: "loopwise_pool_workers", help: "Worker threads in the pool.", registers, collect() { this.set(pool.size); } });
+    new Gauge({ name: "loopwise_pool_busy_workers", help: "Workers running a task now.", registers, collect() { this.set(pool.busy); } });
+    new Gauge({ name: "loopwise_pool_queue_depth", help: "Worker-lane tasks waiting for a free worker.", registers, collect() { this.set(pool.queued); } });
+  }
+
+  requestFinished(request: FinishedRequest): void {
+    const route = request.route ?? "(unmatched)";
+    const lane = request.lane === "loop" ? "loop" : "worker";
+    this.requests.inc({ method: request.method, route, lane, status: String(request.status) });
+    this.duration.observe({ method: request.method, route, lane }, seconds(request.durationMs));
+    if (request.queuedMs !== undefined) this.queueWait.observe({ route }, seconds(request.queuedMs));
+    if (request.status === 503 || request.status === 504) this.refused.inc({ status: String(request.status) });
+  }
+
+  loopBlocked(route: string, durationMs: number): void {
+    this.blocks.inc({ route });
+    this.blockedSeconds.inc({ route }, seconds(durationMs));
+  }
+
+  workerReplaced(reason: string): void {
+    this.restarts.inc({ reason });
+  }
+
+  /** The text exposition format, for GET /metrics. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,56 @@
+// The live lanes page in a real browser: the seed's Test 2 against a dev server must show the
+// block marker naming /async/sleep and each request's bar in the lane that ran it.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { launchBrowser } from "../browser.ts";
+import { fixture, request, spawnServer } from "../helpers.ts";
+
+const artifacts = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
+const seed = fileURLToPath(new URL("../../examples/seed/main.ts", import.meta.url));
+
+test("the live page shows Test 2: a block marker naming /async/sleep and three bars in the right lanes", async () => {
+  const server = await spawnServer(`${seed}:app`, ["--dev", "--pool-size", "2"], { SLEEP_MS: "1000" });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 520 } });
+    await page.goto(`${server.url}/_loopwise`);
+    await page.waitForSelector("#status.live");
+
+    // The seed's Test 2: each request on its own connection, 50 ms apart.
+    const replies: Promise<unknown>[] = [];
+    for (const path of ["/async/sleep", "/async/hello", "/sync/hello"]) {
+      replies.push(request(server.url + path));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await Promise.all(replies);
+
+    const marker = page.locator('.block[data-route="GET /async/sleep"]');
+    await marker.waitFor({ timeout: 10_000 });
+    assert.match((await marker.textContent()) ?? "", /GET \/async\/sleep blocked the loop for \d+ ms/);
+    await page.locator('.req[data-path="/sync/hello"]').waitFor({ timeout: 10_000 });
+    const lanes = await page.$$eval(".req", (bars) => bars.map((bar) => [bar.getAttribute("data-path"), bar.getAttribute("data-lane")]));
+    const laneOf = (path: string) => lanes.find(([p]) => p === path)?.[1];
+    assert.equal(laneOf("/async/sleep"), "loop");
+    assert.equal(laneOf("/async/hello"), "loop");
+    assert.match(laneOf("/sync/hello") ?? "", /^worker#\d$/);
+    assert.match((await page.locator("#warnings").textContent()) ?? "", /2 requests waited/);
+
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: `${artifacts}lanes-page.png` });
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
+test("the page and metrics are off unless asked for", async () => {
+  const server = await spawnServer(`${fixture("monitor-app.ts")}:app`, ["--pool-size", "1"]);
+  try {
+    assert.equal((await request(server.url + "/_loopwise")).status, 404);
+    assert.equal((await request(server.url + "/metrics")).status, 404);
+  } finally {
+    await server.stop();
+  }
+});
