@@ -1,6 +1,6 @@
 // `npm run bench` — Loopwise side by side with its peers, each in its own process, one run.
 //   npm run bench                      hello, monitor, worker, burn and flood scenarios
-//   npm run bench -- hello worker      only those scenarios
+//   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query)
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
@@ -73,6 +73,30 @@ const scenarios: Record<string, () => Promise<void>> = {
     printTable(`(a) GET /hello on the event loop, ${connections} connections, ${durationSec} s`, throughputRows(results, "node:http"), markdown);
     const ratio = results.get("Loopwise")!.reqPerSec / results.get("node:http")!.reqPerSec;
     target("(a) loop-lane hello ≥ 0.90× node:http", ratio >= 0.9, fmt.ratio(ratio));
+  },
+
+  /** What declared input costs: a small validated query against the same loop-lane hello, one process. */
+  async validated() {
+    const best = { hello: 0, validated: 0 };
+    const rows: Row[] = [];
+    await withPeer(peers.loopwise(), async (peer) => {
+      const paths = { hello: "/hello", validated: "/validated?limit=10&q=abc" } as const;
+      for (let round = 0; round < rounds; round++) {
+        for (const key of ["hello", "validated"] as const) {
+          const url = peer.url + paths[key];
+          await closedLoop({ url, connections, durationSec: 1 });
+          const result = await closedLoop({ url, connections, durationSec });
+          if (result.failures > 0) throw new Error(`${result.failures} failed requests on ${paths[key]}`);
+          best[key] = Math.max(best[key], result.reqPerSec);
+        }
+      }
+      for (const key of ["hello", "validated"] as const) {
+        rows.push({ route: paths[key], "req/s": fmt.int(best[key]), "vs /hello": fmt.ratio(best[key] / best.hello) });
+      }
+    });
+    printTable(`(v) Loopwise loop lane, a Zod-validated query vs none, ${connections} connections, ${durationSec} s`, rows, markdown);
+    const ratio = best.validated / best.hello;
+    target("(v) validated query costs ≤ 15% of loop-lane hello", ratio >= 0.85, fmt.ratio(ratio));
   },
 
   async monitor() {

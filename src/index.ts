@@ -1,7 +1,27 @@
 // Loopwise: async handlers on the event loop, plain handlers on a pool of worker threads.
-export { App } from "./app/app.js";
-export { Router, type Handler, type HttpMethod, type Route, type RouteOptions, type RouteMethod } from "./app/router.js";
+export { App, type AppOptions } from "./app/app.js";
+export {
+  Router,
+  type Handler,
+  type HandlerFor,
+  type HttpMethod,
+  type RequestFor,
+  type Route,
+  type RouteDocs,
+  type RouteOptions,
+  type RouteMethod,
+  type RouterOptions,
+} from "./app/router.js";
 export { HTTPError } from "./app/http-error.js";
+export { ResponseValidationError } from "./app/invoke.js";
+export type { ErrorHandler } from "./app/error-handlers.js";
+export { RequestValidationError, type ValidationIssue } from "./params/validation-error.js";
+export type { StandardSchemaV1 } from "./params/standard-schema.js";
+export type { InputSchemas } from "./params/input-plan.js";
+export { depends, type Dependency, type DependencyValues } from "./deps/dependency.js";
+export { openApiDocument } from "./openapi/openapi-document.js";
+export type { DocsOptions } from "./openapi/docs-routes.js";
+export { TestClient, type TestClientOptions, type TestRequest, type TestResponse } from "./testing/test-client.js";
 export { json, text, html, bytes, redirect, type OutgoingResponse, type ResponseInit } from "./app/response.js";
 export type { HttpRequest, Query, Headers } from "./app/request.js";
 export type { PathParams } from "./app/path-params.js";

@@ -2,9 +2,15 @@
 import assert from "node:assert/strict";
 import { pbkdf2Sync } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { serve, type RunningServer } from "loopwise";
+import { TestClient, serve, type RunningServer } from "loopwise";
 import { app } from "../examples/basics/main.ts";
-import { captureLogs, request } from "./helpers.ts";
+import { app as shop, closed } from "../examples/typed/main.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { captureLogs, delay, request, spawnServer, type ChildServer } from "./helpers.ts";
 
 describe("examples/basics", () => {
   let server: RunningServer;
@@ -62,5 +68,121 @@ describe("examples/shared-state", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("examples/todos", () => {
+  let server: ChildServer;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "loopwise-todos-"));
+    const main = fileURLToPath(new URL("../examples/todos/main.ts", import.meta.url));
+    server = await spawnServer(`${main}:app`, ["--pool-size", "4"], { TODOS_DB: join(dir, "todos.db") });
+  });
+  after(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const send = (method: string, path: string, body?: unknown) =>
+    request(server.url + path, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  test("create, read, update, list, delete, with validated bodies and 404s", async () => {
+    const created = await send("POST", "/todos", { title: "  write docs  " });
+    assert.equal(created.status, 201);
+    const id = created.json.id;
+    assert.deepEqual(created.json, { id, title: "write docs", done: false });
+    assert.deepEqual((await send("GET", `/todos/${id}`)).json, created.json);
+    assert.deepEqual((await send("PATCH", `/todos/${id}`, { done: true })).json, { id, title: "write docs", done: true });
+    assert.deepEqual((await send("GET", "/todos?done=true")).json, [{ id, title: "write docs", done: true }]);
+    assert.deepEqual((await send("GET", "/todos?done=false")).json, []);
+    const invalid = await send("POST", "/todos", { title: "", done: "yes" });
+    assert.equal(invalid.status, 422);
+    assert.deepEqual(invalid.json.detail.map((e: any) => e.loc), [["body", "title"], ["body", "done"]]);
+    assert.equal((await send("GET", "/todos/abc")).status, 422);
+    const deleted = await send("DELETE", `/todos/${id}`);
+    assert.equal(deleted.status, 204);
+    assert.equal(deleted.text, "");
+    assert.deepEqual((await send("GET", `/todos/${id}`)).json, { detail: "Todo not found" });
+    assert.equal((await send("DELETE", `/todos/${id}`)).status, 404);
+  });
+
+  test("concurrent writes from every worker are all stored", async () => {
+    const before = server.access.length;
+    const titles = Array.from({ length: 200 }, (_, i) => `todo ${i}`);
+    const replies = await Promise.all(titles.map((title) => send("POST", "/todos", { title })));
+    assert.deepEqual(replies.map((r) => r.status), titles.map(() => 201));
+    assert.equal(new Set(replies.map((r) => r.json.id)).size, 200);
+    await delay(100);
+    const lanes = new Set(server.access.slice(before).filter((e) => e.method === "POST").map((e) => e.lane));
+    assert.deepEqual([...lanes].sort(), ["worker#1", "worker#2", "worker#3", "worker#4"], "every worker wrote");
+    const listed = (await send("GET", "/todos?limit=1000")).json;
+    assert.deepEqual(listed.map((t: any) => t.title).filter((t: string) => t.startsWith("todo ")).sort(), [...titles].sort());
+    // Read back through a connection of our own: the rows are in the file, WAL mode on.
+    const db = new Database(join(dir, "todos.db"), { readonly: true });
+    try {
+      assert.equal((db.prepare("SELECT count(*) AS n FROM todos WHERE title LIKE 'todo %'").get() as { n: number }).n, 200);
+      assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+    } finally {
+      db.close();
+    }
+  });
+
+  test("async routes run on the loop, and /docs documents the API", async () => {
+    const health = await send("GET", "/health");
+    assert.deepEqual(health.json, { status: "ok", thread: 0 });
+    const doc = (await send("GET", "/openapi.json")).json;
+    assert.deepEqual(Object.keys(doc.paths).sort(), ["/health", "/todos", "/todos/{id}"]);
+    assert.deepEqual(Object.keys(doc.paths["/todos/{id}"]).sort(), ["delete", "get", "patch"]);
+    assert.equal((await send("GET", "/docs")).status, 200);
+  });
+});
+
+describe("examples/typed", () => {
+  // The README's test-client example, from here to the end of the first test.
+  let client: TestClient;
+  before(async () => {
+    client = await TestClient.start(shop, { poolSize: 1 });
+  });
+  after(() => client.close());
+
+  test("search coerces the query and answers 422 in FastAPI's shape", async () => {
+    const ok = await client.get("/search", { query: { q: "pen", limit: 5, tag: ["a", "b"] } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.json(), { q: "pen", limit: 5, tag: ["a", "b"] });
+
+    const bad = await client.get("/search?limit=1000");
+    assert.equal(bad.status, 422);
+    assert.deepEqual(bad.json().detail.map((e: { loc: unknown[] }) => e.loc), [["query", "q"], ["query", "limit"]]);
+  });
+
+  test("a worker-lane body route, a response schema that strips, typed path params", async () => {
+    const created = await client.post("/items", { json: { name: "pen", price: 2 } });
+    assert.equal(created.status, 201);
+    assert.match(created.lane, /^worker#/);
+    assert.deepEqual(created.json(), { id: 1, name: "pen", price: 2 });
+    assert.deepEqual((await client.get("/items/42")).json(), { id: 42 });
+  });
+
+  test("dependencies: auth refuses, sub-dependencies share one user, the session is closed after the response", async () => {
+    const denied = await client.get("/me");
+    assert.equal(denied.status, 401);
+    assert.equal(denied.headers["www-authenticate"], "Bearer");
+    const me = (await client.get("/me", { headers: { authorization: "Bearer secret" } })).json();
+    assert.deepEqual(me.user, { name: "ada", admin: true });
+    assert.equal(me.audit.who, "ada");
+    assert.equal(closed.at(-1), me.audit.session);
+    assert.equal((await client.get("/admin/stats")).status, 401);
+    assert.deepEqual((await client.get("/admin/stats", { headers: { authorization: "Bearer secret" } })).json(), { users: 1 });
+  });
+
+  test("an exception handler turns a domain error into a 409", async () => {
+    const reply = await client.post("/orders/pen");
+    assert.equal(reply.status, 409);
+    assert.deepEqual(reply.json(), { detail: "pens are out of stock", path: "/orders/pen" });
+    assert.deepEqual((await client.post("/orders/ink")).json(), { ordered: "ink" });
   });
 });

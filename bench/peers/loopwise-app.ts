@@ -1,4 +1,5 @@
 // The Loopwise side of every scenario, started with `loopwise run` like a user's app.
+import { z } from "zod";
 import { App, sleepSync } from "loopwise";
 import { burnCpu } from "./burn.ts";
 import { serverStats } from "./stats.ts";
@@ -15,4 +16,8 @@ app.get("/slow", () => {
 });
 app.post("/echo", async (req) => ({ received: req.body }));
 app.get("/items/:id", async (req) => ({ id: req.params.id, q: req.query.q ?? null }));
+app.get("/validated", { query: z.object({ limit: z.number().int().min(1).max(100), q: z.string().max(50).optional() }) }, async (req) => ({
+  message: "hello",
+  limit: req.query.limit,
+}));
 app.get("/stats", async (req) => serverStats("reset" in req.query));

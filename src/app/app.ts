@@ -5,9 +5,17 @@ import { appsKey, hostKey, TaskKind, type TaskHost } from "../lanes/messages.js"
 import { workerSlot } from "../lanes/thread-role.js";
 import type { ServeOptions, RunningServer } from "../server/serve.js";
 import { callerModuleUrl } from "../lanes/caller-module.js";
-import { invokeRoute } from "./invoke.js";
+import { dependencyOrder, type Dependency } from "../deps/dependency.js";
+import { builtinRoutes, type DocsOptions } from "../openapi/docs-routes.js";
+import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handlers.js";
+import { invokePooledDependency, invokeRoute } from "./invoke.js";
 import type { HttpRequest } from "./request.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
+
+export interface AppOptions extends DocsOptions {
+  /** Dependencies every route runs (for their effect, e.g. an auth check). */
+  dependencies?: Dependency<any>[];
+}
 
 export type RouteMatch =
   | { kind: "route"; route: Route; params: Record<string, string> }
@@ -37,10 +45,19 @@ export class App extends Router {
     shutdown: [] as (() => unknown)[],
     workerStart: [] as ((worker: { slot: number }) => unknown)[],
   };
+  /** Exception handlers by error class, shared by every route (and so by every worker). */
+  readonly errors = new ErrorHandlers();
+  /** Every dependency any route uses, by id (first seen while registering routes, the same in every thread). */
+  readonly dependencyTable: Dependency[] = [];
+  readonly dependencyIds = new Map<Dependency, number>();
+  /** Documentation settings: title, version, and where /openapi.json and /docs are served (null: not served). */
+  readonly docsOptions: DocsOptions;
   private readonly router = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false });
+  private builtins: Map<string, Route> | undefined;
 
-  constructor() {
-    super();
+  constructor(options: AppOptions = {}) {
+    super({ dependencies: options.dependencies });
+    this.docsOptions = options;
     this.moduleUrl = callerModuleUrl();
     const created = ((globalThis as Record<symbol, unknown>)[appsKey] ??= []) as App[];
     this.appIndex = created.filter((app) => app.moduleUrl === this.moduleUrl).length;
@@ -49,9 +66,32 @@ export class App extends Router {
 
   protected override add(definition: RouteDefinition): void {
     super.add(definition);
-    const route: Route = { ...definition, id: this.routes.length };
+    const plan = dependencyOrder([...definition.effects, ...Object.values(definition.deps)]);
+    for (const dep of plan) {
+      if (definition.lane === "loop" && dep.lane === "worker" && dep.hasCleanup) {
+        throw new TypeError(
+          `${definition.method} ${definition.path}: dependency ${dep.name} is a plain generator (it cleans up) but the route runs on the loop, ` +
+            "so it would run on the pool and its cleanup could not follow its value; make it an async generator, or make the route plain",
+        );
+      }
+      if (!this.dependencyIds.has(dep)) {
+        this.dependencyIds.set(dep, this.dependencyTable.length);
+        this.dependencyTable.push(dep);
+      }
+    }
+    const route: Route = { ...definition, id: this.routes.length, plan, errors: this.errors };
     this.router.on(route.method, route.path, () => {}, route);
     this.routes.push(route);
+  }
+
+  /**
+   * Answers errors of `errorClass` (and its subclasses) with the app's own response, on the lane
+   * where they were raised. Override `RequestValidationError` to change the 422, `HTTPError` for
+   * every HTTP error. Register at a module's top level, so every worker has it too.
+   */
+  exceptionHandler<E>(errorClass: ErrorClass<E>, handler: ErrorHandler<E>): this {
+    this.errors.add(errorClass, handler);
+    return this;
   }
 
   /** Runs on the main thread before the server accepts requests (after the pool is ready). */
@@ -86,6 +126,9 @@ export class App extends Router {
     }
     if (found) return { kind: "route", route: found.store as Route, params: found.params as Record<string, string> };
     if (!decodable(path)) return { kind: "bad-path" };
+    // The documentation routes live outside the route table: they run on the loop only and a user route may take their path.
+    const builtin = (this.builtins ??= builtinRoutes(this)).get(`${method === "HEAD" ? "GET" : method} ${path}`);
+    if (builtin) return { kind: "route", route: builtin, params: {} };
     const allow = httpMethods.filter((m) => m !== method && this.router.find(m, path));
     if (allow.includes("GET") && !allow.includes("HEAD")) allow.push("HEAD");
     return allow.length > 0 ? { kind: "method-not-allowed", allow } : { kind: "not-found" };
@@ -95,6 +138,7 @@ export class App extends Router {
   signature(): string[] {
     return [
       ...this.routes.map((r) => `route ${r.id} ${r.method} ${r.path} ${r.lane}`),
+      ...this.dependencyTable.map((d, id) => `dependency ${id} ${d.name} ${d.lane}`),
       ...blockingSignature(),
       ...sharedStateSignature(),
     ];
@@ -120,6 +164,13 @@ export class App extends Router {
       },
       run: (kind, target, payload) => {
         if (kind === TaskKind.Blocking) return runBlocking(target as string, payload as unknown[]);
+        if (kind === TaskKind.Dependency) {
+          // A plain dependency of a loop-lane route: its value goes back to the main thread.
+          const dep = this.dependencyTable[target as number];
+          if (!dep) throw new Error(`no dependency with id ${target} in this worker`);
+          const { req, deps } = payload as { req: HttpRequest; deps: Record<string, unknown> };
+          return invokePooledDependency(dep, req, deps, this.errors);
+        }
         const route = this.routes[target as number];
         if (!route) throw new Error(`no route with id ${target} in this worker`);
         return invokeRoute(route, payload as HttpRequest);

@@ -3,13 +3,16 @@ import { performance } from "node:perf_hooks";
 import { BulkheadFullError } from "../lanes/bulkhead.js";
 import { TaskKind } from "../lanes/messages.js";
 import { PoolClosedError, PoolFullError, TaskError, TaskTimeoutError, WorkerCrashedError, type TaskOutcome, type WorkerPool } from "../lanes/pool.js";
+import type { Dependency } from "../deps/dependency.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
+import { parseCookies } from "../params/cookies.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { parseQuery } from "../params/query.js";
 import type { App } from "./app.js";
-import { invokeRoute } from "./invoke.js";
+import { invokeRoute, type PooledDependencyOutcome } from "./invoke.js";
 import type { HttpRequest } from "./request.js";
-import { errorResult, statusResult, type RouteResult } from "./response.js";
+import { HTTPError } from "./http-error.js";
+import { AnsweredError, errorResult, statusResult, type RouteResult } from "./response.js";
 import type { Route } from "./router.js";
 
 /** A response plus where it was made, for the access log. */
@@ -61,6 +64,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
       params: match.params,
       query: {},
       headers: req.headers,
+      cookies: req.headers.cookie === undefined ? {} : parseCookies(req.headers.cookie),
       body: undefined,
       client,
     };
@@ -74,7 +78,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
             } catch (error) {
               return rejected(error, route);
             }
-            return run(route, data);
+            return validateThenRun(route, data);
           },
           (error) => rejected(error, route),
         );
@@ -82,13 +86,49 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     } catch (error) {
       return rejected(error, route);
     }
-    return run(route, data);
+    return validateThenRun(route, data);
   };
+
+  /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
+  function validateThenRun(route: Route, data: HttpRequest): HandledRequest | Promise<HandledRequest> {
+    if (route.inputs === undefined) return run(route, data);
+    const invalid = (error: unknown) => {
+      const result = route.errors.respond(error, data);
+      return result instanceof Promise ? result.then((r) => onLoop(r, route, undefined)) : onLoop(result, route, undefined);
+    };
+    let validated: void | Promise<void>;
+    try {
+      validated = route.inputs.apply(data);
+    } catch (error) {
+      return invalid(error);
+    }
+    return validated instanceof Promise ? validated.then(() => run(route, data), invalid) : run(route, data);
+  }
+
+  /** A plain dependency of a loop-lane route runs on the pool; its value must survive the trip back. */
+  function runOnPool(dep: Dependency, req: HttpRequest, deps: Record<string, unknown>): Promise<unknown> {
+    return pool.run<PooledDependencyOutcome>(TaskKind.Dependency, app.dependencyIds.get(dep)!, { req, deps }).then(
+      ({ value: outcome }) => {
+        if (outcome.httpError) throw new HTTPError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);
+        if (outcome.answered) throw new AnsweredError(outcome.answered);
+        return outcome.value;
+      },
+      (error) => {
+        throw poolDependencyError(error, dep);
+      },
+    );
+  }
+
+  function invokeOnLoop(route: Route, data: HttpRequest): RouteResult | Promise<RouteResult>;
+  function invokeOnLoop<T>(route: Route, data: HttpRequest, finish: (result: RouteResult) => T): T | Promise<T>;
+  function invokeOnLoop(route: Route, data: HttpRequest, finish?: (result: RouteResult) => unknown): unknown {
+    return invokeRoute(route, data, route.plan.length > 0 ? runOnPool : undefined, finish as (result: RouteResult) => unknown);
+  }
 
   function run(route: Route, data: HttpRequest): HandledRequest | Promise<HandledRequest> {
     const timeout = route.timeout ?? options.timeout;
     if (route.bulkhead || timeout !== undefined) return runGuarded(route, data, timeout);
-    if (route.lane === "loop") return invokeRoute(route, data, (result) => onLoop(result, route, undefined));
+    if (route.lane === "loop") return invokeOnLoop(route, data, (result) => onLoop(result, route, undefined));
     return pool.run<RouteResult>(TaskKind.Route, route.id, data).then(
       (outcome) => onWorker(outcome, route, 0),
       (error) => failure(error, route),
@@ -100,7 +140,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     const entered = performance.now();
     try {
       if (route.lane === "loop") {
-        const call = () => withLoopTimeout(invokeRoute(route, data), timeout);
+        const call = () => withLoopTimeout(invokeOnLoop(route, data), timeout);
         const result = route.bulkhead ? await route.bulkhead.run(call) : await call();
         return onLoop(result, route, route.bulkhead ? performance.now() - entered : undefined);
       }
@@ -115,6 +155,27 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
       return failure(error, route);
     }
   }
+}
+
+/** A plain dependency of a loop-lane route returned what cannot cross threads (a function, a connection, ...). */
+export class DependencyCloneError extends Error {
+  override readonly name = "DependencyCloneError";
+}
+
+/** Why a pooled dependency produced no value, in terms of the app rather than the pool. */
+function poolDependencyError(error: unknown, dep: Dependency): unknown {
+  if (error instanceof TaskError && error.serialized.name === "DataCloneError") {
+    return new DependencyCloneError(
+      `dependency ${dep.name} is a plain function, so it ran on the worker pool for a loop-lane route, ` +
+        `and its value cannot be copied back to the main thread (${error.message}). ` +
+        "Return plain data, make the dependency async to run it on the loop, or make the route plain so all of it runs in one worker.",
+    );
+  }
+  if (error instanceof PoolFullError || error instanceof BulkheadFullError) {
+    return new HTTPError(503, "Server is busy: too many requests are waiting; retry later", { "retry-after": "1" });
+  }
+  if (error instanceof PoolClosedError) return new HTTPError(503, "Server is shutting down", { "retry-after": "1" });
+  return error;
 }
 
 /** Decorates the handler's result in place: it is ours alone, and copying costs on every request. */

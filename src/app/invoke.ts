@@ -1,40 +1,117 @@
-import { errorResult, toResult, type RouteResult } from "./response.js";
+import type { Dependency } from "../deps/dependency.js";
+import type { ErrorHandlers } from "./error-handlers.js";
+import { HTTPError } from "./http-error.js";
+import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
+import { isResponseObject, toResult, type RouteResult } from "./response.js";
 import type { HttpRequest } from "./request.js";
 import type { Route } from "./router.js";
 
+const noDeps = Object.freeze({});
+
 /**
  * Calls a route's handler and turns its value or error into a response. The same code runs on
- * the loop lane (main thread) and inside a worker, so both lanes answer identically.
+ * the loop lane (main thread) and inside a worker, so both lanes answer identically. A route
+ * without dependencies takes the short path: no promise unless the handler makes one.
  */
-export function invokeRoute(route: Route, req: HttpRequest): RouteResult | Promise<RouteResult>;
+export function invokeRoute(route: Route, req: HttpRequest, runOnPool?: RunOnPool): RouteResult | Promise<RouteResult>;
 /** `finish` is applied to the result in the same step, so an async handler costs one promise more, not two. */
-export function invokeRoute<T>(route: Route, req: HttpRequest, finish: (result: RouteResult) => T): T | Promise<T>;
-export function invokeRoute(route: Route, req: HttpRequest, finish = (result: RouteResult): unknown => result): unknown {
+export function invokeRoute<T>(route: Route, req: HttpRequest, runOnPool: RunOnPool | undefined, finish: (result: RouteResult) => T): T | Promise<T>;
+export function invokeRoute(
+  route: Route,
+  req: HttpRequest,
+  runOnPool?: RunOnPool,
+  finish = (result: RouteResult): unknown => result,
+): unknown {
+  if (route.plan.length > 0) return invokeWithDependencies(route, req, runOnPool).then(finish);
+  const fail = (error: unknown) => finishWith(route.errors.respond(error, req), finish);
   let value: unknown;
   try {
-    value = route.handler(req);
+    value = route.handler(req, noDeps);
   } catch (error) {
-    return finish(errorResult(error));
+    return fail(error);
   }
-  if (value instanceof Promise) {
-    return value.then(
-      (resolved) => finishWith(settle(resolved, route.status), finish),
-      (error) => finish(errorResult(error)),
-    );
-  }
-  return finishWith(settle(value, route.status), finish);
+  const settle = (resolved: unknown) => {
+    let result: RouteResult | Promise<RouteResult>;
+    try {
+      result = resultOf(resolved, route);
+    } catch (error) {
+      return fail(error);
+    }
+    return result instanceof Promise ? result.then(finish, fail) : finish(result);
+  };
+  return value instanceof Promise ? value.then(settle, fail) : settle(value);
 }
 
 function finishWith<T>(result: RouteResult | Promise<RouteResult>, finish: (result: RouteResult) => T): T | Promise<T> {
   return result instanceof Promise ? result.then(finish) : finish(result);
 }
 
-/** A value that cannot become a response (a BigInt, a cycle, a failing web Response) is a 500 too. */
-function settle(value: unknown, status: number): RouteResult | Promise<RouteResult> {
+async function invokeWithDependencies(route: Route, req: HttpRequest, runOnPool: RunOnPool | undefined): Promise<RouteResult> {
+  let resolved;
   try {
-    const result = toResult(value, status);
-    return result instanceof Promise ? result.catch(errorResult) : result;
+    resolved = await resolveDependencies(route.plan, req, runOnPool);
   } catch (error) {
-    return errorResult(error);
+    return route.errors.respond(error, req);
+  }
+  let result: RouteResult | undefined;
+  let failure: unknown;
+  try {
+    result = await resultOf(await route.handler(req, valuesFor(route.deps, resolved.values)), route);
+  } catch (error) {
+    failure = error;
+  }
+  // Cleanups run once the response is built: the handler is done with what they hold.
+  const error = resolved.cleanups.length > 0 ? await cleanUp(resolved.cleanups, failure) : failure;
+  return error === undefined ? result! : route.errors.respond(error, req);
+}
+
+/** The handler's value did not match the route's `response` schema: a 500 whose details go to the log only. */
+export class ResponseValidationError extends Error {
+  override readonly name = "ResponseValidationError";
+}
+
+/** Validates a plain value against the route's `response` schema, then makes it a response. */
+function resultOf(value: unknown, route: Route): RouteResult | Promise<RouteResult> {
+  if (!route.response || isResponseObject(value)) return toResult(value, route.status);
+  const checked = route.response["~standard"].validate(value);
+  const use = (outcome: Awaited<typeof checked>) => {
+    if (outcome.issues) {
+      const where = outcome.issues.map((i) => `${(i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".") || "(root)"}: ${i.message}`);
+      throw new ResponseValidationError(`${route.method} ${route.path} returned a value its response schema refuses: ${where.join("; ")}`);
+    }
+    return toResult(outcome.value, route.status);
+  };
+  return checked instanceof Promise ? checked.then(use) : use(checked);
+}
+
+/** What a worker sends back for a pooled dependency: its value, or the HTTPError it raised (which must keep its status). */
+export interface PooledDependencyOutcome {
+  value?: unknown;
+  httpError?: { status: number; detail: unknown; headers: Record<string, string> };
+  /** The app's exception handler answered the error here, where its class is known. */
+  answered?: RouteResult;
+}
+
+/** Runs a plain dependency inside a worker for a loop-lane route. */
+export function invokePooledDependency(
+  dep: Dependency,
+  req: HttpRequest,
+  deps: Record<string, unknown>,
+  errors: ErrorHandlers,
+): PooledDependencyOutcome | Promise<PooledDependencyOutcome> {
+  const ok = (value: unknown): PooledDependencyOutcome => ({ value });
+  const failed = (error: unknown): PooledDependencyOutcome | Promise<PooledDependencyOutcome> => {
+    if (errors.handles(error)) {
+      const answered = errors.respond(error, req);
+      return answered instanceof Promise ? answered.then((result) => ({ answered: result })) : { answered };
+    }
+    if (error instanceof HTTPError) return { httpError: { status: error.status, detail: error.detail, headers: error.headers } };
+    throw error;
+  };
+  try {
+    const value = dep.fn(req, deps);
+    return value instanceof Promise ? value.then(ok, failed) : ok(value);
+  } catch (error) {
+    return failed(error);
   }
 }

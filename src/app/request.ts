@@ -7,17 +7,27 @@ export type Headers = Record<string, string | string[] | undefined>;
  * What a handler receives, on either lane. It is plain data so that it crosses to a worker
  * unchanged: a worker-lane handler sees exactly what a loop-lane one would.
  */
-export interface HttpRequest<Params = Record<string, string>> {
+export interface HttpRequest<
+  Params = Record<string, string>,
+  QueryT = Query,
+  Body = unknown,
+  HeadersT = Headers,
+  Cookies = Record<string, string>,
+> {
   method: string;
   /** Path and query string as sent. */
   url: string;
   path: string;
+  /** Path parameters: strings, or what the route's `params` schema made of them. */
   params: Params;
-  query: Query;
-  /** Lower-cased header names, as Node gives them. */
-  headers: Headers;
-  /** Parsed body: JSON value, form fields, text, bytes, or undefined when there was none. */
-  body: unknown;
+  /** Query string values, or what the route's `query` schema made of them. */
+  query: QueryT;
+  /** Lower-cased header names, as Node gives them; a `headers` schema adds its validated keys. */
+  headers: HeadersT;
+  /** Cookies by name (parsed only when a Cookie header came), or what the `cookies` schema made of them. */
+  cookies: Cookies;
+  /** Parsed body (JSON value, form fields, text, bytes, or undefined when there was none), or the `body` schema's output. */
+  body: Body;
   /** Client address, `ip:port`. */
   client: string;
 }

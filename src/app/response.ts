@@ -1,5 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import { serializeError, type SerializedError } from "../lanes/messages.js";
+import { RequestValidationError } from "../params/validation-error.js";
 import { HTTPError } from "./http-error.js";
 
 /** A response as plain data: what a worker sends back and what the server writes. */
@@ -67,7 +68,7 @@ function stringify(value: unknown): string {
  * status; `json()`/`text()`/... and web `Response` objects keep their own status and headers.
  */
 export function toResult(value: unknown, status: number): RouteResult | Promise<RouteResult> {
-  if (value !== null && typeof value === "object") {
+  if (isResponseObject(value)) {
     if (responseBrand in value) {
       const { status: s, headers, body } = value as unknown as OutgoingResponse;
       // Headers copied: the server adds its own, and a response object may be reused across requests.
@@ -80,15 +81,37 @@ export function toResult(value: unknown, status: number): RouteResult | Promise<
   return { status, headers: { "content-type": jsonType }, body: stringify(value) };
 }
 
+/** A value that already is a response (a `json()`/`text()`... result, a web Response, bytes): sent as it is, never validated. */
+export function isResponseObject(value: unknown): value is object {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    (responseBrand in value || (typeof Response === "function" && value instanceof Response) || value instanceof Uint8Array)
+  );
+}
+
 async function fromWebResponse(response: Response): Promise<RouteResult> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => (headers[name] = value));
   return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
 }
 
-/** `{"detail": ...}` for an HTTPError; a bare 500 (stack kept for the log, never sent) for anything else. */
+/** An error already answered elsewhere (by an exception handler inside a worker): its response travels with it. */
+export class AnsweredError extends Error {
+  override readonly name = "AnsweredError";
+  constructor(readonly result: RouteResult) {
+    super(`answered ${result.status}`);
+  }
+}
+
+/**
+ * `{"detail": ...}` for an HTTPError, 422 with every issue for a RequestValidationError, and a
+ * bare 500 (stack kept for the log, never sent) for anything else.
+ */
 export function errorResult(error: unknown): RouteResult {
   if (error instanceof HTTPError) return statusResult(error.status, error.detail, error.headers);
+  if (error instanceof AnsweredError) return error.result;
+  if (error instanceof RequestValidationError) return statusResult(422, error.issues);
   return {
     status: 500,
     headers: { "content-type": jsonType },

@@ -1,14 +1,32 @@
+import { isDependency, type Dependency, type DependencyMap, type DependencyValues } from "../deps/dependency.js";
 import { Bulkhead } from "../lanes/bulkhead.js";
 import { laneOf, type Lane } from "../lanes/lane.js";
+import { planInputs, type InputPlan, type InputSchemas } from "../params/input-plan.js";
+import { isStandardSchema, type StandardSchemaV1 } from "../params/standard-schema.js";
+import type { ErrorHandlers } from "./error-handlers.js";
 import type { PathParams } from "./path-params.js";
-import type { HttpRequest } from "./request.js";
+import type { Headers, HttpRequest, Query } from "./request.js";
+import type { OutgoingResponse } from "./response.js";
 
 export const httpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 export type HttpMethod = (typeof httpMethods)[number];
 
-export type Handler<Path extends string = string> = (req: HttpRequest<PathParams<Path>>) => unknown;
+export type Handler<Path extends string = string> = (req: HttpRequest<PathParams<Path>>, deps: {}) => unknown;
 
-export interface RouteOptions {
+/** How a route appears in the OpenAPI document. */
+export interface RouteDocs {
+  /** Groups in /docs. A router's tags are added to its routes'. */
+  tags?: string[];
+  summary?: string;
+  description?: string;
+  /** Unique id of the operation; default: derived from the name, method and path. */
+  operationId?: string;
+  deprecated?: boolean;
+  /** false leaves the route out of /openapi.json (it is still served). */
+  includeInSchema?: boolean;
+}
+
+export interface RouteOptions extends InputSchemas, RouteDocs {
   /** Override the lane rule (async → loop, plain → worker) for this route. */
   lane?: Lane;
   /** Status for plain return values (FastAPI's `status_code`); default 200. */
@@ -30,7 +48,34 @@ export interface RouteOptions {
   concurrency?: number;
   /** A bulkhead shared with other routes: together they run at most `bulkhead.limit` requests at once. */
   bulkhead?: Bulkhead;
+  /** Validates (and strips, with Zod's default objects) what the handler returns; a mismatch is a logged 500. */
+  response?: StandardSchemaV1;
+  /** Named dependencies: their values are the handler's second argument. */
+  deps?: DependencyMap;
+  /** Dependencies that run for their effect only (an auth check); values are not passed. */
+  dependencies?: Dependency<any>[];
 }
+
+type Out<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : never;
+type MaybePromise<T> = T | Promise<T>;
+
+/** The request a handler of `path` declared with `options` receives: typed from the schemas given. */
+export type RequestFor<Path extends string, O> = HttpRequest<
+  O extends { params: StandardSchemaV1 } ? Out<O["params"]> : PathParams<Path>,
+  O extends { query: StandardSchemaV1 } ? Out<O["query"]> : Query,
+  O extends { body: StandardSchemaV1 } ? Out<O["body"]> : unknown,
+  O extends { headers: StandardSchemaV1 } ? Headers & Out<O["headers"]> : Headers,
+  O extends { cookies: StandardSchemaV1 } ? Out<O["cookies"]> : Record<string, string>
+>;
+
+/** What such a handler may return: anything, or what the `response` schema takes (or a ready-made response). */
+export type ReturnFor<O> = O extends { response: StandardSchemaV1 }
+  ? MaybePromise<StandardSchemaV1.InferInput<O["response"]> | OutgoingResponse | Response | Uint8Array>
+  : unknown;
+
+export type DepsFor<O> = O extends { deps: DependencyMap } ? DependencyValues<O["deps"]> : {};
+
+export type HandlerFor<Path extends string, O> = (req: RequestFor<Path, O>, deps: DepsFor<O>) => ReturnFor<O>;
 
 /** One registered route, as the app's table holds it. Its id is its registration order. */
 export interface Route {
@@ -40,19 +85,40 @@ export interface Route {
   lane: Lane;
   status: number;
   name: string;
-  handler: Handler;
+  handler: (req: HttpRequest<any, any, any, any, any>, deps: any) => unknown;
   timeout: number | undefined;
   bulkhead: Bulkhead | undefined;
   /** Lower-cased media types the body may have, or undefined for any. */
   accepts: string[] | undefined;
+  /** The declared input schemas (for OpenAPI) and their compiled plan (undefined: nothing to validate). */
+  schemas: InputSchemas;
+  inputs: InputPlan | undefined;
+  response: StandardSchemaV1 | undefined;
+  /** The handler's named dependencies. */
+  deps: DependencyMap;
+  /** Dependencies run for their effect: the app's and routers' first, then the route's own. */
+  effects: Dependency[];
+  docs: RouteDocs;
+  /** Every dependency in the order it runs (sub-dependencies first, each once), set by the app. */
+  plan: Dependency[];
+  /** The app's exception handlers. */
+  errors: ErrorHandlers;
 }
 
-export type RouteDefinition = Omit<Route, "id">;
+export type RouteDefinition = Omit<Route, "id" | "plan" | "errors">;
 
 /** `router.get(path, handler)` or `router.get(path, options, handler)`, typed once for every method. */
 export interface RouteMethod<Self> {
   <Path extends string>(path: Path, handler: Handler<Path>): Self;
-  <Path extends string>(path: Path, options: RouteOptions, handler: Handler<Path>): Self;
+  <Path extends string, O extends RouteOptions>(path: Path, options: O, handler: HandlerFor<Path, O>): Self;
+}
+
+export interface RouterOptions {
+  prefix?: string;
+  /** Dependencies every route of this router runs (for their effect, e.g. an auth check). */
+  dependencies?: Dependency<any>[];
+  /** Tags added to every route of this router in the OpenAPI document. */
+  tags?: string[];
 }
 
 /**
@@ -65,9 +131,13 @@ export interface RouteMethod<Self> {
 export class Router {
   readonly prefix: string;
   readonly definitions: RouteDefinition[] = [];
+  readonly dependencies: Dependency[];
+  readonly tags: string[];
 
-  constructor(options: { prefix?: string } = {}) {
+  constructor(options: RouterOptions = {}) {
     this.prefix = normalizePrefix(options.prefix ?? "");
+    this.dependencies = checkDependencies(options.dependencies ?? [], "router dependencies");
+    this.tags = options.tags ?? [];
   }
 
   readonly get: RouteMethod<this> = this.method("GET");
@@ -79,7 +149,7 @@ export class Router {
   readonly options: RouteMethod<this> = this.method("OPTIONS");
 
   /** Registers a handler for any method. */
-  route<Path extends string>(method: HttpMethod, path: Path, options: RouteOptions, handler: Handler<Path>): this {
+  route<Path extends string, O extends RouteOptions>(method: HttpMethod, path: Path, options: O, handler: HandlerFor<Path, O>): this {
     const upper = method.toUpperCase() as HttpMethod;
     if (!httpMethods.includes(upper)) throw new TypeError(`unsupported HTTP method ${JSON.stringify(method)}`);
     if (typeof path !== "string" || !path.startsWith("/")) {
@@ -96,23 +166,46 @@ export class Router {
     if (options.concurrency !== undefined && options.bulkhead !== undefined) {
       throw new TypeError(`${upper} ${path}: give either concurrency or bulkhead, not both`);
     }
+    const where = `${upper} ${path}`;
+    if (options.response !== undefined && !isStandardSchema(options.response)) {
+      throw new TypeError(`${where}: "response" must be a Standard Schema validator (Zod 4, Valibot, ArkType, ...)`);
+    }
+    const schemas: InputSchemas = { params: options.params, query: options.query, headers: options.headers, cookies: options.cookies, body: options.body };
+    const deps = options.deps ?? {};
+    for (const [name, dep] of Object.entries(deps)) {
+      if (!isDependency(dep)) throw new TypeError(`${where}: dependency "${name}" is not one; wrap its function with depends()`);
+    }
+    const { tags, summary, description, operationId, deprecated, includeInSchema } = options;
     this.add({
       method: upper,
       path: this.prefix + path,
       lane: laneOf(handler, options.lane),
       status,
       name: options.name ?? handler.name,
-      handler: handler as Handler,
+      handler: handler as Route["handler"],
       timeout: options.timeout,
       accepts: options.accepts?.map((type) => type.toLowerCase()),
       bulkhead: options.bulkhead ?? (options.concurrency === undefined ? undefined : new Bulkhead(options.concurrency)),
+      schemas,
+      inputs: planInputs(schemas, where),
+      response: options.response,
+      deps,
+      effects: [...this.dependencies, ...checkDependencies(options.dependencies ?? [], `${where}: dependencies`)],
+      docs: { tags: [...this.tags, ...(tags ?? [])], summary, description, operationId, deprecated, includeInSchema },
     });
     return this;
   }
 
-  /** Adds every route of `router` (already carrying its own prefix) under this one's prefix. */
+  /** Adds every route of `router` (already carrying its own prefix) under this one's prefix, with this one's dependencies and tags. */
   include(router: Router): this {
-    for (const definition of router.definitions) this.add({ ...definition, path: this.prefix + definition.path });
+    for (const definition of router.definitions) {
+      this.add({
+        ...definition,
+        path: this.prefix + definition.path,
+        effects: [...this.dependencies, ...definition.effects],
+        docs: { ...definition.docs, tags: [...this.tags, ...(definition.docs.tags ?? [])] },
+      });
+    }
     return this;
   }
 
@@ -121,11 +214,19 @@ export class Router {
   }
 
   private method(method: HttpMethod): RouteMethod<this> {
-    return (<Path extends string>(path: Path, optionsOrHandler: RouteOptions | Handler<Path>, maybeHandler?: Handler<Path>) =>
+    return ((path: string, optionsOrHandler: RouteOptions | Route["handler"], maybeHandler?: Route["handler"]) =>
       typeof optionsOrHandler === "function"
-        ? this.route(method, path, {}, optionsOrHandler)
-        : this.route(method, path, optionsOrHandler, maybeHandler as Handler<Path>)) as RouteMethod<this>;
+        ? this.route(method, path, {}, optionsOrHandler as never)
+        : this.route(method, path, optionsOrHandler, maybeHandler as never)) as RouteMethod<this>;
   }
+}
+
+function checkDependencies(list: Dependency[], where: string): Dependency[] {
+  if (!Array.isArray(list)) throw new TypeError(`${where} must be a list of dependencies`);
+  list.forEach((dep, i) => {
+    if (!isDependency(dep)) throw new TypeError(`${where}: item ${i} is not a dependency; wrap its function with depends()`);
+  });
+  return [...list];
 }
 
 function normalizePrefix(prefix: string): string {

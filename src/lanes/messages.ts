@@ -7,6 +7,8 @@ export const TaskKind = {
   Route: 0,
   /** A function registered with `blocking()` and called through `offload()` (payload: its arguments). */
   Blocking: 1,
+  /** A registered dependency, run for a caller on the main thread (payload: its inputs; its value is sent back). */
+  Dependency: 2,
 } as const;
 export type TaskKind = (typeof TaskKind)[keyof typeof TaskKind];
 

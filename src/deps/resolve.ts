@@ -1,0 +1,67 @@
+// Runs a route's dependency plan for one request and, later, their cleanups. The same code runs
+// inside a worker (a worker-lane route resolves everything there) and on the main thread (a
+// loop-lane route, which sends its plain dependencies to the pool through `runOnPool`).
+import type { HttpRequest } from "../app/request.js";
+import type { Dependency, DependencyMap } from "./dependency.js";
+
+type Cleanup = Generator<unknown, unknown, unknown> | AsyncGenerator<unknown, unknown, unknown>;
+
+export interface ResolvedDependencies {
+  values: Map<Dependency, unknown>;
+  /** Generators paused at their `yield`, in order of setup. */
+  cleanups: Cleanup[];
+}
+
+/** Runs a plain dependency on the pool and resolves with its (cloned) value. */
+export type RunOnPool = (dep: Dependency, req: HttpRequest, deps: Record<string, unknown>) => Promise<unknown>;
+
+export function valuesFor(deps: DependencyMap, values: Map<Dependency, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name in deps) out[name] = values.get(deps[name]!);
+  return out;
+}
+
+/** Resolves each dependency of `order` once; on failure the ones already set up are cleaned up first. */
+export async function resolveDependencies(order: Dependency[], req: HttpRequest, runOnPool?: RunOnPool): Promise<ResolvedDependencies> {
+  const resolved: ResolvedDependencies = { values: new Map(), cleanups: [] };
+  for (const dep of order) {
+    const deps = valuesFor(dep.deps, resolved.values);
+    try {
+      let value: unknown;
+      if (runOnPool && dep.lane === "worker") {
+        value = await runOnPool(dep, req, deps);
+      } else if (dep.hasCleanup) {
+        const generator = dep.fn(req, deps) as Cleanup;
+        const first = await generator.next();
+        if (first.done) throw new Error(`dependency ${dep.name} finished without yielding its value`);
+        resolved.cleanups.push(generator);
+        value = first.value;
+      } else {
+        value = await dep.fn(req, deps);
+      }
+      resolved.values.set(dep, value);
+    } catch (error) {
+      throw (await cleanUp(resolved.cleanups, error)) ?? error;
+    }
+  }
+  return resolved;
+}
+
+/**
+ * Resumes each generator after its `yield`, last set up first. With an error, the error is
+ * thrown in at the `yield` (so `try/catch/finally` around it works, as in FastAPI); an error a
+ * cleanup raises replaces it. Resolves with the error that should answer the request, if any.
+ */
+export async function cleanUp(cleanups: Cleanup[], error?: unknown): Promise<unknown> {
+  let failed = error !== undefined;
+  for (let i = cleanups.length - 1; i >= 0; i--) {
+    try {
+      if (failed) await cleanups[i]!.throw(error);
+      else await cleanups[i]!.next();
+    } catch (raised) {
+      failed = true;
+      error = raised;
+    }
+  }
+  return failed ? error : undefined;
+}

@@ -1,0 +1,102 @@
+// /openapi.json and /docs (Swagger UI, served from the installed swagger-ui-dist package: no CDN).
+// They run on the loop lane and stay outside the route table, so workers never need them.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { App } from "../app/app.js";
+import { bytes, html, json } from "../app/response.js";
+import type { Route } from "../app/router.js";
+import { openApiDocument, type DocumentInfo } from "./openapi-document.js";
+
+export interface DocsOptions extends DocumentInfo {
+  /** Where the OpenAPI document is served (default "/openapi.json"); null serves neither it nor /docs. */
+  openapiUrl?: string | null;
+  /** Where Swagger UI is served (default "/docs"); null turns it off. */
+  docsUrl?: string | null;
+}
+
+const assets: Record<string, string> = {
+  "swagger-ui.css": "text/css; charset=utf-8",
+  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+  "favicon-32x32.png": "image/png",
+};
+
+function swaggerUiDir(): string {
+  return dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+}
+
+function docsPage(title: string, docsUrl: string, openapiUrl: string): string {
+  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${esc(title)} - Swagger UI</title>
+<link rel="stylesheet" href="${esc(docsUrl)}/swagger-ui.css">
+<link rel="icon" type="image/png" href="${esc(docsUrl)}/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="${esc(docsUrl)}/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({
+  url: ${JSON.stringify(openapiUrl).replace(/</g, "\\u003c")},
+  dom_id: "#swagger-ui",
+  layout: "BaseLayout",
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis],
+});
+</script>
+</body>
+</html>
+`;
+}
+
+function builtin(app: App, method: "GET", path: string, name: string, handler: () => unknown): Route {
+  return {
+    id: -1,
+    method,
+    path,
+    lane: "loop",
+    status: 200,
+    name,
+    handler,
+    timeout: undefined,
+    bulkhead: undefined,
+    accepts: undefined,
+    schemas: {},
+    inputs: undefined,
+    response: undefined,
+    deps: {},
+    effects: [],
+    docs: { includeInSchema: false },
+    plan: [],
+    errors: app.errors,
+  };
+}
+
+/** The documentation routes by "METHOD path"; built on first use, when every route is registered. */
+export function builtinRoutes(app: App): Map<string, Route> {
+  const routes = new Map<string, Route>();
+  const { openapiUrl = "/openapi.json", docsUrl = "/docs" } = app.docsOptions;
+  if (openapiUrl === null) return routes;
+  let document: ReturnType<typeof json> | undefined;
+  routes.set(
+    `GET ${openapiUrl}`,
+    builtin(app, "GET", openapiUrl, "openapi", () => (document ??= json(openApiDocument(app.routes, app.docsOptions)))),
+  );
+  if (docsUrl === null) return routes;
+  const page = html(docsPage(app.docsOptions.title ?? "Loopwise", docsUrl, openapiUrl));
+  routes.set(`GET ${docsUrl}`, builtin(app, "GET", docsUrl, "docs", () => page));
+  for (const [file, type] of Object.entries(assets)) {
+    let content: Uint8Array | undefined;
+    routes.set(
+      `GET ${docsUrl}/${file}`,
+      builtin(app, "GET", `${docsUrl}/${file}`, "docs asset", () => {
+        content ??= readFileSync(join(swaggerUiDir(), file));
+        return bytes(content, { headers: { "content-type": type, "cache-control": "public, max-age=3600" } });
+      }),
+    );
+  }
+  return routes;
+}

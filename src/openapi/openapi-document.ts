@@ -1,0 +1,118 @@
+// The OpenAPI 3.1 document, built from the same route table and schemas that validate requests,
+// so the docs cannot drift from what the server checks.
+import { headerName } from "../params/input-plan.js";
+import { jsonSchemaOf, type StandardSchemaV1 } from "../params/standard-schema.js";
+import type { Route } from "../app/router.js";
+
+export interface DocumentInfo {
+  title?: string;
+  version?: string;
+  description?: string;
+}
+
+type JsonObject = Record<string, unknown>;
+
+const validationSchemas: JsonObject = {
+  ValidationError: {
+    title: "ValidationError",
+    type: "object",
+    required: ["loc", "msg", "type"],
+    properties: {
+      loc: { title: "Location", type: "array", items: { anyOf: [{ type: "string" }, { type: "integer" }] } },
+      msg: { title: "Message", type: "string" },
+      type: { title: "Error Type", type: "string" },
+      input: { title: "Input" },
+    },
+  },
+  HTTPValidationError: {
+    title: "HTTPValidationError",
+    type: "object",
+    properties: { detail: { title: "Detail", type: "array", items: { $ref: "#/components/schemas/ValidationError" } } },
+  },
+};
+
+/** `/items/:id(^\\d+)/*` → `/items/{id}/{wildcard}`: OpenAPI's path templates. */
+export function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)(\([^)]*\))?/g, "{$1}").replace(/\*$/, "{wildcard}");
+}
+
+/** `getItem` / `get_item` → "Get Item", as FastAPI titles a function name. */
+function titleOf(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .split(/[_\s]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join(" ");
+}
+
+function parametersFrom(location: "path" | "query" | "header" | "cookie", schema: StandardSchemaV1 | undefined, fallbackNames: string[] = []): JsonObject[] {
+  const json = schema ? jsonSchemaOf(schema, "input") : undefined;
+  const properties = (json?.properties ?? {}) as Record<string, JsonObject>;
+  const required = new Set((json?.required ?? []) as string[]);
+  const names = schema ? Object.keys(properties) : fallbackNames;
+  return names.map((key) => ({
+    name: location === "header" ? headerName(key) : key,
+    in: location,
+    required: location === "path" || required.has(key),
+    schema: properties[key] ?? { type: "string" },
+  }));
+}
+
+function operation(route: Route, operationId: string): JsonObject {
+  const { docs, schemas } = route;
+  const pathNames = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
+  if (route.path.endsWith("*")) pathNames.push("wildcard");
+  const parameters = [
+    ...parametersFrom("path", schemas.params, pathNames),
+    ...parametersFrom("query", schemas.query),
+    ...parametersFrom("header", schemas.headers),
+    ...parametersFrom("cookie", schemas.cookies),
+  ];
+  const op: JsonObject = {};
+  if (docs.tags && docs.tags.length > 0) op.tags = [...new Set(docs.tags)];
+  op.summary = docs.summary ?? (titleOf(route.name) || `${route.method} ${route.path}`);
+  if (docs.description) op.description = docs.description;
+  op.operationId = operationId;
+  if (parameters.length > 0) op.parameters = parameters;
+  if (schemas.body) {
+    op.requestBody = { required: true, content: { "application/json": { schema: jsonSchemaOf(schemas.body, "input") ?? {} } } };
+  }
+  const success: JsonObject = { description: route.status === 201 ? "Created" : "Successful Response" };
+  if (route.status !== 204) success.content = { "application/json": { schema: (route.response && jsonSchemaOf(route.response, "output")) || {} } };
+  const responses: JsonObject = { [String(route.status)]: success };
+  if (route.inputs) {
+    responses["422"] = {
+      description: "Validation Error",
+      content: { "application/json": { schema: { $ref: "#/components/schemas/HTTPValidationError" } } },
+    };
+  }
+  op.responses = responses;
+  if (docs.deprecated) op.deprecated = true;
+  return op;
+}
+
+/** The OpenAPI 3.1 document of the routes; routes with `includeInSchema: false` are left out. */
+export function openApiDocument(routes: readonly Route[], info: DocumentInfo = {}): JsonObject {
+  const paths: Record<string, JsonObject> = {};
+  const usedIds = new Set<string>();
+  let validates = false;
+  for (const route of routes) {
+    if (route.docs.includeInSchema === false) continue;
+    const path = openApiPath(route.path);
+    // FastAPI's shape: function name, path and method in snake case (`list_items_items_get`).
+    const name = (route.name || "route").replace(/([a-z0-9])([A-Z])/g, "$1_$2");
+    let id = route.docs.operationId ?? `${name}${route.path}_${route.method}`.replace(/[^A-Za-z0-9]/g, "_").toLowerCase();
+    for (let n = 2; usedIds.has(id); n++) id = `${id}_${n}`;
+    usedIds.add(id);
+    (paths[path] ??= {})[route.method.toLowerCase()] = operation(route, id);
+    validates ||= route.inputs !== undefined;
+  }
+  const doc: JsonObject = {
+    openapi: "3.1.0",
+    info: { title: info.title ?? "Loopwise", version: info.version ?? "0.1.0", ...(info.description ? { description: info.description } : {}) },
+    paths,
+  };
+  if (validates) doc.components = { schemas: validationSchemas };
+  return doc;
+}

@@ -1,0 +1,64 @@
+// The Standard Schema v1 interface (standardschema.dev), the contract Zod 4, Valibot and ArkType
+// all implement. The spec asks libraries to copy these types rather than depend on a package.
+
+/** A validator of any library that implements Standard Schema v1. */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly "~standard": StandardSchemaV1.Props<Input, Output>;
+}
+
+export declare namespace StandardSchemaV1 {
+  interface Props<Input = unknown, Output = Input> {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => Result<Output> | Promise<Result<Output>>;
+    readonly types?: Types<Input, Output> | undefined;
+    /** Standard JSON Schema (optional): what OpenAPI and query coercion are built from. */
+    readonly jsonSchema?: JsonSchemaConverter | undefined;
+  }
+  type Result<Output> = SuccessResult<Output> | FailureResult;
+  interface SuccessResult<Output> {
+    readonly value: Output;
+    readonly issues?: undefined;
+  }
+  interface FailureResult {
+    readonly issues: ReadonlyArray<Issue>;
+  }
+  interface Issue {
+    readonly message: string;
+    readonly path?: ReadonlyArray<PropertyKey | PathSegment> | undefined;
+  }
+  interface PathSegment {
+    readonly key: PropertyKey;
+  }
+  interface Types<Input = unknown, Output = Input> {
+    readonly input: Input;
+    readonly output: Output;
+  }
+  interface JsonSchemaConverter {
+    readonly input: (options: { readonly target: string }) => Record<string, unknown>;
+    readonly output: (options: { readonly target: string }) => Record<string, unknown>;
+  }
+  type InferInput<Schema extends StandardSchemaV1> = NonNullable<Schema["~standard"]["types"]>["input"];
+  type InferOutput<Schema extends StandardSchemaV1> = NonNullable<Schema["~standard"]["types"]>["output"];
+}
+
+export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
+  const props = (value as StandardSchemaV1 | undefined)?.["~standard"];
+  return typeof props === "object" && props !== null && props.version === 1 && typeof props.validate === "function";
+}
+
+/**
+ * The JSON Schema (2020-12, what OpenAPI 3.1 uses) of what a validator accepts or produces,
+ * or undefined when its library offers none. Zod 4 answers through Standard JSON Schema.
+ */
+export function jsonSchemaOf(schema: StandardSchemaV1, io: "input" | "output"): Record<string, unknown> | undefined {
+  const converter = schema["~standard"].jsonSchema;
+  if (!converter) return undefined;
+  try {
+    const json = { ...converter[io]({ target: "draft-2020-12" }) };
+    delete json.$schema;
+    return json;
+  } catch {
+    return undefined;
+  }
+}

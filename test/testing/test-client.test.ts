@@ -1,0 +1,58 @@
+// The in-process client: the whole pipeline and the real pool, without a socket.
+import assert from "node:assert/strict";
+import * as net from "node:net";
+import { threadId } from "node:worker_threads";
+import { after, before, test } from "node:test";
+import { TestClient } from "loopwise";
+import { app as basics } from "../../examples/basics/main.ts";
+import { app } from "../fixtures/typed-app.ts";
+
+let client: TestClient;
+before(async () => {
+  client = await TestClient.start(app);
+});
+after(() => client.close());
+
+test("exercises both lanes with the pool running, and opens no port", async () => {
+  const listening: unknown[] = [];
+  const listen = net.Server.prototype.listen;
+  net.Server.prototype.listen = function (this: unknown, ...args: unknown[]) {
+    listening.push(args);
+    return listen.apply(this, args as never);
+  } as typeof listen;
+  try {
+    const loop = await client.get("/items", { query: { limit: 2, tag: ["a", "b"] } });
+    assert.equal(loop.lane, "loop");
+    assert.deepEqual(loop.json(), { limit: 2, tag: ["a", "b"], thread: threadId });
+    const worker = await client.post("/items", { json: { name: "pen", price: 1 } });
+    assert.equal(worker.status, 201);
+    assert.match(worker.lane, /^worker#[12]$/);
+    assert.notEqual(worker.json().thread, threadId);
+  } finally {
+    net.Server.prototype.listen = listen;
+  }
+  assert.deepEqual(listening, []);
+});
+
+test("sends headers, cookies and raw bodies; answers 404, 405 and 422 like the server", async () => {
+  const me = await client.get("/me", { headers: { "X-Token": "abcd" }, cookies: { session: "s 1" } });
+  assert.deepEqual(me.json(), { token: "abcd", session: "s 1" });
+  assert.equal((await client.get("/nowhere")).status, 404);
+  const wrong = await client.delete("/items");
+  assert.equal(wrong.status, 405);
+  assert.match(wrong.headers.allow!, /GET/);
+  const bad = await client.post("/items", { body: "{oops", headers: { "content-type": "application/json" } });
+  assert.equal(bad.status, 400);
+  assert.equal((await client.get("/items", { query: { limit: 0 } })).status, 422);
+});
+
+test("offload() reaches the client's pool from an async route", async () => {
+  const other = await TestClient.start(basics, { poolSize: 1 });
+  try {
+    const res = await other.post("/hash", { json: { password: "pw" } });
+    assert.equal(res.status, 200);
+    assert.equal(res.json().hash.length, 64);
+  } finally {
+    await other.close();
+  }
+});
