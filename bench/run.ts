@@ -1,5 +1,5 @@
 // `npm run bench` — Loopwise side by side with its peers, each in its own process, one run.
-//   npm run bench                      hello, monitor, worker, burn and flood scenarios
+//   npm run bench                      hello, monitor, validated, worker, burn and flood scenarios
 //   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query)
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
 //   npm run bench -- --markdown        tables as Markdown, for the README
@@ -247,7 +247,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   },
 };
 
-const defaults = ["hello", "monitor", "worker", "burn", "flood"];
+const defaults = ["hello", "monitor", "validated", "worker", "burn", "flood"];
 const names = chosen.length ? chosen : defaults;
 for (const name of names) {
   if (!scenarios[name]) {

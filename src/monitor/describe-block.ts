@@ -9,7 +9,7 @@ export function describeBlock(block: LoopBlock, routes: readonly MonitoredRoute[
   switch (block.culprit) {
     case "request":
       if (!route) return `A request's code blocked the event loop for ${ms} ms${at} ${waited}.`;
-      return `${route.label} blocked the event loop for ${ms} ms ${waited}. ${advice(route)}`;
+      return `${route.label} blocked the event loop for ${ms} ms${at} ${waited}. ${advice(route)}`;
     case "outside":
       return (
         `The event loop was blocked for ${ms} ms by code outside any request (a timer, an interval, a startup task)${at} ${waited}. ` +

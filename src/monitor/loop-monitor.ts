@@ -18,6 +18,8 @@ export interface MonitoredRoute {
   /** Whether the handler is declared async (so the loop is its natural lane). */
   declaredAsync: boolean;
   handler: Function;
+  /** Functions of its dependencies, so a block inside one is pinned on the route too. */
+  dependencies: Function[];
 }
 
 export interface LoopMonitorOptions {
@@ -81,7 +83,7 @@ export class LoopMonitor {
       thresholdMs: this.thresholdMs,
       stuckAfterMs: Math.max(1000, this.thresholdMs * 5),
       routeLabels: this.options.routes.map((route) => route.label),
-      handlerLocations: await functionLocations(this.options.routes.map((route) => route.handler)),
+      ...(await this.locateCode()),
       format: this.options.format,
     };
     // Plain JavaScript: no loader flags, so it starts in milliseconds.
@@ -101,6 +103,20 @@ export class LoopMonitor {
       Atomics.add(slots, Slot.Heartbeat, 1);
     }, intervalMs);
     this.ticker.unref();
+  }
+
+  /**
+   * Where each route's code is defined, for the watchdog to recognise on a stack. A dependency
+   * shared by several routes names no single route: it maps to -1, "some request".
+   */
+  private async locateCode(): Promise<Pick<WatchdogData, "codeLocations" | "codeRoutes">> {
+    const owners = new Map<Function, number>();
+    this.options.routes.forEach((route, id) => {
+      owners.set(route.handler, owners.has(route.handler) ? -1 : id);
+      for (const fn of route.dependencies) owners.set(fn, owners.has(fn) && owners.get(fn) !== id ? -1 : id);
+    });
+    const functions = [...owners.keys()];
+    return { codeLocations: await functionLocations(functions), codeRoutes: functions.map((fn) => owners.get(fn)!) };
   }
 
   /** Runs `handle` as a new request; a block in its synchronous part is pinned on it. */
@@ -148,7 +164,7 @@ export class LoopMonitor {
         culprit = "request";
         routeId = route - 1;
         requestId = request > 0 ? request : undefined;
-      } else culprit = request > 0 ? "request" : "outside";
+      } else culprit = request !== 0 ? "request" : "outside";
     }
     this.sample = undefined;
     // Requests that arrived during the block sit in the kernel until the loop reads them, a

@@ -28,8 +28,10 @@ export interface WatchdogData {
   stuckAfterMs: number;
   /** "GET /async/sleep" for each route id. */
   routeLabels: string[];
-  /** Where each route's handler is defined ("scriptId:line:column"), to find it on a stack. */
-  handlerLocations: (string | undefined)[];
+  /** Where route handlers and dependencies are defined ("scriptId:line:column"), to find them on a stack. */
+  codeLocations: (string | undefined)[];
+  /** For each of those, the route id it belongs to, or -1 when shared by several routes. */
+  codeRoutes: number[];
   format: "text" | "json";
 }
 

@@ -16,7 +16,7 @@ const sampleAfterMs = data.thresholdMs;
 /** Loopwise's own compiled code: never "where" a user's block is. */
 const frameworkCode = new URL("../", import.meta.url).href;
 const routeByLocation = new Map<string, number>();
-data.handlerLocations.forEach((location, routeId) => location && routeByLocation.set(location, routeId));
+data.codeLocations.forEach((location, i) => location && routeByLocation.set(location, data.codeRoutes[i]!));
 
 interface CallFrame {
   functionName: string;
@@ -114,7 +114,8 @@ const timer = setInterval(() => {
         parentPort!.postMessage({ where } satisfies WatchdogSample);
         // The pause landed after the block had ended: what it saw was other code.
         if (Atomics.load(slots, Slot.Heartbeat) !== blockBeat) state = "idle";
-        else caught(routeId === undefined ? 0 : routeId + 1, 0);
+        // -1: code of some request (a shared dependency), route unknown.
+        else caught(routeId === undefined || routeId < 0 ? 0 : routeId + 1, routeId === -1 ? -1 : 0);
       });
     }
   } else if (route !== Atomics.load(slots, Slot.CaughtRoute) || request !== Atomics.load(slots, Slot.CaughtRequest)) {

@@ -325,6 +325,7 @@ function startLoopMonitor(
     lane: route.lane,
     declaredAsync: laneOf(route.handler) === "loop",
     handler: route.handler,
+    dependencies: route.plan.map((dependency) => dependency.fn),
   }));
   return LoopMonitor.start({
     thresholdMs,
