@@ -3,7 +3,10 @@
 import { parseArgs } from "node:util";
 import { markCliOwnsServer } from "../app/app.js";
 import { defaultPoolSize } from "../lanes/pool.js";
+import { followParent, isClusterChild, isSupervised, runClusterParent } from "../server/cluster.js";
+import { Logger } from "../server/logger.js";
 import { serve } from "../server/serve.js";
+import { runWithReload } from "./reload.js";
 import { runDemo } from "./demo.js";
 import { AppImportError, importApp } from "./import-app.js";
 
@@ -12,7 +15,7 @@ const usage = `Usage:
                                [--log-format text|json] [--no-access-log]
                                [--timeout MS] [--max-queue N] [--grace-period MS]
                                [--block-threshold MS] [--no-loop-monitor]
-                               [--metrics] [--dev]
+                               [--metrics] [--dev] [--workers N | --reload]
   loopwise routes MODULE[:EXPORT]
   loopwise demo [--sleep 2000] [--out timeline.svg|timeline.html]
 
@@ -54,14 +57,20 @@ async function main(argv: string[]): Promise<number> {
           "no-loop-monitor": { type: "boolean", default: false },
           metrics: { type: "boolean", default: false },
           dev: { type: "boolean", default: false },
+          workers: { type: "string" },
+          reload: { type: "boolean", default: false },
         },
       });
       if (positionals.length !== 1) throw new UsageError("run takes one MODULE[:EXPORT]");
       const logFormat = values["log-format"];
       if (logFormat !== "text" && logFormat !== "json") throw new UsageError(`--log-format must be text or json, got "${logFormat}"`);
+      const workers = integer(values.workers, "--workers", 1, 1);
+      if (values.reload && workers > 1) throw new UsageError("--reload and --workers cannot be used together");
+      if (values.reload) return runWithReload(rest.filter((arg) => arg !== "--reload"), positionals[0]!, new Logger({ format: logFormat }));
+      if (workers > 1 && !isClusterChild()) return runClusterParent(workers, new Logger({ format: logFormat }));
       markCliOwnsServer();
       const { app, moduleUrl, exportName } = await importApp(positionals[0]!);
-      await serve(app, {
+      const server = await serve(app, {
         host: values.host,
         port: integer(values.port, "--port", 8000, 0),
         poolSize: integer(values["pool-size"], "--pool-size", defaultPoolSize(), 1),
@@ -75,8 +84,9 @@ async function main(argv: string[]): Promise<number> {
         dev: values.dev,
         moduleUrl,
         exportName,
-        handleSignals: true,
+        handleSignals: !isSupervised(),
       });
+      if (isSupervised()) followParent(server);
       return -1; // keep running until a signal
     }
     case "routes": {
@@ -104,20 +114,25 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      console.error(`Error: ${(error as Error).message}\n\n${usage}`);
-      process.exitCode = 2;
-    } else if (error instanceof AppImportError) {
-      console.error(`Error: ${error.message}`);
-      process.exitCode = 1;
-    } else {
-      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      process.exitCode = 1;
-    }
-  },
-);
+main(process.argv.slice(2))
+  .then(
+    (code) => {
+      if (code >= 0) process.exitCode = code;
+    },
+    (error: unknown) => {
+      if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+        console.error(`Error: ${(error as Error).message}\n\n${usage}`);
+        process.exitCode = 2;
+      } else if (error instanceof AppImportError) {
+        console.error(`Error: ${error.message}`);
+        process.exitCode = 1;
+      } else {
+        console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+        process.exitCode = 1;
+      }
+    },
+  )
+  .then(() => {
+    // A supervised child's IPC channel would keep it alive after a failed start.
+    if (process.exitCode !== undefined && isSupervised()) process.exit();
+  });

@@ -49,6 +49,28 @@ export class Logger {
     this.sink = options.write ?? ((line, stream) => (stream === "out" ? process.stdout : process.stderr).write(line));
   }
 
+  reloading(folder: string): void {
+    this.info("reload", `Will watch for changes in ${folder}`, { folder });
+  }
+  changeDetected(file: string): void {
+    this.line("WARNING", "reload", `Detected a change in '${file}'. Reloading...`, { file });
+  }
+
+  parentStarted(pid: number, children: number): void {
+    this.info("process", `Started parent process [${pid}], forking ${children} server processes`, { pid, children });
+  }
+  childExited(pid: number, exitCode: number, wasServing: boolean): void {
+    this.line(
+      "WARNING",
+      "process",
+      wasServing ? `Server process [${pid}] died (exit code ${exitCode}); starting another.` : `Server process [${pid}] could not start (exit code ${exitCode}); stopping.`,
+      { pid, exit_code: exitCode },
+    );
+  }
+  parentFinished(pid: number): void {
+    this.info("process", `Stopping parent process [${pid}]`, { pid });
+  }
+
   startedProcess(): void {
     this.info("process", `Started server process [${process.pid}]`, { pid: process.pid });
   }

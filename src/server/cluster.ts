@@ -1,0 +1,91 @@
+// `loopwise run --workers N`: N server processes sharing one port through node:cluster, each
+// with its own worker pool, like `uvicorn --workers N`. The parent only forks, watches and
+// stops them; signals go to the parent, which asks each child to drain.
+import cluster, { type Worker as ClusterWorker } from "node:cluster";
+import type { Logger } from "./logger.js";
+import type { RunningServer } from "./serve.js";
+
+/** What a supervising parent (the cluster parent, or the reloader) sends a child to make it drain and exit. */
+export const shutdownMessage = "loopwise:shutdown";
+/** Set by the reloader on its child, which it stops with `shutdownMessage` over IPC. */
+export const supervisedEnv = "LOOPWISE_SUPERVISED";
+
+/** In the parent: forks `count` copies of this command and supervises them. Resolves with the exit code. */
+export function runClusterParent(count: number, logger: Logger): Promise<number> {
+  logger.parentStarted(process.pid, count);
+  logger.flush();
+  return new Promise((resolve) => {
+    const children = new Set<ClusterWorker>();
+    let stopping = false;
+    let failed = false;
+    const listening = new Set<ClusterWorker>();
+
+    const fork = () => {
+      const child = cluster.fork();
+      children.add(child);
+      child.once("listening", () => listening.add(child));
+      child.once("exit", (code, signal) => {
+        children.delete(child);
+        const exitCode = code ?? (signal ? 1 : 0);
+        if (!stopping) {
+          logger.childExited(child.process.pid ?? 0, exitCode, listening.has(child));
+          // A child that never started means the app cannot start: stop rather than loop.
+          if (!listening.has(child)) return stopAll(true);
+          fork();
+        } else if (exitCode !== 0) failed = true;
+        if (stopping && children.size === 0) {
+          logger.parentFinished(process.pid);
+          logger.flush();
+          resolve(failed ? 1 : 0);
+        }
+        listening.delete(child);
+      });
+    };
+
+    const stopAll = (failure: boolean) => {
+      if (failure) failed = true;
+      if (stopping) return;
+      stopping = true;
+      if (children.size === 0) {
+        logger.parentFinished(process.pid);
+        logger.flush();
+        resolve(failed ? 1 : 0);
+        return;
+      }
+      for (const child of children) child.send(shutdownMessage);
+    };
+
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.shuttingDown(signal);
+      if (stopping) {
+        // A second signal means "now".
+        for (const child of children) child.process.kill("SIGKILL");
+        process.exit(1);
+      }
+      stopAll(false);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    for (let i = 0; i < count; i++) fork();
+  });
+}
+
+/**
+ * In a child: the parent decides when to stop. A Ctrl+C in a terminal reaches every process of
+ * the group; the children leave it to the parent, which asks each to drain exactly once.
+ */
+export function followParent(server: RunningServer): void {
+  process.on("SIGINT", () => {});
+  process.on("SIGTERM", () => {});
+  const stop = () => server.close("parent asked").then((finished) => process.exit(finished ? 0 : 1));
+  process.on("message", (message) => {
+    if (message === shutdownMessage) void stop();
+  });
+  // The parent died without asking: drain and go too.
+  process.on("disconnect", () => void stop());
+}
+
+export const isClusterChild = () => cluster.isWorker;
+
+/** A child whose parent decides when it stops: a cluster child, or the reloader's. */
+export const isSupervised = () => cluster.isWorker || (process.env[supervisedEnv] === "1" && process.send !== undefined);
