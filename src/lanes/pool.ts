@@ -174,20 +174,18 @@ interface TargetTiming {
 const workerEntry = new URL("./worker-entry.js", import.meta.url);
 /** A worker that dies this many times in a row before becoming ready is not replaced again. */
 const maxStartupFailures = 3;
-/** A target is fast once it has run this many times averaging under `fastMs`. */
+/** A target is fast once it has run this many times averaging under `fastMs` (a trivial handler, not a quick query). */
 const fastAfterSamples = 16;
-const fastMs = 0.5;
+const fastMs = 0.2;
 /** Most tasks one worker holds at once (running plus waiting in its batch). */
-const maxBatch = 8;
-/** A batch this short is joined before another worker is woken. */
-const shortBatch = 4;
+const maxBatch = 16;
 const now = () => performance.timeOrigin + performance.now();
 
 /**
- * A fixed set of worker threads with one FIFO queue. Tasks go to idle workers first. Only
- * targets measured to run in well under a millisecond are also batched onto busy workers (up to
- * `maxBatch` each), which saves a message and a thread wake-up per task; anything slow, unknown
- * or time-limited waits here for an idle worker, so a slow task never holds back another behind
+ * A fixed set of worker threads with one FIFO queue. Targets measured to be trivial join the
+ * batch of a worker that is already awake (up to `maxBatch` each) before another is woken, which
+ * saves messages and thread wake-ups; anything slow, unknown or time-limited waits here for an
+ * idle worker, so a slow task never holds back another behind
  * it. Messages each way are sent once per tick per worker, carrying every task or result.
  */
 export class WorkerPool {
@@ -445,8 +443,8 @@ export class WorkerPool {
   }
 
   /**
-   * Fast tasks join a worker that is already awake while its batch is short, then take an idle
-   * worker, then fill batches up to `maxBatch`: waking a sleeping thread costs more than the task.
+   * A fast task joins the least-loaded worker that is awake with only fast tasks and has room,
+   * else wakes an idle one: waking a sleeping thread costs more than a trivial task.
    */
   private slotForFastTask(): Slot | undefined {
     let best: Slot | undefined;
@@ -454,8 +452,7 @@ export class WorkerPool {
       if (!slot?.ready || slot.inFlight.length === 0 || slot.slowInFlight > 0 || slot.inFlight.length >= maxBatch) continue;
       if (!best || slot.inFlight.length < best.inFlight.length) best = slot;
     }
-    if (best && best.inFlight.length < shortBatch) return best;
-    return this.idle.pop() ?? best;
+    return best ?? this.idle.pop();
   }
 
   /** Sends each worker the tasks it was given this tick, in one message. */
