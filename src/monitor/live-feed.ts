@@ -6,8 +6,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 
 export type LiveEvent =
+  /** A request was read; the page shows it as in flight until its "request" event. */
+  | { type: "start"; id: number; method: string; target: string; start: number }
   | {
       type: "request";
+      id: number;
       method: string;
       target: string;
       route: string | null;
@@ -39,11 +42,25 @@ export class LiveFeed {
   private readonly clients = new Set<ServerResponse>();
   private readonly delay = monitorEventLoopDelay({ resolution: 10 });
   private readonly sampler: NodeJS.Timeout;
+  private readonly ids = new WeakMap<IncomingMessage, number>();
+  private nextId = 1;
 
   constructor(private readonly pool: LivePool) {
     this.delay.enable();
     this.sampler = setInterval(() => this.sample(), sampleEveryMs);
     this.sampler.unref();
+  }
+
+  /** A request was read: shown in flight, under a number its "request" event repeats. */
+  started(req: IncomingMessage, start: number): void {
+    const id = this.nextId++;
+    this.ids.set(req, id);
+    this.publish({ type: "start", id, method: req.method ?? "", target: req.url ?? "", start });
+  }
+
+  /** The number `started` gave this request. */
+  idOf(req: IncomingMessage): number {
+    return this.ids.get(req) ?? 0;
   }
 
   publish(event: LiveEvent): void {

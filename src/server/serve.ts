@@ -149,6 +149,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     metrics?.requestFinished({ method: req.method ?? "", route, lane: result.lane, status: result.status, durationMs, queuedMs: result.queuedMs });
     live?.publish({
       type: "request",
+      id: live.idOf(req),
       method: req.method ?? "",
       target: req.url ?? "",
       route: route ?? null,
@@ -191,6 +192,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   };
   const dispatch = (req: IncomingMessage, res: ServerResponse, tag: RequestTag | undefined) => {
     const start = performance.now();
+    live?.started(req, performance.timeOrigin + start);
     const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     inFlight++;
     let outcome: HandledRequest | Promise<HandledRequest>;

@@ -11,7 +11,7 @@ const artifacts = fileURLToPath(new URL("../../test-artifacts/", import.meta.url
 const seed = fileURLToPath(new URL("../../examples/seed/main.ts", import.meta.url));
 
 test("the live page shows Test 2: a block marker naming /async/sleep and three bars in the right lanes", async () => {
-  const server = await spawnServer(`${seed}:app`, ["--dev", "--pool-size", "2"], { SLEEP_MS: "1000" });
+  const server = await spawnServer(`${seed}:app`, ["--dev", "--pool-size", "2"], { SLEEP_MS: "1500" });
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 520 } });
@@ -24,7 +24,14 @@ test("the live page shows Test 2: a block marker naming /async/sleep and three b
       replies.push(request(server.url + path));
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    // While the loop is blocked the server cannot send a thing; the page says so as it happens.
+    const silence = page.locator("#silence");
+    await silence.waitFor({ state: "visible", timeout: 3000 });
+    assert.match((await silence.textContent()) ?? "", /No word from the server for \d+\.\d s: its event loop is blocked right now/);
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: `${artifacts}lanes-page-during-block.png` });
     await Promise.all(replies);
+    await silence.waitFor({ state: "hidden", timeout: 3000 });
 
     const marker = page.locator('.block[data-route="GET /async/sleep"]');
     await marker.waitFor({ timeout: 10_000 });
@@ -37,7 +44,6 @@ test("the live page shows Test 2: a block marker naming /async/sleep and three b
     assert.match(laneOf("/sync/hello") ?? "", /^worker#\d$/);
     assert.match((await page.locator("#warnings").textContent()) ?? "", /2 requests waited/);
 
-    mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: `${artifacts}lanes-page.png` });
   } finally {
     await browser.close();
