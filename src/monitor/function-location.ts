@@ -2,6 +2,9 @@
 // watchdog can recognise a route handler among the frames of a paused main thread.
 import type { Runtime } from "node:inspector";
 import { Session } from "node:inspector/promises";
+import { findSourceMap } from "node:module";
+import { fileURLToPath } from "node:url";
+import type { SampledFrame } from "./shared-slots.js";
 
 const holder = Symbol.for("loopwise.locate");
 
@@ -37,4 +40,22 @@ export async function functionLocations(functions: Function[]): Promise<(string 
     delete (globalThis as Record<symbol, unknown>)[holder];
     session.disconnect();
   }
+}
+
+/**
+ * "file:line (function)" in the app's own source: a TypeScript app runs as code tsx compiled,
+ * so positions go through its source map when there is one (main thread only).
+ */
+export function describeFrame(frame: SampledFrame): string {
+  let file = frame.url;
+  let line = frame.lineNumber;
+  const entry = findSourceMap(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber) as
+    | { originalSource?: string; originalLine?: number }
+    | undefined;
+  if (entry?.originalSource !== undefined && entry.originalLine !== undefined) {
+    file = entry.originalSource;
+    line = entry.originalLine;
+  }
+  const path = file.startsWith("file:") ? fileURLToPath(file) : file;
+  return `${path}:${line + 1}${frame.functionName ? ` (${frame.functionName})` : ""}`;
 }

@@ -6,8 +6,8 @@
 // writes to shared memory: no async hooks, no promise hooks.
 import { once } from "node:events";
 import { performance } from "node:perf_hooks";
-import { Worker } from "node:worker_threads";
-import { functionLocations } from "./function-location.js";
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import { describeFrame, functionLocations } from "./function-location.js";
 import { Slot, slotCount, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
 
 export interface MonitoredRoute {
@@ -61,8 +61,11 @@ export class LoopMonitor {
   private readonly active = new Set<number>();
   private nextRequest = 1;
   private started = 0;
-  /** What the watchdog found on the stack during the current block. */
-  private sample: WatchdogSample | undefined;
+  /**
+   * Where the watchdog sends what it found on the stack. Read synchronously when a block ends:
+   * a message event would come only after the timer that reports the block.
+   */
+  private samples: MessagePort | undefined;
 
   private constructor(private readonly options: LoopMonitorOptions) {
     this.thresholdMs = options.thresholdMs ?? 100;
@@ -78,7 +81,10 @@ export class LoopMonitor {
 
   private async begin(): Promise<void> {
     const slots = this.slots;
+    const channel = new MessageChannel();
+    this.samples = channel.port1;
     const data: WatchdogData = {
+      samples: channel.port2,
       buffer: slots.buffer as SharedArrayBuffer,
       thresholdMs: this.thresholdMs,
       stuckAfterMs: Math.max(1000, this.thresholdMs * 5),
@@ -87,8 +93,12 @@ export class LoopMonitor {
       format: this.options.format,
     };
     // Plain JavaScript: no loader flags, so it starts in milliseconds.
-    this.watchdog = new Worker(new URL("./watchdog.js", import.meta.url), { workerData: data, name: "loopwise loop monitor", execArgv: [] });
-    this.watchdog.on("message", (sample: WatchdogSample) => (this.sample = sample));
+    this.watchdog = new Worker(new URL("./watchdog.js", import.meta.url), {
+      workerData: data,
+      transferList: [channel.port2],
+      name: "loopwise loop monitor",
+      execArgv: [],
+    });
     this.watchdog.unref();
     await once(this.watchdog, "online");
 
@@ -147,6 +157,7 @@ export class LoopMonitor {
     clearInterval(this.ticker);
     Atomics.store(this.slots, Slot.Stop, 1);
     void this.watchdog?.terminate();
+    this.samples?.close();
   }
 
   private blockEnded(startedAt: number, durationMs: number): void {
@@ -155,10 +166,15 @@ export class LoopMonitor {
     let routeId: number | undefined;
     let requestId: number | undefined;
     let where: string | undefined;
+    // The watchdog posts its sample before it marks the block caught; older samples are stale.
+    let sample: WatchdogSample | undefined;
+    for (let next = receiveMessageOnPort(this.samples!); next; next = receiveMessageOnPort(this.samples!)) {
+      sample = next.message as WatchdogSample;
+    }
     if (Atomics.load(slots, Slot.Caught) === 1) {
       const route = Atomics.load(slots, Slot.CaughtRoute);
       const request = Atomics.load(slots, Slot.CaughtRequest);
-      where = this.sample?.where;
+      where = sample?.frame && describeFrame(sample.frame);
       if (Atomics.load(slots, Slot.CaughtMixed) === 1) culprit = "many";
       else if (route > 0) {
         culprit = "request";
@@ -166,7 +182,6 @@ export class LoopMonitor {
         requestId = request > 0 ? request : undefined;
       } else culprit = request !== 0 ? "request" : "outside";
     }
-    this.sample = undefined;
     // Requests that arrived during the block sit in the kernel until the loop reads them, a
     // loop turn or two from now; count them a moment later.
     const inFlight = this.active.size - (requestId !== undefined && this.active.has(requestId) ? 1 : 0);

@@ -1,5 +1,6 @@
 // The memory the main thread and the watchdog share. The main thread writes what it is running;
 // the watchdog reads it while the main thread is stuck and cannot answer anything else.
+import type { MessagePort } from "node:worker_threads";
 
 /** Indexes into the Int32Array over the shared buffer. */
 export const Slot = {
@@ -23,6 +24,8 @@ export const slotCount = 8;
 
 export interface WatchdogData {
   buffer: SharedArrayBuffer;
+  /** Where to post each WatchdogSample. */
+  samples: MessagePort;
   thresholdMs: number;
   /** A block still going after this long is reported while it happens. */
   stuckAfterMs: number;
@@ -35,8 +38,16 @@ export interface WatchdogData {
   format: "text" | "json";
 }
 
+/** A stack frame as the inspector gives it: positions in the code V8 runs (0-based). */
+export interface SampledFrame {
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+  functionName: string;
+}
+
 /** Watchdog → main thread: what it saw on the main thread's stack during a block. */
 export interface WatchdogSample {
-  /** The innermost frame of the app's own code: "file:line (function)". */
-  where: string | undefined;
+  /** The innermost frame of the app's own code. */
+  frame: SampledFrame | undefined;
 }

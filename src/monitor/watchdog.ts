@@ -5,8 +5,8 @@
 import { writeSync } from "node:fs";
 import { Session } from "node:inspector";
 import { performance } from "node:perf_hooks";
-import { parentPort, workerData } from "node:worker_threads";
-import { Slot, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
+import { workerData } from "node:worker_threads";
+import { Slot, type SampledFrame, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
 
 const data = workerData as WatchdogData;
 const slots = new Int32Array(data.buffer);
@@ -21,7 +21,7 @@ data.codeLocations.forEach((location, i) => location && routeByLocation.set(loca
 interface CallFrame {
   functionName: string;
   url: string;
-  location: { scriptId: string; lineNumber: number };
+  location: { scriptId: string; lineNumber: number; columnNumber?: number };
   functionLocation?: { scriptId: string; lineNumber: number; columnNumber: number };
 }
 
@@ -31,7 +31,7 @@ interface CallFrame {
  * The debugger is enabled only for this: an enabled debugger slows all JavaScript down (by a
  * fifth in the hello bench), while enabling it during a block lengthens only that block.
  */
-function sampleStack(done: (routeId: number | undefined, where: string | undefined) => void): void {
+function sampleStack(done: (routeId: number | undefined, frame: SampledFrame | undefined) => void): void {
   const session = new Session();
   try {
     session.connectToMainThread();
@@ -50,12 +50,15 @@ function sampleStack(done: (routeId: number | undefined, where: string | undefin
       routeId = fn && routeByLocation.get(`${fn.scriptId}:${fn.lineNumber}:${fn.columnNumber}`);
       if (routeId !== undefined) break;
     }
+    const urlOf = (frame: CallFrame) => urls.get(frame.location.scriptId) ?? frame.url;
     const own = frames.find((frame) => {
-      const url = urls.get(frame.location.scriptId) ?? frame.url;
+      const url = urlOf(frame);
       return url.startsWith("file:") && !url.includes("/node_modules/") && !url.startsWith(frameworkCode);
     });
-    const where = own && `${(urls.get(own.location.scriptId) ?? own.url).replace(/^file:\/\//, "")}:${own.location.lineNumber + 1} (${own.functionName || "anonymous"})`;
-    done(routeId, where);
+    done(
+      routeId,
+      own && { url: urlOf(own), lineNumber: own.location.lineNumber, columnNumber: own.location.columnNumber ?? 0, functionName: own.functionName },
+    );
   });
   session.post("Debugger.enable", () => session.post("Debugger.pause"));
 }
@@ -105,13 +108,13 @@ const timer = setInterval(() => {
   if (state === "idle") {
     if (route !== 0 || request !== 0) {
       // A request's first synchronous stretch: the main thread noted it; nothing to pause.
-      parentPort!.postMessage({ where: undefined } satisfies WatchdogSample);
+      data.samples.postMessage({ frame: undefined } satisfies WatchdogSample);
       caught(route, request);
     } else {
       state = "sampling";
       const blockBeat = beat;
-      sampleStack((routeId, where) => {
-        parentPort!.postMessage({ where } satisfies WatchdogSample);
+      sampleStack((routeId, frame) => {
+        data.samples.postMessage({ frame } satisfies WatchdogSample);
         // The pause landed after the block had ended: what it saw was other code.
         if (Atomics.load(slots, Slot.Heartbeat) !== blockBeat) state = "idle";
         // -1: code of some request (a shared dependency), route unknown.

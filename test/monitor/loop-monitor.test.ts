@@ -1,5 +1,6 @@
 // The loop monitor over real sockets: who blocked the loop, for how long, who waited.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { serve, type RunningServer } from "loopwise";
 import { app } from "../fixtures/monitor-app.ts";
@@ -50,6 +51,10 @@ describe("loop monitor", () => {
     await Promise.all([blocking, inFlight]);
     const warning = await until(() => warningsIn(logs.err).slice(before)[0], "the warning");
     assert.equal(warning.route, "GET /after-await/:ms");
+    // The line of the blocking call in the TypeScript source, through tsx's source map.
+    const source = readFileSync(fixture("monitor-app.ts"), "utf8").split("\n");
+    const line = source.findIndex((text, i) => text.includes("sleepSync") && source[i - 1]!.includes("await delay(100)")) + 1;
+    assert.ok(warning.message.includes(`monitor-app.ts:${line} `), warning.message);
     assert.ok(warning.waited >= 1, "the request in flight waited");
   });
 
@@ -58,7 +63,7 @@ describe("loop monitor", () => {
     await request(server.url + "/with-dependency");
     const warning = await until(() => warningsIn(logs.err).slice(before)[0], "the warning");
     assert.equal(warning.route, "GET /with-dependency");
-    assert.match(warning.message, /^GET \/with-dependency blocked the event loop for \d+ ms/);
+    assert.match(warning.message, /^GET \/with-dependency blocked the event loop for \d+ ms at .*monitor-app\.ts:\d+ \(slowSession\)/);
   });
 
   test("a plain function forced onto the loop gets advice about its lane option", async () => {
