@@ -22,10 +22,10 @@ export function describeBlock(block: LoopBlock, routes: readonly MonitoredRoute[
       );
     case "unknown":
       // The watchdog's pause lands at the next JavaScript statement; when none ran before the
-      // stall ended, the time went outside JavaScript.
+      // stall ended, the time went outside JavaScript. (Under a debugger it does not look at all.)
       return (
-        `The event loop stalled for ${ms} ms outside JavaScript ${waited}: a long garbage collection, ` +
-        "or a machine too busy to run this process."
+        `The event loop stalled for ${ms} ms with no JavaScript to blame ${waited}: a long garbage collection, ` +
+        "a machine too busy to run this process, or a debugger holding it."
       );
   }
 }

@@ -5,6 +5,7 @@
 // inspector and finds the route handler on its stack. Nothing is paid per request but two
 // writes to shared memory: no async hooks, no promise hooks.
 import { once } from "node:events";
+import inspector from "node:inspector";
 import { performance } from "node:perf_hooks";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { describeFrame, functionLocations } from "./function-location.js";
@@ -85,6 +86,8 @@ export class LoopMonitor {
     this.samples = channel.port1;
     const data: WatchdogData = {
       samples: channel.port2,
+      // Under a debugger (--inspect) our pauses would fight the developer's: no stack sampling then.
+      sampleStacks: inspector.url() === undefined,
       buffer: slots.buffer as SharedArrayBuffer,
       thresholdMs: this.thresholdMs,
       stuckAfterMs: Math.max(1000, this.thresholdMs * 5),

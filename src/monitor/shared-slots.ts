@@ -26,6 +26,8 @@ export interface WatchdogData {
   buffer: SharedArrayBuffer;
   /** Where to post each WatchdogSample. */
   samples: MessagePort;
+  /** Whether the watchdog may pause the main thread to read its stack. */
+  sampleStacks: boolean;
   thresholdMs: number;
   /** A block still going after this long is reported while it happens. */
   stuckAfterMs: number;

@@ -63,8 +63,9 @@ function sampleStack(done: (routeId: number | undefined, frame: SampledFrame | u
   session.post("Debugger.enable", () => session.post("Debugger.pause"));
 }
 
+/** `route`: id + 1 of the route found, 0 for code outside any request, -1 when not looked at. */
 function reportStuck(route: number, staleMs: number): void {
-  const culprit = route > 0 ? (data.routeLabels[route - 1] ?? "a route") : "code outside any request";
+  const culprit = route > 0 ? (data.routeLabels[route - 1] ?? "a route") : route === 0 ? "code outside any request" : "something";
   const message =
     `${culprit} has been blocking the event loop for ${Math.round(staleMs)} ms and still is; ` +
     "no request on either lane can be answered until it returns.";
@@ -79,7 +80,7 @@ function reportStuck(route: number, staleMs: number): void {
 let heartbeat = Atomics.load(slots, Slot.Heartbeat);
 let changedAt = performance.now();
 /** "idle": no block; "sampling": a stack sample is on its way; "sampled": findings are in the slots. */
-let state: "idle" | "sampling" | "sampled" = "idle";
+let state: "idle" | "sampling" | "sampled" | "unsampled" = "idle";
 let reported = false;
 
 function caught(route: number, request: number): void {
@@ -97,7 +98,7 @@ const timer = setInterval(() => {
   if (beat !== heartbeat) {
     heartbeat = beat;
     changedAt = now;
-    if (state === "sampled") state = "idle";
+    if (state === "sampled" || state === "unsampled") state = "idle";
     reported = false;
     return;
   }
@@ -110,6 +111,9 @@ const timer = setInterval(() => {
       // A request's first synchronous stretch: the main thread noted it; nothing to pause.
       data.samples.postMessage({ frame: undefined } satisfies WatchdogSample);
       caught(route, request);
+    } else if (!data.sampleStacks) {
+      // Not allowed to look: the block stays "unknown" (reported as such when it ends).
+      state = "unsampled";
     } else {
       state = "sampling";
       const blockBeat = beat;
@@ -125,8 +129,8 @@ const timer = setInterval(() => {
     // The note changed while the heartbeat stood still: many callbacks in a row, not one block.
     if (route !== 0 || request !== 0) Atomics.store(slots, Slot.CaughtMixed, 1);
   }
-  if (!reported && stale >= data.stuckAfterMs && state === "sampled") {
+  if (!reported && stale >= data.stuckAfterMs && (state === "sampled" || state === "unsampled")) {
     reported = true;
-    reportStuck(Atomics.load(slots, Slot.CaughtRoute), stale);
+    reportStuck(state === "sampled" ? Atomics.load(slots, Slot.CaughtRoute) : -1, stale);
   }
 }, pollMs);

@@ -134,3 +134,18 @@ test("a block that goes on is reported while it happens, before the request ends
     await server.stop();
   }
 });
+
+test("under a debugger (--inspect) the monitor never pauses the app to look at its stack", async () => {
+  const server = await spawnServer(`${fixture("monitor-app.ts")}:app`, ["--pool-size", "1"], { NODE_OPTIONS: "--inspect=127.0.0.1:0" });
+  try {
+    assert.equal((await request(server.url + "/after-await/300")).status, 200);
+    const warning = await until(
+      () => server.stderr.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line)).find((line) => line.event === "loop-blocked"),
+      "the warning",
+    );
+    assert.equal(warning.culprit, "unknown");
+    assert.match(warning.message, /a debugger holding it/);
+  } finally {
+    await server.stop();
+  }
+});
