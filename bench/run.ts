@@ -37,7 +37,11 @@ async function throughput(specs: PeerSpec[], path: string): Promise<Map<string, 
       await withPeer(spec, async (peer) => {
         const url = `${peer.url}${path}`;
         await closedLoop({ url, connections, durationSec: 1 });
+        const before = await peer.stats();
         const result = await closedLoop({ url, connections, durationSec });
+        const after = await peer.stats();
+        // CPU per request does not depend on how fast the load generator is on a shared machine.
+        result.cpuUsPerRequest = ((after.cpuMs - before.cpuMs) * 1000) / result.total;
         if (result.failures > 0) throw new Error(`${spec.name}: ${result.failures} failed requests on ${path}`);
         const previous = best.get(spec.name);
         if (!previous || result.reqPerSec > previous.reqPerSec) best.set(spec.name, result);
@@ -54,6 +58,7 @@ function throughputRows(results: Map<string, Throughput>, baseline: string) {
     "req/s": fmt.int(r.reqPerSec),
     "p50 ms": fmt.ms(r.p50Ms),
     "p99 ms": fmt.ms(r.p99Ms),
+    "server CPU µs/req": r.cpuUsPerRequest === undefined ? "–" : r.cpuUsPerRequest.toFixed(1),
     [`vs ${baseline}`]: fmt.ratio(r.reqPerSec / base),
   }));
 }

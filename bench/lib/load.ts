@@ -11,6 +11,8 @@ export interface Throughput {
   /** Responses other than 2xx, socket errors and timeouts. */
   failures: number;
   total: number;
+  /** Filled in by the caller from the server's own CPU counter. */
+  cpuUsPerRequest?: number;
 }
 
 export interface LoadOptions {

@@ -19,7 +19,7 @@ export interface Peer {
   child: ChildProcess;
   /** JSON lines the server wrote to stdout (Loopwise's access log when it is on). */
   stdoutLines: string[];
-  stats(reset?: boolean): Promise<{ loopDelayP99Ms: number; loopDelayMaxMs: number; rssMb: number }>;
+  stats(reset?: boolean): Promise<{ loopDelayP99Ms: number; loopDelayMaxMs: number; rssMb: number; cpuMs: number }>;
   stop(): Promise<void>;
 }
 

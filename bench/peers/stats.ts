@@ -9,6 +9,8 @@ export interface ServerStats {
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
   rssMb: number;
+  /** CPU time the whole process has used (all threads), ms. */
+  cpuMs: number;
 }
 
 /** Figures since the last reset; `reset` starts a new window. */
@@ -17,6 +19,7 @@ export function serverStats(reset: boolean): ServerStats {
     loopDelayP99Ms: delay.percentile(99) / 1e6,
     loopDelayMaxMs: delay.max / 1e6,
     rssMb: process.memoryUsage().rss / 2 ** 20,
+    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
   };
   if (reset) delay.reset();
   return stats;

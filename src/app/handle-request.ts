@@ -41,7 +41,29 @@ export interface RequestHandlerOptions {
 export function createRequestHandler(app: App, pool: WorkerPool, options: RequestHandlerOptions) {
   /** Loop-lane routes with a synchronous answer are answered without a single promise. */
   const monitor = options.monitor;
-  return function handle(req: IncomingMessage, client: string): HandledRequest | Promise<HandledRequest> {
+  /**
+   * Handles one request and calls `done` with its response (`fail` only for a bug in this
+   * pipeline). The common case, a loop-lane route with no body, no declared inputs and no
+   * guard, calls `done` from the handler's own continuation: no promise of ours in between.
+   */
+  return function handle(req: IncomingMessage, client: string, done: (result: HandledRequest) => void, fail: (error: unknown) => void): void {
+    let outcome: HandledRequest | Promise<HandledRequest> | undefined;
+    try {
+      outcome = pipeline(req, client, done, fail);
+    } catch (error) {
+      return fail(error);
+    }
+    if (outcome instanceof Promise) outcome.then(done, fail);
+    else if (outcome !== undefined) done(outcome);
+  };
+
+  /** Route, read, validate, run: the response, or undefined when it has arranged for `done` itself. */
+  function pipeline(
+    req: IncomingMessage,
+    client: string,
+    done: (result: HandledRequest) => void,
+    fail: (error: unknown) => void,
+  ): HandledRequest | Promise<HandledRequest> | undefined {
     const url = req.url ?? "/";
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
@@ -86,8 +108,19 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     } catch (error) {
       return rejected(error, route);
     }
+    if (route.inputs === undefined && route.lane === "loop" && !route.bulkhead && (route.timeout ?? options.timeout) === undefined) {
+      invokeOnLoop(route, data, (result) => {
+        // Never throws, so the handler's promise never rejects unhandled.
+        try {
+          done(onLoop(result, route, undefined));
+        } catch (error) {
+          fail(error);
+        }
+      });
+      return undefined;
+    }
     return validateThenRun(route, data);
-  };
+  }
 
   /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
   function validateThenRun(route: Route, data: HttpRequest): HandledRequest | Promise<HandledRequest> {

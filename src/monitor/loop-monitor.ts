@@ -133,14 +133,14 @@ export class LoopMonitor {
   }
 
   /** Runs `handle` as a new request; a block in its synchronous part is pinned on it. */
-  run<T>(handle: (tag: RequestTag) => T): T {
+  run<A, B>(handle: (tag: RequestTag, a: A, b: B) => void, a: A, b: B): void {
     const tag: RequestTag = { id: this.nextRequest++ };
     if (this.nextRequest === 0x7fffffff) this.nextRequest = 1;
     this.started++;
     this.active.add(tag.id);
     this.slots[Slot.Request] = tag.id;
     try {
-      return handle(tag);
+      handle(tag, a, b);
     } finally {
       this.slots[Slot.Route] = 0;
       this.slots[Slot.Request] = 0;

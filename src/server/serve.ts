@@ -190,25 +190,17 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     // How often Node checks the two timeouts above; its default of 30 s would let them overrun.
     connectionsCheckingInterval: Math.min(1000, headersTimeout),
   };
-  const dispatch = (req: IncomingMessage, res: ServerResponse, tag: RequestTag | undefined) => {
+  const dispatch = (tag: RequestTag | undefined, req: IncomingMessage, res: ServerResponse) => {
     const start = performance.now();
     live?.started(req, performance.timeOrigin + start);
     const client = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     inFlight++;
-    let outcome: HandledRequest | Promise<HandledRequest>;
-    try {
-      outcome = handle(req, client);
-    } catch (error) {
-      return internalError(req, res, tag, error);
-    }
-    if (outcome instanceof Promise) {
-      outcome.then(
-        (result) => respond(req, res, start, client, tag, result),
-        (error) => internalError(req, res, tag, error),
-      );
-    } else {
-      respond(req, res, start, client, tag, outcome);
-    }
+    handle(
+      req,
+      client,
+      (result) => respond(req, res, start, client, tag, result),
+      (error) => internalError(req, res, tag, error),
+    );
   };
   // Loopwise's own pages, answered before the app's routes when turned on.
   const internal = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -223,8 +215,8 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   };
   const server = createServer(serverOptions, (req, res) => {
     if ((metrics || live) && internal(req, res)) return;
-    if (monitor) monitor.run((tag) => dispatch(req, res, tag));
-    else dispatch(req, res, undefined);
+    if (monitor) monitor.run(dispatch, req, res);
+    else dispatch(undefined, req, res);
   });
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || error.code === "ECONNRESET") return socket.destroy();

@@ -4,7 +4,7 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { App } from "../app/app.js";
-import { createRequestHandler } from "../app/handle-request.js";
+import { createRequestHandler, type HandledRequest } from "../app/handle-request.js";
 import { setActivePool } from "../lanes/offload.js";
 import { WorkerPool } from "../lanes/pool.js";
 import { sharedBuffers } from "../lanes/shared-state.js";
@@ -129,7 +129,7 @@ export class TestClient {
       headers,
       httpVersion: "1.1",
     }) as unknown as IncomingMessage;
-    const result = await this.handle(req, "testclient:0");
+    const result = await new Promise<HandledRequest>((resolve, reject) => this.handle(req, "testclient:0", resolve, reject));
     const text = typeof result.body === "string" ? result.body : Buffer.from(result.body).toString("utf8");
     return {
       status: result.status,
