@@ -108,7 +108,16 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     } catch (error) {
       return rejected(error, route);
     }
-    if (route.inputs === undefined && route.lane === "loop" && !route.bulkhead && (route.timeout ?? options.timeout) === undefined) {
+    if (route.lane === "loop" && !route.bulkhead && (route.timeout ?? options.timeout) === undefined) {
+      if (route.inputs !== undefined) {
+        let validated: void | Promise<void>;
+        try {
+          validated = route.inputs.apply(data);
+        } catch (error) {
+          return invalidInput(route, data, error);
+        }
+        if (validated instanceof Promise) return validated.then(() => run(route, data), (error) => invalidInput(route, data, error));
+      }
       invokeOnLoop(route, data, (result) => {
         // Never throws, so the handler's promise never rejects unhandled.
         try {
@@ -125,10 +134,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
   /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
   function validateThenRun(route: Route, data: HttpRequest): HandledRequest | Promise<HandledRequest> {
     if (route.inputs === undefined) return run(route, data);
-    const invalid = (error: unknown) => {
-      const result = route.errors.respond(error, data);
-      return result instanceof Promise ? result.then((r) => onLoop(r, route, undefined)) : onLoop(result, route, undefined);
-    };
+    const invalid = (error: unknown) => invalidInput(route, data, error);
     let validated: void | Promise<void>;
     try {
       validated = route.inputs.apply(data);
@@ -136,6 +142,12 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
       return invalid(error);
     }
     return validated instanceof Promise ? validated.then(() => run(route, data), invalid) : run(route, data);
+  }
+
+  /** The answer for input the route's schemas refuse: a 422, or what its exception handler says. */
+  function invalidInput(route: Route, data: HttpRequest, error: unknown): HandledRequest | Promise<HandledRequest> {
+    const result = route.errors.respond(error, data);
+    return result instanceof Promise ? result.then((r) => onLoop(r, route, undefined)) : onLoop(result, route, undefined);
   }
 
   /** A plain dependency of a loop-lane route runs on the pool; its value must survive the trip back. */

@@ -104,19 +104,28 @@ export function planInputs(schemas: InputSchemas, where: string): InputPlan | un
 
   return {
     apply(data) {
-      const inputs = parts.map((part) => part.read(data));
-      const results = parts.map((part, i) => part.schema["~standard"].validate(inputs[i]));
+      const inputs: unknown[] = [];
+      const results: (StandardSchemaV1.Result<unknown> | Promise<StandardSchemaV1.Result<unknown>>)[] = [];
+      let pending = false;
+      for (const part of parts) {
+        const input = part.read(data);
+        const result = part.schema["~standard"].validate(input);
+        inputs.push(input);
+        results.push(result);
+        if (result instanceof Promise) pending = true;
+      }
       const finish = (settled: StandardSchemaV1.Result<unknown>[]) => {
         let issues: ValidationIssue[] | undefined;
-        settled.forEach((result, i) => {
+        for (let i = 0; i < parts.length; i++) {
           const part = parts[i]!;
+          const result = settled[i]!;
           if (result.issues) (issues ??= []).push(...toIssues(part.source, result.issues, inputs[i], part.locOf));
           else part.write(data, result.value);
-        });
+        }
         if (issues) throw new RequestValidationError(issues);
       };
       // Validators with async refinements answer with promises; the usual case stays synchronous.
-      if (results.some((r) => r instanceof Promise)) return Promise.all(results).then(finish);
+      if (pending) return Promise.all(results).then(finish);
       return finish(results as StandardSchemaV1.Result<unknown>[]);
     },
   };
