@@ -83,6 +83,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   /** What declared input costs: a small validated query against the same loop-lane hello, one process. */
   async validated() {
     const best = { hello: 0, validated: 0 };
+    const cpu = { hello: Infinity, validated: Infinity };
     const rows: Row[] = [];
     await withPeer(peers.loopwise(), async (peer) => {
       const paths = { hello: "/hello", validated: "/validated?limit=10&q=abc" } as const;
@@ -90,13 +91,21 @@ const scenarios: Record<string, () => Promise<void>> = {
         for (const key of ["hello", "validated"] as const) {
           const url = peer.url + paths[key];
           await closedLoop({ url, connections, durationSec: 1 });
+          const before = await peer.stats();
           const result = await closedLoop({ url, connections, durationSec });
+          const after = await peer.stats();
           if (result.failures > 0) throw new Error(`${result.failures} failed requests on ${paths[key]}`);
           best[key] = Math.max(best[key], result.reqPerSec);
+          cpu[key] = Math.min(cpu[key], ((after.cpuMs - before.cpuMs) * 1000) / result.total);
         }
       }
       for (const key of ["hello", "validated"] as const) {
-        rows.push({ route: paths[key], "req/s": fmt.int(best[key]), "vs /hello": fmt.ratio(best[key] / best.hello) });
+        rows.push({
+          route: paths[key],
+          "req/s": fmt.int(best[key]),
+          "server CPU µs/req": cpu[key].toFixed(1),
+          "vs /hello": fmt.ratio(best[key] / best.hello),
+        });
       }
     });
     printTable(`(v) Loopwise loop lane, a Zod-validated query vs none, ${connections} connections, ${durationSec} s`, rows, markdown);
