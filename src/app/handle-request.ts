@@ -38,22 +38,25 @@ export interface RequestHandlerOptions {
  * Async handlers run right here on the event loop; plain ones cross to a worker as plain data
  * and come back as a serialised response.
  */
+/** A response, one on its way, or undefined when the pipeline calls `done` itself. */
+type Outcome = HandledRequest | Promise<HandledRequest | undefined> | undefined;
+
 export function createRequestHandler(app: App, pool: WorkerPool, options: RequestHandlerOptions) {
   /** Loop-lane routes with a synchronous answer are answered without a single promise. */
   const monitor = options.monitor;
   /**
    * Handles one request and calls `done` with its response (`fail` only for a bug in this
-   * pipeline). The common case, a loop-lane route with no body, no declared inputs and no
-   * guard, calls `done` from the handler's own continuation: no promise of ours in between.
+   * pipeline). The common case, a loop-lane route with no body and no guard, calls `done` from
+   * the handler's own continuation: no promise of ours in between.
    */
   return function handle(req: IncomingMessage, client: string, done: (result: HandledRequest) => void, fail: (error: unknown) => void): void {
-    let outcome: HandledRequest | Promise<HandledRequest> | undefined;
+    let outcome: Outcome;
     try {
       outcome = pipeline(req, client, done, fail);
     } catch (error) {
       return fail(error);
     }
-    if (outcome instanceof Promise) outcome.then(done, fail);
+    if (outcome instanceof Promise) outcome.then((result) => result && done(result), fail);
     else if (outcome !== undefined) done(outcome);
   };
 
@@ -63,7 +66,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     client: string,
     done: (result: HandledRequest) => void,
     fail: (error: unknown) => void,
-  ): HandledRequest | Promise<HandledRequest> | undefined {
+  ): Outcome {
     const url = req.url ?? "/";
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
@@ -100,7 +103,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
             } catch (error) {
               return rejected(error, route);
             }
-            return validateThenRun(route, data);
+            return validateThen(route, data, () => run(route, data));
           },
           (error) => rejected(error, route),
         );
@@ -109,39 +112,31 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
       return rejected(error, route);
     }
     if (route.lane === "loop" && !route.bulkhead && (route.timeout ?? options.timeout) === undefined) {
-      if (route.inputs !== undefined) {
-        let validated: void | Promise<void>;
-        try {
-          validated = route.inputs.apply(data);
-        } catch (error) {
-          return invalidInput(route, data, error);
-        }
-        if (validated instanceof Promise) return validated.then(() => run(route, data), (error) => invalidInput(route, data, error));
-      }
-      invokeOnLoop(route, data, (result) => {
-        // Never throws, so the handler's promise never rejects unhandled.
-        try {
-          done(onLoop(result, route, undefined));
-        } catch (error) {
-          fail(error);
-        }
+      return validateThen(route, data, () => {
+        invokeOnLoop(route, data, (result) => {
+          // Never throws, so the handler's promise never rejects unhandled.
+          try {
+            done(onLoop(result, route, undefined));
+          } catch (error) {
+            fail(error);
+          }
+        });
+        return undefined;
       });
-      return undefined;
     }
-    return validateThenRun(route, data);
+    return validateThen(route, data, () => run(route, data));
   }
 
   /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
-  function validateThenRun(route: Route, data: HttpRequest): HandledRequest | Promise<HandledRequest> {
-    if (route.inputs === undefined) return run(route, data);
-    const invalid = (error: unknown) => invalidInput(route, data, error);
+  function validateThen(route: Route, data: HttpRequest, next: () => Outcome): Outcome {
+    if (route.inputs === undefined) return next();
     let validated: void | Promise<void>;
     try {
       validated = route.inputs.apply(data);
     } catch (error) {
-      return invalid(error);
+      return invalidInput(route, data, error);
     }
-    return validated instanceof Promise ? validated.then(() => run(route, data), invalid) : run(route, data);
+    return validated instanceof Promise ? validated.then(next, (error) => invalidInput(route, data, error)) : next();
   }
 
   /** The answer for input the route's schemas refuse: a 422, or what its exception handler says. */
