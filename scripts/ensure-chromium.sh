@@ -6,6 +6,10 @@ if command -v chromium >/dev/null 2>&1; then exit 0; fi
 echo "Installing Debian's chromium for the browser tests..." >&2
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+# A mirror can fail for a moment; try again before giving up.
+for attempt in 1 2 3; do
+  if $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null; then break; fi
+  [ "$attempt" -eq 3 ] && { echo "could not install chromium with apt-get" >&2; exit 1; }
+  sleep 5
+done
 command -v chromium >/dev/null
