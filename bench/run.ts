@@ -9,7 +9,7 @@ import { availableParallelism } from "node:os";
 import { execFile } from "node:child_process";
 import { Agent } from "node:http";
 import { closedLoop, fetchVia, openLoopProbe, percentile, type Throughput } from "./lib/load.ts";
-import { peers, withPeer, type PeerSpec } from "./lib/peer.ts";
+import { peers, withPeer, type Peer, type PeerSpec } from "./lib/peer.ts";
 import { fmt, printTable, type Row } from "./lib/table.ts";
 import { calibrate } from "./peers/burn.ts";
 
@@ -29,20 +29,26 @@ function target(description: string, met: boolean, figures: string): void {
   targets.push(`${met ? "met   " : "MISSED"}  ${description}: ${figures}`);
 }
 
+/** One warmed-up closed-loop run on a path, with the server's own CPU time per request. */
+async function measure(peer: Peer, path: string): Promise<Throughput> {
+  const url = `${peer.url}${path}`;
+  await closedLoop({ url, connections, durationSec: 1 });
+  const before = await peer.stats();
+  const result = await closedLoop({ url, connections, durationSec });
+  const after = await peer.stats();
+  if (result.failures > 0) throw new Error(`${peer.name}: ${result.failures} failed requests on ${path}`);
+  // CPU per request does not depend on how fast the load generator is on a shared machine.
+  result.cpuUsPerRequest = ((after.cpuMs - before.cpuMs) * 1000) / result.total;
+  return result;
+}
+
 /** Closed-loop req/s of each peer on one path; the best of `rounds` runs, peers interleaved. */
 async function throughput(specs: PeerSpec[], path: string): Promise<Map<string, Throughput>> {
   const best = new Map<string, Throughput>();
   for (let round = 0; round < rounds; round++) {
     for (const spec of specs) {
       await withPeer(spec, async (peer) => {
-        const url = `${peer.url}${path}`;
-        await closedLoop({ url, connections, durationSec: 1 });
-        const before = await peer.stats();
-        const result = await closedLoop({ url, connections, durationSec });
-        const after = await peer.stats();
-        // CPU per request does not depend on how fast the load generator is on a shared machine.
-        result.cpuUsPerRequest = ((after.cpuMs - before.cpuMs) * 1000) / result.total;
-        if (result.failures > 0) throw new Error(`${spec.name}: ${result.failures} failed requests on ${path}`);
+        const result = await measure(peer, path);
         const previous = best.get(spec.name);
         if (!previous || result.reqPerSec > previous.reqPerSec) best.set(spec.name, result);
       });
@@ -89,14 +95,9 @@ const scenarios: Record<string, () => Promise<void>> = {
       const paths = { hello: "/hello", validated: "/validated?limit=10&q=abc" } as const;
       for (let round = 0; round < rounds; round++) {
         for (const key of ["hello", "validated"] as const) {
-          const url = peer.url + paths[key];
-          await closedLoop({ url, connections, durationSec: 1 });
-          const before = await peer.stats();
-          const result = await closedLoop({ url, connections, durationSec });
-          const after = await peer.stats();
-          if (result.failures > 0) throw new Error(`${result.failures} failed requests on ${paths[key]}`);
+          const result = await measure(peer, paths[key]);
           best[key] = Math.max(best[key], result.reqPerSec);
-          cpu[key] = Math.min(cpu[key], ((after.cpuMs - before.cpuMs) * 1000) / result.total);
+          cpu[key] = Math.min(cpu[key], result.cpuUsPerRequest!);
         }
       }
       for (const key of ["hello", "validated"] as const) {

@@ -19,6 +19,11 @@ export function runClusterParent(count: number, logger: Logger): Promise<number>
     let stopping = false;
     let failed = false;
     const listening = new Set<ClusterWorker>();
+    const finish = () => {
+      logger.parentFinished(process.pid);
+      logger.flush();
+      resolve(failed ? 1 : 0);
+    };
 
     const fork = () => {
       const child = cluster.fork();
@@ -33,11 +38,7 @@ export function runClusterParent(count: number, logger: Logger): Promise<number>
           if (!listening.has(child)) return stopAll(true);
           fork();
         } else if (exitCode !== 0) failed = true;
-        if (stopping && children.size === 0) {
-          logger.parentFinished(process.pid);
-          logger.flush();
-          resolve(failed ? 1 : 0);
-        }
+        if (stopping && children.size === 0) finish();
         listening.delete(child);
       });
     };
@@ -46,12 +47,7 @@ export function runClusterParent(count: number, logger: Logger): Promise<number>
       if (failure) failed = true;
       if (stopping) return;
       stopping = true;
-      if (children.size === 0) {
-        logger.parentFinished(process.pid);
-        logger.flush();
-        resolve(failed ? 1 : 0);
-        return;
-      }
+      if (children.size === 0) return finish();
       for (const child of children) child.send(shutdownMessage);
     };
 
