@@ -1,8 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
-import { BulkheadFullError } from "../lanes/bulkhead.js";
+import { BulkheadFullError, BulkheadTimeoutError } from "../lanes/bulkhead.js";
 import { TaskKind } from "../lanes/messages.js";
-import { PoolClosedError, PoolFullError, TaskError, TaskTimeoutError, WorkerCrashedError, type TaskOutcome, type WorkerPool } from "../lanes/pool.js";
+import type { TaskOutcome, WorkerPool } from "../lanes/pool.js";
+import { PoolClosedError, PoolFullError, PoolUnavailableError, TaskCloneError, TaskError, TaskTimeoutError, WorkerCrashedError } from "../lanes/pool-errors.js";
 import type { Dependency } from "../deps/dependency.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
 import { parseCookies } from "../params/cookies.js";
@@ -52,7 +53,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
   return function handle(req: IncomingMessage, client: string, done: (result: HandledRequest) => void, fail: (error: unknown) => void): void {
     let outcome: Outcome;
     try {
-      outcome = pipeline(req, client, done, fail);
+      outcome = pipeline(req, client, done, fail, performance.now());
     } catch (error) {
       return fail(error);
     }
@@ -66,6 +67,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     client: string,
     done: (result: HandledRequest) => void,
     fail: (error: unknown) => void,
+    readAt: number,
   ): Outcome {
     const url = req.url ?? "/";
     const queryStart = url.indexOf("?");
@@ -103,7 +105,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
             } catch (error) {
               return rejected(error, route);
             }
-            return validateThen(route, data, () => run(route, data));
+            return validateThen(route, data, () => run(route, data, readAt));
           },
           (error) => rejected(error, route),
         );
@@ -124,7 +126,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
         return undefined;
       });
     }
-    return validateThen(route, data, () => run(route, data));
+    return validateThen(route, data, () => run(route, data, readAt));
   }
 
   /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
@@ -165,9 +167,9 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     return invokeRoute(route, data, route.plan.length > 0 ? runOnPool : undefined, finish as (result: RouteResult) => unknown);
   }
 
-  function run(route: Route, data: HttpRequest): HandledRequest | Promise<HandledRequest> {
+  function run(route: Route, data: HttpRequest, readAt: number): HandledRequest | Promise<HandledRequest> {
     const timeout = route.timeout ?? options.timeout;
-    if (route.bulkhead || timeout !== undefined) return runGuarded(route, data, timeout);
+    if (route.bulkhead || timeout !== undefined) return runGuarded(route, data, timeout, readAt);
     if (route.lane === "loop") return invokeOnLoop(route, data, (result) => onLoop(result, route, undefined));
     return pool.run<RouteResult>(TaskKind.Route, route.id, data).then(
       (outcome) => onWorker(outcome, route, 0),
@@ -175,24 +177,30 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     );
   }
 
-  /** The slower path: a bulkhead or a time limit is involved. */
-  async function runGuarded(route: Route, data: HttpRequest, timeout: number | undefined): Promise<HandledRequest> {
-    const entered = performance.now();
+  /**
+   * The slower path: a bulkhead or a time limit is involved. The time limit counts from when the
+   * request was read, so time spent waiting at the bulkhead is part of it.
+   */
+  async function runGuarded(route: Route, data: HttpRequest, timeout: number | undefined, readAt: number): Promise<HandledRequest> {
+    const left = () => (timeout === undefined ? undefined : Math.max(1, timeout - (performance.now() - readAt)));
+    const bulkhead = route.bulkhead;
     try {
       if (route.lane === "loop") {
-        const call = () => withLoopTimeout(invokeOnLoop(route, data), timeout);
-        const result = route.bulkhead ? await route.bulkhead.run(call) : await call();
-        return onLoop(result, route, route.bulkhead ? performance.now() - entered : undefined);
+        const call = () => withLoopTimeout(invokeOnLoop(route, data), timeout, left());
+        let waitedMs: number | undefined;
+        const result = bulkhead ? await bulkhead.run((waited) => ((waitedMs = waited), call()), left()) : await call();
+        return onLoop(result, route, waitedMs);
       }
-      let calledPool = entered;
-      const call = () => {
-        calledPool = performance.now();
-        return pool.run<RouteResult>(TaskKind.Route, route.id, data, { timeoutMs: timeout });
+      let waitedMs = 0;
+      const call = (waited = 0) => {
+        waitedMs = waited;
+        return pool.run<RouteResult>(TaskKind.Route, route.id, data, { timeoutMs: left() });
       };
-      const outcome = route.bulkhead ? await route.bulkhead.run(call) : await call();
-      return onWorker(outcome, route, calledPool - entered);
+      const outcome = bulkhead ? await bulkhead.run(call, left()) : await call();
+      return onWorker(outcome, route, waitedMs);
     } catch (error) {
-      return failure(error, route);
+      if (error instanceof BulkheadTimeoutError) return { ...statusResult(504, `The handler did not finish within ${timeout} ms`), route, lane: route.lane, queuedMs: error.waitedMs };
+      return failure(error, route, timeout);
     }
   }
 }
@@ -211,8 +219,18 @@ function poolDependencyError(error: unknown, dep: Dependency): unknown {
         "Return plain data, make the dependency async to run it on the loop, or make the route plain so all of it runs in one worker.",
     );
   }
+  if (error instanceof TaskCloneError) {
+    return new DependencyCloneError(
+      `dependency ${dep.name} is a plain function, so it runs on the worker pool for a loop-lane route, ` +
+        `and the request or the values of the dependencies it needs could not be copied to the worker (${error.message}). ` +
+        "Make the dependency async to run it on the loop, or make the route plain so all of it runs in one worker.",
+    );
+  }
   if (error instanceof PoolFullError || error instanceof BulkheadFullError) {
     return new HTTPError(503, "Server is busy: too many requests are waiting; retry later", { "retry-after": "1" });
+  }
+  if (error instanceof PoolUnavailableError) {
+    return new HTTPError(503, `Service unavailable: ${error.message}`, { "retry-after": String(error.retryAfterSeconds) });
   }
   if (error instanceof PoolClosedError) return new HTTPError(503, "Server is shutting down", { "retry-after": "1" });
   return error;
@@ -252,36 +270,49 @@ class LoopTimeoutError extends Error {
 }
 
 /** A loop-lane handler cannot be stopped, only answered for: the 504 goes out, the work goes on. */
-function withLoopTimeout(result: RouteResult | Promise<RouteResult>, timeoutMs: number | undefined): RouteResult | Promise<RouteResult> {
-  if (timeoutMs === undefined || !(result instanceof Promise)) return result;
+function withLoopTimeout(
+  result: RouteResult | Promise<RouteResult>,
+  timeoutMs: number | undefined,
+  leftMs: number | undefined,
+): RouteResult | Promise<RouteResult> {
+  if (timeoutMs === undefined || leftMs === undefined || !(result instanceof Promise)) return result;
   let timer: NodeJS.Timeout;
   return Promise.race([
     result,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new LoopTimeoutError(timeoutMs)), timeoutMs))),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new LoopTimeoutError(timeoutMs)), leftMs))),
   ]).finally(() => clearTimeout(timer));
 }
 
 /** The lane could not produce the handler's response: overload, timeout, a dead worker, shutdown. */
-function failure(error: unknown, route: Route): HandledRequest {
+function failure(error: unknown, route: Route, timeoutMs?: number): HandledRequest {
   const busy = { "retry-after": "1" };
   let lane = route.lane === "loop" ? "loop" : "worker";
   let queuedMs: number | undefined;
   let result: RouteResult;
   if (error instanceof PoolFullError || error instanceof BulkheadFullError) {
     result = statusResult(503, "Server is busy: too many requests are waiting; retry later", busy);
+  } else if (error instanceof PoolUnavailableError) {
+    result = statusResult(503, `Service unavailable: ${error.message}`, { "retry-after": String(error.retryAfterSeconds) });
   } else if (error instanceof PoolClosedError) {
     result = statusResult(503, "Server is shutting down", busy);
   } else if (error instanceof TaskTimeoutError || error instanceof LoopTimeoutError) {
-    result = statusResult(504, `The handler did not finish within ${error.timeoutMs} ms`);
+    result = statusResult(504, `The handler did not finish within ${timeoutMs ?? error.timeoutMs} ms`);
     if (error instanceof TaskTimeoutError) {
       if (error.slot !== undefined) lane = `worker#${error.slot}`;
       queuedMs = error.queuedMs;
     }
+  } else if (error instanceof WorkerCrashedError) {
+    lane = `worker#${error.slot}`;
+    queuedMs = error.queuedMs;
+    // The body says what happened to the request; the log line says why (see the worker-exit line).
+    const detail = error.fault === "lost" ? "The worker that ran this request died before sending its response" : "The worker running this request died";
+    result = { ...statusResult(500, detail), error: { name: error.name, message: `${route.method} ${route.path}: ${error.message}` } };
   } else {
-    if (error instanceof WorkerCrashedError || error instanceof TaskError) {
+    if (error instanceof TaskError) {
       lane = `worker#${error.slot}`;
       queuedMs = error.queuedMs;
     }
+    if (error instanceof TaskCloneError) error.message = `${route.method} ${route.path}: the request ${error.message}`;
     result = errorResult(error);
   }
   return { ...result, route, lane, queuedMs };

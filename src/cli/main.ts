@@ -2,7 +2,7 @@
 // The `loopwise` command. It only turns flags into options; the work happens in serve() and demo().
 import { parseArgs } from "node:util";
 import { markCliOwnsServer } from "../app/app.js";
-import { defaultPoolSize } from "../lanes/pool.js";
+import { defaultPoolSize, defaultWorkerMemoryMb } from "../lanes/pool.js";
 import { followParent, isClusterChild, isSupervised, runClusterParent } from "../server/cluster.js";
 import { Logger } from "../server/logger.js";
 import { serve } from "../server/serve.js";
@@ -11,7 +11,7 @@ import { runDemo } from "./demo.js";
 import { AppImportError, importApp } from "./import-app.js";
 
 const usage = `Usage:
-  loopwise run MODULE[:EXPORT] [--host 127.0.0.1] [--port 8000] [--pool-size N]
+  loopwise run MODULE[:EXPORT] [--host 127.0.0.1] [--port 8000] [--pool-size N] [--worker-memory MB]
                                [--log-format text|json] [--no-access-log]
                                [--timeout MS] [--max-queue N] [--grace-period MS]
                                [--block-threshold MS] [--no-loop-monitor]
@@ -48,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
           host: { type: "string", default: "127.0.0.1" },
           port: { type: "string", default: "8000" },
           "pool-size": { type: "string" },
+          "worker-memory": { type: "string" },
           "log-format": { type: "string", default: "text" },
           "no-access-log": { type: "boolean", default: false },
           timeout: { type: "string" },
@@ -74,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
         host: values.host,
         port: integer(values.port, "--port", 8000, 0),
         poolSize: integer(values["pool-size"], "--pool-size", defaultPoolSize(), 1),
+        workerMemoryMb: integer(values["worker-memory"], "--worker-memory", defaultWorkerMemoryMb(), 16),
         logFormat,
         accessLog: !values["no-access-log"],
         timeout: values.timeout === undefined ? undefined : integer(values.timeout, "--timeout", 0, 1),

@@ -1,7 +1,21 @@
-import { shedError } from "./pool.js";
+import { shedError } from "./pool-errors.js";
+
 /** Too many calls are already waiting at this bulkhead. */
 export class BulkheadFullError extends Error {
   override readonly name = "BulkheadFullError";
+}
+
+/** A call waited at the bulkhead until its deadline passed, and never ran. */
+export class BulkheadTimeoutError extends Error {
+  override readonly name = "BulkheadTimeoutError";
+  constructor(readonly waitedMs: number) {
+    super(`waited ${Math.round(waitedMs)} ms at the bulkhead without a turn`);
+  }
+}
+
+interface Waiter {
+  go(): void;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -14,7 +28,7 @@ export class BulkheadFullError extends Error {
  */
 export class Bulkhead {
   private active = 0;
-  private readonly waiters: (() => void)[] = [];
+  private readonly waiters: Waiter[] = [];
 
   constructor(
     readonly limit: number,
@@ -32,22 +46,39 @@ export class Bulkhead {
     return this.waiters.length;
   }
 
-  async run<T>(fn: () => T | Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` once a place is free. With `maxWaitMs`, a call still waiting then is refused with
+   * BulkheadTimeoutError (a route's timeout counts from when the request was read, waiting
+   * here included); `fn` gets the time it waited.
+   */
+  async run<T>(fn: (waitedMs: number) => T | Promise<T>, maxWaitMs?: number): Promise<T> {
+    const arrived = performance.now();
     if (this.active >= this.limit) {
       if (this.waiters.length >= this.maxWaiting) {
         throw shedError(() => new BulkheadFullError(`${this.active} calls are running and ${this.waiters.length} waiting at this bulkhead`));
       }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      await new Promise<void>((resolve, reject) => {
+        const waiter: Waiter = { go: resolve, timer: undefined };
+        if (maxWaitMs !== undefined) {
+          waiter.timer = setTimeout(() => {
+            this.waiters.splice(this.waiters.indexOf(waiter), 1);
+            reject(new BulkheadTimeoutError(performance.now() - arrived));
+          }, Math.max(0, maxWaitMs));
+        }
+        this.waiters.push(waiter);
+      });
     } else {
       this.active++;
     }
     try {
-      return await fn();
+      return await fn(performance.now() - arrived);
     } finally {
       const next = this.waiters.shift();
-      // The slot passes straight to the next waiter, so `active` stays the same.
-      if (next) next();
-      else this.active--;
+      // The place passes straight to the next waiter, so `active` stays the same.
+      if (next) {
+        clearTimeout(next.timer);
+        next.go();
+      } else this.active--;
     }
   }
 }

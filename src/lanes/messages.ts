@@ -63,7 +63,17 @@ export interface TaskResultsMessage {
   results: TaskResult[];
 }
 
-export type WorkerToMain = ReadyMessage | StartupFailedMessage | TaskResultsMessage;
+/**
+ * Worker → main, just before the worker exits on an error nothing caught (a timer that threw,
+ * a promise rejected with no handler): it was left behind by earlier work, not by a task's own
+ * call, so the crash is the worker's and the task running then is not to blame.
+ */
+export interface CrashedMessage {
+  type: "crashed";
+  error: SerializedError;
+}
+
+export type WorkerToMain = ReadyMessage | StartupFailedMessage | TaskResultsMessage | CrashedMessage;
 export type MainToWorker = TaskBatchMessage;
 
 /** Data handed to every worker at creation. */
@@ -80,6 +90,8 @@ export interface WorkerStartData {
   niceness: number;
   /** Shared memory the main thread created, by registration key. */
   sharedBuffers: Record<string, SharedArrayBuffer>;
+  /** One Int32 where the worker writes the id of each task it starts (see WorkerState). */
+  progress: SharedArrayBuffer;
 }
 
 /**

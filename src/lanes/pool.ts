@@ -1,15 +1,26 @@
-import { availableParallelism } from "node:os";
+// The worker pool: a set of worker threads and one FIFO queue. Nothing here knows about HTTP:
+// a task is "run target T of kind K with this payload".
+import { availableParallelism, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
-import { Worker, type ResourceLimits } from "node:worker_threads";
+import type { ResourceLimits } from "node:worker_threads";
+import type { MainToWorker, TaskKind, TaskResult } from "./messages.js";
 import {
-  type MainToWorker,
-  type SerializedError,
-  type TaskKind,
-  type TaskMessage,
-  type TaskResult,
-  type WorkerStartData,
-  type WorkerToMain,
-} from "./messages.js";
+  PoolClosedError,
+  PoolFullError,
+  PoolUnavailableError,
+  shedError,
+  TaskCloneError,
+  TaskError,
+  TaskTimeoutError,
+  WorkerCrashedError,
+} from "./pool-errors.js";
+import { backoffMs, CrashQuarantine } from "./restart-policy.js";
+import { spawnWorker } from "./spawn-worker.js";
+import { TaskTimings } from "./task-timings.js";
+import type { PendingTask, WorkerState } from "./worker-state.js";
+
+export * from "./pool-errors.js";
+export { compareSignatures } from "./compare-signatures.js";
 
 /**
  * The default pool size. CPU-bound handlers gain nothing from more workers than cores, while
@@ -19,6 +30,16 @@ import {
  */
 export function defaultPoolSize(): number {
   return Math.min(16, Math.max(4, availableParallelism() * 2));
+}
+
+/**
+ * The default heap cap of one worker, MB: a thirty-second of the machine's memory, between
+ * 128 MB and 1 GB (768 MB on a 24 GiB machine). A runaway handler dies there, alone, instead of
+ * growing to gigabytes and taking the process with it; a handler that needs more says so with
+ * `--worker-memory`.
+ */
+export function defaultWorkerMemoryMb(): number {
+  return Math.min(1024, Math.max(128, Math.floor(totalmem() / 2 ** 20 / 32)));
 }
 
 export interface PoolOptions {
@@ -38,6 +59,8 @@ export interface PoolOptions {
   sharedBuffers?: () => Record<string, SharedArrayBuffer>;
   /** Told about workers that die, or are stopped after a timeout, and are replaced. */
   onWorkerExit?: (event: WorkerExitEvent) => void;
+  /** Told each time a replacement worker fails to start, and when the next try comes. */
+  onRestartFailed?: (event: RestartFailedEvent) => void;
 }
 
 export interface WorkerExitEvent {
@@ -49,6 +72,16 @@ export interface WorkerExitEvent {
   error?: Error;
   /** Whether a task was running when it died (that task failed with WorkerCrashedError). */
   hadTask: boolean;
+  /** The error was left behind by earlier work (a timer that threw), not by the running task. */
+  stray: boolean;
+}
+
+export interface RestartFailedEvent {
+  slot: number;
+  /** Failed starts in a row of this slot. */
+  attempt: number;
+  retryInMs: number;
+  error: Error;
 }
 
 export interface TaskOutcome<T = unknown> {
@@ -61,122 +94,11 @@ export interface TaskOutcome<T = unknown> {
   runMs: number;
 }
 
-/** A task whose function threw inside the worker. */
-export class TaskError extends Error {
-  override readonly name = "TaskError";
-  constructor(
-    readonly serialized: SerializedError,
-    readonly slot: number,
-    readonly queuedMs: number,
-    readonly runMs: number,
-  ) {
-    super(serialized.message);
-    this.stack = serialized.stack ?? this.stack;
-  }
-}
-
-/** The worker running a task died (exit, uncaught error, out of memory). */
-export class WorkerCrashedError extends Error {
-  override readonly name = "WorkerCrashedError";
-  constructor(
-    message: string,
-    readonly slot: number,
-    readonly queuedMs: number,
-  ) {
-    super(message);
-  }
-}
-
-/** The task did not finish within its time limit; if it was running, its worker was terminated. */
-export class TaskTimeoutError extends Error {
-  override readonly name = "TaskTimeoutError";
-  constructor(
-    readonly timeoutMs: number,
-    /** The worker that was running it, or undefined if it never left the queue. */
-    readonly slot: number | undefined,
-    readonly queuedMs: number,
-  ) {
-    super(`task did not finish within ${timeoutMs} ms`);
-  }
-}
-
-/** Every worker is busy and the queue is full: shed the load instead of growing without bound. */
-export class PoolFullError extends Error {
-  override readonly name = "PoolFullError";
-}
-
-/**
- * Builds a load-shedding error without capturing a stack: under a flood thousands are made in
- * one burst, the stack says nothing, and capturing it was the biggest cost of refusing work.
- */
-export function shedError<E extends Error>(make: () => E): E {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return make();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
-
-/** The pool is closing and takes no new tasks. */
-export class PoolClosedError extends Error {
-  override readonly name = "PoolClosedError";
-}
-
-/** A worker could not load the app, or loaded a different one. */
-export class PoolStartupError extends Error {
-  override readonly name = "PoolStartupError";
-}
-
-interface PendingTask {
-  id: number;
-  kind: TaskKind;
-  target: number | string;
-  payload: unknown;
-  /** Epoch ms (performance.timeOrigin + now), comparable with the worker's clock. */
-  enqueuedAt: number;
-  /** When it left the queue for a worker, epoch ms. */
-  dispatchedAt: number;
-  /** Its target is known to finish quickly, so it may wait in a busy worker's batch. */
-  fast: boolean;
-  state: "queued" | "running" | "settled";
-  timer: NodeJS.Timeout | undefined;
-  resolve: (outcome: TaskOutcome) => void;
-  reject: (error: Error) => void;
-}
-
 export interface RunOptions {
   /** Fail with TaskTimeoutError after this many ms from the call; a running task's worker is terminated. */
   timeoutMs?: number;
 }
 
-interface Slot {
-  slot: number;
-  worker: Worker;
-  ready: boolean;
-  /** Tasks sent to this worker, in the order it runs them: the first is running. */
-  inFlight: PendingTask[];
-  /** How many of them are not fast; a worker holding one takes nothing more until it is idle. */
-  slowInFlight: number;
-  /** Tasks dispatched this tick, sent as one message when the tick ends. */
-  outbox: TaskMessage[];
-  /** Set when the pool terminates this worker because its task timed out. */
-  stoppedForTimeout: boolean;
-}
-
-/** Running time of one target, smoothed, to tell fast targets (which may be batched) from slow ones. */
-interface TargetTiming {
-  samples: number;
-  averageMs: number;
-}
-
-const workerEntry = new URL("./worker-entry.js", import.meta.url);
-/** A worker that dies this many times in a row before becoming ready is not replaced again. */
-const maxStartupFailures = 3;
-/** A target is fast once it has run this many times averaging under `fastMs` (a trivial handler, not a quick query). */
-const fastAfterSamples = 16;
-const fastMs = 0.2;
 /** Most tasks one worker holds at once (running plus waiting in its batch). */
 const maxBatch = 16;
 const now = () => performance.timeOrigin + performance.now();
@@ -185,13 +107,13 @@ const now = () => performance.timeOrigin + performance.now();
  * A fixed set of worker threads with one FIFO queue. Targets measured to be trivial join the
  * batch of a worker that is already awake (up to `maxBatch` each) before another is woken, which
  * saves messages and thread wake-ups; anything slow, unknown or time-limited waits here for an
- * idle worker, so a slow task never holds back another behind
- * it. Messages each way are sent once per tick per worker, carrying every task or result.
+ * idle worker, so a slow task never holds back another behind it. Messages each way are sent
+ * once per tick per worker, carrying every task or result.
  */
 export class WorkerPool {
   readonly size: number;
-  private readonly slots: Slot[] = [];
-  private readonly idle: Slot[] = [];
+  private readonly workers: WorkerState[] = [];
+  private readonly idle: WorkerState[] = [];
   private queue: PendingTask[] = [];
   private queueHead = 0;
   /** Tasks waiting for a worker (timed-out ones stay in `queue` until skipped, but not here). */
@@ -200,9 +122,11 @@ export class WorkerPool {
   private nextTaskId = 1;
   private closing = false;
   private drainWaiters: (() => void)[] = [];
-  private startupFailures = 0;
-  /** By kind, then target: no key strings built per task. */
-  private readonly timings = new Map<TaskKind, Map<number | string, TargetTiming>>();
+  /** Failed starts in a row, by slot; a slot with failures is waiting to try again. */
+  private readonly failedStarts = new Map<number, number>();
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private readonly quarantine = new CrashQuarantine();
+  private readonly timings = new TaskTimings();
   private flushScheduled = false;
 
   constructor(private readonly options: PoolOptions) {
@@ -227,26 +151,28 @@ export class WorkerPool {
 
   /** Workers that have loaded the app and can take tasks (fewer than `size` while a replacement starts). */
   get ready(): number {
-    return this.slots.filter((s) => s.ready).length;
+    return this.workers.filter((w) => w.ready).length;
   }
 
   /** Workers with at least one task. */
   get busy(): number {
-    return this.slots.filter((s) => s.inFlight.length > 0).length;
+    return this.workers.filter((w) => w.inFlight.length > 0).length;
   }
 
   get queued(): number {
     return this.waiting;
   }
 
+  /** False while no worker is ready and replacements keep failing to start: tasks are refused at once. */
+  get available(): boolean {
+    return this.failedStarts.size === 0 || this.workers.some((w) => w.ready);
+  }
+
   /** Runs `target` of `kind` on a free worker; resolves with its value and timings. */
   run<T = unknown>(kind: TaskKind, target: number | string, payload: unknown, options: RunOptions = {}): Promise<TaskOutcome<T>> {
-    if (this.closing) return Promise.reject(new PoolClosedError("the worker pool is shutting down"));
-    if (this.waiting >= this.maxQueue && this.idle.length === 0) {
-      return Promise.reject(shedError(() => new PoolFullError(`all ${this.size} workers are busy and ${this.waiting} tasks are queued`)));
-    }
+    const refusal = this.refusal(kind, target);
+    if (refusal) return Promise.reject(refusal);
     return new Promise<TaskOutcome>((resolve, reject) => {
-      const timing = this.timings.get(kind)?.get(target);
       const task: PendingTask = {
         id: this.nextTaskId++,
         kind,
@@ -254,8 +180,9 @@ export class WorkerPool {
         payload,
         enqueuedAt: now(),
         dispatchedAt: 0,
-        fast: options.timeoutMs === undefined && timing !== undefined && timing.samples >= fastAfterSamples && timing.averageMs < fastMs,
+        fast: options.timeoutMs === undefined && this.timings.isFast(kind, target),
         state: "queued",
+        retried: false,
         timer: undefined,
         resolve,
         reject,
@@ -267,6 +194,31 @@ export class WorkerPool {
       this.waiting++;
       this.pump();
     }) as Promise<TaskOutcome<T>>;
+  }
+
+  /** Why a new task cannot be taken now, or undefined. */
+  private refusal(kind: TaskKind, target: number | string): Error | undefined {
+    if (this.closing) return new PoolClosedError("the worker pool is shutting down");
+    if (!this.available) return this.unavailable();
+    if (!this.quarantine.empty) {
+      const refusedMs = this.quarantine.refusedFor(kind, target, performance.now());
+      if (refusedMs > 0) {
+        const crashes = this.quarantine.crashes(kind, target);
+        return shedError(
+          () => new PoolUnavailableError(`this handler crashed its worker ${crashes} times in a row; it is refused for ${Math.ceil(refusedMs / 1000)} s`, Math.ceil(refusedMs / 1000)),
+        );
+      }
+    }
+    if (this.waiting >= this.maxQueue && this.idle.length === 0) {
+      return shedError(() => new PoolFullError(`all ${this.size} workers are busy and ${this.waiting} tasks are queued`));
+    }
+    return undefined;
+  }
+
+  private unavailable(): PoolUnavailableError {
+    const attempts = Math.min(...this.failedStarts.values());
+    const retryAfter = Math.max(1, Math.ceil(backoffMs(attempts) / 1000));
+    return shedError(() => new PoolUnavailableError(`no worker could start (${attempts} failed tries in a row); retrying`, retryAfter));
   }
 
   /** Stops taking tasks, lets queued and running ones finish, then ends the workers. */
@@ -281,133 +233,127 @@ export class WorkerPool {
   /** Ends every worker now; running and queued tasks fail. */
   async terminate(): Promise<void> {
     this.closing = true;
-    const closed = new PoolClosedError("the worker pool was terminated");
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    this.restartTimers.clear();
+    this.rejectQueued(new PoolClosedError("the worker pool was terminated"));
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    this.notifyDrained();
+  }
+
+  private rejectQueued(error: Error): void {
     for (let i = this.queueHead; i < this.queue.length; i++) {
       const task = this.queue[i]!;
-      if (task.state === "queued") this.finish(task).reject(closed);
+      if (task.state === "queued") this.finish(task).reject(error);
     }
     this.queue = [];
     this.queueHead = 0;
     this.waiting = 0;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
-    this.notifyDrained();
   }
 
-  private spawn(slotNumber: number): Promise<void> {
-    const data: WorkerStartData = {
-      moduleUrl: this.options.moduleUrl,
-      exportName: this.options.exportName,
-      appIndex: this.options.appIndex ?? 0,
-      slot: slotNumber,
-      niceness: this.options.niceness ?? 0,
-      sharedBuffers: this.options.sharedBuffers?.() ?? {},
-    };
-    const worker = new Worker(workerEntry, {
-      workerData: data,
-      resourceLimits: this.options.resourceLimits,
-      name: `loopwise worker#${slotNumber}`,
-    });
-    const slot: Slot = { slot: slotNumber, worker, ready: false, inFlight: [], slowInFlight: 0, outbox: [], stoppedForTimeout: false };
-    this.slots[slotNumber - 1] = slot;
-
-    return new Promise<void>((resolve, reject) => {
-      let lastError: Error | undefined;
-      worker.on("message", (message: WorkerToMain) => {
-        switch (message.type) {
-          case "results":
-            for (const result of message.results) this.settle(slot, result);
-            this.pump();
-            return;
-          case "ready": {
-            const mismatch = compareSignatures(this.options.signature, message.signature);
-            if (mismatch) {
-              reject(new PoolStartupError(`worker#${slotNumber} loaded a different app: ${mismatch}`));
-              return;
-            }
-            slot.ready = true;
-            this.startupFailures = 0;
-            this.idle.push(slot);
-            resolve();
-            this.pump();
-            return;
-          }
-          case "startup-failed": {
-            const error = new PoolStartupError(
-              `worker#${slotNumber} could not load the app from ${this.options.moduleUrl}: ${message.error.message}`,
-            );
-            error.stack = `${error.name}: ${error.message}\n${message.error.stack ?? ""}`;
-            reject(error);
-            return;
-          }
-        }
-      });
-      worker.on("error", (error) => {
-        lastError = error;
-      });
-      worker.on("exit", (exitCode) => {
-        const wasReady = slot.ready;
-        reject(lastError ?? new PoolStartupError(`worker#${slotNumber} exited with code ${exitCode} while starting`));
-        this.onExit(slot, exitCode, lastError, wasReady);
-      });
-    });
+  private spawn(slot: number): Promise<void> {
+    const options = this.options;
+    const { state, started } = spawnWorker(
+      slot,
+      {
+        moduleUrl: options.moduleUrl,
+        exportName: options.exportName,
+        appIndex: options.appIndex ?? 0,
+        niceness: options.niceness ?? 0,
+        resourceLimits: options.resourceLimits,
+        sharedBuffers: options.sharedBuffers?.() ?? {},
+        signature: options.signature,
+      },
+      {
+        ready: (worker) => {
+          this.failedStarts.delete(worker.slot);
+          this.idle.push(worker);
+          this.pump();
+        },
+        results: (worker, results) => {
+          for (const result of results) this.settle(worker, result);
+          this.pump();
+        },
+        exit: (worker, exitCode, error, wasReady) => this.onExit(worker, exitCode, error, wasReady),
+      },
+    );
+    this.workers[slot - 1] = state;
+    return started;
   }
 
-  private onExit(slot: Slot, exitCode: number, error: Error | undefined, wasReady: boolean): void {
-    slot.ready = false;
-    const idleIndex = this.idle.indexOf(slot);
+  /**
+   * A worker is gone. For each task it held, its progress mark tells what happened: a task it
+   * had finished but whose result was lost fails (it must not run twice), the one it was running
+   * fails, and the ones it never started go back to the front of the queue, once.
+   */
+  private onExit(worker: WorkerState, exitCode: number, error: Error | undefined, wasReady: boolean): void {
+    const idleIndex = this.idle.indexOf(worker);
     if (idleIndex >= 0) this.idle.splice(idleIndex, 1);
-    // Tasks run one after another, so only the first had started; the rest go back to the queue's front.
-    const [task, ...notStarted] = slot.inFlight.filter((t) => t.state === "running");
-    slot.inFlight = [];
-    slot.slowInFlight = 0;
-    slot.outbox = [];
-    for (const waiting of notStarted) waiting.state = "queued";
-    this.waiting += notStarted.length;
-    this.queue.splice(this.queueHead, 0, ...notStarted);
-    if (task) {
-      const reason = error ? `${error.name}: ${error.message}` : `exit code ${exitCode}`;
-      this.finish(task).reject(new WorkerCrashedError(`worker#${slot.slot} died while running this task (${reason})`, slot.slot, task.dispatchedAt - task.enqueuedAt));
+    const lastStarted = worker.lastStarted;
+    const stray = worker.strayError !== undefined;
+    const cause = error ? `${error.name}: ${error.message}` : `exit code ${exitCode}`;
+    let hadTask = worker.stoppedForTimeout;
+    const requeue: PendingTask[] = [];
+    for (const task of worker.clear()) {
+      const queuedMs = task.dispatchedAt - task.enqueuedAt;
+      if (task.id > lastStarted && !task.retried) {
+        task.retried = true;
+        task.state = "queued";
+        requeue.push(task);
+      } else if (task.id > lastStarted) {
+        this.finish(task).reject(new WorkerCrashedError(`its worker died before it started, twice (${cause})`, worker.slot, queuedMs, "retry"));
+      } else if (task.id < lastStarted) {
+        this.finish(task).reject(new WorkerCrashedError(`worker#${worker.slot} died after running it, and its result was lost (${cause})`, worker.slot, queuedMs, "lost"));
+      } else {
+        hadTask = true;
+        if (!stray) this.quarantine.crashed(task.kind, task.target, performance.now());
+        const message = stray
+          ? `worker#${worker.slot} died while running it, of an error left behind by earlier work (${cause}); see the worker-exit log line`
+          : `worker#${worker.slot} died while running it (${cause})`;
+        this.finish(task).reject(new WorkerCrashedError(message, worker.slot, queuedMs, stray ? "stray" : "task"));
+      }
     }
-    if (this.closing) {
-      this.pump();
-      this.notifyDrained();
-      return;
+    this.waiting += requeue.length;
+    this.queue.splice(this.queueHead, 0, ...requeue);
+    if (!this.closing) {
+      this.options.onWorkerExit?.({ slot: worker.slot, reason: worker.stoppedForTimeout ? "timeout" : "crash", exitCode, error, hadTask, stray });
+      if (wasReady || worker.stoppedForTimeout) this.spawnReplacement(worker.slot);
+      else this.startFailed(worker.slot, error ?? new Error(cause));
     }
-    this.options.onWorkerExit?.({
-      slot: slot.slot,
-      reason: slot.stoppedForTimeout ? "timeout" : "crash",
-      exitCode,
-      error,
-      hadTask: task !== undefined || slot.stoppedForTimeout,
-    });
     this.pump();
-    if (!wasReady && !slot.stoppedForTimeout && ++this.startupFailures >= maxStartupFailures) return;
-    // A replacement takes the same slot; start-up errors of replacements are reported by onExit.
-    this.spawn(slot.slot).catch(() => {});
+    if (this.closing) this.notifyDrained();
   }
 
-  private settle(slot: Slot, result: TaskResult): void {
-    const index = slot.inFlight.findIndex((t) => t.id === result.id);
-    if (index < 0) return; // timed out and already answered
-    const task = slot.inFlight[index]!;
-    slot.inFlight.splice(index, 1);
-    if (!task.fast) slot.slowInFlight--;
-    if (slot.inFlight.length === 0) this.idle.push(slot);
-    this.record(task, result.runMs);
+  /** A replacement takes the same slot; if it fails to start, `onExit` sees it and backs off. */
+  private spawnReplacement(slot: number): void {
+    this.spawn(slot).catch(() => {});
+  }
+
+  /** Tries again after a backoff, forever; while no worker is ready, tasks are refused at once. */
+  private startFailed(slot: number, error: Error): void {
+    const attempt = (this.failedStarts.get(slot) ?? 0) + 1;
+    this.failedStarts.set(slot, attempt);
+    const retryInMs = backoffMs(attempt);
+    this.options.onRestartFailed?.({ slot, attempt, retryInMs, error });
+    if (!this.available) this.rejectQueued(this.unavailable());
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      if (!this.closing) this.spawnReplacement(slot);
+    }, retryInMs);
+    this.restartTimers.add(timer);
+  }
+
+  private settle(worker: WorkerState, result: TaskResult): void {
+    const task = worker.take(result.id);
+    if (!task) return; // timed out and already answered
+    if (worker.inFlight.length === 0) this.idle.push(worker);
+    this.timings.record(task.kind, task.target, result.runMs);
     const queuedMs = Math.max(0, result.startedAt - task.enqueuedAt);
     this.finish(task);
-    if (result.ok) task.resolve({ value: result.value, slot: slot.slot, queuedMs, runMs: result.runMs });
-    else task.reject(new TaskError(result.value as SerializedError, slot.slot, queuedMs, result.runMs));
-  }
-
-  private record(task: PendingTask, runMs: number): void {
-    let byTarget = this.timings.get(task.kind);
-    if (!byTarget) this.timings.set(task.kind, (byTarget = new Map()));
-    const timing = byTarget.get(task.target);
-    if (!timing) byTarget.set(task.target, { samples: 1, averageMs: runMs });
-    else {
-      timing.samples++;
-      timing.averageMs += (runMs - timing.averageMs) / Math.min(timing.samples, 32);
+    if (result.ok) {
+      this.quarantine.succeeded(task.kind, task.target);
+      (task.resolve as (outcome: TaskOutcome) => void)({ value: result.value, slot: worker.slot, queuedMs, runMs: result.runMs });
+    } else {
+      task.reject(new TaskError(result.value as TaskError["serialized"], worker.slot, queuedMs, result.runMs));
     }
   }
 
@@ -418,15 +364,13 @@ export class WorkerPool {
         this.queueHead++; // timed out while waiting
         continue;
       }
-      const slot = task.fast ? this.slotForFastTask() : this.idle.pop();
-      if (!slot) break;
+      const worker = task.fast ? this.workerForFastTask() : this.idle.pop();
+      if (!worker) break;
       this.queue[this.queueHead++] = undefined as unknown as PendingTask;
       task.state = "running";
       task.dispatchedAt = now();
       this.waiting--;
-      slot.inFlight.push(task);
-      if (!task.fast) slot.slowInFlight++;
-      slot.outbox.push({ id: task.id, kind: task.kind, target: task.target, payload: task.payload });
+      worker.assign(task);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(this.flush);
@@ -446,11 +390,11 @@ export class WorkerPool {
    * A fast task joins the least-loaded worker that is awake with only fast tasks and has room,
    * else wakes an idle one: waking a sleeping thread costs more than a trivial task.
    */
-  private slotForFastTask(): Slot | undefined {
-    let best: Slot | undefined;
-    for (const slot of this.slots) {
-      if (!slot?.ready || slot.inFlight.length === 0 || slot.slowInFlight > 0 || slot.inFlight.length >= maxBatch) continue;
-      if (!best || slot.inFlight.length < best.inFlight.length) best = slot;
+  private workerForFastTask(): WorkerState | undefined {
+    let best: WorkerState | undefined;
+    for (const worker of this.workers) {
+      if (!worker?.canBatch(maxBatch)) continue;
+      if (!best || worker.inFlight.length < best.inFlight.length) best = worker;
     }
     return best ?? this.idle.pop();
   }
@@ -458,13 +402,36 @@ export class WorkerPool {
   /** Sends each worker the tasks it was given this tick, in one message. */
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    for (const slot of this.slots) {
-      if (!slot || slot.outbox.length === 0) continue;
-      const message: MainToWorker = { type: "tasks", tasks: slot.outbox };
-      slot.outbox = [];
-      slot.worker.postMessage(message);
+    for (const worker of this.workers) {
+      if (!worker || worker.outbox.length === 0) continue;
+      const message: MainToWorker = { type: "tasks", tasks: worker.outbox };
+      worker.outbox = [];
+      try {
+        worker.worker.postMessage(message);
+      } catch {
+        this.sendOneByOne(worker, message.tasks);
+      }
     }
   };
+
+  /**
+   * A batch could not be copied to the worker (one payload nested too deep, or holding a
+   * function): each task goes alone, and the ones that cannot go fail by themselves.
+   */
+  private sendOneByOne(worker: WorkerState, tasks: MainToWorker["tasks"]): void {
+    for (const message of tasks) {
+      try {
+        worker.worker.postMessage({ type: "tasks", tasks: [message] } satisfies MainToWorker);
+      } catch (error) {
+        const task = worker.take(message.id);
+        if (!task) continue;
+        if (worker.inFlight.length === 0 && worker.ready && !this.idle.includes(worker)) this.idle.push(worker);
+        const reason = error instanceof Error ? error.message : String(error);
+        this.finish(task).reject(new TaskCloneError(`its input could not be copied to a worker (${reason})`));
+      }
+    }
+    this.pump();
+  }
 
   /** Marks a task settled exactly once and clears its timer; returns it for chaining. */
   private finish(task: PendingTask): PendingTask {
@@ -485,13 +452,12 @@ export class WorkerPool {
       return;
     }
     // A time-limited task never shares its worker (it is not fast), so stopping the worker stops only it.
-    const slot = this.slots.find((s) => s.inFlight.includes(task))!;
-    slot.inFlight = [];
-    slot.slowInFlight = 0;
-    slot.ready = false;
-    slot.stoppedForTimeout = true;
-    this.finish(task).reject(new TaskTimeoutError(timeoutMs, slot.slot, task.dispatchedAt - task.enqueuedAt));
-    void slot.worker.terminate();
+    const worker = this.workers.find((w) => w.inFlight.includes(task))!;
+    worker.clear();
+    worker.ready = false;
+    worker.stoppedForTimeout = true;
+    this.finish(task).reject(new TaskTimeoutError(timeoutMs, worker.slot, task.dispatchedAt - task.enqueuedAt));
+    void worker.worker.terminate();
   }
 
   private notifyDrained(): void {
@@ -500,31 +466,4 @@ export class WorkerPool {
     this.drainWaiters = [];
     for (const resolve of waiters) resolve();
   }
-}
-
-/**
- * Describes the first difference between the main thread's view of the app and a worker's, or
- * returns undefined. Routes must match one for one. Blocking functions and shared memory are
- * registered per thread, and the main thread may have imported other modules too, so each of the
- * worker's must simply exist in the main thread.
- */
-export function compareSignatures(main: string[], worker: string[]): string | undefined {
-  const isRoute = (line: string) => line.startsWith("route ");
-  const mainRoutes = main.filter(isRoute);
-  const workerRoutes = worker.filter(isRoute);
-  const advice =
-    "Routes, blocking functions and shared state must be registered the same way on every import of the app module " +
-    "(no registration that depends on isMainThread, randomness or the environment).";
-  for (let i = 0; i < Math.max(mainRoutes.length, workerRoutes.length); i++) {
-    if (mainRoutes[i] !== workerRoutes[i]) {
-      return `route ${i + 1} is ${describe(workerRoutes[i])} in the worker but ${describe(mainRoutes[i])} in the main thread. ${advice}`;
-    }
-  }
-  const known = new Set(main);
-  const unknown = worker.find((line) => !isRoute(line) && !known.has(line));
-  return unknown === undefined ? undefined : `the worker registered "${unknown}", which the main thread did not. ${advice}`;
-}
-
-function describe(line: string | undefined): string {
-  return line === undefined ? "missing" : `"${line}"`;
 }

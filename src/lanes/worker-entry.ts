@@ -53,9 +53,13 @@ const now = () => performance.timeOrigin + performance.now();
 /**
  * Runs the tasks the main thread sent, one after another, and sends their results back in as
  * few messages as possible: one per stretch of synchronous work, flushed before any await.
+ * Before each task its id goes into the shared progress mark, and results not yet sent are
+ * flushed when the worker exits, so a task that kills the worker costs no other task its
+ * result, and the main thread knows which tasks never started.
  */
 function createRunner(host: TaskHost) {
   const waiting: TaskMessage[] = [];
+  const progress = new Int32Array(data.progress);
   let results: TaskResult[] = [];
   let draining = false;
 
@@ -80,6 +84,7 @@ function createRunner(host: TaskHost) {
   async function drain(): Promise<void> {
     draining = true;
     for (let task = waiting.shift(); task !== undefined; task = waiting.shift()) {
+      Atomics.store(progress, 0, task.id);
       const startedAt = now();
       try {
         let value = host.run(task.kind, task.target, task.payload);
@@ -95,6 +100,16 @@ function createRunner(host: TaskHost) {
     flush();
     draining = false;
   }
+
+  // `process.exit()` inside a handler: the results of the tasks before it still go out.
+  process.on("exit", flush);
+  // An error nothing caught was left behind by earlier work (a timer, an unawaited promise):
+  // say so, then die as Node would, so the main thread blames the worker, not the task running.
+  process.on("uncaughtException", (error) => {
+    flush();
+    send({ type: "crashed", error: serializeError(error) });
+    process.exit(1);
+  });
 
   return (tasks: TaskMessage[]) => {
     waiting.push(...tasks);

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { SerializedError } from "../lanes/messages.js";
-import type { WorkerExitEvent } from "../lanes/pool.js";
+import type { RestartFailedEvent, WorkerExitEvent } from "../lanes/pool.js";
 import type { LoopBlock } from "../monitor/loop-monitor.js";
 
 export type LogFormat = "text" | "json";
@@ -102,16 +102,31 @@ export class Logger {
   }
   workerExited(event: WorkerExitEvent): void {
     const cause = event.error ? `${event.error.name}: ${event.error.message}` : `exit code ${event.exitCode}`;
-    const message =
-      event.reason === "timeout"
-        ? `worker#${event.slot} was terminated because its handler ran past its timeout (the request got a 504). Starting a replacement.`
-        : `worker#${event.slot} died (${cause})${event.hadTask ? "; its request got a 500" : ""}. Starting a replacement.`;
+    let message: string;
+    if (event.reason === "timeout") {
+      message = `worker#${event.slot} was terminated because its handler ran past its timeout (the request got a 504). Starting a replacement.`;
+    } else if (event.stray) {
+      message =
+        `worker#${event.slot} crashed on an error left behind by earlier work, such as a timer or an unawaited promise (${cause})` +
+        `${event.hadTask ? "; the request running there got a 500 that was not its fault" : ""}. Starting a replacement.` +
+        (event.error?.stack ? `\n${event.error.stack}` : "");
+    } else {
+      message = `worker#${event.slot} died (${cause})${event.hadTask ? "; its request got a 500" : ""}. Starting a replacement.`;
+    }
     this.line("WARNING", "worker-exit", message, {
       slot: event.slot,
       reason: event.reason,
       exit_code: event.exitCode,
       had_task: event.hadTask,
+      stray: event.stray,
     });
+  }
+
+  restartFailed(event: RestartFailedEvent): void {
+    const message =
+      `worker#${event.slot} could not start (try ${event.attempt}): ${event.error.message}. ` +
+      `Trying again in ${(event.retryInMs / 1000).toFixed(event.retryInMs < 1000 ? 2 : 0)} s; while no worker runs, worker-lane requests get 503.`;
+    this.line("ERROR", "worker-restart-failed", message, { slot: event.slot, attempt: event.attempt, retry_in_ms: event.retryInMs, error: event.error.message });
   }
 
   endpoint(event: string, what: string, url: string): void {

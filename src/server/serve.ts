@@ -7,7 +7,7 @@ import { errorResult } from "../app/response.js";
 import type { ResourceLimits } from "node:worker_threads";
 import { setActivePool } from "../lanes/offload.js";
 import { sharedBuffers } from "../lanes/shared-state.js";
-import { WorkerPool } from "../lanes/pool.js";
+import { defaultWorkerMemoryMb, WorkerPool } from "../lanes/pool.js";
 import { Logger, type LogFormat, type LoggerOptions } from "./logger.js";
 import { laneOf } from "../lanes/lane.js";
 import { describeBlock } from "../monitor/describe-block.js";
@@ -39,7 +39,12 @@ export interface ServeOptions {
   timeout?: number;
   /** Worker-lane requests allowed to wait for a worker; more are answered 503 (default 1024). */
   maxQueue?: number;
-  /** Memory limits for each worker; a worker that exceeds them dies, its request gets a 500, it is replaced. */
+  /**
+   * Heap cap of each worker, MB (default: a thirty-second of the machine's memory, 128 MB to 1 GB).
+   * A worker that exceeds it dies alone: its request gets a 500, it is replaced.
+   */
+  workerMemoryMb?: number;
+  /** Every memory limit of each worker (overrides `workerMemoryMb`). */
   workerResourceLimits?: ResourceLimits;
   /** How long shutdown waits for in-flight requests, ms (default 30000). */
   gracePeriod?: number;
@@ -94,12 +99,13 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     signature: app.signature(),
     niceness: options.workerNiceness ?? 5,
     maxQueue: options.maxQueue,
-    resourceLimits: options.workerResourceLimits,
+    resourceLimits: options.workerResourceLimits ?? { maxOldGenerationSizeMb: options.workerMemoryMb ?? defaultWorkerMemoryMb() },
     sharedBuffers,
     onWorkerExit: (event) => {
       logger.workerExited(event);
       metrics?.workerReplaced(event.reason);
     },
+    onRestartFailed: (event) => logger.restartFailed(event),
   });
   try {
     await pool.start();

@@ -80,7 +80,7 @@ describe("lanes", () => {
   test("a handler that kills its worker gives a 500 for that request only; the worker is replaced", async () => {
     const reply = await request(server.url + "/worker/exit");
     assert.equal(reply.status, 500);
-    assert.deepEqual(reply.json, { detail: "Internal Server Error" });
+    assert.deepEqual(reply.json, { detail: "The worker running this request died" });
     await new Promise((resolve) => setImmediate(resolve));
     assert.ok(logs.err.some((line) => /worker#\d died \(exit code 7\); its request got a 500/.test(line)));
     // The pool heals back to its full size: two sleeps run side by side again.

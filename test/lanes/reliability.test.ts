@@ -52,7 +52,7 @@ describe("reliability", () => {
       const others = [1, 2, 3].map(() => request(server.url + "/worker/sleep/200"));
       const reply = await request(server.url + path);
       assert.equal(reply.status, 500);
-      assert.deepEqual(reply.json, { detail: "Internal Server Error" });
+      assert.deepEqual(reply.json, { detail: "The worker running this request died" });
       for (const other of await Promise.all(others)) assert.equal(other.status, 200);
       await waitForFullPool(server);
       assert.equal((await request(server.url + "/worker/hello")).status, 200);

@@ -1,0 +1,32 @@
+// How long each target runs, smoothed, to tell trivial targets (which may be batched into a
+// worker that is already awake) from the rest.
+
+/** A target is fast once it has run this many times averaging under `fastMs` (a trivial handler, not a quick query). */
+const fastAfterSamples = 16;
+const fastMs = 0.2;
+
+interface TargetTiming {
+  samples: number;
+  averageMs: number;
+}
+
+export class TaskTimings {
+  /** By kind, then target: no key strings built per task. */
+  private readonly byKind = new Map<number, Map<number | string, TargetTiming>>();
+
+  isFast(kind: number, target: number | string): boolean {
+    const timing = this.byKind.get(kind)?.get(target);
+    return timing !== undefined && timing.samples >= fastAfterSamples && timing.averageMs < fastMs;
+  }
+
+  record(kind: number, target: number | string, runMs: number): void {
+    let byTarget = this.byKind.get(kind);
+    if (!byTarget) this.byKind.set(kind, (byTarget = new Map()));
+    const timing = byTarget.get(target);
+    if (!timing) byTarget.set(target, { samples: 1, averageMs: runMs });
+    else {
+      timing.samples++;
+      timing.averageMs += (runMs - timing.averageMs) / Math.min(timing.samples, 32);
+    }
+  }
+}

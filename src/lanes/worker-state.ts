@@ -1,0 +1,87 @@
+// One pool worker as the main thread sees it: the thread, whether it can take tasks, and the
+// tasks it holds in the order it runs them.
+import type { Worker } from "node:worker_threads";
+import type { TaskMessage } from "./messages.js";
+
+/** What the pool keeps about a task while it waits or runs. */
+export interface PendingTask {
+  id: number;
+  kind: number;
+  target: number | string;
+  payload: unknown;
+  /** Epoch ms (performance.timeOrigin + now), comparable with the worker's clock. */
+  enqueuedAt: number;
+  /** When it left the queue for a worker, epoch ms. */
+  dispatchedAt: number;
+  /** Its target is known to finish quickly, so it may wait in a busy worker's batch. */
+  fast: boolean;
+  state: "queued" | "running" | "settled";
+  /** Sent back to the queue once already because its worker died before it started. */
+  retried: boolean;
+  timer: NodeJS.Timeout | undefined;
+  resolve: (outcome: never) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The worker writes the id of the task it starts into `progress` (shared memory, one store per
+ * task). When it dies, that tells the pool, for each task it held, whether it had finished,
+ * was running, or never started, even if no message got out.
+ */
+export class WorkerState {
+  ready = false;
+  /** Tasks sent to this worker, in the order it runs them. */
+  inFlight: PendingTask[] = [];
+  /** How many of them are not fast; a worker holding one takes nothing more until it is idle. */
+  slowInFlight = 0;
+  /** Tasks dispatched this tick, sent as one message when the tick ends. */
+  outbox: TaskMessage[] = [];
+  /** Set when the pool terminates this worker because its task timed out. */
+  stoppedForTimeout = false;
+  /** Set when the worker reported an error it did not catch (left behind by earlier work). */
+  strayError: Error | undefined;
+  private readonly progress: Int32Array;
+
+  constructor(
+    readonly slot: number,
+    readonly worker: Worker,
+    readonly progressBuffer: SharedArrayBuffer,
+  ) {
+    this.progress = new Int32Array(progressBuffer);
+  }
+
+  assign(task: PendingTask): void {
+    this.inFlight.push(task);
+    if (!task.fast) this.slowInFlight++;
+    this.outbox.push({ id: task.id, kind: task.kind as TaskMessage["kind"], target: task.target, payload: task.payload });
+  }
+
+  /** Removes and returns the task with this id, or undefined if it was already answered. */
+  take(id: number): PendingTask | undefined {
+    const index = this.inFlight.findIndex((t) => t.id === id);
+    if (index < 0) return undefined;
+    const task = this.inFlight[index]!;
+    this.inFlight.splice(index, 1);
+    if (!task.fast) this.slowInFlight--;
+    return task;
+  }
+
+  /** Empties the worker's hands; returns what it held that is still unanswered. */
+  clear(): PendingTask[] {
+    const held = this.inFlight.filter((t) => t.state === "running");
+    this.inFlight = [];
+    this.slowInFlight = 0;
+    this.outbox = [];
+    return held;
+  }
+
+  /** The id of the task the worker last started (0: none yet). */
+  get lastStarted(): number {
+    return Atomics.load(this.progress, 0);
+  }
+
+  /** Whether a fast task may join this worker's batch. */
+  canBatch(maxBatch: number): boolean {
+    return this.ready && this.inFlight.length > 0 && this.slowInFlight === 0 && this.inFlight.length < maxBatch;
+  }
+}
