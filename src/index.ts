@@ -25,11 +25,11 @@ export { TestClient, type TestClientOptions, type TestRequest, type TestResponse
 export { json, text, html, bytes, redirect, type OutgoingResponse, type ResponseInit } from "./app/response.js";
 export type { HttpRequest, Query, Headers } from "./app/request.js";
 export type { PathParams } from "./app/path-params.js";
-export { blocking, offload } from "./lanes/offload.js";
-export { sleepSync } from "./lanes/sleep-sync.js";
-export { SharedCounter, SharedTable } from "./lanes/shared-state.js";
-export { Bulkhead } from "./lanes/bulkhead.js";
-export type { Lane } from "./lanes/lane.js";
-export { defaultPoolSize } from "./lanes/pool.js";
+export { blocking, offload } from "./threads/offload.js";
+export { sleepSync } from "./threads/sleep-sync.js";
+export { SharedCounter, SharedTable } from "./threads/shared-state.js";
+export { Bulkhead } from "./threads/bulkhead.js";
+export type { Lane } from "./threads/lane.js";
+export { defaultPoolSize } from "./pool/pool.js";
 export { serve, type ServeOptions, type RunningServer } from "./server/serve.js";
 export type { LogFormat } from "./server/logger.js";

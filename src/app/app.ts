@@ -1,10 +1,10 @@
 import FindMyWay from "find-my-way";
-import { blockingSignature, runBlocking } from "../lanes/offload.js";
-import { sharedStateSignature } from "../lanes/shared-state.js";
-import { appsKey, hostKey, TaskKind, type TaskHost } from "../lanes/messages.js";
-import { workerSlot } from "../lanes/thread-role.js";
+import { blockingSignature, runBlocking } from "../threads/offload.js";
+import { sharedStateSignature } from "../threads/shared-state.js";
+import { TaskKind, type TaskHost } from "../pool/protocol.js";
+import { createdApps, hostKey, workerSlot } from "../pool/identity.js";
 import type { ServeOptions, RunningServer } from "../server/serve.js";
-import { callerModuleUrl } from "../lanes/caller-module.js";
+import { callerModuleUrl } from "../pool/caller-module.js";
 import { dependencyOrder, type Dependency } from "../deps/dependency.js";
 import { builtinRoutes, type DocsOptions } from "../openapi/docs-routes.js";
 import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handlers.js";
@@ -59,7 +59,7 @@ export class App extends Router {
     super({ dependencies: options.dependencies });
     this.docsOptions = options;
     this.moduleUrl = callerModuleUrl();
-    const created = ((globalThis as Record<symbol, unknown>)[appsKey] ??= []) as App[];
+    const created = createdApps<App>();
     this.appIndex = created.filter((app) => app.moduleUrl === this.moduleUrl).length;
     created.push(this);
   }

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
-import { BulkheadFullError, BulkheadTimeoutError } from "../lanes/bulkhead.js";
-import { TaskKind } from "../lanes/messages.js";
-import type { TaskOutcome, WorkerPool } from "../lanes/pool.js";
-import { PoolClosedError, PoolFullError, PoolUnavailableError, TaskCloneError, TaskError, TaskTimeoutError, WorkerCrashedError } from "../lanes/pool-errors.js";
+import { BulkheadFullError, BulkheadTimeoutError } from "../threads/bulkhead.js";
+import { TaskKind } from "../pool/protocol.js";
+import type { TaskOutcome, WorkerPool } from "../pool/pool.js";
+import { PoolClosedError, PoolFullError, PoolUnavailableError, TaskCloneError, TaskError, TaskTimeoutError, WorkerCrashedError } from "../pool/pool-errors.js";
 import type { Dependency } from "../deps/dependency.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
 import { parseCookies } from "../params/cookies.js";

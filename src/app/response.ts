@@ -1,5 +1,5 @@
 import { STATUS_CODES } from "node:http";
-import { serializeError, type SerializedError } from "../lanes/messages.js";
+import { serializeError, type SerializedError } from "../pool/protocol.js";
 import { RequestValidationError } from "../params/validation-error.js";
 import { HTTPError } from "./http-error.js";
 

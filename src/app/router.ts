@@ -1,6 +1,6 @@
 import { isDependency, type Dependency, type DependencyMap, type DependencyValues } from "../deps/dependency.js";
-import { Bulkhead } from "../lanes/bulkhead.js";
-import { laneOf, type Lane } from "../lanes/lane.js";
+import { Bulkhead } from "../threads/bulkhead.js";
+import { laneOf, type Lane } from "../threads/lane.js";
 import { planInputs, type InputPlan, type InputSchemas } from "../params/input-plan.js";
 import { isStandardSchema, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { ErrorHandlers } from "./error-handlers.js";

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { App } from "../app/app.js";
-import { hostKey } from "../lanes/messages.js";
-import { importModule, toModuleUrl } from "../lanes/module-loader.js";
+import { hostKey } from "../pool/identity.js";
+import { importModule, toModuleUrl } from "../pool/module-loader.js";
 
 export class AppImportError extends Error {
   override readonly name = "AppImportError";

@@ -2,7 +2,7 @@
 // The `loopwise` command. It only turns flags into options; the work happens in serve() and demo().
 import { parseArgs } from "node:util";
 import { markCliOwnsServer } from "../app/app.js";
-import { defaultPoolSize, defaultWorkerMemoryMb } from "../lanes/pool.js";
+import { defaultPoolSize, defaultWorkerMemoryMb } from "../pool/pool.js";
 import { followParent, isClusterChild, isSupervised, runClusterParent } from "../server/cluster.js";
 import { Logger } from "../server/logger.js";
 import { serve } from "../server/serve.js";

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
-import type { SerializedError } from "../lanes/messages.js";
-import type { RestartFailedEvent, WorkerExitEvent } from "../lanes/pool.js";
+import type { SerializedError } from "../pool/protocol.js";
+import type { RestartFailedEvent, WorkerExitEvent } from "../pool/pool.js";
 import type { LoopBlock } from "../monitor/loop-monitor.js";
 
 export type LogFormat = "text" | "json";

@@ -5,9 +5,9 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { App } from "../app/app.js";
 import { createRequestHandler, type HandledRequest } from "../app/handle-request.js";
-import { setActivePool } from "../lanes/offload.js";
-import { WorkerPool } from "../lanes/pool.js";
-import { sharedBuffers } from "../lanes/shared-state.js";
+import { setActivePool } from "../threads/offload.js";
+import { WorkerPool } from "../pool/pool.js";
+import { sharedBuffers } from "../threads/shared-state.js";
 
 export interface TestClientOptions {
   /** Worker threads in the pool (default 2). */

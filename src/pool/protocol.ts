@@ -96,7 +96,7 @@ export interface WorkerStartData {
 
 /**
  * What the app gives the worker entry: the worker entry calls it without knowing what it is.
- * Found on the app object under the `hostKey` symbol.
+ * Found on the app object under the `hostKey` symbol (identity.ts).
  */
 export interface TaskHost {
   signature(): string[];
@@ -105,8 +105,6 @@ export interface TaskHost {
   run(kind: TaskKind, target: number | string, payload: unknown): unknown;
 }
 
-export const hostKey = Symbol.for("loopwise.task-host");
-export const appsKey = Symbol.for("loopwise.apps");
 
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {

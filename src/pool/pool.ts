@@ -3,7 +3,7 @@
 import { availableParallelism, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { ResourceLimits } from "node:worker_threads";
-import type { MainToWorker, TaskKind, TaskResult } from "./messages.js";
+import type { MainToWorker, TaskKind, TaskResult } from "./protocol.js";
 import {
   PoolClosedError,
   PoolFullError,

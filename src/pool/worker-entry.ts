@@ -4,8 +4,6 @@
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import {
-  appsKey,
-  hostKey,
   serializeError,
   type MainToWorker,
   type TaskHost,
@@ -13,11 +11,10 @@ import {
   type TaskResult,
   type WorkerStartData,
   type WorkerToMain,
-} from "./messages.js";
+} from "./protocol.js";
 import { importModule } from "./module-loader.js";
-import { inheritSharedBuffers } from "./shared-state.js";
+import { createdApps, hostKey, inheritSharedBuffers, markWorkerThread } from "./identity.js";
 import { lowerThreadPriority } from "./thread-priority.js";
-import { markWorkerThread } from "./thread-role.js";
 
 const port = parentPort!;
 const data = workerData as WorkerStartData;
@@ -33,8 +30,7 @@ async function loadHost(): Promise<TaskHost> {
   if (data.exportName !== undefined) {
     app = namespace[data.exportName];
   } else {
-    const created = ((globalThis as Record<symbol, unknown>)[appsKey] ?? []) as { moduleUrl?: string }[];
-    const own = created.filter((a) => a.moduleUrl === data.moduleUrl);
+    const own = createdApps<{ moduleUrl?: string }>().filter((a) => a.moduleUrl === data.moduleUrl);
     app = own[data.appIndex];
   }
   const makeHost = (app as Record<symbol, unknown> | undefined)?.[hostKey];

@@ -1,16 +1,10 @@
 // Memory shared by the main thread and every worker. Each thread imports the app module, so each
 // runs `new SharedCounter()` itself; the main thread allocates the memory and hands it to the
 // workers at start, and a worker's shared object adopts the buffer registered under the same key.
-import { ModuleRegistry } from "./registry.js";
-import { workerSlot } from "./thread-role.js";
+import { ModuleRegistry } from "../pool/module-registry.js";
+import { inheritedBuffer, workerSlot } from "../pool/identity.js";
 
 const registry = new ModuleRegistry<SharedArrayBuffer>("shared");
-const inheritedKey = Symbol.for("loopwise.shared-buffers");
-
-/** Called by the worker entry before it imports the app module. */
-export function inheritSharedBuffers(buffers: Record<string, SharedArrayBuffer>): void {
-  (globalThis as Record<symbol, unknown>)[inheritedKey] = buffers;
-}
 
 /** The buffers to hand to a new worker, by key. */
 export function sharedBuffers(): Record<string, SharedArrayBuffer> {
@@ -24,8 +18,7 @@ export function sharedStateSignature(): string[] {
 function register(byteLength: number): SharedArrayBuffer {
   return registry.add((key) => {
     if (workerSlot() === undefined) return new SharedArrayBuffer(byteLength);
-    const inherited = ((globalThis as Record<symbol, unknown>)[inheritedKey] ?? {}) as Record<string, SharedArrayBuffer>;
-    const found = inherited[key];
+    const found = inheritedBuffer(key);
     if (!found || found.byteLength !== byteLength) {
       throw new Error(
         `shared memory ${key} has no match from the main thread: create shared state at the top level ` +

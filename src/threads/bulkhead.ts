@@ -1,4 +1,4 @@
-import { shedError } from "./pool-errors.js";
+import { shedError } from "../pool/pool-errors.js";
 
 /** Too many calls are already waiting at this bulkhead. */
 export class BulkheadFullError extends Error {

@@ -1,7 +1,7 @@
 // The start-up comparison between the main thread's view of the app and a worker's.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compareSignatures } from "../../src/lanes/pool.ts";
+import { compareSignatures } from "../../src/pool/pool.ts";
 
 const main = ["route 0 GET /a loop", "route 1 GET /b worker", "blocking file:///app.ts#0 hash", "blocking file:///other.ts#0 x"];
 

@@ -1,7 +1,7 @@
 // One pool worker as the main thread sees it: the thread, whether it can take tasks, and the
 // tasks it holds in the order it runs them.
 import type { Worker } from "node:worker_threads";
-import type { TaskMessage } from "./messages.js";
+import type { TaskMessage } from "./protocol.js";
 
 /** What the pool keeps about a task while it waits or runs. */
 export interface PendingTask {

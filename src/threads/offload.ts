@@ -1,7 +1,7 @@
-import { TaskKind } from "./messages.js";
-import type { WorkerPool } from "./pool.js";
-import { ModuleRegistry } from "./registry.js";
-import { workerSlot } from "./thread-role.js";
+import { TaskKind } from "../pool/protocol.js";
+import type { WorkerPool } from "../pool/pool.js";
+import { ModuleRegistry } from "../pool/module-registry.js";
+import { workerSlot } from "../pool/identity.js";
 
 // Functions cannot cross threads, so a blocking function is known by a key from where it was
 // registered, the same in every thread because every thread imports the same app module.

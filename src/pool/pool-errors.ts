@@ -1,6 +1,6 @@
 // The ways a pool task can fail, as error classes the caller (the request pipeline, offload)
 // tells apart. None of them knows about HTTP: the pipeline gives each its status.
-import type { SerializedError } from "./messages.js";
+import type { SerializedError } from "./protocol.js";
 
 /** A task whose function threw inside the worker. */
 export class TaskError extends Error {

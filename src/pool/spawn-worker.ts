@@ -2,7 +2,7 @@
 import { Worker, type ResourceLimits } from "node:worker_threads";
 import { compareSignatures } from "./compare-signatures.js";
 import { PoolStartupError } from "./pool-errors.js";
-import type { SerializedError, TaskResult, WorkerStartData, WorkerToMain } from "./messages.js";
+import type { SerializedError, TaskResult, WorkerStartData, WorkerToMain } from "./protocol.js";
 import { WorkerState } from "./worker-state.js";
 
 const workerEntry = new URL("./worker-entry.js", import.meta.url);
