@@ -1,9 +1,7 @@
 // The worker pool: a set of worker threads and one FIFO queue. Nothing here knows about HTTP:
 // a task is "run target T of kind K with this payload".
-import { availableParallelism, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
-import type { ResourceLimits } from "node:worker_threads";
-import type { MainToWorker, TaskKind, TaskResult } from "./protocol.js";
+import type { TaskKind, TaskResult } from "./protocol.js";
 import {
   PoolClosedError,
   PoolFullError,
@@ -12,92 +10,18 @@ import {
   TaskCloneError,
   TaskError,
   TaskTimeoutError,
-  WorkerCrashedError,
 } from "./pool-errors.js";
 import { backoffMs, CrashQuarantine } from "./restart-policy.js";
 import { spawnWorker } from "./spawn-worker.js";
+import { TaskQueue } from "./task-queue.js";
+import { heldTasksAtExit } from "./worker-exit.js";
 import { TaskTimings } from "./task-timings.js";
 import type { PendingTask, WorkerState } from "./worker-state.js";
 
 export * from "./pool-errors.js";
 export { compareSignatures } from "./compare-signatures.js";
-
-/**
- * The default pool size. CPU-bound handlers gain nothing from more workers than cores, while
- * handlers that block on I/O (a sync driver, sleepSync) gain from more. Workers run at a lower
- * OS priority than the loop, so a few more workers than cores costs the loop little:
- * twice the cores, at least 4, at most 16.
- */
-export function defaultPoolSize(): number {
-  return Math.min(16, Math.max(4, availableParallelism() * 2));
-}
-
-/**
- * The default heap cap of one worker, MB: a thirty-second of the machine's memory, between
- * 128 MB and 1 GB (768 MB on a 24 GiB machine). A runaway handler dies there, alone, instead of
- * growing to gigabytes and taking the process with it; a handler that needs more says so with
- * `--worker-memory`.
- */
-export function defaultWorkerMemoryMb(): number {
-  return Math.min(1024, Math.max(128, Math.floor(totalmem() / 2 ** 20 / 32)));
-}
-
-export interface PoolOptions {
-  size?: number;
-  /** Where the app lives, so each worker can import it. */
-  moduleUrl: string;
-  exportName?: string;
-  appIndex?: number;
-  /** The main thread's view of the app; every worker must report the same. */
-  signature: string[];
-  /** OS niceness added to worker threads (0 keeps them equal to the loop). */
-  niceness?: number;
-  resourceLimits?: ResourceLimits;
-  /** Tasks allowed to wait for a worker; one more is refused with PoolFullError (default 1024). */
-  maxQueue?: number;
-  /** Shared memory created in the main thread, handed to every worker (see shared-state.ts). */
-  sharedBuffers?: () => Record<string, SharedArrayBuffer>;
-  /** Told about workers that die, or are stopped after a timeout, and are replaced. */
-  onWorkerExit?: (event: WorkerExitEvent) => void;
-  /** Told each time a replacement worker fails to start, and when the next try comes. */
-  onRestartFailed?: (event: RestartFailedEvent) => void;
-}
-
-export interface WorkerExitEvent {
-  slot: number;
-  /** "crash": it died by itself; "timeout": the pool stopped it because its task ran too long. */
-  reason: "crash" | "timeout";
-  exitCode: number;
-  /** The error the worker died with, when it threw one. */
-  error?: Error;
-  /** Whether a task was running when it died (that task failed with WorkerCrashedError). */
-  hadTask: boolean;
-  /** The error was left behind by earlier work (a timer that threw), not by the running task. */
-  stray: boolean;
-}
-
-export interface RestartFailedEvent {
-  slot: number;
-  /** Failed starts in a row of this slot. */
-  attempt: number;
-  retryInMs: number;
-  error: Error;
-}
-
-export interface TaskOutcome<T = unknown> {
-  value: T;
-  /** 1-based worker slot that ran the task. */
-  slot: number;
-  /** Time spent waiting in the pool's queue, ms. */
-  queuedMs: number;
-  /** Time the task ran inside the worker, ms. */
-  runMs: number;
-}
-
-export interface RunOptions {
-  /** Fail with TaskTimeoutError after this many ms from the call; a running task's worker is terminated. */
-  timeoutMs?: number;
-}
+export * from "./pool-options.js";
+import { defaultPoolSize, type PoolOptions, type RunOptions, type TaskOutcome } from "./pool-options.js";
 
 /** Most tasks one worker holds at once (running plus waiting in its batch). */
 const maxBatch = 16;
@@ -114,10 +38,7 @@ export class WorkerPool {
   readonly size: number;
   private readonly workers: WorkerState[] = [];
   private readonly idle: WorkerState[] = [];
-  private queue: PendingTask[] = [];
-  private queueHead = 0;
-  /** Tasks waiting for a worker (timed-out ones stay in `queue` until skipped, but not here). */
-  private waiting = 0;
+  private readonly queue = new TaskQueue();
   private readonly maxQueue: number;
   private nextTaskId = 1;
   private closing = false;
@@ -160,7 +81,7 @@ export class WorkerPool {
   }
 
   get queued(): number {
-    return this.waiting;
+    return this.queue.waiting;
   }
 
   /** False while no worker is ready and replacements keep failing to start: tasks are refused at once. */
@@ -191,7 +112,6 @@ export class WorkerPool {
         task.timer = setTimeout(() => this.expire(task, options.timeoutMs!), options.timeoutMs);
       }
       this.queue.push(task);
-      this.waiting++;
       this.pump();
     }) as Promise<TaskOutcome<T>>;
   }
@@ -209,8 +129,8 @@ export class WorkerPool {
         );
       }
     }
-    if (this.waiting >= this.maxQueue && this.idle.length === 0) {
-      return shedError(() => new PoolFullError(`all ${this.size} workers are busy and ${this.waiting} tasks are queued`));
+    if (this.queue.waiting >= this.maxQueue && this.idle.length === 0) {
+      return shedError(() => new PoolFullError(`all ${this.size} workers are busy and ${this.queue.waiting} tasks are queued`));
     }
     return undefined;
   }
@@ -241,13 +161,11 @@ export class WorkerPool {
   }
 
   private rejectQueued(error: Error): void {
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const task = this.queue[i]!;
-      if (task.state === "queued") this.finish(task).reject(error);
-    }
-    this.queue = [];
-    this.queueHead = 0;
-    this.waiting = 0;
+    this.queue.drain((task) => {
+      task.state = "settled";
+      if (task.timer) clearTimeout(task.timer);
+      task.reject(error);
+    });
   }
 
   private spawn(slot: number): Promise<void> {
@@ -288,36 +206,16 @@ export class WorkerPool {
   private onExit(worker: WorkerState, exitCode: number, error: Error | undefined, wasReady: boolean): void {
     const idleIndex = this.idle.indexOf(worker);
     if (idleIndex >= 0) this.idle.splice(idleIndex, 1);
-    const lastStarted = worker.lastStarted;
-    const stray = worker.strayError !== undefined;
-    const cause = error ? `${error.name}: ${error.message}` : `exit code ${exitCode}`;
-    let hadTask = worker.stoppedForTimeout;
-    const requeue: PendingTask[] = [];
-    for (const task of worker.clear()) {
-      const queuedMs = task.dispatchedAt - task.enqueuedAt;
-      if (task.id > lastStarted && !task.retried) {
-        task.retried = true;
-        task.state = "queued";
-        requeue.push(task);
-      } else if (task.id > lastStarted) {
-        this.finish(task).reject(new WorkerCrashedError(`its worker died before it started, twice (${cause})`, worker.slot, queuedMs, "retry"));
-      } else if (task.id < lastStarted) {
-        this.finish(task).reject(new WorkerCrashedError(`worker#${worker.slot} died after running it, and its result was lost (${cause})`, worker.slot, queuedMs, "lost"));
-      } else {
-        hadTask = true;
-        if (!stray) this.quarantine.crashed(task.kind, task.target, performance.now());
-        const message = stray
-          ? `worker#${worker.slot} died while running it, of an error left behind by earlier work (${cause}); see the worker-exit log line`
-          : `worker#${worker.slot} died while running it (${cause})`;
-        this.finish(task).reject(new WorkerCrashedError(message, worker.slot, queuedMs, stray ? "stray" : "task"));
-      }
-    }
-    this.waiting += requeue.length;
-    this.queue.splice(this.queueHead, 0, ...requeue);
+    const { requeue, failed, running } = heldTasksAtExit(worker, error ? `${error.name}: ${error.message}` : `exit code ${exitCode}`);
+    for (const [task, crash] of failed) this.finish(task).reject(crash);
+    if (running && !worker.strayError) this.quarantine.crashed(running.kind, running.target, performance.now());
+    const hadTask = running !== undefined || worker.stoppedForTimeout;
+    this.queue.pushFront(requeue);
     if (!this.closing) {
+      const stray = worker.strayError !== undefined;
       this.options.onWorkerExit?.({ slot: worker.slot, reason: worker.stoppedForTimeout ? "timeout" : "crash", exitCode, error, hadTask, stray });
       if (wasReady || worker.stoppedForTimeout) this.spawnReplacement(worker.slot);
-      else this.startFailed(worker.slot, error ?? new Error(cause));
+      else this.startFailed(worker.slot, error ?? new Error(`exit code ${exitCode}`));
     }
     this.pump();
     if (this.closing) this.notifyDrained();
@@ -358,30 +256,17 @@ export class WorkerPool {
   }
 
   private pump(): void {
-    while (this.queueHead < this.queue.length) {
-      const task = this.queue[this.queueHead]!;
-      if (task.state !== "queued") {
-        this.queueHead++; // timed out while waiting
-        continue;
-      }
+    for (let task = this.queue.peek(); task !== undefined; task = this.queue.peek()) {
       const worker = task.fast ? this.workerForFastTask() : this.idle.pop();
       if (!worker) break;
-      this.queue[this.queueHead++] = undefined as unknown as PendingTask;
+      this.queue.take();
       task.state = "running";
       task.dispatchedAt = now();
-      this.waiting--;
       worker.assign(task);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(this.flush);
       }
-    }
-    if (this.queueHead === this.queue.length) {
-      this.queue.length = 0;
-      this.queueHead = 0;
-    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.queueHead);
-      this.queueHead = 0;
     }
     if (this.closing) this.notifyDrained();
   }
@@ -404,38 +289,17 @@ export class WorkerPool {
     this.flushScheduled = false;
     for (const worker of this.workers) {
       if (!worker || worker.outbox.length === 0) continue;
-      const message: MainToWorker = { type: "tasks", tasks: worker.outbox };
-      worker.outbox = [];
-      try {
-        worker.worker.postMessage(message);
-      } catch {
-        this.sendOneByOne(worker, message.tasks);
-      }
-    }
-  };
-
-  /**
-   * A batch could not be copied to the worker (one payload nested too deep, or holding a
-   * function): each task goes alone, and the ones that cannot go fail by themselves.
-   */
-  private sendOneByOne(worker: WorkerState, tasks: MainToWorker["tasks"]): void {
-    for (const message of tasks) {
-      try {
-        worker.worker.postMessage({ type: "tasks", tasks: [message] } satisfies MainToWorker);
-      } catch (error) {
-        const task = worker.take(message.id);
-        if (!task) continue;
+      for (const [task, reason] of worker.sendOutbox()) {
         if (worker.inFlight.length === 0 && worker.ready && !this.idle.includes(worker)) this.idle.push(worker);
-        const reason = error instanceof Error ? error.message : String(error);
         this.finish(task).reject(new TaskCloneError(`its input could not be copied to a worker (${reason})`));
       }
     }
     this.pump();
-  }
+  };
 
   /** Marks a task settled exactly once and clears its timer; returns it for chaining. */
   private finish(task: PendingTask): PendingTask {
-    if (task.state === "queued") this.waiting--;
+    if (task.state === "queued") this.queue.left();
     task.state = "settled";
     if (task.timer) clearTimeout(task.timer);
     return task;

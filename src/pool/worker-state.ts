@@ -1,7 +1,7 @@
 // One pool worker as the main thread sees it: the thread, whether it can take tasks, and the
 // tasks it holds in the order it runs them.
 import type { Worker } from "node:worker_threads";
-import type { TaskMessage } from "./protocol.js";
+import type { MainToWorker, TaskMessage } from "./protocol.js";
 
 /** What the pool keeps about a task while it waits or runs. */
 export interface PendingTask {
@@ -78,6 +78,31 @@ export class WorkerState {
   /** The id of the task the worker last started (0: none yet). */
   get lastStarted(): number {
     return Atomics.load(this.progress, 0);
+  }
+
+  /**
+   * Sends this tick's tasks in one message. If the batch cannot be copied (one payload nested
+   * too deep, or holding a function), each goes alone; returns the ones that could not go,
+   * taken out of `inFlight`, with why.
+   */
+  sendOutbox(): [PendingTask, string][] {
+    const tasks = this.outbox;
+    this.outbox = [];
+    try {
+      this.worker.postMessage({ type: "tasks", tasks } satisfies MainToWorker);
+      return [];
+    } catch {
+      const refused: [PendingTask, string][] = [];
+      for (const message of tasks) {
+        try {
+          this.worker.postMessage({ type: "tasks", tasks: [message] } satisfies MainToWorker);
+        } catch (error) {
+          const task = this.take(message.id);
+          if (task) refused.push([task, error instanceof Error ? error.message : String(error)]);
+        }
+      }
+      return refused;
+    }
   }
 
   /** Whether a fast task may join this worker's batch. */
