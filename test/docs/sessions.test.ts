@@ -29,29 +29,47 @@ export function matches(expected: string[], actual: string[]): boolean {
   return actual[0] === first && matches(rest, actual.slice(1));
 }
 
-async function runSession(block: Block): Promise<void> {
-  const words = block.markers.session!;
+/** The blocks of one page that serve the same app the same way share one server. */
+function sessionsOf(page: string): Block[][] {
+  const groups = new Map<string, Block[]>();
+  for (const block of blocksOf(page).filter((b) => b.lang === "console")) {
+    const key = `${block.markers.cwd ?? "."} ${block.markers.session!.join(" ")}`;
+    groups.set(key, [...(groups.get(key) ?? []), block]);
+  }
+  return [...groups.values()];
+}
+
+async function runSessions(blocks: Block[]): Promise<void> {
+  const first = blocks[0]!;
+  const words = first.markers.session!;
   const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split("=") as [string, string]));
   const [spec, ...args] = words.slice(Object.keys(env).length);
   const [file, exportName = "app"] = spec!.split(":");
-  const cwd = resolve(root, block.markers.cwd ?? ".");
-  const server = await spawnServer(`${resolve(cwd, file!)}:${exportName}`, args, env);
+  const cwd = resolve(root, first.markers.cwd ?? ".");
+  // One worker unless the page says otherwise: nothing shown depends on the pool's size, and
+  // each worker that loads a TypeScript app costs the test a few hundred milliseconds.
+  const poolSize = args.includes("--pool-size") ? [] : ["--pool-size", "1"];
+  const server = await spawnServer(`${resolve(cwd, file!)}:${exportName}`, [...args, ...poolSize], env);
   try {
     const { host } = new URL(server.url);
-    for (const { command, expected } of steps(block.code)) {
-      const { stdout } = await exec("bash", ["-c", command.replace(/\b(localhost|127\.0\.0\.1):8000\b/g, host)], { cwd, timeout: 30_000 });
-      const actual = stdout.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l !== "");
-      assert.ok(matches(expected, actual), `${block.page}:${block.line}: $ ${command}\nthe page shows:\n${expected.join("\n")}\nit printed:\n${actual.join("\n")}`);
+    for (const block of blocks) {
+      for (const { command, expected } of steps(block.code)) {
+        const { stdout } = await exec("bash", ["-c", command.replace(/\b(localhost|127\.0\.0\.1):8000\b/g, host)], { cwd, timeout: 30_000 });
+        const actual = stdout.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l !== "");
+        const where = `${block.page}:${block.line}`;
+        assert.ok(matches(expected, actual), `${where}: $ ${command}\nthe page shows:\n${expected.join("\n")}\nit printed:\n${actual.join("\n")}`);
+      }
     }
   } finally {
-    assert.equal(await server.stop(), 0, `the server of ${block.page}:${block.line} did not stop cleanly:\n${server.stderr.join("\n")}`);
+    assert.equal(await server.stop(), 0, `the server of ${first.page}:${first.line} did not stop cleanly:\n${server.stderr.join("\n")}`);
   }
 }
 
-describe("console sessions in the docs", () => {
+// Two at a time: each is mostly a child process starting up, on a machine with two cores.
+describe("console sessions in the docs", { concurrency: 2 }, () => {
   for (const page of pages()) {
-    for (const block of blocksOf(page).filter((b) => b.lang === "console")) {
-      test(`${page}:${block.line}`, () => runSession(block));
+    for (const blocks of sessionsOf(page)) {
+      test(blocks.map((b) => `${page}:${b.line}`).join(", "), () => runSessions(blocks));
     }
   }
 });
