@@ -177,6 +177,12 @@ describe("links", () => {
   }
 });
 
+test("the docs index links to every page under docs/", () => {
+  const linked = new Set(linksOf("docs/README.md").map(({ target }) => join("docs", target.split("#")[0]!)));
+  const orphans = pages().filter((page) => page.startsWith("docs/") && page !== "docs/README.md" && !linked.has(page));
+  assert.deepEqual(orphans, [], "pages docs/README.md does not link to");
+});
+
 describe("README", () => {
   const readme = readPage("README.md");
 
