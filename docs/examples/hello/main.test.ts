@@ -1,0 +1,25 @@
+// docs/testing.md: the hello app under TestClient, both lanes, no socket.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { TestClient } from "loopwise";
+import { app } from "./main.ts";
+
+let client: TestClient;
+before(async () => {
+  client = await TestClient.start(app);
+});
+after(() => client.close());
+
+test("the root says hello, on the event loop", async () => {
+  const res = await client.get("/");
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.json(), { message: "Hello World" });
+  assert.equal(res.lane, "loop");
+});
+
+test("hashing runs on a worker thread", async () => {
+  const res = await client.get("/hash/hello");
+  assert.equal(res.status, 200);
+  assert.equal(res.json().hash.length, 64);
+  assert.match(res.lane, /^worker#\d+$/);
+});
