@@ -1,0 +1,45 @@
+// The folders of src/ form floors: each imports only from the floors below it (value or type
+// imports alike), so the vocabulary never depends on the orchestration, and the pool never on HTTP.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const src = fileURLToPath(new URL("../src/", import.meta.url));
+
+/** Lowest first. The pool knows no HTTP; `http` is the vocabulary every floor above speaks. */
+const floors = ["pool", "threads", "monitor", "http", "params", "deps", "app", "openapi", "server", "testing", "cli"];
+
+function filesOf(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesOf(path) : path.endsWith(".ts") ? [path] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*"(\.[^"]+)"/g)].map((m) => m[1]!);
+  return specifiers.map((s) => resolve(dirname(file), s));
+}
+
+const floorOf = (path: string) => relative(src, path).split("/")[0]!;
+
+test("every folder of src/ is a known floor", () => {
+  const folders = readdirSync(src).filter((name) => statSync(join(src, name)).isDirectory());
+  assert.deepEqual(folders.filter((f) => !floors.includes(f)), []);
+});
+
+test("imports point down the floors only, never up or sideways into a cycle", () => {
+  const upward: string[] = [];
+  for (const file of filesOf(src)) {
+    const from = floorOf(file);
+    if (!floors.includes(from)) continue; // src/index.ts, the package entry, may import any floor
+    for (const target of importsOf(file)) {
+      const to = floorOf(target);
+      if (floors.indexOf(to) > floors.indexOf(from)) upward.push(`${relative(src, file)} imports ${relative(src, target)} (${from} → ${to})`);
+    }
+  }
+  assert.deepEqual(upward, []);
+});
