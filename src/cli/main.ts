@@ -1,118 +1,100 @@
 #!/usr/bin/env node
-// The `loopwise` command. It only turns flags into options; the work happens in serve() and demo().
-import { parseArgs } from "node:util";
+// The `loopwise` command. It only turns the flags it was given into options (cli/flags.ts);
+// every default lives in server/config.ts, and the work happens in serve() and runDemo().
+import { readFileSync } from "node:fs";
 import { markCliOwnsServer } from "../app/app.js";
-import { defaultPoolSize, defaultWorkerMemoryMb } from "../pool/pool.js";
 import { followParent, isClusterChild, isSupervised, runClusterParent } from "../server/cluster.js";
 import { Logger } from "../server/logger.js";
 import { serve } from "../server/serve.js";
 import { runWithReload } from "./reload.js";
 import { runDemo } from "./demo.js";
+import { demoFlags, helpText, parseFlags, runFlags, UsageError, type Parsed } from "./flags.js";
 import { AppImportError, importApp } from "./import-app.js";
+import { serveOptions } from "./serve-options.js";
 
-const usage = `Usage:
-  loopwise run MODULE[:EXPORT] [--host 127.0.0.1] [--port 8000] [--pool-size N] [--worker-memory MB]
-                               [--log-format text|json] [--no-access-log]
-                               [--timeout MS] [--max-queue N] [--grace-period MS]
-                               [--block-threshold MS] [--no-loop-monitor]
-                               [--metrics] [--dev] [--workers N | --reload]
-  loopwise routes MODULE[:EXPORT]
-  loopwise demo [--sleep 2000] [--out timeline.svg|timeline.html]
+const usage = `Usage: loopwise COMMAND [OPTIONS]
+
+Commands:
+  run MODULE[:EXPORT]     serve the app: async handlers on the event loop, plain ones on the worker pool
+  routes MODULE[:EXPORT]  list every route and the lane it runs on
+  demo                    replay the FastAPI def vs async def experiment and draw its timeline
 
 MODULE is a .ts or .js file; EXPORT defaults to "app".
-  run     serve the app: async handlers on the event loop, plain ones on the worker pool
-  routes  list every route and the lane it runs on
-  demo    replay the FastAPI def vs async def experiment and draw its timeline`;
+Run "loopwise COMMAND --help" for a command's options; "loopwise --version" for the version.`;
 
-class UsageError extends Error {}
+const commands = {
+  run: {
+    usage: "loopwise run MODULE[:EXPORT] [OPTIONS]",
+    summary: "Serve the app: async handlers on the event loop, plain ones on the worker pool.",
+    flags: runFlags,
+  },
+  routes: { usage: "loopwise routes MODULE[:EXPORT]", summary: "List every route and the lane it runs on.", flags: [] },
+  demo: {
+    usage: "loopwise demo [OPTIONS]",
+    summary: "Replay the FastAPI def vs async def experiment and draw its timeline.",
+    flags: demoFlags,
+  },
+} as const;
 
-function integer(value: string | undefined, flag: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got "${value}"`);
-  return parsed;
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return `loopwise ${pkg.version} (Node.js ${process.version})`;
+}
+
+async function run(args: string[], parsed: Parsed): Promise<number> {
+  const { given, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError("run takes one MODULE[:EXPORT]");
+  const logger = () => new Logger({ format: (given["log-format"] as "text" | "json" | undefined) ?? "text" });
+  const workers = (given.workers as number | undefined) ?? 1;
+  if (given.reload && workers > 1) throw new UsageError("--reload and --workers cannot be used together");
+  if (given.reload) return runWithReload(args.filter((arg) => arg !== "--reload"), positionals[0]!, logger());
+  if (workers > 1 && !isClusterChild()) return runClusterParent(workers, logger());
+  markCliOwnsServer();
+  const { app, moduleUrl, exportName } = await importApp(positionals[0]!);
+  const server = await serve(app, { ...serveOptions(given), moduleUrl, exportName, handleSignals: !isSupervised() });
+  if (isSupervised()) followParent(server);
+  return -1; // keep running until a signal
+}
+
+async function routes(positionals: string[]): Promise<number> {
+  if (positionals.length !== 1) throw new UsageError("routes takes one MODULE[:EXPORT]");
+  markCliOwnsServer();
+  const { app } = await importApp(positionals[0]!);
+  const width = Math.max(...app.routes.map((r) => r.method.length + r.path.length + 1), 10);
+  for (const route of app.routes) {
+    console.log(`${`${route.method} ${route.path}`.padEnd(width)}  ${route.lane.padEnd(6)}  ${route.name}`.trimEnd());
+  }
+  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "--version" || command === "-V") {
+    console.log(version());
+    return 0;
+  }
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     console.log(usage);
     return command === undefined ? 2 : 0;
   }
+  if (!(command in commands)) throw new UsageError(`unknown command "${command}"`);
+  const spec = commands[command as keyof typeof commands];
+  const parsed = parseFlags(rest, [...spec.flags]);
+  if (parsed.help) {
+    console.log(helpText(spec.usage, spec.summary, [...spec.flags]));
+    return 0;
+  }
   switch (command) {
-    case "run": {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: {
-          host: { type: "string", default: "127.0.0.1" },
-          port: { type: "string", default: "8000" },
-          "pool-size": { type: "string" },
-          "worker-memory": { type: "string" },
-          "log-format": { type: "string", default: "text" },
-          "no-access-log": { type: "boolean", default: false },
-          timeout: { type: "string" },
-          "max-queue": { type: "string" },
-          "grace-period": { type: "string" },
-          "block-threshold": { type: "string" },
-          "no-loop-monitor": { type: "boolean", default: false },
-          metrics: { type: "boolean", default: false },
-          dev: { type: "boolean", default: false },
-          workers: { type: "string" },
-          reload: { type: "boolean", default: false },
-        },
-      });
-      if (positionals.length !== 1) throw new UsageError("run takes one MODULE[:EXPORT]");
-      const logFormat = values["log-format"];
-      if (logFormat !== "text" && logFormat !== "json") throw new UsageError(`--log-format must be text or json, got "${logFormat}"`);
-      const workers = integer(values.workers, "--workers", 1, 1);
-      if (values.reload && workers > 1) throw new UsageError("--reload and --workers cannot be used together");
-      if (values.reload) return runWithReload(rest.filter((arg) => arg !== "--reload"), positionals[0]!, new Logger({ format: logFormat }));
-      if (workers > 1 && !isClusterChild()) return runClusterParent(workers, new Logger({ format: logFormat }));
-      markCliOwnsServer();
-      const { app, moduleUrl, exportName } = await importApp(positionals[0]!);
-      const server = await serve(app, {
-        host: values.host,
-        port: integer(values.port, "--port", 8000, 0),
-        poolSize: integer(values["pool-size"], "--pool-size", defaultPoolSize(), 1),
-        workerMemoryMb: integer(values["worker-memory"], "--worker-memory", defaultWorkerMemoryMb(), 16),
-        logFormat,
-        accessLog: !values["no-access-log"],
-        timeout: values.timeout === undefined ? undefined : integer(values.timeout, "--timeout", 0, 1),
-        maxQueue: integer(values["max-queue"], "--max-queue", 1024, 0),
-        gracePeriod: integer(values["grace-period"], "--grace-period", 30_000, 0),
-        loopMonitor: values["no-loop-monitor"] ? false : { thresholdMs: integer(values["block-threshold"], "--block-threshold", 100, 1) },
-        metrics: values.metrics,
-        dev: values.dev,
-        moduleUrl,
-        exportName,
-        handleSignals: !isSupervised(),
-      });
-      if (isSupervised()) followParent(server);
-      return -1; // keep running until a signal
-    }
-    case "routes": {
-      const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} });
-      if (positionals.length !== 1) throw new UsageError("routes takes one MODULE[:EXPORT]");
-      markCliOwnsServer();
-      const { app } = await importApp(positionals[0]!);
-      const width = Math.max(...app.routes.map((r) => r.method.length + r.path.length + 1), 10);
-      for (const route of app.routes) {
-        console.log(`${`${route.method} ${route.path}`.padEnd(width)}  ${route.lane.padEnd(6)}  ${route.name}`.trimEnd());
-      }
-      return 0;
-    }
-    case "demo": {
-      const { values } = parseArgs({
-        args: rest,
-        options: { sleep: { type: "string", default: "2000" }, out: { type: "string" } },
-      });
-      if (values.out !== undefined && !/\.(svg|html)$/i.test(values.out)) throw new UsageError(`--out must name an .svg or .html file, got "${values.out}"`);
-      const ok = await runDemo({ sleepMs: integer(values.sleep, "--sleep", 2000, 200), out: values.out });
+    case "run":
+      return run(rest, parsed);
+    case "routes":
+      return routes(parsed.positionals);
+    default: {
+      const out = parsed.given.out as string | undefined;
+      if (out !== undefined && !/\.(svg|html)$/i.test(out)) throw new UsageError(`--out must name an .svg or .html file, got "${out}"`);
+      const ok = await runDemo({ sleepMs: (parsed.given.sleep as number | undefined) ?? 2000, out });
       return ok ? 0 : 1;
     }
-    default:
-      throw new UsageError(`unknown command "${command}"`);
   }
 }
 
@@ -122,8 +104,8 @@ main(process.argv.slice(2))
       if (code >= 0) process.exitCode = code;
     },
     (error: unknown) => {
-      if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-        console.error(`Error: ${(error as Error).message}\n\n${usage}`);
+      if (error instanceof UsageError) {
+        console.error(`Error: ${error.message}\n\n${usage}`);
         process.exitCode = 2;
       } else if (error instanceof AppImportError) {
         console.error(`Error: ${error.message}`);

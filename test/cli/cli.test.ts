@@ -65,3 +65,30 @@ test("bad flags are usage errors with exit code 2", async () => {
   const badFormat = await runCli(["run", seedApp, "--log-format", "xml"]);
   assert.equal(badFormat.code, 2);
 });
+
+test("every command answers --help and -h with its flags and their defaults; --version names the version", async () => {
+  for (const command of ["run", "routes", "demo"]) {
+    for (const flag of ["--help", "-h"]) {
+      const help = await runCli([command, flag]);
+      assert.equal(help.code, 0, `${command} ${flag}: ${help.stderr}`);
+      assert.match(help.stdout, new RegExp(`^Usage: loopwise ${command}`));
+    }
+  }
+  const run = await runCli(["run", "--help"]);
+  assert.match(run.stdout, /--port N\s+port to listen on; 0 picks a free one \[default: 8000\]/);
+  assert.match(run.stdout, /--worker-memory MB\s+.*\[default: /);
+  const version = await runCli(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^loopwise \d+\.\d+\.\d+ \(Node\.js v\d+/);
+});
+
+test("the CLI passes serve() only the flags it was given: every default stays in the server's config", async () => {
+  const { parseFlags, runFlags } = await import("../../src/cli/flags.ts");
+  const { serveOptions } = await import("../../src/cli/serve-options.ts");
+  assert.deepEqual(serveOptions(parseFlags(["app.ts"], runFlags).given), {});
+  assert.deepEqual(serveOptions(parseFlags(["app.ts", "--port", "0", "--no-loop-monitor", "--worker-memory", "64"], runFlags).given), {
+    port: 0,
+    loopMonitor: false,
+    workerMemoryMb: 64,
+  });
+});

@@ -10,15 +10,18 @@ import { before, describe, test } from "node:test";
 import { App } from "loopwise";
 import { runCli } from "../helpers.ts";
 import { anchorsOf, blocksOf, linksOf, pages, readPage, root, type Block } from "./markdown.ts";
-import { checkShellLine, parseUsage, simpleCommands, type CliFlags, type Served } from "./shell-check.ts";
+import { checkShellLine, parseHelp, simpleCommands, type CliFlags, type Served } from "./shell-check.ts";
 import { interfaceFields } from "./source-interfaces.ts";
 
 let flags: CliFlags;
 before(async () => {
-  const help = await runCli(["--help"]);
-  assert.equal(help.code, 0, help.stderr);
-  flags = parseUsage(help.stdout);
-  assert.ok(flags.get("run")?.has("port"), "could not read the flags from `loopwise --help`");
+  flags = new Map();
+  for (const command of ["run", "routes", "demo"]) {
+    const help = await runCli([command, "--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    flags.set(command, parseHelp(help.stdout));
+  }
+  assert.ok(flags.get("run")?.has("port"), "could not read the flags from `loopwise run --help`");
 });
 
 const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter((l) => l !== "");

@@ -6,24 +6,17 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { root } from "./markdown.ts";
 
-/** For each `loopwise` command, its flags and whether each takes a value, read from `loopwise --help`. */
+/** For each `loopwise` command, its flags and whether each takes a value, read from `loopwise COMMAND --help`. */
 export type CliFlags = Map<string, Map<string, boolean>>;
 
-export function parseUsage(usage: string): CliFlags {
-  const commands: CliFlags = new Map();
-  let current: Map<string, boolean> | undefined;
-  for (const line of usage.split("\n")) {
-    const start = /^\s*loopwise (\w+)/.exec(line);
-    if (start) commands.set(start[1]!, (current = new Map()));
-    else if (!/^\s+\[/.test(line)) current = undefined;
-    if (!current) continue;
-    for (const flag of line.matchAll(/--([a-z][a-z0-9-]*)/g)) {
-      // `[--port 8000]` takes a value; `[--dev]` and `[--workers N | --reload]`'s `--reload` do not.
-      const after = line.slice(flag.index + flag[0].length);
-      current.set(flag[1]!, /^ [^\s\]|[-]/.test(after));
-    }
+/** The flags one command's `--help` lists: `  --port N    help` takes a value, `  --dev    help` does not. */
+export function parseHelp(help: string): Map<string, boolean> {
+  const flags = new Map<string, boolean>();
+  for (const line of help.split("\n")) {
+    const flag = /^\s+--([a-z][a-z0-9-]*)( \S+)?\s{2,}/.exec(line);
+    if (flag) flags.set(flag[1]!, flag[2] !== undefined);
   }
-  return commands;
+  return flags;
 }
 
 /** What a shell line asks of a running app, checked once the page's apps are loaded. */

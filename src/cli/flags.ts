@@ -1,0 +1,87 @@
+// The flags of each `loopwise` command, with their help and defaults, in one table: parsing,
+// `--help` and the reference docs all follow it. A flag not given is left out, so the defaults
+// stay in server/config.ts alone.
+import { parseArgs } from "node:util";
+import { defaults } from "../server/config.js";
+
+export class UsageError extends Error {}
+
+export interface Flag {
+  name: string;
+  /** How the value is written in --help (`N`, `MS`); none for a switch. */
+  value?: string;
+  kind: "integer" | "string" | "switch";
+  /** Smallest integer accepted. */
+  min?: number;
+  choices?: string[];
+  help: string;
+  /** The default as --help shows it. */
+  shows: string;
+}
+
+export const runFlags: Flag[] = [
+  { name: "host", value: "HOST", kind: "string", help: "address to listen on", shows: defaults.host },
+  { name: "port", value: "N", kind: "integer", min: 0, help: "port to listen on; 0 picks a free one", shows: String(defaults.port) },
+  { name: "pool-size", value: "N", kind: "integer", min: 1, help: "worker threads per process", shows: `twice the cores, 4 to 16 (here ${defaults.poolSize()})` },
+  { name: "worker-memory", value: "MB", kind: "integer", min: 16, help: "heap cap of each worker; a worker past it dies alone (500) and is replaced", shows: `1/32 of the memory, 128 to 1024 (here ${defaults.workerMemoryMb()})` },
+  { name: "timeout", value: "MS", kind: "integer", min: 1, help: "time limit for routes without their own (504 after it)", shows: "none" },
+  { name: "max-queue", value: "N", kind: "integer", min: 0, help: "worker-lane requests that may wait for a worker; more get 503", shows: String(defaults.maxQueue) },
+  { name: "grace-period", value: "MS", kind: "integer", min: 0, help: "how long shutdown waits for requests in flight", shows: String(defaults.gracePeriod) },
+  { name: "log-format", value: "text|json", kind: "string", choices: ["text", "json"], help: "log lines as text or JSON lines", shows: defaults.logFormat },
+  { name: "no-access-log", kind: "switch", help: "no access log line per request", shows: "access log on" },
+  { name: "block-threshold", value: "MS", kind: "integer", min: 1, help: "what the loop monitor reports as a blocked loop", shows: String(defaults.blockThresholdMs) },
+  { name: "no-loop-monitor", kind: "switch", help: "turn the loop monitor off", shows: "monitor on" },
+  { name: "metrics", kind: "switch", help: "Prometheus metrics at /metrics", shows: "off" },
+  { name: "dev", kind: "switch", help: "the live lanes page at /_loopwise (never in production)", shows: "off" },
+  { name: "workers", value: "N", kind: "integer", min: 1, help: "server processes sharing the port, each with its own pool", shows: "1" },
+  { name: "reload", kind: "switch", help: "restart on source changes (development; not with --workers)", shows: "off" },
+];
+
+export const demoFlags: Flag[] = [
+  { name: "sleep", value: "MS", kind: "integer", min: 200, help: "how long the sleeping routes sleep", shows: "2000" },
+  { name: "out", value: "FILE", kind: "string", help: "also draw both tests to an .svg or .html file", shows: "none" },
+];
+
+export interface Parsed {
+  /** The flags given, by name, parsed: integers as numbers, switches as true. */
+  given: Record<string, string | number | boolean>;
+  positionals: string[];
+  help: boolean;
+}
+
+/** Parses `args` against `flags`; throws UsageError with a message naming the flag. */
+export function parseFlags(args: string[], flags: Flag[]): Parsed {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
+  for (const flag of flags) options[flag.name] = { type: flag.kind === "switch" ? "boolean" : "string" };
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const given: Parsed["given"] = {};
+  for (const flag of flags) {
+    const raw = parsed.values[flag.name];
+    if (raw === undefined) continue;
+    given[flag.name] = flag.kind === "integer" ? integer(String(raw), flag) : raw;
+    if (flag.choices && !flag.choices.includes(String(raw))) {
+      throw new UsageError(`--${flag.name} must be ${flag.choices.join(" or ")}, got "${raw}"`);
+    }
+  }
+  return { given, positionals: parsed.positionals, help: parsed.values.help === true };
+}
+
+function integer(value: string, flag: Flag): number {
+  const parsed = Number(value);
+  const min = flag.min ?? 0;
+  if (value.trim() === "" || !Number.isInteger(parsed) || parsed < min) throw new UsageError(`--${flag.name} must be an integer ≥ ${min}, got "${value}"`);
+  return parsed;
+}
+
+/** The help of one command: its usage line, then each flag with its default, as uvicorn lists them. */
+export function helpText(usage: string, summary: string, flags: Flag[]): string {
+  const rows = flags.map((flag) => [`--${flag.name}${flag.value ? ` ${flag.value}` : ""}`, `${flag.help} [default: ${flag.shows}]`]);
+  rows.push(["-h, --help", "show this message and exit"]);
+  const width = Math.max(...rows.map(([left]) => left!.length));
+  return `Usage: ${usage}\n\n${summary}\n\nOptions:\n${rows.map(([left, right]) => `  ${left!.padEnd(width)}  ${right}`).join("\n")}`;
+}
