@@ -85,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
         moduleUrl,
         exportName,
         handleSignals: !isSupervised(),
+        containStrayErrors: true,
       });
       if (isSupervised()) followParent(server);
       return -1; // keep running until a signal
