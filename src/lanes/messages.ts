@@ -106,13 +106,19 @@ export const appsKey = Symbol.for("loopwise.apps");
  *     // → { name: "NonError", message: "a value that is not an Error: [Object: null prototype] { a: '1' }" }
  */
 export function serializeError(error: unknown): SerializedError {
+  let isError = false;
   try {
-    if (error instanceof Error) {
-      const { name, message, stack } = error;
-      return { name: String(name), message: String(message), stack: typeof stack === "string" ? stack : undefined };
-    }
+    isError = error instanceof Error;
   } catch {
-    // An Error with a getter that throws, or a Proxy: described below like any other value.
+    // A Proxy whose getPrototypeOf trap throws (or a revoked one): not an Error we can read.
+  }
+  if (isError) {
+    try {
+      const { name, message, stack } = error as Error;
+      return { name: String(name), message: String(message), stack: typeof stack === "string" ? stack : undefined };
+    } catch {
+      return { name: "Error", message: `an Error whose name, message or stack cannot be read: ${describeValue(error)}` };
+    }
   }
   return { name: "NonError", message: `a value that is not an Error: ${describeValue(error)}` };
 }
