@@ -34,8 +34,13 @@ export function frameResponse(result: RouteResult): RouteResult {
       if (!framingHeaders.has(lower)) framed[lower] = headers[name]!;
     }
     if (status === 204 || status === 304) return { status, headers: framed, body: "", error };
-    framed["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
-    return { status, headers: framed, body, error };
+    if (typeof body === "string") {
+      framed["content-length"] = String(Buffer.byteLength(body));
+      return { status, headers: framed, body, error };
+    }
+    // An empty view may sit on a detached buffer (transferred away), which Node cannot write: send it as "".
+    framed["content-length"] = String(body.byteLength);
+    return { status, headers: framed, body: body.byteLength === 0 ? "" : body, error };
   } catch (error) {
     // A getter that throws on the response or its headers, a Proxy: the handler's bug, a 500.
     return frameResponse(internalErrorResult(serializeError(error)));

@@ -82,6 +82,13 @@ describe("response framing", () => {
     assert.deepEqual(headers.filter(([n]) => n.startsWith("x-")), [["x-number", "5"], ["x-list", "a"], ["x-list", "b"]]);
   });
 
+  test("bytes whose buffer was transferred away are an empty body, not a dropped connection", async () => {
+    const reply = await request(server.url + "/detached-bytes");
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers["content-length"], "0");
+    assert.equal(reply.text, "");
+  });
+
   test("a web Response's status text is not sent: the status line carries the standard phrase", async () => {
     const { statusLine, body } = parse(await exchange(server.port, get("/web-status-text")));
     assert.equal(statusLine, "HTTP/1.1 201 Created");
