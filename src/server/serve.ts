@@ -92,6 +92,9 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   if (!moduleUrl) throw new Error("cannot tell which module defines the app; pass moduleUrl or start it with `loopwise run module:app`");
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const gracePeriod = options.gracePeriod ?? 30_000;
+  if (options.jsonDepthLimit !== undefined && !(Number.isInteger(options.jsonDepthLimit) && options.jsonDepthLimit >= 1)) {
+    throw new RangeError(`jsonDepthLimit must be a whole number of levels, at least 1, got ${options.jsonDepthLimit}`);
+  }
 
   // Declared before the pool, whose worker-exit reports they count.
   let metrics: Metrics | undefined;

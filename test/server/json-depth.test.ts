@@ -54,7 +54,10 @@ describe("JSON depth limit", () => {
     }
   });
 
-  test("serve({ jsonDepthLimit }) sets the limit", async () => {
+  test("serve({ jsonDepthLimit }) sets the limit, a whole number from 1", async () => {
+    for (const jsonDepthLimit of [0, -1, 2.5, Number.NaN]) {
+      await assert.rejects(serve(app, { port: 0, jsonDepthLimit, logWrite: logs.write }), /jsonDepthLimit must be a whole number/);
+    }
     assert.equal((await postJson(`${strict.url}/worker/echo`, nested(8, "{\"a\":", "}").replace(/:}/, ":1}"))).status, 200);
     const deep = await postJson(`${strict.url}/worker/echo`, nested(9));
     assert.equal(deep.status, 400);
