@@ -90,7 +90,7 @@ function resultOf(value: unknown, route: Route): RouteResult | Promise<RouteResu
 /** What a worker sends back for a pooled dependency: its value, or the HTTPError it raised (which must keep its status). */
 export interface PooledDependencyOutcome {
   value?: unknown;
-  httpError?: { status: number; detail: unknown; headers: Record<string, string> };
+  httpError?: { status: number; detail: unknown; headers: Record<string, string | string[]> };
   /** The app's exception handler answered the error here, where its class is known. */
   answered?: RouteResult;
 }

@@ -29,7 +29,7 @@ export interface RouteDocs {
 export interface RouteOptions extends InputSchemas, RouteDocs {
   /** Override the lane rule (async → loop, plain → worker) for this route. */
   lane?: Lane;
-  /** Status for plain return values (FastAPI's `status_code`); default 200. */
+  /** Status for plain return values (FastAPI's `status_code`), 200 to 599; default 200. */
   status?: number;
   /** A name for logs and docs; defaults to the handler's function name (empty for an anonymous one). */
   name?: string;

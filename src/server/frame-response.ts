@@ -62,7 +62,9 @@ export function writeResponse(res: ServerResponse, result: RouteResult, closing:
   try {
     res.writeHead(sent.status, sent.headers);
   } catch (error) {
-    sent = frameResponse(internalErrorResult(serializeError(error)));
+    // Node's stack would point into node:http; the message says what the handler got wrong.
+    const why = serializeError(error);
+    sent = frameResponse(internalErrorResult({ name: "InvalidResponseError", message: `the response headers cannot be sent: ${why.name}: ${why.message}` }));
     if (closing) sent.headers.connection = "close";
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     res.writeHead(sent.status, STATUS_CODES[sent.status], sent.headers);

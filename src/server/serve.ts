@@ -190,8 +190,8 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     logger.handlerError(req.method ?? "", req.url ?? "", "loop", { ...serializeError(error), name: "InternalError" });
     try {
       // Half a response cannot be finished with another: the client sees the connection drop.
-      if (res.headersSent) res.destroy();
-      else writeResponse(res, internalErrorResult({ name: "InternalError", message: "" }), true);
+      if (!res.headersSent) writeResponse(res, internalErrorResult({ name: "InternalError", message: "" }), true);
+      else if (!res.writableEnded) res.destroy();
     } catch {
       res.destroy();
     }
