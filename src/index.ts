@@ -22,7 +22,7 @@ export { depends, type Dependency, type DependencyValues } from "./deps/dependen
 export { openApiDocument } from "./openapi/openapi-document.js";
 export type { DocsOptions } from "./openapi/docs-routes.js";
 export { TestClient, type TestClientOptions, type TestRequest, type TestResponse } from "./testing/test-client.js";
-export { json, text, html, bytes, redirect, type OutgoingResponse, type ResponseInit } from "./app/response.js";
+export { json, text, html, bytes, redirect, type HeaderValue, type OutgoingResponse, type ResponseInit } from "./app/response.js";
 export type { HttpRequest, Query, Headers } from "./app/request.js";
 export type { PathParams } from "./app/path-params.js";
 export { blocking, offload } from "./threads/offload.js";
@@ -32,4 +32,5 @@ export { Bulkhead } from "./threads/bulkhead.js";
 export type { Lane } from "./threads/lane.js";
 export { defaultPoolSize } from "./pool/pool.js";
 export { serve, type ServeOptions, type RunningServer } from "./server/serve.js";
+export { defaultJsonDepthLimit } from "./params/json-depth.js";
 export type { LogFormat } from "./server/logger.js";

@@ -127,9 +127,11 @@ export class App extends Router {
     if (found) return { kind: "route", route: found.store as Route, params: found.params as Record<string, string> };
     if (!decodable(path)) return { kind: "bad-path" };
     // The documentation routes live outside the route table: they run on the loop only and a user route may take their path.
-    const builtin = (this.builtins ??= builtinRoutes(this)).get(`${method === "HEAD" ? "GET" : method} ${path}`);
+    const builtins = (this.builtins ??= builtinRoutes(this));
+    const builtin = builtins.get(`${method === "HEAD" ? "GET" : method} ${path}`);
     if (builtin) return { kind: "route", route: builtin, params: {} };
     const allow = httpMethods.filter((m) => m !== method && this.router.find(m, path));
+    if (builtins.has(`GET ${path}`) && !allow.includes("GET")) allow.push("GET");
     if (allow.includes("GET") && !allow.includes("HEAD")) allow.push("HEAD");
     return allow.length > 0 ? { kind: "method-not-allowed", allow } : { kind: "not-found" };
   }

@@ -25,14 +25,21 @@ export class ErrorHandlers {
   /** The handler of the error's closest class (its own, else its parent's, ...), if any. */
   private find(error: unknown): ErrorHandler | undefined {
     if (this.byClass.size === 0 || error === null || typeof error !== "object") return undefined;
-    for (let proto = Object.getPrototypeOf(error); proto !== null; proto = Object.getPrototypeOf(proto)) {
-      const handler = this.byClass.get(proto.constructor);
-      if (handler) return handler;
+    try {
+      for (let proto = Object.getPrototypeOf(error); proto !== null; proto = Object.getPrototypeOf(proto)) {
+        const handler = this.byClass.get(proto.constructor);
+        if (handler) return handler;
+      }
+    } catch {
+      // A Proxy whose traps throw, a `constructor` getter that throws: no class to go by.
     }
     return undefined;
   }
 
-  /** The response for an error: the app's handler for it, else the default (never a stack). */
+  /**
+   * The response for an error: the app's handler for it, else the default (never a stack). It
+   * never throws nor rejects: a handler that fails, or answers what cannot be sent, is a 500.
+   */
   respond(error: unknown, req: HttpRequest): RouteResult | Promise<RouteResult> {
     const handler = this.find(error);
     if (!handler) return errorResult(error);
@@ -41,12 +48,16 @@ export class ErrorHandlers {
       if (result.status >= 500 && !result.error) result.error = errorResult(error).error;
       return result;
     };
+    const settle = (value: unknown): RouteResult | Promise<RouteResult> => {
+      try {
+        const result = toResult(value, 500);
+        return result instanceof Promise ? result.then(keepForLog, errorResult) : keepForLog(result);
+      } catch (raised) {
+        return errorResult(raised);
+      }
+    };
     try {
       const value = handler(error, req);
-      const settle = (v: unknown) => {
-        const result = toResult(v, 500);
-        return result instanceof Promise ? result.then(keepForLog, errorResult) : keepForLog(result);
-      };
       return value instanceof Promise ? value.then(settle, errorResult) : settle(value);
     } catch (raised) {
       return errorResult(raised);

@@ -9,6 +9,7 @@ import { hasBody, parseBody, readBody } from "../params/body.js";
 import { parseCookies } from "../params/cookies.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { parseQuery } from "../params/query.js";
+import { originForm } from "../params/request-target.js";
 import type { App } from "./app.js";
 import { invokeRoute, type PooledDependencyOutcome } from "./invoke.js";
 import type { HttpRequest } from "./request.js";
@@ -28,6 +29,8 @@ export interface HandledRequest extends RouteResult {
 export interface RequestHandlerOptions {
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  /** Deepest nesting a JSON body may have (default: defaultJsonDepthLimit). */
+  jsonDepthLimit?: number;
   /** Time limit for routes that set none, ms (undefined: no limit). */
   timeout: number | undefined;
   /** Told which route each request is, so a block of the loop can be pinned on it. */
@@ -69,7 +72,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
     fail: (error: unknown) => void,
     readAt: number,
   ): Outcome {
-    const url = req.url ?? "/";
+    const url = originForm(req.url ?? "/");
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
     const method = req.method ?? "GET";
@@ -101,7 +104,7 @@ export function createRequestHandler(app: App, pool: WorkerPool, options: Reques
         return readBody(req, options.bodyLimit).then(
           (raw) => {
             try {
-              data.body = parseBody(raw, req.headers["content-type"], route.accepts);
+              data.body = parseBody(raw, req.headers["content-type"], route.accepts, options.jsonDepthLimit);
             } catch (error) {
               return rejected(error, route);
             }

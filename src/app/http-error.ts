@@ -11,7 +11,7 @@ export class HTTPError extends Error {
   constructor(
     readonly status: number,
     detail?: unknown,
-    readonly headers: Record<string, string> = {},
+    readonly headers: Record<string, string | string[]> = {},
   ) {
     const text = STATUS_CODES[status] ?? "Error";
     super(typeof detail === "string" ? detail : text);

@@ -23,10 +23,13 @@ export function invokeRoute(
   finish = (result: RouteResult): unknown => result,
 ): unknown {
   if (route.plan.length > 0) return invokeWithDependencies(route, req, runOnPool).then(finish);
+  // Never throws: respond() answers any value thrown, even one that is not an Error.
   const fail = (error: unknown) => finishWith(route.errors.respond(error, req), finish);
   let value: unknown;
+  let pending: boolean;
   try {
     value = route.handler(req, noDeps);
+    pending = value instanceof Promise;
   } catch (error) {
     return fail(error);
   }
@@ -39,7 +42,7 @@ export function invokeRoute(
     }
     return result instanceof Promise ? result.then(finish, fail) : finish(result);
   };
-  return value instanceof Promise ? value.then(settle, fail) : settle(value);
+  return pending ? (value as Promise<unknown>).then(settle, fail) : settle(value);
 }
 
 function finishWith<T>(result: RouteResult | Promise<RouteResult>, finish: (result: RouteResult) => T): T | Promise<T> {
@@ -54,15 +57,15 @@ async function invokeWithDependencies(route: Route, req: HttpRequest, runOnPool:
     return route.errors.respond(error, req);
   }
   let result: RouteResult | undefined;
-  let failure: unknown;
+  let failure: { error: unknown } | undefined;
   try {
     result = await resultOf(await route.handler(req, valuesFor(route.deps, resolved.values)), route);
   } catch (error) {
-    failure = error;
+    failure = { error };
   }
   // Cleanups run once the response is built: the handler is done with what they hold.
-  const error = resolved.cleanups.length > 0 ? await cleanUp(resolved.cleanups, failure) : failure;
-  return error === undefined ? result! : route.errors.respond(error, req);
+  if (resolved.cleanups.length > 0) failure = await cleanUp(resolved.cleanups, failure);
+  return failure === undefined ? result! : route.errors.respond(failure.error, req);
 }
 
 /** The handler's value did not match the route's `response` schema: a 500 whose details go to the log only. */
@@ -87,7 +90,7 @@ function resultOf(value: unknown, route: Route): RouteResult | Promise<RouteResu
 /** What a worker sends back for a pooled dependency: its value, or the HTTPError it raised (which must keep its status). */
 export interface PooledDependencyOutcome {
   value?: unknown;
-  httpError?: { status: number; detail: unknown; headers: Record<string, string> };
+  httpError?: { status: number; detail: unknown; headers: Record<string, string | string[]> };
   /** The app's exception handler answered the error here, where its class is known. */
   answered?: RouteResult;
 }

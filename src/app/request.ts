@@ -15,7 +15,7 @@ export interface HttpRequest<
   Cookies = Record<string, string>,
 > {
   method: string;
-  /** Path and query string as sent. */
+  /** Path and query string as sent, in origin form (a target sent as `http://host/p?q=1` gives `/p?q=1`). */
   url: string;
   path: string;
   /** Path parameters: strings, or what the route's `params` schema made of them. */

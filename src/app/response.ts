@@ -1,12 +1,15 @@
 import { STATUS_CODES } from "node:http";
-import { serializeError, type SerializedError } from "../pool/protocol.js";
+import { describeValue, serializeError, type SerializedError } from "../pool/protocol.js";
 import { RequestValidationError } from "../params/validation-error.js";
 import { HTTPError } from "./http-error.js";
+
+/** A header's value; a list sends the header once per item (several `set-cookie` lines). */
+export type HeaderValue = string | string[];
 
 /** A response as plain data: what a worker sends back and what the server writes. */
 export interface OutgoingResponse {
   status: number;
-  headers: Record<string, string>;
+  headers: Record<string, HeaderValue>;
   body: string | Uint8Array;
 }
 
@@ -16,8 +19,10 @@ export interface RouteResult extends OutgoingResponse {
 }
 
 export interface ResponseInit {
+  /** 200 to 599; anything else is answered 500 (a 1xx would leave the client without a response). */
   status?: number;
-  headers?: Record<string, string>;
+  /** `{ "set-cookie": ["a=1", "b=2"] }` sends two cookies. */
+  headers?: Record<string, HeaderValue>;
 }
 
 const responseBrand = Symbol.for("loopwise.response");
@@ -43,20 +48,27 @@ export function json(value: unknown, init?: ResponseInit): OutgoingResponse {
 }
 
 export function text(body: string, init?: ResponseInit): OutgoingResponse {
-  return make(body, "text/plain; charset=utf-8", init);
+  return make(checkString(body, "text"), "text/plain; charset=utf-8", init);
 }
 
 export function html(body: string, init?: ResponseInit): OutgoingResponse {
-  return make(body, "text/html; charset=utf-8", init);
+  return make(checkString(body, "html"), "text/html; charset=utf-8", init);
 }
 
 /** Raw bytes, `application/octet-stream` unless `init.headers` says otherwise. */
 export function bytes(body: Uint8Array, init?: ResponseInit): OutgoingResponse {
+  if (!(body instanceof Uint8Array)) throw new TypeError(`bytes() takes a Uint8Array (or Buffer), got ${describeValue(body)}`);
   return make(body, "application/octet-stream", init);
 }
 
 export function redirect(location: string, status = 307): OutgoingResponse {
-  return make("", "text/plain; charset=utf-8", { status, headers: { location } });
+  return make("", "text/plain; charset=utf-8", { status, headers: { location: checkString(location, "redirect") } });
+}
+
+/** A wrong body is the handler's bug: said here, where its stack points at the call, not later at the socket. */
+function checkString(value: unknown, helper: string): string {
+  if (typeof value !== "string") throw new TypeError(`${helper}() takes a string, got ${describeValue(value)}`);
+  return value;
 }
 
 function stringify(value: unknown): string {
@@ -91,8 +103,13 @@ export function isResponseObject(value: unknown): value is object {
 }
 
 async function fromWebResponse(response: Response): Promise<RouteResult> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => (headers[name] = value));
+  const headers: Record<string, HeaderValue> = {};
+  // forEach gives each Set-Cookie apart; keyed by name, all but the last would be lost.
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
   return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
 }
 
@@ -106,21 +123,36 @@ export class AnsweredError extends Error {
 
 /**
  * `{"detail": ...}` for an HTTPError, 422 with every issue for a RequestValidationError, and a
- * bare 500 (stack kept for the log, never sent) for anything else.
+ * bare 500 (stack kept for the log, never sent) for anything else. It never throws, whatever was
+ * thrown: an HTTPError whose detail JSON cannot carry (a cycle, a BigInt) is a 500 too.
  */
 export function errorResult(error: unknown): RouteResult {
-  if (error instanceof HTTPError) return statusResult(error.status, error.detail, error.headers);
-  if (error instanceof AnsweredError) return error.result;
-  if (error instanceof RequestValidationError) return statusResult(422, error.issues);
-  return {
-    status: 500,
-    headers: { "content-type": jsonType },
-    body: stringify({ detail: STATUS_CODES[500] }),
-    error: serializeError(error),
-  };
+  try {
+    if (error instanceof HTTPError) return statusResult(error.status, error.detail, error.headers);
+    if (error instanceof AnsweredError) return error.result;
+    if (error instanceof RequestValidationError) return statusResult(422, error.issues);
+  } catch (failure) {
+    return internalErrorResult(unsendable(error, failure));
+  }
+  return internalErrorResult(serializeError(error));
+}
+
+const internalErrorBody = stringify({ detail: STATUS_CODES[500] });
+
+/** The bare 500: what went wrong goes to the log only. */
+export function internalErrorResult(error: SerializedError): RouteResult {
+  return { status: 500, headers: { "content-type": jsonType }, body: internalErrorBody, error };
+}
+
+/** For the log: the error the handler raised, and why it could not be sent as it asked. */
+function unsendable(error: unknown, failure: unknown): SerializedError {
+  const raised = serializeError(error);
+  const why = serializeError(failure);
+  const message = `${raised.message} (answered 500 instead: its detail cannot be sent as JSON: ${why.name}: ${why.message})`;
+  return { name: raised.name, message, stack: raised.stack === undefined ? undefined : `${raised.name}: ${message}\nRaised ${raised.stack}` };
 }
 
 /** The response for a status the framework itself answers with (404, 405, 413, ...): `{"detail": ...}`. */
-export function statusResult(status: number, detail: unknown = STATUS_CODES[status] ?? "Error", headers: Record<string, string> = {}): RouteResult {
+export function statusResult(status: number, detail: unknown = STATUS_CODES[status] ?? "Error", headers: Record<string, HeaderValue> = {}): RouteResult {
   return { status, headers: { ...headers, "content-type": jsonType }, body: stringify({ detail }) };
 }

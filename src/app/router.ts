@@ -29,7 +29,7 @@ export interface RouteDocs {
 export interface RouteOptions extends InputSchemas, RouteDocs {
   /** Override the lane rule (async → loop, plain → worker) for this route. */
   lane?: Lane;
-  /** Status for plain return values (FastAPI's `status_code`); default 200. */
+  /** Status for plain return values (FastAPI's `status_code`), 200 to 599; default 200. */
   status?: number;
   /** A name for logs and docs; defaults to the handler's function name (empty for an anonymous one). */
   name?: string;
@@ -157,8 +157,9 @@ export class Router {
     }
     if (typeof handler !== "function") throw new TypeError(`the handler for ${upper} ${path} is not a function`);
     const status = options.status ?? 200;
-    if (!Number.isInteger(status) || status < 100 || status > 599) {
-      throw new RangeError(`status for ${upper} ${path} must be an HTTP status code, got ${status}`);
+    // A 1xx is not a final response: the client would wait for one that never comes.
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      throw new RangeError(`status for ${upper} ${path} must be an HTTP status code from 200 to 599, got ${status}`);
     }
     if (options.timeout !== undefined && !(options.timeout > 0)) {
       throw new RangeError(`timeout for ${upper} ${path} must be a positive number of ms, got ${options.timeout}`);

@@ -51,7 +51,8 @@ async function run(args: string[], parsed: Parsed): Promise<number> {
   if (workers > 1 && !isClusterChild()) return runClusterParent(workers, logger());
   markCliOwnsServer();
   const { app, moduleUrl, exportName } = await importApp(positionals[0]!);
-  const server = await serve(app, { ...serveOptions(given), moduleUrl, exportName, handleSignals: !isSupervised() });
+  // A stray timer in a supervised child would otherwise take every request in flight there with it.
+  const server = await serve(app, { ...serveOptions(given), moduleUrl, exportName, handleSignals: !isSupervised(), containStrayErrors: true });
   if (isSupervised()) followParent(server);
   return -1; // keep running until a signal
 }

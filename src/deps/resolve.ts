@@ -41,27 +41,26 @@ export async function resolveDependencies(order: Dependency[], req: HttpRequest,
       }
       resolved.values.set(dep, value);
     } catch (error) {
-      throw (await cleanUp(resolved.cleanups, error)) ?? error;
+      throw (await cleanUp(resolved.cleanups, { error }))!.error;
     }
   }
   return resolved;
 }
 
 /**
- * Resumes each generator after its `yield`, last set up first. With an error, the error is
+ * Resumes each generator after its `yield`, last set up first. With a failure, its error is
  * thrown in at the `yield` (so `try/catch/finally` around it works, as in FastAPI); an error a
- * cleanup raises replaces it. Resolves with the error that should answer the request, if any.
+ * cleanup raises replaces it. Resolves with the failure that should answer the request, if any
+ * (a box, so that even `throw undefined` stays a failure).
  */
-export async function cleanUp(cleanups: Cleanup[], error?: unknown): Promise<unknown> {
-  let failed = error !== undefined;
+export async function cleanUp(cleanups: Cleanup[], failure?: { error: unknown }): Promise<{ error: unknown } | undefined> {
   for (let i = cleanups.length - 1; i >= 0; i--) {
     try {
-      if (failed) await cleanups[i]!.throw(error);
+      if (failure) await cleanups[i]!.throw(failure.error);
       else await cleanups[i]!.next();
     } catch (raised) {
-      failed = true;
-      error = raised;
+      failure = { error: raised };
     }
   }
-  return failed ? error : undefined;
+  return failure;
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { HTTPError } from "../app/http-error.js";
+import { defaultJsonDepthLimit, jsonNestedDeeperThan } from "./json-depth.js";
 import { parseQuery } from "./query.js";
 
 /** Whether the request announces a body at all (GET without one skips reading entirely). */
@@ -53,15 +54,17 @@ function tooLarge(limit: number): HTTPError {
 
 /**
  * Turns the raw body into what a handler sees, by media type: JSON → value, form → fields,
- * text → string, anything else → bytes. Malformed JSON is a 400 that says where it broke.
+ * text → string, anything else → bytes. Malformed JSON is a 400 that says where it broke; so is
+ * JSON nested deeper than `jsonDepthLimit` levels, refused before it is parsed.
  */
-export function parseBody(raw: Buffer, contentType: string | undefined, accepts?: string[]): unknown {
+export function parseBody(raw: Buffer, contentType: string | undefined, accepts?: string[], jsonDepthLimit = defaultJsonDepthLimit): unknown {
   if (raw.length === 0) return undefined;
   const mediaType = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
   if (accepts && !accepts.includes(mediaType)) {
     throw new HTTPError(415, `Unsupported Media Type: this route takes ${accepts.join(" or ")}, got ${mediaType || "no Content-Type"}`);
   }
   if (mediaType === "application/json" || mediaType.endsWith("+json")) {
+    if (jsonNestedDeeperThan(raw, jsonDepthLimit)) throw new HTTPError(400, `JSON body nested deeper than ${jsonDepthLimit} levels`);
     try {
       return JSON.parse(raw.toString("utf8"));
     } catch (error) {

@@ -1,5 +1,6 @@
 // The messages the main thread and a pool worker exchange, typed in one place.
 // Nothing here knows about HTTP: a task is "run target N of kind K with this payload".
+import { inspect } from "node:util";
 
 /** What a task asks the worker to run. The host inside the worker gives each kind its meaning. */
 export const TaskKind = {
@@ -106,9 +107,42 @@ export interface TaskHost {
 }
 
 
+/**
+ * The error as plain strings, safe to clone to another thread and to log. It never throws,
+ * whatever was thrown: an Error whose getters throw, a null-prototype object, a Symbol,
+ * `undefined`, a Proxy. A value that is not an Error is described with `util.inspect`.
+ *
+ *     serializeError(Object.assign(Object.create(null), { a: "1" }))
+ *     // → { name: "NonError", message: "a value that is not an Error: [Object: null prototype] { a: '1' }" }
+ */
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error) {
-    return { name: error.name, message: error.message, stack: error.stack };
+  let isError = false;
+  try {
+    isError = error instanceof Error;
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws (or a revoked one): not an Error we can read.
   }
-  return { name: "Error", message: String(error) };
+  if (isError) {
+    try {
+      const { name, message, stack } = error as Error;
+      return { name: String(name), message: String(message), stack: typeof stack === "string" ? stack : undefined };
+    } catch {
+      return { name: "Error", message: `an Error whose name, message or stack cannot be read: ${describeValue(error)}` };
+    }
+  }
+  return { name: "NonError", message: `a value that is not an Error: ${describeValue(error)}` };
+}
+
+/** A short, safe description of any value for a log line (never throws, at most ~1000 characters). */
+export function describeValue(value: unknown): string {
+  try {
+    const text = inspect(value, { depth: 2, maxArrayLength: 10, maxStringLength: 200, breakLength: Infinity, customInspect: false });
+    return text.length > 1000 ? `${text.slice(0, 1000)}…` : text;
+  } catch {
+    try {
+      return `${Object.prototype.toString.call(value)} (it cannot be inspected)`;
+    } catch {
+      return `a value of type ${typeof value} that cannot be described`;
+    }
+  }
 }

@@ -100,6 +100,14 @@ export class Logger {
       error: error.message,
     });
   }
+  /** An error outside any request reached the process (see containStrayErrors); the server goes on. */
+  strayError(kind: string, error: SerializedError): void {
+    this.line("ERROR", "stray-error", `An ${kind} outside any request (the server keeps serving):\n${error.stack ?? `${error.name}: ${error.message}`}`, {
+      kind,
+      error: error.message,
+      stack: error.stack ?? null,
+    });
+  }
   workerExited(event: WorkerExitEvent): void {
     const cause = event.error ? `${event.error.name}: ${event.error.message}` : `exit code ${event.exitCode}`;
     let message: string;

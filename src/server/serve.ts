@@ -3,7 +3,10 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { App } from "../app/app.js";
 import { createRequestHandler, type HandledRequest } from "../app/handle-request.js";
-import { errorResult } from "../app/response.js";
+import { internalErrorResult } from "../app/response.js";
+import { serializeError } from "../pool/protocol.js";
+import { writeResponse } from "./frame-response.js";
+import { containStrayErrors } from "./stray-errors.js";
 import type { ResourceLimits } from "node:worker_threads";
 import { setActivePool } from "../threads/offload.js";
 import { sharedBuffers } from "../threads/shared-state.js";
@@ -27,6 +30,8 @@ export interface ServeOptions {
   logWrite?: LoggerOptions["write"];
   /** Largest request body, bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** Deepest nesting of arrays and objects a JSON body may have; deeper is a 400 (default 256, `defaultJsonDepthLimit`). */
+  jsonDepthLimit?: number;
   /** Connections the OS holds for accept() under a burst; Node's default of 511 drops more during floods (default 2048). */
   backlog?: number;
   /** Idle keep-alive connections are closed after this many ms (default 5000). */
@@ -50,6 +55,12 @@ export interface ServeOptions {
   gracePeriod?: number;
   /** Shut down gracefully on SIGINT/SIGTERM and exit (default false; `app.listen()` and the CLI turn it on). */
   handleSignals?: boolean;
+  /**
+   * Log an error no request owns (a stray timer's throw, an unawaited rejection) and keep serving,
+   * instead of letting the process die of it; see containStrayErrors. For a server that owns its
+   * process: defaults to `handleSignals`, and the CLI turns it on.
+   */
+  containStrayErrors?: boolean;
   /** Where the app lives, for the workers; defaults to the module that created the app. */
   moduleUrl?: string;
   exportName?: string;
@@ -86,6 +97,9 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   if (!moduleUrl) throw new Error("cannot tell which module defines the app; pass moduleUrl or start it with `loopwise run module:app`");
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
   const gracePeriod = options.gracePeriod ?? 30_000;
+  if (options.jsonDepthLimit !== undefined && !(Number.isInteger(options.jsonDepthLimit) && options.jsonDepthLimit >= 1)) {
+    throw new RangeError(`jsonDepthLimit must be a whole number of levels, at least 1, got ${options.jsonDepthLimit}`);
+  }
 
   // Declared before the pool, whose worker-exit reports they count.
   let metrics: Metrics | undefined;
@@ -127,7 +141,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     live?.publish({ type: "block", start: block.start, durationMs: block.durationMs, route: route ?? null, culprit: block.culprit, message });
   };
   const monitor = options.loopMonitor === false ? undefined : await startLoopMonitor(app, options.loopMonitor?.thresholdMs, logger.format, onBlock);
-  const handle = createRequestHandler(app, pool, { bodyLimit, timeout: options.timeout, monitor });
+  const handle = createRequestHandler(app, pool, { bodyLimit, jsonDepthLimit: options.jsonDepthLimit, timeout: options.timeout, monitor });
   let inFlight = 0;
   let closing = false;
   let onIdle: (() => void) | undefined;
@@ -136,23 +150,21 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     if (tag) monitor!.finished(tag);
     if (--inFlight === 0 && onIdle) onIdle();
   };
+  /** Never throws: the pipeline calls it from promise callbacks, where a throw would be an unhandled rejection. */
   const respond = (req: IncomingMessage, res: ServerResponse, start: number, client: string, tag: RequestTag | undefined, result: HandledRequest) => {
-    if (closing) result.headers.connection = "close";
-    const body = result.body;
-    result.headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
     try {
-      res.writeHead(result.status, result.headers);
+      const sent = writeResponse(res, result, closing);
+      if (sent.error) logger.handlerError(req.method ?? "", req.url ?? "", result.lane, sent.error);
+      report(req, start, client, result, sent.status);
     } catch (error) {
-      // Headers Node refuses to send (a bad status, a newline in a value) are the handler's bug: a 500.
-      Object.assign(result, errorResult(error));
-      result.headers["content-length"] = String(Buffer.byteLength(result.body as string));
-      res.writeHead(result.status, result.headers);
+      return internalError(req, res, tag, error);
     }
-    res.end(result.body);
-    if (result.error) logger.handlerError(req.method ?? "", req.url ?? "", result.lane, result.error);
+    finished(tag);
+  };
+  const report = (req: IncomingMessage, start: number, client: string, result: HandledRequest, status: number) => {
     const durationMs = performance.now() - start;
     const route = result.route?.path;
-    metrics?.requestFinished({ method: req.method ?? "", route, lane: result.lane, status: result.status, durationMs, queuedMs: result.queuedMs });
+    metrics?.requestFinished({ method: req.method ?? "", route, lane: result.lane, status, durationMs, queuedMs: result.queuedMs });
     live?.publish({
       type: "request",
       id: live.idOf(req),
@@ -163,7 +175,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
       start: performance.timeOrigin + start,
       queuedMs: result.queuedMs ?? null,
       durationMs,
-      status: result.status,
+      status,
     });
     if (logger.accessLogEnabled) {
       logger.access({
@@ -172,19 +184,23 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
         method: req.method ?? "",
         target: req.url ?? "",
         httpVersion: req.httpVersion,
-        status: result.status,
+        status,
         durationMs,
         lane: result.lane,
         queuedMs: result.queuedMs,
       });
     }
-    finished(tag);
   };
   const internalError = (req: IncomingMessage, res: ServerResponse, tag: RequestTag | undefined, error: unknown) => {
     // The pipeline turns every error into a response; reaching here is a bug, still answered.
-    logger.handlerError(req.method ?? "", req.url ?? "", "loop", { name: "InternalError", message: String(error), stack: (error as Error)?.stack });
-    if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-    res.end('{"detail":"Internal Server Error"}');
+    logger.handlerError(req.method ?? "", req.url ?? "", "loop", { ...serializeError(error), name: "InternalError" });
+    try {
+      // Half a response cannot be finished with another: the client sees the connection drop.
+      if (!res.headersSent) writeResponse(res, internalErrorResult({ name: "InternalError", message: "" }), true);
+      else if (!res.writableEnded) res.destroy();
+    } catch {
+      res.destroy();
+    }
     finished(tag);
   };
 
@@ -211,18 +227,31 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   // Loopwise's own pages, answered before the app's routes when turned on.
   const internal = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (metrics && req.url === "/metrics") {
-      metrics.render().then((text) => {
-        res.writeHead(200, { "content-type": metrics!.contentType });
-        res.end(text);
-      });
+      metrics.render().then(
+        (text) => {
+          res.writeHead(200, { "content-type": metrics!.contentType });
+          res.end(text);
+        },
+        (error) => {
+          logger.handlerError("GET", "/metrics", "loop", serializeError(error));
+          writeResponse(res, internalErrorResult({ name: "InternalError", message: "" }), false);
+        },
+      );
       return true;
     }
     return live?.serve(req, res) ?? false;
   };
-  const server = createServer(serverOptions, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if ((metrics || live) && internal(req, res)) return;
     if (monitor) monitor.run(dispatch, req, res);
     else dispatch(undefined, req, res);
+  };
+  const server = createServer(serverOptions, onRequest);
+  // `Expect: 100-continue`: a body declared over the limit is refused (413, from the pipeline)
+  // before the client sends it; Node's default would invite it first.
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    if (!(Number(req.headers["content-length"]) > bodyLimit)) res.writeContinue();
+    onRequest(req, res);
   });
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || error.code === "ECONNRESET") return socket.destroy();
@@ -259,6 +288,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   if (live) logger.endpoint("live-page", "Live lanes page (dev)", `${url}/_loopwise`);
   logger.listening(url);
 
+  const releaseStrayErrors = (options.containStrayErrors ?? options.handleSignals) ? containStrayErrors(logger) : undefined;
   let closed: Promise<boolean> | undefined;
   const close = (reason = "close") =>
     (closed ??= (async () => {
@@ -296,6 +326,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
       logger.shutdownComplete();
       logger.finishedProcess();
       logger.flush();
+      releaseStrayErrors?.();
       return finished;
     })());
 

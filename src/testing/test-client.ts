@@ -8,6 +8,8 @@ import { createRequestHandler, type HandledRequest } from "../app/handle-request
 import { setActivePool } from "../threads/offload.js";
 import { WorkerPool } from "../pool/pool.js";
 import { sharedBuffers } from "../threads/shared-state.js";
+import { frameResponse } from "../server/frame-response.js";
+import type { HeaderValue } from "../app/response.js";
 
 export interface TestClientOptions {
   /** Worker threads in the pool (default 2). */
@@ -17,6 +19,8 @@ export interface TestClientOptions {
   exportName?: string;
   /** Largest request body, bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** Deepest nesting a JSON body may have (default 256). */
+  jsonDepthLimit?: number;
   /** Default handler time limit, ms. */
   timeout?: number;
 }
@@ -36,6 +40,7 @@ export interface TestRequest {
 
 export interface TestResponse {
   status: number;
+  /** Lower-cased names; a header sent more than once (`set-cookie`) is joined with ", ", as `fetch`'s `Headers.get` does. */
   headers: Record<string, string>;
   text: string;
   /** The body parsed as JSON (throws if it is not JSON). */
@@ -80,7 +85,11 @@ export class TestClient {
       throw error;
     }
     setActivePool(pool);
-    const handle = createRequestHandler(app, pool, { bodyLimit: options.bodyLimit ?? 1024 * 1024, timeout: options.timeout });
+    const handle = createRequestHandler(app, pool, {
+      bodyLimit: options.bodyLimit ?? 1024 * 1024,
+      jsonDepthLimit: options.jsonDepthLimit,
+      timeout: options.timeout,
+    });
     return new TestClient(app, pool, handle);
   }
 
@@ -129,14 +138,16 @@ export class TestClient {
       headers,
       httpVersion: "1.1",
     }) as unknown as IncomingMessage;
-    const result = await new Promise<HandledRequest>((resolve, reject) => this.handle(req, "testclient:0", resolve, reject));
+    const handled = await new Promise<HandledRequest>((resolve, reject) => this.handle(req, "testclient:0", resolve, reject));
+    // Checked and framed as the server would send it: a bad status is a 500 here too.
+    const result = frameResponse(handled);
     const text = typeof result.body === "string" ? result.body : Buffer.from(result.body).toString("utf8");
     return {
       status: result.status,
-      headers: { ...result.headers },
+      headers: joinedHeaders(result.headers),
       text,
       json: () => JSON.parse(text),
-      lane: result.lane,
+      lane: handled.lane,
       error: result.error,
     };
   }
@@ -147,4 +158,13 @@ export class TestClient {
     setActivePool(undefined);
     for (const hook of this.app.hooks.shutdown) await hook();
   }
+}
+
+function joinedHeaders(headers: Record<string, HeaderValue>): Record<string, string> {
+  const joined: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headers[name]!;
+    joined[name] = Array.isArray(value) ? value.join(", ") : String(value);
+  }
+  return joined;
 }
