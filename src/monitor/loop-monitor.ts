@@ -46,7 +46,7 @@ export interface LoopBlock {
   culprit: "request" | "outside" | "many" | "unknown";
   /** Route id whose code blocked, when culprit is "request". */
   routeId: number | undefined;
-  /** The monitor's number for the request, when the block was in its first synchronous stretch. */
+  /** The monitor's number for the request whose code blocked, when the main thread had noted it. */
   requestId: number | undefined;
   /** Where the blocking code stood when the watchdog looked: "file:line (function)". */
   where: string | undefined;
@@ -170,13 +170,14 @@ export class LoopMonitor {
     let native = false;
     // The heartbeat has not moved yet: it names this block in the watchdog's findings.
     const beat = Atomics.load(slots, Slot.Heartbeat);
-    if (Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0)) {
+    const caught = Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0);
+    // Read after the findings: a look that found the culprit was posted before them.
+    const sample = this.sampleOf(beat);
+    if (caught) {
       const route = Atomics.load(slots, Slot.CaughtRoute);
       const request = Atomics.load(slots, Slot.CaughtRequest);
-      // Read after the findings: a look that found the culprit was posted before them.
-      const sample = this.sampleOf(beat);
       where = sample?.frame && describeFrame(sample.frame);
-      // A look asked for long before the block ended and never landed: no statement ran since.
+      // A look asked for long before the block ended that never landed: no statement ran since.
       const lookedAt = Atomics.load(slots, Slot.CaughtLookedAt);
       native = sample ? sample.native : lookedAt > 0 && durationMs - lookedAt > nativeAfterMs(this.thresholdMs);
       if (Atomics.load(slots, Slot.CaughtMixed) === 1) culprit = "many";
@@ -185,7 +186,7 @@ export class LoopMonitor {
         routeId = route - 1;
         requestId = request > 0 ? request : undefined;
       } else culprit = request !== 0 ? "request" : "outside";
-    } else this.sampleOf(beat);
+    }
     // Requests that arrived during the block sit in the kernel until the loop reads them, a
     // loop turn or two from now; count them a moment later.
     const inFlight = this.active.size - (requestId !== undefined && this.active.has(requestId) ? 1 : 0);
@@ -205,7 +206,7 @@ export class LoopMonitor {
     report.unref();
   }
 
-  /** The watchdog's look at the stack during the block at heartbeat `beat`; older ones are stale. */
+  /** The watchdog's look at the stack during the block at heartbeat `beat`; older ones, stale, are dropped. */
   private sampleOf(beat: number): WatchdogSample | undefined {
     let sample: WatchdogSample | undefined;
     for (let next = receiveMessageOnPort(this.samples!); next; next = receiveMessageOnPort(this.samples!)) {
