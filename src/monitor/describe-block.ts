@@ -33,7 +33,7 @@ export function describeBlock(block: LoopBlock, routes: readonly MonitoredRoute[
 
 /** The pause that shows the stack lands only after the native call returns, so near it, not at it. */
 function inNativeCode(where: string | undefined): string {
-  return ` in native code (JSON.parse, or a synchronous crypto, zlib or fs call)${where ? ` near ${where}` : ""}`;
+  return ` in native code (such as JSON.parse or a synchronous crypto call)${where ? ` near ${where}` : ""}`;
 }
 
 function advice(route: MonitoredRoute): string {

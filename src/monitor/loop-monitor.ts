@@ -50,7 +50,7 @@ export interface LoopBlock {
   requestId: number | undefined;
   /** Where the blocking code stood when the watchdog looked: "file:line (function)". */
   where: string | undefined;
-  /** The time went to native code (JSON.parse, a synchronous crypto, zlib or fs call): no JavaScript statement ran. */
+  /** The time went to native code (JSON.parse, a synchronous crypto or fs call): no JavaScript statement ran. */
   native: boolean;
   /** Other requests that were in flight or arrived during the block, so had to wait for it. */
   waited: number;

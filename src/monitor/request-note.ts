@@ -6,11 +6,12 @@
 // helper the handler awaits, or in native code it calls, is pinned on the request that ran it.
 //
 // Why V8's promise hooks and not AsyncLocalStorage: on Node 20 and 22 AsyncLocalStorage rides on
-// async_hooks, which costs the hello route about 8% of its CPU; these three small hooks cost
-// about 2%. And AsyncLocalStorage only answers when asked, from the main thread: the watchdog
-// needs the note written down before a block starts, since a thread stuck in native code answers
-// nothing. Callbacks that are not promise reactions (a setTimeout callback, an EventEmitter
-// listener) are not followed; a block there is found on the stack, by location, as before.
+// async_hooks, which cost the hello route about 8% more CPU per request; these three hooks add
+// 35-40 ns per await, lost in the noise on hello (README, Performance). And AsyncLocalStorage
+// only answers when asked, on the main thread: the watchdog needs the note written down before a
+// block starts, since a thread stuck in native code answers nothing. Callbacks that are not
+// promise reactions (a setTimeout callback, an EventEmitter listener) are not followed; a block
+// there is found on the stack, by location.
 import { promiseHooks } from "node:v8";
 import { Slot } from "./shared-slots.js";
 

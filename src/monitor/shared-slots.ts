@@ -29,8 +29,9 @@ export const slotCount = 9;
  * How long the main thread may take to answer the watchdog while it runs JavaScript: V8 takes
  * the inspector's interrupt at the next function call or loop turn, so within a few ms. An
  * answer that comes later, or not before the block ends, waited for native code that takes no
- * interrupts (JSON.parse, a synchronous crypto, zlib or fs call). Generous, so that a thread a
- * busy machine did not schedule for a while does not pass for native code.
+ * interrupts (JSON.parse, a synchronous crypto or fs call; zlib's synchronous calls return to
+ * JavaScript between chunks, so they show as JavaScript, at their line). Generous, so that a
+ * thread a busy machine did not schedule for a while does not pass for native code.
  */
 export function nativeAfterMs(thresholdMs: number): number {
   return Math.max(100, thresholdMs);
