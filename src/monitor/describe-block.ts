@@ -5,7 +5,7 @@ export function describeBlock(block: LoopBlock, routes: readonly MonitoredRoute[
   const ms = Math.round(block.durationMs);
   const waited = `(${block.waited} request${block.waited === 1 ? "" : "s"} waited)`;
   const route = block.routeId === undefined ? undefined : routes[block.routeId];
-  const at = block.where ? ` at ${block.where}` : "";
+  const at = block.native ? inNativeCode(block.where) : block.where ? ` at ${block.where}` : "";
   switch (block.culprit) {
     case "request":
       if (!route) return `A request's code blocked the event loop for ${ms} ms${at} ${waited}.`;
@@ -21,13 +21,19 @@ export function describeBlock(block: LoopBlock, routes: readonly MonitoredRoute[
         "The server is taking more work per moment than one thread can do: a burst of connections, or heavy work on the loop lane."
       );
     case "unknown":
-      // The watchdog's pause lands at the next JavaScript statement; when none ran before the
-      // stall ended, the time went outside JavaScript. (Under a debugger it does not look at all.)
+      // No request's code was running, and the watchdog's pause, which lands at the next
+      // JavaScript statement, found none before the stall ended: the time went outside
+      // JavaScript. (Under a debugger it does not look at all.)
       return (
-        `The event loop stalled for ${ms} ms with no JavaScript to blame ${waited}: a long garbage collection, ` +
-        "a machine too busy to run this process, or a debugger holding it."
+        `The event loop stalled for ${ms} ms with no request running and no JavaScript to blame ${waited}: native code ` +
+        "outside any request, a long garbage collection, a machine too busy to run this process, or a debugger holding it."
       );
   }
+}
+
+/** The pause that shows the stack lands only after the native call returns, so near it, not at it. */
+function inNativeCode(where: string | undefined): string {
+  return ` in native code (such as JSON.parse or a synchronous crypto call)${where ? ` near ${where}` : ""}`;
 }
 
 function advice(route: MonitoredRoute): string {

@@ -1,15 +1,20 @@
 // Notices when the event loop is blocked and names what blocked it. The main thread ticks a
-// heartbeat in shared memory and notes which request's synchronous code it is running; a
-// watchdog thread reads both while the loop is stuck. When the note is empty (the block came
-// after an await, or from a timer) the watchdog pauses the main thread once through the
-// inspector and finds the route handler on its stack. Nothing is paid per request but two
-// writes to shared memory: no async hooks, no promise hooks.
+// heartbeat in shared memory and notes which request's code it is running, in its first
+// synchronous stretch and after each await (request-note.ts); a watchdog thread reads both
+// while the loop is stuck, and pauses the main thread once through the inspector to see where
+// on the stack it is. The running request is the culprit; the stack says where, or, when the
+// pause cannot land, that the time goes to native code. With no request noted (a timer, a
+// callback) a route handler found on the stack names the route. Per request: a few writes to
+// shared memory, and three small promise hooks per promise (no async_hooks).
 import { once } from "node:events";
 import inspector from "node:inspector";
 import { performance } from "node:perf_hooks";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { describeFrame, functionLocations } from "./function-location.js";
-import { Slot, slotCount, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
+import { noteRunningRequests, type RequestNote, type RequestTag } from "./request-note.js";
+import { nativeAfterMs, Slot, slotCount, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
+
+export type { RequestTag } from "./request-note.js";
 
 export interface MonitoredRoute {
   /** "GET /async/sleep" */
@@ -41,17 +46,14 @@ export interface LoopBlock {
   culprit: "request" | "outside" | "many" | "unknown";
   /** Route id whose code blocked, when culprit is "request". */
   routeId: number | undefined;
-  /** The monitor's number for the request, when the block was in its first synchronous stretch. */
+  /** The monitor's number for the request whose code blocked, when the main thread had noted it. */
   requestId: number | undefined;
-  /** Where the code stood when it was sampled after an await or in a callback: "file:line (function)". */
+  /** Where the blocking code stood when the watchdog looked: "file:line (function)". */
   where: string | undefined;
+  /** The time went to native code (JSON.parse, a synchronous crypto or fs call): no JavaScript statement ran. */
+  native: boolean;
   /** Other requests that were in flight or arrived during the block, so had to wait for it. */
   waited: number;
-}
-
-/** What the monitor knows about a request while it is handled. */
-export interface RequestTag {
-  readonly id: number;
 }
 
 export class LoopMonitor {
@@ -61,6 +63,7 @@ export class LoopMonitor {
   private ticker: NodeJS.Timeout | undefined;
   private readonly active = new Set<number>();
   private nextRequest = 1;
+  private note: RequestNote | undefined;
   private started = 0;
   /**
    * Where the watchdog sends what it found on the stack. Read synchronously when a block ends:
@@ -104,6 +107,7 @@ export class LoopMonitor {
     });
     this.watchdog.unref();
     await once(this.watchdog, "online");
+    this.note = noteRunningRequests(slots);
 
     const intervalMs = Math.max(1, Math.min(10, this.thresholdMs / 4));
     let last = performance.now();
@@ -112,7 +116,6 @@ export class LoopMonitor {
       const gap = now - last - intervalMs;
       last = now;
       if (gap >= this.thresholdMs) this.blockEnded(now - gap, gap);
-      Atomics.store(slots, Slot.Caught, 0);
       Atomics.add(slots, Slot.Heartbeat, 1);
     }, intervalMs);
     this.ticker.unref();
@@ -132,24 +135,18 @@ export class LoopMonitor {
     return { codeLocations: await functionLocations(functions), codeRoutes: functions.map((fn) => owners.get(fn)!) };
   }
 
-  /** Runs `handle` as a new request; a block in its synchronous part is pinned on it. */
+  /** Runs `handle` as a new request; a block in its code, now or after an await, is pinned on it. */
   run<A, B>(handle: (tag: RequestTag, a: A, b: B) => void, a: A, b: B): void {
-    const tag: RequestTag = { id: this.nextRequest++ };
+    const tag: RequestTag = { id: this.nextRequest++, route: 0 };
     if (this.nextRequest === 0x7fffffff) this.nextRequest = 1;
     this.started++;
     this.active.add(tag.id);
-    this.slots[Slot.Request] = tag.id;
-    try {
-      handle(tag, a, b);
-    } finally {
-      this.slots[Slot.Route] = 0;
-      this.slots[Slot.Request] = 0;
-    }
+    this.note!.run(tag, handle, a, b);
   }
 
-  /** The request is routed: its code from now on is that route's. */
+  /** The running request is routed: its code from now on is that route's. */
   routed(routeId: number): void {
-    this.slots[Slot.Route] = routeId + 1;
+    this.note!.routed(routeId);
   }
 
   finished(tag: RequestTag): void {
@@ -158,6 +155,7 @@ export class LoopMonitor {
 
   close(): void {
     clearInterval(this.ticker);
+    this.note?.stop();
     Atomics.store(this.slots, Slot.Stop, 1);
     void this.watchdog?.terminate();
     this.samples?.close();
@@ -169,15 +167,19 @@ export class LoopMonitor {
     let routeId: number | undefined;
     let requestId: number | undefined;
     let where: string | undefined;
-    // The watchdog posts its sample before it marks the block caught; older samples are stale.
-    let sample: WatchdogSample | undefined;
-    for (let next = receiveMessageOnPort(this.samples!); next; next = receiveMessageOnPort(this.samples!)) {
-      sample = next.message as WatchdogSample;
-    }
-    if (Atomics.load(slots, Slot.Caught) === 1) {
+    let native = false;
+    // The heartbeat has not moved yet: it names this block in the watchdog's findings.
+    const beat = Atomics.load(slots, Slot.Heartbeat);
+    const caught = Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0);
+    // Read after the findings: a look that found the culprit was posted before them.
+    const sample = this.sampleOf(beat);
+    if (caught) {
       const route = Atomics.load(slots, Slot.CaughtRoute);
       const request = Atomics.load(slots, Slot.CaughtRequest);
       where = sample?.frame && describeFrame(sample.frame);
+      // A look asked for long before the block ended that never landed: no statement ran since.
+      const lookedAt = Atomics.load(slots, Slot.CaughtLookedAt);
+      native = sample ? sample.native : lookedAt > 0 && durationMs - lookedAt > nativeAfterMs(this.thresholdMs);
       if (Atomics.load(slots, Slot.CaughtMixed) === 1) culprit = "many";
       else if (route > 0) {
         culprit = "request";
@@ -197,9 +199,20 @@ export class LoopMonitor {
         routeId,
         requestId,
         where,
+        native,
         waited: inFlight + (this.started - startedBefore),
       });
     }, 20);
     report.unref();
+  }
+
+  /** The watchdog's look at the stack during the block at heartbeat `beat`; older ones, stale, are dropped. */
+  private sampleOf(beat: number): WatchdogSample | undefined {
+    let sample: WatchdogSample | undefined;
+    for (let next = receiveMessageOnPort(this.samples!); next; next = receiveMessageOnPort(this.samples!)) {
+      const message = next.message as WatchdogSample;
+      if (message.beat === beat) sample = message;
+    }
+    return sample;
   }
 }

@@ -1,22 +1,30 @@
-// A small thread that watches the main thread's heartbeat. While the loop is blocked it samples
-// what the main thread is running, so the main thread can name the culprit once it is free, and
-// it reports a block that goes on and on itself: it writes straight to fd 2, since console
-// output of any thread passes through the blocked main thread.
+// A small thread that watches the main thread's heartbeat. While the loop is blocked it notes
+// which request's code the main thread is running (the main thread keeps that note in shared
+// memory) and looks at its stack for where, so the main thread can name the culprit once it is
+// free; and it reports a block that goes on and on itself: it writes straight to fd 2, since
+// console output of any thread passes through the blocked main thread.
 import { writeSync } from "node:fs";
 import { Session } from "node:inspector";
 import { performance } from "node:perf_hooks";
 import { workerData } from "node:worker_threads";
-import { Slot, type SampledFrame, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
+import { nativeAfterMs, Slot, type SampledFrame, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
 
 const data = workerData as WatchdogData;
 const slots = new Int32Array(data.buffer);
 const pollMs = Math.max(1, Math.min(20, data.thresholdMs / 5));
 // A stall shorter than the threshold is no block: sampling it would cost the pause for nothing.
 const sampleAfterMs = data.thresholdMs;
+const nativeAfter = nativeAfterMs(data.thresholdMs);
 /** Loopwise's own compiled code: never "where" a user's block is. */
 const frameworkCode = new URL("../", import.meta.url).href;
+/** Route id by where its code is defined; -1 where code of several routes is (a shared dependency, one handler factory). */
 const routeByLocation = new Map<string, number>();
-data.codeLocations.forEach((location, i) => location && routeByLocation.set(location, data.codeRoutes[i]!));
+data.codeLocations.forEach((location, i) => {
+  if (!location) return;
+  const route = data.codeRoutes[i]!;
+  const known = routeByLocation.get(location);
+  routeByLocation.set(location, known === undefined || known === route ? route : -1);
+});
 
 interface CallFrame {
   functionName: string;
@@ -25,21 +33,33 @@ interface CallFrame {
   functionLocation?: { scriptId: string; lineNumber: number; columnNumber: number };
 }
 
+/** What a look at the stack found. */
+interface Look {
+  /** The route whose handler or dependency is on the stack (-1: shared by several routes). */
+  routeId: number | undefined;
+  /** The innermost frame of the app's own code. */
+  frame: SampledFrame | undefined;
+  /** When the main thread first answered: it takes the inspector's messages only between JavaScript statements. */
+  answeredAt: number;
+}
+
 /**
  * Pauses the main thread for an instant and reads its stack: the first frame that is a route
- * handler names the route; otherwise the innermost frame of the app's own code says where.
- * The debugger is enabled only for this: an enabled debugger slows all JavaScript down (by a
- * fifth in the hello bench), while enabling it during a block lengthens only that block.
+ * handler names the route; the innermost frame of the app's own code says where. The debugger
+ * is enabled only for this: an enabled debugger slows all JavaScript down (by a fifth in the
+ * hello bench), while enabling it during a block lengthens only that block. All messages go
+ * at once, so the pause lands as soon as the main thread takes its first interrupt.
  */
-function sampleStack(done: (routeId: number | undefined, frame: SampledFrame | undefined) => void): void {
+function lookAtStack(done: (look: Look | undefined) => void): void {
   const session = new Session();
   try {
     session.connectToMainThread();
   } catch {
-    done(undefined, undefined);
+    done(undefined);
     return;
   }
   const urls = new Map<string, string>();
+  let answeredAt = 0;
   session.on("Debugger.scriptParsed", ({ params }) => urls.set(params.scriptId, params.url));
   session.once("Debugger.paused", ({ params }) => {
     const frames = params.callFrames as CallFrame[];
@@ -55,17 +75,20 @@ function sampleStack(done: (routeId: number | undefined, frame: SampledFrame | u
       const url = urlOf(frame);
       return url.startsWith("file:") && !url.includes("/node_modules/") && !url.startsWith(frameworkCode);
     });
-    done(
-      routeId,
-      own && { url: urlOf(own), lineNumber: own.location.lineNumber, columnNumber: own.location.columnNumber ?? 0, functionName: own.functionName },
-    );
+    const frame = own && { url: urlOf(own), lineNumber: own.location.lineNumber, columnNumber: own.location.columnNumber ?? 0, functionName: own.functionName };
+    done({ routeId, frame, answeredAt });
   });
-  session.post("Debugger.enable", () => session.post("Debugger.pause"));
+  // The cheapest question first: its answer times when the main thread took the interrupt,
+  // apart from what enabling the debugger then costs (much more the first time).
+  session.post("Runtime.getIsolateId", () => (answeredAt = performance.now()));
+  session.post("Debugger.enable");
+  session.post("Debugger.pause");
 }
 
-/** `route`: id + 1 of the route found, 0 for code outside any request, -1 when not looked at. */
-function reportStuck(route: number, staleMs: number): void {
-  const culprit = route > 0 ? (data.routeLabels[route - 1] ?? "a route") : route === 0 ? "code outside any request" : "something";
+/** `route`: id + 1 of the route found, 0 for none, -1 when nothing is known; `request`: non-zero for a request's code. */
+function reportStuck(route: number, request: number, staleMs: number): void {
+  const culprit =
+    route > 0 ? (data.routeLabels[route - 1] ?? "a route") : route < 0 ? "something" : request !== 0 ? "a request's code" : "code outside any request";
   const message =
     `${culprit} has been blocking the event loop for ${Math.round(staleMs)} ms and still is; ` +
     "no request on either lane can be answered until it returns.";
@@ -77,18 +100,47 @@ function reportStuck(route: number, staleMs: number): void {
   writeSync(2, line + "\n");
 }
 
-let heartbeat = Atomics.load(slots, Slot.Heartbeat);
-let changedAt = performance.now();
-/** "idle": no block; "sampling": a stack sample is on its way; "sampled": findings are in the slots. */
-let state: "idle" | "sampling" | "sampled" | "unsampled" = "idle";
-let reported = false;
-
-function caught(route: number, request: number): void {
+/** Findings about the block during heartbeat `beat`; the main thread reads them once it ends. */
+function caught(beat: number, route: number, request: number, lookedAtMs: number): void {
   Atomics.store(slots, Slot.CaughtRoute, route);
   Atomics.store(slots, Slot.CaughtRequest, request);
   Atomics.store(slots, Slot.CaughtMixed, 0);
-  Atomics.store(slots, Slot.Caught, 1);
-  state = "sampled";
+  Atomics.store(slots, Slot.CaughtLookedAt, lookedAtMs);
+  Atomics.store(slots, Slot.Caught, (beat + 1) | 0);
+}
+
+let heartbeat = Atomics.load(slots, Slot.Heartbeat);
+let changedAt = performance.now();
+/** Whether the current block has been noticed. */
+let noticed = false;
+/** A look at the stack is on its way (it may outlive its block when it waits for native code). */
+let looking = false;
+let reported = false;
+
+/**
+ * A block has just passed the threshold. The main thread's note says whose code runs: that
+ * request is the culprit whatever the stack shows, and the look only says where (or that the
+ * time goes to native code). With no note, the look at the stack is all there is.
+ */
+function notice(beat: number, route: number, request: number, staleMs: number): void {
+  const noted = route !== 0 || request !== 0;
+  const look = data.sampleStacks && !looking;
+  if (noted) caught(beat, route, request, look ? Math.max(1, Math.round(staleMs)) : 0);
+  if (!look) return;
+  looking = true;
+  const askedAt = performance.now();
+  lookAtStack((found) => {
+    looking = false;
+    // The main thread stays paused until we resume it: an unchanged heartbeat means the look
+    // landed inside the block. Otherwise the main thread has judged the block without it.
+    if (!found || Atomics.load(slots, Slot.Heartbeat) !== beat) return;
+    // The look landed in other code than the block's (the native call returned, its request ended).
+    const sameCode = !noted || (Atomics.load(slots, Slot.Route) === route && Atomics.load(slots, Slot.Request) === request);
+    const native = found.answeredAt - askedAt > nativeAfter;
+    data.samples.postMessage({ beat, frame: sameCode ? found.frame : undefined, native } satisfies WatchdogSample);
+    // -1: code of some request (shared by several routes), route unknown.
+    if (!noted) caught(beat, found.routeId === undefined || found.routeId < 0 ? 0 : found.routeId + 1, found.routeId === -1 ? -1 : 0, 0);
+  });
 }
 
 const timer = setInterval(() => {
@@ -98,39 +150,24 @@ const timer = setInterval(() => {
   if (beat !== heartbeat) {
     heartbeat = beat;
     changedAt = now;
-    if (state === "sampled" || state === "unsampled") state = "idle";
+    noticed = false;
     reported = false;
     return;
   }
   const stale = now - changedAt;
-  if (stale < sampleAfterMs || state === "sampling") return;
+  if (stale < sampleAfterMs) return;
   const route = Atomics.load(slots, Slot.Route);
   const request = Atomics.load(slots, Slot.Request);
-  if (state === "idle") {
-    if (route !== 0 || request !== 0) {
-      // A request's first synchronous stretch: the main thread noted it; nothing to pause.
-      data.samples.postMessage({ frame: undefined } satisfies WatchdogSample);
-      caught(route, request);
-    } else if (!data.sampleStacks) {
-      // Not allowed to look: the block stays "unknown" (reported as such when it ends).
-      state = "unsampled";
-    } else {
-      state = "sampling";
-      const blockBeat = beat;
-      sampleStack((routeId, frame) => {
-        data.samples.postMessage({ frame } satisfies WatchdogSample);
-        // The pause landed after the block had ended: what it saw was other code.
-        if (Atomics.load(slots, Slot.Heartbeat) !== blockBeat) state = "idle";
-        // -1: code of some request (a shared dependency), route unknown.
-        else caught(routeId === undefined || routeId < 0 ? 0 : routeId + 1, routeId === -1 ? -1 : 0);
-      });
-    }
-  } else if (route !== Atomics.load(slots, Slot.CaughtRoute) || request !== Atomics.load(slots, Slot.CaughtRequest)) {
+  const known = Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0);
+  if (!noticed) {
+    noticed = true;
+    notice(beat, route, request, stale);
+  } else if (known && (route !== 0 || request !== 0)) {
     // The note changed while the heartbeat stood still: many callbacks in a row, not one block.
-    if (route !== 0 || request !== 0) Atomics.store(slots, Slot.CaughtMixed, 1);
+    if (route !== Atomics.load(slots, Slot.CaughtRoute) || request !== Atomics.load(slots, Slot.CaughtRequest)) Atomics.store(slots, Slot.CaughtMixed, 1);
   }
-  if (!reported && stale >= data.stuckAfterMs && (state === "sampled" || state === "unsampled")) {
+  if (!reported && stale >= data.stuckAfterMs) {
     reported = true;
-    reportStuck(state === "sampled" ? Atomics.load(slots, Slot.CaughtRoute) : -1, stale);
+    reportStuck(known ? Atomics.load(slots, Slot.CaughtRoute) : -1, known ? Atomics.load(slots, Slot.CaughtRequest) : 0, stale);
   }
 }, pollMs);

@@ -148,6 +148,7 @@ export class Logger {
       culprit: block.culprit,
       route: route ?? null,
       where: block.where ?? null,
+      native: block.native,
       waited: block.waited,
     });
   }

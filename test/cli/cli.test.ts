@@ -16,8 +16,8 @@ test("loopwise demo replays Test 1 and Test 2, draws both timelines and passes",
   assert.match(result.stdout, /"GET \/async\/sleep HTTP\/1\.1" 200 OK \d+\.\dms lane=loop/);
   assert.match(result.stdout, /"GET \/sync\/sleep HTTP\/1\.1" 200 OK \d+\.\dms lane=worker#\d queued=/);
   assert.match(result.stdout, /Result: both tests behaved as in the FastAPI write-up/);
-  // The loop monitor names the blocker in Test 2.
-  assert.match(result.stdout, /WARNING GET \/async\/sleep blocked the event loop for \d+ ms \(2 requests waited\)/);
+  // The loop monitor names the blocker in Test 2, and the line of its blocking call.
+  assert.match(result.stdout, /WARNING GET \/async\/sleep blocked the event loop for \d+ ms at \S*examples\/seed\/main\.ts:10 \(2 requests waited\)/);
 
   const svg = readFileSync(picture, "utf8");
   assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);

@@ -6,7 +6,17 @@ import { serve, type RunningServer } from "loopwise";
 import { app } from "../fixtures/monitor-app.ts";
 import { captureLogs, fixture, request, spawnServer } from "../helpers.ts";
 
-type Warning = { event: string; level: string; message: string; route: string | null; culprit: string; blocked_ms: number; waited: number };
+type Warning = {
+  event: string;
+  level: string;
+  message: string;
+  route: string | null;
+  culprit: string;
+  where: string | null;
+  native: boolean;
+  blocked_ms: number;
+  waited: number;
+};
 
 function warningsIn(lines: string[]): Warning[] {
   return lines.map((line) => JSON.parse(line) as Warning).filter((line) => line.event === "loop-blocked");
@@ -40,7 +50,10 @@ describe("loop monitor", () => {
     assert.equal(warning.culprit, "request");
     assert.ok(warning.blocked_ms >= 250 && warning.blocked_ms < 2000, `blocked_ms ${warning.blocked_ms}`);
     assert.equal(warning.waited, 2, "both hellos waited for the block");
-    assert.match(warning.message, /GET \/block\/:ms blocked the event loop for \d+ ms \(2 requests waited\)\. It is declared async; make it a plain function/);
+    assert.match(
+      warning.message,
+      /GET \/block\/:ms blocked the event loop for \d+ ms at .*monitor-app\.ts:\d+ \(2 requests waited\)\. It is declared async; make it a plain function/,
+    );
   });
 
   test("a block after an await is pinned on the request whose code resumed, not the last one in", async () => {
@@ -64,6 +77,38 @@ describe("loop monitor", () => {
     const warning = await until(() => warningsIn(logs.err).slice(before)[0], "the warning");
     assert.equal(warning.route, "GET /with-dependency");
     assert.match(warning.message, /^GET \/with-dependency blocked the event loop for \d+ ms at .*monitor-app\.ts:\d+ \(slowSession\)/);
+  });
+
+  test("routes built by one handler factory share a source location: the request that ran is named", async () => {
+    for (const path of ["/users", "/orders"]) {
+      const before = warningsIn(logs.err).length;
+      await request(`${server.url}${path}?ms=250`);
+      const warning = await until(() => warningsIn(logs.err).slice(before)[0], `the warning for ${path}`);
+      assert.equal(warning.culprit, "request");
+      assert.equal(warning.route, `GET ${path}`);
+      assert.equal(warning.native, false);
+      assert.match(warning.message, new RegExp(`^GET ${path} blocked the event loop for \\d+ ms at .*monitor-app\\.ts:\\d+`));
+    }
+  });
+
+  test("a block in an awaited helper defined outside the handler is pinned on the route that awaits it", async () => {
+    const before = warningsIn(logs.err).length;
+    await request(server.url + "/report");
+    const warning = await until(() => warningsIn(logs.err).slice(before)[0], "the warning");
+    assert.equal(warning.culprit, "request");
+    assert.equal(warning.route, "GET /report");
+    assert.equal(warning.native, false);
+    assert.match(warning.message, /^GET \/report blocked the event loop for \d+ ms at .*monitor-app\.ts:\d+ \(buildReport\)/);
+  });
+
+  test("a long native call (JSON.parse) after an await is that request's block, in native code", async () => {
+    const before = warningsIn(logs.err).length;
+    assert.ok((await request(server.url + "/parse")).json.items > 50_000);
+    const warning = await until(() => warningsIn(logs.err).slice(before)[0], "the warning");
+    assert.equal(warning.culprit, "request");
+    assert.equal(warning.route, "GET /parse");
+    assert.equal(warning.native, true);
+    assert.match(warning.message, /^GET \/parse blocked the event loop for \d+ ms in native code/);
   });
 
   test("a plain function forced onto the loop gets advice about its lane option", async () => {
@@ -135,7 +180,7 @@ test("a block that goes on is reported while it happens, before the request ends
   }
 });
 
-test("under a debugger (--inspect) the monitor never pauses the app to look at its stack", async () => {
+test("under a debugger (--inspect) the monitor never pauses the app to look at its stack, and still names the request", async () => {
   const server = await spawnServer(`${fixture("monitor-app.ts")}:app`, ["--pool-size", "1"], { NODE_OPTIONS: "--inspect=127.0.0.1:0" });
   try {
     assert.equal((await request(server.url + "/after-await/300")).status, 200);
@@ -143,8 +188,10 @@ test("under a debugger (--inspect) the monitor never pauses the app to look at i
       () => server.stderr.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line)).find((line) => line.event === "loop-blocked"),
       "the warning",
     );
-    assert.equal(warning.culprit, "unknown");
-    assert.match(warning.message, /a debugger holding it/);
+    // Named by the main thread's own note of the request that resumed; no look, so no "where".
+    assert.equal(warning.culprit, "request");
+    assert.equal(warning.route, "GET /after-await/:ms");
+    assert.equal(warning.where, null);
   } finally {
     await server.stop();
   }

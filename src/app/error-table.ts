@@ -1,0 +1,78 @@
+// Every error the framework answers for, with its status and what the client is told, in one
+// table. The message for the log is the error itself (kept on the result, never sent).
+import { BulkheadFullError, BulkheadTimeoutError } from "../threads/bulkhead.js";
+import { HTTPError } from "../http/http-error.js";
+import { internalErrorResult, statusResult, type RouteResult } from "../http/response.js";
+import { RequestValidationError } from "../params/validation-error.js";
+import {
+  PoolClosedError,
+  PoolFullError,
+  PoolUnavailableError,
+  TaskTimeoutError,
+  WorkerCrashedError,
+} from "../pool/pool-errors.js";
+import { serializeError, type SerializedError } from "../pool/protocol.js";
+
+/** An error already answered elsewhere (by an exception handler inside a worker): its response travels with it. */
+export class AnsweredError extends Error {
+  override readonly name = "AnsweredError";
+  constructor(readonly result: RouteResult) {
+    super(`answered ${result.status}`);
+  }
+}
+
+/** The handler did not finish within the route's time limit (counted from when the request was read). */
+export class RouteTimeoutError extends Error {
+  override readonly name = "RouteTimeoutError";
+  constructor(readonly timeoutMs: number) {
+    super(`the handler did not finish within ${timeoutMs} ms`);
+  }
+}
+
+const busy = { "retry-after": "1" };
+const timedOut = (ms: number) => statusResult(504, `The handler did not finish within ${ms} ms`);
+
+type Answer<E> = (error: E) => RouteResult;
+const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
+  [HTTPError, (e: HTTPError) => statusResult(e.status, e.detail, e.headers)],
+  [RequestValidationError, (e: RequestValidationError) => statusResult(422, e.issues)],
+  [AnsweredError, (e: AnsweredError) => e.result],
+  [PoolFullError, () => statusResult(503, "Server is busy: too many requests are waiting; retry later", busy)],
+  [BulkheadFullError, () => statusResult(503, "Server is busy: too many requests are waiting; retry later", busy)],
+  [PoolUnavailableError, (e: PoolUnavailableError) => statusResult(503, `Service unavailable: ${e.message}`, { "retry-after": String(e.retryAfterSeconds) })],
+  [PoolClosedError, () => statusResult(503, "Server is shutting down", busy)],
+  [RouteTimeoutError, (e: RouteTimeoutError) => timedOut(e.timeoutMs)],
+  [TaskTimeoutError, (e: TaskTimeoutError) => timedOut(e.timeoutMs)],
+  [BulkheadTimeoutError, (e: BulkheadTimeoutError) => timedOut(Math.round(e.waitedMs))],
+  // The body says what happened to the request; the log line (and the worker-exit line) says why.
+  [
+    WorkerCrashedError,
+    (e: WorkerCrashedError) => ({
+      ...statusResult(500, e.fault === "lost" ? "The worker that ran this request died before sending its response" : "The worker running this request died"),
+      error: serializeError(e),
+    }),
+  ],
+];
+
+/**
+ * The response for an error no exception handler of the app answered: its row of the table, or
+ * a bare 500 whose details go to the log only. It never throws, whatever was thrown: an
+ * HTTPError whose detail JSON cannot carry (a cycle, a BigInt) is a 500 too.
+ */
+export function errorResult(error: unknown): RouteResult {
+  try {
+    for (const [errorClass, answer] of table) if (error instanceof errorClass) return answer(error);
+  } catch (failure) {
+    return internalErrorResult(unsendable(error, failure));
+  }
+  return internalErrorResult(serializeError(error));
+}
+
+/** For the log: the error the handler raised, and why it could not be sent as it asked. */
+function unsendable(error: unknown, failure: unknown): SerializedError {
+  const raised = serializeError(error);
+  const why = serializeError(failure);
+  const message = `${raised.message} (answered 500 instead: its detail cannot be sent as JSON: ${why.name}: ${why.message})`;
+  return { name: raised.name, message, stack: raised.stack === undefined ? undefined : `${raised.name}: ${message}\nRaised ${raised.stack}` };
+}
+
