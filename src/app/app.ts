@@ -2,15 +2,24 @@ import FindMyWay from "find-my-way";
 import { blockingSignature, runBlocking } from "../threads/offload.js";
 import { sharedStateSignature } from "../threads/shared-state.js";
 import { TaskKind, type TaskHost } from "../pool/protocol.js";
-import { createdApps, hostKey, workerSlot } from "../pool/identity.js";
-import type { ServeOptions, RunningServer } from "../server/serve.js";
+import { createdApps, hostKey } from "../pool/identity.js";
 import { callerModuleUrl } from "../pool/caller-module.js";
 import { dependencyOrder, type Dependency } from "../deps/dependency.js";
-import { builtinRoutes, type DocsOptions } from "../openapi/docs-routes.js";
 import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handlers.js";
 import { invokePooledDependency, invokeRoute } from "./invoke.js";
-import type { HttpRequest } from "./request.js";
+import type { HttpRequest } from "../http/request.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
+
+/** What /openapi.json and /docs say and where they are served. */
+export interface DocsOptions {
+  title?: string;
+  version?: string;
+  description?: string;
+  /** Where the OpenAPI document is served (default "/openapi.json"); null serves neither it nor /docs. */
+  openapiUrl?: string | null;
+  /** Where Swagger UI is served (default "/docs"); null turns it off. */
+  docsUrl?: string | null;
+}
 
 export interface AppOptions extends DocsOptions {
   /** Dependencies every route runs (for their effect, e.g. an auth check). */
@@ -22,8 +31,6 @@ export type RouteMatch =
   | { kind: "not-found" }
   | { kind: "method-not-allowed"; allow: string[] }
   | { kind: "bad-path" };
-
-const cliKey = Symbol.for("loopwise.cli-owns-server");
 
 /**
  * A Loopwise application: the route table, shared by the main thread and every worker.
@@ -53,7 +60,6 @@ export class App extends Router {
   /** Documentation settings: title, version, and where /openapi.json and /docs are served (null: not served). */
   readonly docsOptions: DocsOptions;
   private readonly router = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false });
-  private builtins: Map<string, Route> | undefined;
 
   constructor(options: AppOptions = {}) {
     super({ dependencies: options.dependencies });
@@ -126,12 +132,7 @@ export class App extends Router {
     }
     if (found) return { kind: "route", route: found.store as Route, params: found.params as Record<string, string> };
     if (!decodable(path)) return { kind: "bad-path" };
-    // The documentation routes live outside the route table: they run on the loop only and a user route may take their path.
-    const builtins = (this.builtins ??= builtinRoutes(this));
-    const builtin = builtins.get(`${method === "HEAD" ? "GET" : method} ${path}`);
-    if (builtin) return { kind: "route", route: builtin, params: {} };
     const allow = httpMethods.filter((m) => m !== method && this.router.find(m, path));
-    if (builtins.has(`GET ${path}`) && !allow.includes("GET")) allow.push("GET");
     if (allow.includes("GET") && !allow.includes("HEAD")) allow.push("HEAD");
     return allow.length > 0 ? { kind: "method-not-allowed", allow } : { kind: "not-found" };
   }
@@ -144,17 +145,6 @@ export class App extends Router {
       ...blockingSignature(),
       ...sharedStateSignature(),
     ];
-  }
-
-  /**
-   * Serves the app, like `uvicorn.run(app)`. Does nothing inside a pool worker (which imports
-   * this module too) or when the `loopwise` CLI is serving the app.
-   */
-  async listen(options: ServeOptions = {}): Promise<RunningServer | undefined> {
-    if (workerSlot() !== undefined || (globalThis as Record<symbol, unknown>)[cliKey]) return undefined;
-    // Imported lazily: the server depends on the app, not the other way round.
-    const { serve } = await import("../server/serve.js");
-    return serve(this, { handleSignals: true, ...options });
   }
 
   /** What a worker runs: the routes' handlers and the registered blocking functions. */
@@ -190,9 +180,4 @@ function decodable(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Marks the process as served by the CLI, so a module's own `app.listen()` stands aside. */
-export function markCliOwnsServer(): void {
-  (globalThis as Record<symbol, unknown>)[cliKey] = true;
 }

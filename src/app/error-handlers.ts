@@ -1,7 +1,8 @@
 // Exception handlers by error class (FastAPI's `@app.exception_handler(Cls)`): the app's own
 // answer for an error, run on the lane where the error was raised.
-import type { HttpRequest } from "./request.js";
-import { errorResult, toResult, type RouteResult } from "./response.js";
+import type { HttpRequest } from "../http/request.js";
+import { toResult, type RouteResult } from "../http/response.js";
+import { errorResult } from "./error-table.js";
 
 /** Returns the response for `error`: a plain value is sent as JSON with status 500, or use `json(value, { status })`. */
 export type ErrorHandler<E = any> = (error: E, req: HttpRequest) => unknown;

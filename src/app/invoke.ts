@@ -1,9 +1,9 @@
 import type { Dependency } from "../deps/dependency.js";
 import type { ErrorHandlers } from "./error-handlers.js";
-import { HTTPError } from "./http-error.js";
+import { HTTPError } from "../http/http-error.js";
 import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
-import { isResponseObject, toResult, type RouteResult } from "./response.js";
-import type { HttpRequest } from "./request.js";
+import { isResponseObject, toResult, type RouteResult } from "../http/response.js";
+import type { HttpRequest } from "../http/request.js";
 import type { Route } from "./router.js";
 
 const noDeps = Object.freeze({});

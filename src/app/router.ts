@@ -4,9 +4,9 @@ import { laneOf, type Lane } from "../threads/lane.js";
 import { planInputs, type InputPlan, type InputSchemas } from "../params/input-plan.js";
 import { isStandardSchema, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { ErrorHandlers } from "./error-handlers.js";
-import type { PathParams } from "./path-params.js";
-import type { Headers, HttpRequest, Query } from "./request.js";
-import type { OutgoingResponse } from "./response.js";
+import type { PathParams } from "../http/path-params.js";
+import type { Headers, HttpRequest, Query } from "../http/request.js";
+import type { OutgoingResponse } from "../http/response.js";
 
 export const httpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 export type HttpMethod = (typeof httpMethods)[number];

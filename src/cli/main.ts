@@ -2,7 +2,7 @@
 // The `loopwise` command. It only turns the flags it was given into options (cli/flags.ts);
 // every default lives in server/config.ts, and the work happens in serve() and runDemo().
 import { readFileSync } from "node:fs";
-import { markCliOwnsServer } from "../app/app.js";
+import { markCliOwnsServer } from "../server/listen.js";
 import { followParent, isClusterChild, isSupervised, runClusterParent } from "../server/cluster.js";
 import { Logger } from "../server/logger.js";
 import { serve } from "../server/serve.js";

@@ -5,6 +5,7 @@ import { watch } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { shutdownMessage, supervisedEnv } from "../server/cluster.js";
+import { onShutdownSignals } from "../server/drain.js";
 import type { Logger } from "../server/logger.js";
 
 const cli = fileURLToPath(new URL("./main.js", import.meta.url));
@@ -60,8 +61,7 @@ export function runWithReload(args: string[], spec: string, logger: Logger): Pro
       timer = setTimeout(() => restart(file), settleMs);
     });
 
-    const onSignal = () => {
-      if (stopping) process.exit(1);
+    onShutdownSignals(() => {
       stopping = true;
       clearTimeout(timer);
       if (!child) {
@@ -70,9 +70,7 @@ export function runWithReload(args: string[], spec: string, logger: Logger): Pro
         return;
       }
       stop(child);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    });
     start();
   });
 }

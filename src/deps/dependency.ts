@@ -1,7 +1,7 @@
 // `depends(fn)`: a value a handler needs, computed per request by a function that follows the
 // lane rule (async → loop, plain → pool), may need other dependencies, and may clean up.
 import { laneOf, type Lane } from "../threads/lane.js";
-import type { HttpRequest } from "../app/request.js";
+import type { HttpRequest } from "../http/request.js";
 
 const brand = Symbol.for("loopwise.dependency");
 

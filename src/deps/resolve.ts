@@ -1,7 +1,7 @@
 // Runs a route's dependency plan for one request and, later, their cleanups. The same code runs
 // inside a worker (a worker-lane route resolves everything there) and on the main thread (a
 // loop-lane route, which sends its plain dependencies to the pool through `runOnPool`).
-import type { HttpRequest } from "../app/request.js";
+import type { HttpRequest } from "../http/request.js";
 import type { Dependency, DependencyMap } from "./dependency.js";
 
 type Cleanup = Generator<unknown, unknown, unknown> | AsyncGenerator<unknown, unknown, unknown>;

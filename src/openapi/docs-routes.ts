@@ -3,17 +3,11 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import type { App } from "../app/app.js";
-import { bytes, html, json } from "../app/response.js";
+import type { DocsOptions } from "../app/app.js";
+import type { ErrorHandlers } from "../app/error-handlers.js";
+import { bytes, html, json } from "../http/response.js";
 import type { Route } from "../app/router.js";
-import { openApiDocument, type DocumentInfo } from "./openapi-document.js";
-
-export interface DocsOptions extends DocumentInfo {
-  /** Where the OpenAPI document is served (default "/openapi.json"); null serves neither it nor /docs. */
-  openapiUrl?: string | null;
-  /** Where Swagger UI is served (default "/docs"); null turns it off. */
-  docsUrl?: string | null;
-}
+import { openApiDocument } from "./openapi-document.js";
 
 const assets: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -52,7 +46,7 @@ window.ui = SwaggerUIBundle({
 `;
 }
 
-function builtin(app: App, method: "GET", path: string, name: string, handler: () => unknown): Route {
+function builtin(errors: ErrorHandlers, method: "GET", path: string, name: string, handler: () => unknown): Route {
   return {
     id: -1,
     method,
@@ -71,28 +65,31 @@ function builtin(app: App, method: "GET", path: string, name: string, handler: (
     effects: [],
     docs: { includeInSchema: false },
     plan: [],
-    errors: app.errors,
+    errors,
   };
 }
 
-/** The documentation routes by "METHOD path"; built on first use, when every route is registered. */
-export function builtinRoutes(app: App): Map<string, Route> {
+/**
+ * The documentation routes by "METHOD path", built from the route table once every route is
+ * registered (at server start). They run on the loop lane and stay outside the table.
+ */
+export function builtinRoutes(table: readonly Route[], options: DocsOptions, errors: ErrorHandlers): Map<string, Route> {
   const routes = new Map<string, Route>();
-  const { openapiUrl = "/openapi.json", docsUrl = "/docs" } = app.docsOptions;
+  const { openapiUrl = "/openapi.json", docsUrl = "/docs" } = options;
   if (openapiUrl === null) return routes;
   let document: ReturnType<typeof json> | undefined;
   routes.set(
     `GET ${openapiUrl}`,
-    builtin(app, "GET", openapiUrl, "openapi", () => (document ??= json(openApiDocument(app.routes, app.docsOptions)))),
+    builtin(errors, "GET", openapiUrl, "openapi", () => (document ??= json(openApiDocument(table, options)))),
   );
   if (docsUrl === null) return routes;
-  const page = html(docsPage(app.docsOptions.title ?? "Loopwise", docsUrl, openapiUrl));
-  routes.set(`GET ${docsUrl}`, builtin(app, "GET", docsUrl, "docs", () => page));
+  const page = html(docsPage(options.title ?? "Loopwise", docsUrl, openapiUrl));
+  routes.set(`GET ${docsUrl}`, builtin(errors, "GET", docsUrl, "docs", () => page));
   for (const [file, type] of Object.entries(assets)) {
     let content: Uint8Array | undefined;
     routes.set(
       `GET ${docsUrl}/${file}`,
-      builtin(app, "GET", `${docsUrl}/${file}`, "docs asset", () => {
+      builtin(errors, "GET", `${docsUrl}/${file}`, "docs asset", () => {
         content ??= readFileSync(join(swaggerUiDir(), file));
         return bytes(content, { headers: { "content-type": type, "cache-control": "public, max-age=3600" } });
       }),

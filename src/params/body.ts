@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { HTTPError } from "../app/http-error.js";
+import { HTTPError } from "../http/http-error.js";
 import { defaultJsonDepthLimit, jsonNestedDeeperThan } from "./json-depth.js";
 import { parseQuery } from "./query.js";
 

@@ -1,7 +1,7 @@
 // A route's declared inputs, compiled once at registration into a plan that the request path
 // only executes: read each source, coerce its strings, validate, keep the validated values.
 // It runs on the main thread, so a worker-lane handler receives data that already passed.
-import type { HttpRequest } from "../app/request.js";
+import type { HttpRequest } from "../http/request.js";
 import { coercerFor, type Coercer } from "./coerce.js";
 import { parseCookies } from "./cookies.js";
 import { jsonSchemaOf, isStandardSchema, type StandardSchemaV1 } from "./standard-schema.js";

@@ -1,4 +1,4 @@
-import type { Query } from "../app/request.js";
+import type { Query } from "../http/request.js";
 
 /**
  * Parses a query string; a repeated key becomes an array.

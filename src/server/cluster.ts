@@ -2,6 +2,7 @@
 // with its own worker pool, like `uvicorn --workers N`. The parent only forks, watches and
 // stops them; signals go to the parent, which asks each child to drain.
 import cluster, { type Worker as ClusterWorker } from "node:cluster";
+import { onShutdownSignals } from "./drain.js";
 import type { Logger } from "./logger.js";
 import type { RunningServer } from "./serve.js";
 
@@ -51,17 +52,15 @@ export function runClusterParent(count: number, logger: Logger): Promise<number>
       for (const child of children) child.send(shutdownMessage);
     };
 
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.shuttingDown(signal);
-      if (stopping) {
-        // A second signal means "now".
+    onShutdownSignals(
+      (signal) => {
+        logger.shuttingDown(signal);
+        stopAll(false);
+      },
+      () => {
         for (const child of children) child.process.kill("SIGKILL");
-        process.exit(1);
-      }
-      stopAll(false);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+      },
+    );
     for (let i = 0; i < count; i++) fork();
   });
 }

@@ -2,6 +2,7 @@
 // CLI's --help all read them from here, and the CLI passes only the flags it was given.
 import type { ResourceLimits } from "node:worker_threads";
 import { defaultPoolSize, defaultWorkerMemoryMb } from "../pool/pool-options.js";
+import { defaultJsonDepthLimit } from "../params/json-depth.js";
 import type { LogFormat, LoggerOptions } from "./logger.js";
 
 export interface ServeOptions {
@@ -16,6 +17,8 @@ export interface ServeOptions {
   logWrite?: LoggerOptions["write"];
   /** Largest request body, bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** Deepest nesting of arrays and objects a JSON body may have; deeper is a 400 (default 256, `defaultJsonDepthLimit`). */
+  jsonDepthLimit?: number;
   /** Connections the OS holds for accept() under a burst; Node's default of 511 drops more during floods (default 2048). */
   backlog?: number;
   /** Idle keep-alive connections are closed after this many ms (default 5000). */
@@ -39,6 +42,12 @@ export interface ServeOptions {
   gracePeriod?: number;
   /** Shut down gracefully on SIGINT/SIGTERM and exit (default false; `app.listen()` and the CLI turn it on). */
   handleSignals?: boolean;
+  /**
+   * Log an error no request owns (a stray timer's throw, an unawaited rejection) and keep serving,
+   * instead of letting the process die of it; see containStrayErrors. For a server that owns its
+   * process: defaults to `handleSignals`, and the CLI turns it on.
+   */
+  containStrayErrors?: boolean;
   /** Where the app lives, for the workers; defaults to the module that created the app. */
   moduleUrl?: string;
   exportName?: string;
@@ -74,6 +83,7 @@ export const defaults = {
   logFormat: "text" as LogFormat,
   accessLog: true,
   bodyLimit: 1024 * 1024,
+  jsonDepthLimit: defaultJsonDepthLimit,
   // Node's own 511 dropped connections in a burst of 5,000.
   backlog: 2048,
   keepAliveTimeout: 5000,
@@ -101,6 +111,7 @@ export function resolveConfig(options: ServeOptions, appModuleUrl: string | unde
     accessLog: options.accessLog ?? defaults.accessLog,
     logWrite: options.logWrite,
     bodyLimit: options.bodyLimit ?? defaults.bodyLimit,
+    jsonDepthLimit: checkedDepthLimit(options.jsonDepthLimit),
     backlog: options.backlog ?? defaults.backlog,
     keepAliveTimeout: options.keepAliveTimeout ?? defaults.keepAliveTimeout,
     headersTimeout,
@@ -112,6 +123,7 @@ export function resolveConfig(options: ServeOptions, appModuleUrl: string | unde
     workerResourceLimits: options.workerResourceLimits ?? { maxOldGenerationSizeMb: workerMemoryMb },
     gracePeriod: options.gracePeriod ?? defaults.gracePeriod,
     handleSignals: options.handleSignals ?? false,
+    containStrayErrors: options.containStrayErrors ?? options.handleSignals ?? false,
     moduleUrl,
     exportName: options.exportName,
     loopMonitor: options.loopMonitor === false ? false : { thresholdMs: options.loopMonitor?.thresholdMs ?? defaults.blockThresholdMs },
@@ -119,4 +131,10 @@ export function resolveConfig(options: ServeOptions, appModuleUrl: string | unde
     dev: options.dev ?? false,
     workerNiceness: options.workerNiceness ?? defaults.workerNiceness,
   };
+}
+
+function checkedDepthLimit(limit: number | undefined): number {
+  if (limit === undefined) return defaults.jsonDepthLimit;
+  if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`jsonDepthLimit must be a whole number of levels, at least 1, got ${limit}`);
+  return limit;
 }

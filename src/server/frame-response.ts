@@ -1,7 +1,7 @@
 // What goes on the wire for a route's answer: its status checked, its body framed by the server
 // alone, and a 500 in place of anything that cannot be sent.
 import { STATUS_CODES, type ServerResponse } from "node:http";
-import { internalErrorResult, type HeaderValue, type RouteResult } from "../app/response.js";
+import { internalErrorResult, type HeaderValue, type RouteResult } from "../http/response.js";
 import { describeValue, serializeError } from "../pool/protocol.js";
 
 /** Headers only the server may set: it frames the body itself, so a handler's copy would contradict it. */

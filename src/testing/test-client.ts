@@ -4,12 +4,11 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { App } from "../app/app.js";
-import { createRequestHandler, type HandledRequest } from "../app/handle-request.js";
-import { setActivePool } from "../threads/offload.js";
-import { WorkerPool } from "../pool/pool.js";
-import { sharedBuffers } from "../threads/shared-state.js";
+import type { HandledRequest } from "../app/handle-request.js";
+import { defaults, resolveConfig } from "../server/config.js";
 import { frameResponse } from "../server/frame-response.js";
-import type { HeaderValue } from "../app/response.js";
+import { startApp, type StartedApp } from "../server/start-app.js";
+import type { HeaderValue } from "../http/response.js";
 
 export interface TestClientOptions {
   /** Worker threads in the pool (default 2). */
@@ -60,37 +59,11 @@ export interface TestResponse {
  *     await client.close();
  */
 export class TestClient {
-  private constructor(
-    private readonly app: App,
-    private readonly pool: WorkerPool,
-    private readonly handle: ReturnType<typeof createRequestHandler>,
-  ) {}
+  private constructor(private readonly started: StartedApp) {}
 
   static async start(app: App, options: TestClientOptions = {}): Promise<TestClient> {
-    const moduleUrl = options.moduleUrl ?? app.moduleUrl;
-    if (!moduleUrl) throw new Error("cannot tell which module defines the app; pass moduleUrl");
-    const pool = new WorkerPool({
-      size: options.poolSize ?? 2,
-      moduleUrl,
-      exportName: options.exportName,
-      appIndex: app.appIndex,
-      signature: app.signature(),
-      sharedBuffers,
-    });
-    await pool.start();
-    try {
-      for (const hook of app.hooks.startup) await hook();
-    } catch (error) {
-      await pool.terminate();
-      throw error;
-    }
-    setActivePool(pool);
-    const handle = createRequestHandler(app, pool, {
-      bodyLimit: options.bodyLimit ?? 1024 * 1024,
-      jsonDepthLimit: options.jsonDepthLimit,
-      timeout: options.timeout,
-    });
-    return new TestClient(app, pool, handle);
+    const config = resolveConfig({ ...options, poolSize: options.poolSize ?? defaults.testPoolSize }, app.moduleUrl);
+    return new TestClient(await startApp(app, config));
   }
 
   get(path: string, init?: TestRequest) {
@@ -138,7 +111,7 @@ export class TestClient {
       headers,
       httpVersion: "1.1",
     }) as unknown as IncomingMessage;
-    const handled = await new Promise<HandledRequest>((resolve, reject) => this.handle(req, "testclient:0", resolve, reject));
+    const handled = await new Promise<HandledRequest>((resolve, reject) => this.started.handle(req, "testclient:0", resolve, reject));
     // Checked and framed as the server would send it: a bad status is a 500 here too.
     const result = frameResponse(handled);
     const text = typeof result.body === "string" ? result.body : Buffer.from(result.body).toString("utf8");
@@ -154,9 +127,8 @@ export class TestClient {
 
   /** Ends the pool and runs the shutdown hooks. */
   async close(): Promise<void> {
-    await this.pool.close();
-    setActivePool(undefined);
-    for (const hook of this.app.hooks.shutdown) await hook();
+    const [failure] = await this.started.stop(true);
+    if (failure) throw failure;
   }
 }
 

@@ -1,7 +1,5 @@
 import { STATUS_CODES } from "node:http";
-import { describeValue, serializeError, type SerializedError } from "../pool/protocol.js";
-import { RequestValidationError } from "../params/validation-error.js";
-import { HTTPError } from "./http-error.js";
+import { describeValue, type SerializedError } from "../pool/protocol.js";
 
 /** A header's value; a list sends the header once per item (several `set-cookie` lines). */
 export type HeaderValue = string | string[];
@@ -113,43 +111,11 @@ async function fromWebResponse(response: Response): Promise<RouteResult> {
   return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
 }
 
-/** An error already answered elsewhere (by an exception handler inside a worker): its response travels with it. */
-export class AnsweredError extends Error {
-  override readonly name = "AnsweredError";
-  constructor(readonly result: RouteResult) {
-    super(`answered ${result.status}`);
-  }
-}
-
-/**
- * `{"detail": ...}` for an HTTPError, 422 with every issue for a RequestValidationError, and a
- * bare 500 (stack kept for the log, never sent) for anything else. It never throws, whatever was
- * thrown: an HTTPError whose detail JSON cannot carry (a cycle, a BigInt) is a 500 too.
- */
-export function errorResult(error: unknown): RouteResult {
-  try {
-    if (error instanceof HTTPError) return statusResult(error.status, error.detail, error.headers);
-    if (error instanceof AnsweredError) return error.result;
-    if (error instanceof RequestValidationError) return statusResult(422, error.issues);
-  } catch (failure) {
-    return internalErrorResult(unsendable(error, failure));
-  }
-  return internalErrorResult(serializeError(error));
-}
-
 const internalErrorBody = stringify({ detail: STATUS_CODES[500] });
 
 /** The bare 500: what went wrong goes to the log only. */
 export function internalErrorResult(error: SerializedError): RouteResult {
   return { status: 500, headers: { "content-type": jsonType }, body: internalErrorBody, error };
-}
-
-/** For the log: the error the handler raised, and why it could not be sent as it asked. */
-function unsendable(error: unknown, failure: unknown): SerializedError {
-  const raised = serializeError(error);
-  const why = serializeError(failure);
-  const message = `${raised.message} (answered 500 instead: its detail cannot be sent as JSON: ${why.name}: ${why.message})`;
-  return { name: raised.name, message, stack: raised.stack === undefined ? undefined : `${raised.name}: ${message}\nRaised ${raised.stack}` };
 }
 
 /** The response for a status the framework itself answers with (404, 405, 413, ...): `{"detail": ...}`. */

@@ -1,0 +1,47 @@
+// A plain dependency of a loop-lane route runs on the pool; its value must survive the trip back.
+import type { Dependency } from "../deps/dependency.js";
+import type { RunOnPool } from "../deps/resolve.js";
+import { HTTPError } from "../http/http-error.js";
+import { TaskCloneError, TaskError } from "../pool/pool-errors.js";
+import { TaskKind } from "../pool/protocol.js";
+import { AnsweredError } from "./error-table.js";
+import type { PooledDependencyOutcome } from "./invoke.js";
+import type { TaskExecutor } from "./task-executor.js";
+
+/** A plain dependency of a loop-lane route returned what cannot cross threads (a function, a connection, ...). */
+export class DependencyCloneError extends Error {
+  override readonly name = "DependencyCloneError";
+}
+
+/** Runs plain dependencies of loop-lane routes on `executor`, by their ids in the app's dependency table. */
+export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, executor: TaskExecutor): RunOnPool {
+  return (dep, req, deps) =>
+    executor.run<PooledDependencyOutcome>(TaskKind.Dependency, dependencyIds.get(dep)!, { req, deps }).then(
+      ({ value: outcome }) => {
+        if (outcome.httpError) throw new HTTPError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);
+        if (outcome.answered) throw new AnsweredError(outcome.answered);
+        return outcome.value;
+      },
+      (error) => {
+        throw cloneError(error, dep) ?? error;
+      },
+    );
+}
+
+/** Why a pooled dependency produced no value, when it is about copying between threads. */
+function cloneError(error: unknown, dep: Dependency): DependencyCloneError | undefined {
+  const where = `dependency ${dep.name} is a plain function, so it runs on the worker pool for a loop-lane route`;
+  if (error instanceof TaskError && error.serialized.name === "DataCloneError") {
+    return new DependencyCloneError(
+      `${where}, and its value cannot be copied back to the main thread (${error.message}). ` +
+        "Return plain data, make the dependency async to run it on the loop, or make the route plain so all of it runs in one worker.",
+    );
+  }
+  if (error instanceof TaskCloneError) {
+    return new DependencyCloneError(
+      `${where}, and the request or the values of the dependencies it needs could not be copied to the worker (${error.message}). ` +
+        "Make the dependency async to run it on the loop, or make the route plain so all of it runs in one worker.",
+    );
+  }
+  return undefined;
+}

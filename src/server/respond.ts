@@ -1,0 +1,102 @@
+// Answering one request on the wire, and everything that follows an answer: the error line
+// behind a 500, the access log line, the metrics, the live page's feed, the in-flight count.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import type { HandledRequest } from "../app/handle-request.js";
+import { internalErrorResult } from "../http/response.js";
+import type { LiveFeed } from "../monitor/live-feed.js";
+import type { LoopMonitor, RequestTag } from "../monitor/loop-monitor.js";
+import type { Metrics } from "../monitor/metrics.js";
+import { serializeError } from "../pool/protocol.js";
+import type { InFlight } from "./drain.js";
+import { writeResponse } from "./frame-response.js";
+import type { Logger } from "./logger.js";
+
+export interface ResponderParts {
+  logger: Logger;
+  inFlight: InFlight;
+  metrics?: Metrics;
+  live?: LiveFeed;
+  monitor?: LoopMonitor;
+  /** Whether the server is closing: answers then ask the client to close the connection. */
+  closing: () => boolean;
+}
+
+/** One request on its way: when it started, from whom, and its monitor tag. */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  start: number;
+  client: string;
+  tag: RequestTag | undefined;
+}
+
+export function createResponder(parts: ResponderParts) {
+  const { logger, inFlight, metrics, live, monitor } = parts;
+
+  const finished = (exchange: Exchange) => {
+    if (exchange.tag) monitor!.finished(exchange.tag);
+    inFlight.end();
+  };
+
+  const report = ({ req, start, client }: Exchange, result: HandledRequest, status: number) => {
+    const durationMs = performance.now() - start;
+    const route = result.route?.path;
+    const method = req.method ?? "";
+    metrics?.requestFinished({ method, route, lane: result.lane, status, durationMs, queuedMs: result.queuedMs });
+    live?.publish({
+      type: "request",
+      id: live.idOf(req),
+      method,
+      target: req.url ?? "",
+      route: route ?? null,
+      lane: result.lane,
+      start: performance.timeOrigin + start,
+      queuedMs: result.queuedMs ?? null,
+      durationMs,
+      status,
+    });
+    if (logger.accessLogEnabled) {
+      logger.access({
+        start: performance.timeOrigin + start,
+        client,
+        method,
+        target: req.url ?? "",
+        httpVersion: req.httpVersion,
+        status,
+        durationMs,
+        lane: result.lane,
+        queuedMs: result.queuedMs,
+      });
+    }
+  };
+
+  /** The pipeline turns every error into a response; reaching here is a bug, still answered. */
+  const internalError = (exchange: Exchange, error: unknown) => {
+    const { req, res } = exchange;
+    logger.handlerError(req.method ?? "", req.url ?? "", "loop", { ...serializeError(error), name: "InternalError" });
+    try {
+      // Half a response cannot be finished with another: the client sees the connection drop.
+      if (!res.headersSent) writeResponse(res, internalErrorResult({ name: "InternalError", message: "" }), true);
+      else if (!res.writableEnded) res.destroy();
+    } catch {
+      res.destroy();
+    }
+    finished(exchange);
+  };
+
+  /** Never throws: the pipeline calls it from promise callbacks, where a throw would be an unhandled rejection. */
+  const respond = (exchange: Exchange, result: HandledRequest) => {
+    const { req, res } = exchange;
+    try {
+      const sent = writeResponse(res, result, parts.closing());
+      if (sent.error) logger.handlerError(req.method ?? "", req.url ?? "", result.lane, sent.error);
+      report(exchange, result, sent.status);
+    } catch (error) {
+      return internalError(exchange, error);
+    }
+    finished(exchange);
+  };
+
+  return { respond, internalError };
+}
