@@ -37,13 +37,8 @@ export interface RequestHandlerOptions {
 export type RequestHandler = (req: IncomingMessage, client: string, done: (result: HandledRequest) => void, fail: (error: unknown) => void) => void;
 
 export function createRequestHandler(app: App, executor: TaskExecutor, options: RequestHandlerOptions): RequestHandler {
-  const context = { executor, runOnPool: pooledDependencyRunner(app.dependencyIds, executor), defaultTimeout: options.timeout };
-  const runners = new Map<Route, RouteRunner>();
-  for (const route of [...app.routes, ...(options.builtins?.values() ?? [])]) runners.set(route, composeRunner(route, context));
-  const monitor = options.monitor;
-  const builtins = options.builtins ?? new Map<string, Route>();
-
-  return function handle(req, client, done, fail) {
+  const pipeline = new Pipeline(app, executor, options);
+  return (req, client, done, fail) => {
     // `done` must never throw into a handler's promise chain, where it would be an unhandled rejection.
     const answer: Done = (result) => {
       try {
@@ -53,68 +48,83 @@ export function createRequestHandler(app: App, executor: TaskExecutor, options: 
       }
     };
     try {
-      pipeline(req, client, answer, performance.now());
+      pipeline.run(req, client, answer, performance.now());
     } catch (error) {
       fail(error);
     }
   };
+}
 
-  function pipeline(req: IncomingMessage, client: string, done: Done, readAt: number): void {
+class Pipeline {
+  private readonly runners = new Map<Route, RouteRunner>();
+  private readonly builtins: Map<string, Route>;
+
+  constructor(
+    private readonly app: App,
+    executor: TaskExecutor,
+    private readonly options: RequestHandlerOptions,
+  ) {
+    const context = { executor, runOnPool: pooledDependencyRunner(app.dependencyIds, executor), defaultTimeout: options.timeout };
+    this.builtins = options.builtins ?? new Map();
+    for (const route of [...app.routes, ...this.builtins.values()]) this.runners.set(route, composeRunner(route, context));
+  }
+
+  run(req: IncomingMessage, client: string, done: Done, readAt: number): void {
     const url = originForm(req.url ?? "/");
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
     const method = req.method ?? "GET";
-    const route = routeFor(method, path, done);
-    if (!route) return;
-    monitor?.routed(route.route.id);
+    const found = this.routeFor(method, path, done);
+    if (!found) return;
+    const { route } = found;
+    this.options.monitor?.routed(route.id);
     const data: HttpRequest = {
       method,
       url,
       path,
-      params: route.params,
+      params: found.params,
       query: {},
       headers: req.headers,
       cookies: req.headers.cookie === undefined ? {} : parseCookies(req.headers.cookie),
       body: undefined,
       client,
     };
-    const run = () => validateThen(route.route, data, readAt, done);
     try {
       if (queryStart >= 0) data.query = parseQuery(url.slice(queryStart + 1));
-      if (!hasBody(req)) return run();
-      readBody(req, options.bodyLimit).then(
+      if (!hasBody(req)) return this.validateThenRun(route, data, readAt, done);
+      readBody(req, this.options.bodyLimit).then(
         (raw) => {
           try {
-            data.body = parseBody(raw, req.headers["content-type"], route.route.accepts, options.jsonDepthLimit);
+            data.body = parseBody(raw, req.headers["content-type"], route.accepts, this.options.jsonDepthLimit);
           } catch (error) {
-            return done(rejected(error, route.route));
+            return done(rejected(error, route));
           }
-          run();
+          this.validateThenRun(route, data, readAt, done);
         },
-        (error) => done(rejected(error, route.route)),
+        (error) => done(rejected(error, route)),
       );
     } catch (error) {
-      done(rejected(error, route.route));
+      done(rejected(error, route));
     }
   }
 
   /** The route and its params, or undefined when the framework has answered (404, 405, 400). */
-  function routeFor(method: string, path: string, done: Done): { route: Route; params: Record<string, string> } | undefined {
-    const match = app.match(method, path);
+  private routeFor(method: string, path: string, done: Done): { route: Route; params: Record<string, string> } | undefined {
+    const match = this.app.match(method, path);
     if (match.kind === "route") return match;
     if (match.kind === "bad-path") return void done(answered(statusResult(400, "Malformed request path")));
     // The documentation routes live outside the route table: a user route may take their path.
-    const builtin = builtins.get(`${method === "HEAD" ? "GET" : method} ${path}`);
+    const builtin = this.builtins.get(`${method === "HEAD" ? "GET" : method} ${path}`);
     if (builtin) return { route: builtin, params: {} };
     const allow = match.kind === "method-not-allowed" ? match.allow : [];
-    if (builtins.has(`GET ${path}`)) allow.push(...["GET", "HEAD"].filter((m) => !allow.includes(m)));
+    if (this.builtins.has(`GET ${path}`)) allow.push(...["GET", "HEAD"].filter((m) => !allow.includes(m)));
     if (allow.length > 0) return void done(answered(statusResult(405, "Method Not Allowed", { allow: allow.join(", ") })));
     return void done(answered(statusResult(404, "Not Found")));
   }
 
   /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
-  function validateThen(route: Route, data: HttpRequest, readAt: number, done: Done): void {
-    const runner = runners.get(route)!;
+  private validateThenRun(route: Route, data: HttpRequest, readAt: number, done: Done): void {
+    const runner = this.runners.get(route)!;
     if (route.inputs === undefined) return runner(data, readAt, done);
     let validated: void | Promise<void>;
     try {
@@ -129,13 +139,13 @@ export function createRequestHandler(app: App, executor: TaskExecutor, options: 
       );
     } else runner(data, readAt, done);
   }
+}
 
-  /** The answer for input the route's schemas refuse: a 422, or what its exception handler says. */
-  function invalidInput(route: Route, data: HttpRequest, error: unknown, done: Done): void {
-    const result = route.errors.respond(error, data);
-    if (result instanceof Promise) result.then((r) => done(onRoute(r, route)));
-    else done(onRoute(result, route));
-  }
+/** The answer for input the route's schemas refuse: a 422, or what its exception handler says. */
+function invalidInput(route: Route, data: HttpRequest, error: unknown, done: Done): void {
+  const result = route.errors.respond(error, data);
+  if (result instanceof Promise) result.then((r) => done(onRoute(r, route)));
+  else done(onRoute(result, route));
 }
 
 function onRoute(result: RouteResult, route: Route): HandledRequest {

@@ -102,31 +102,32 @@ export function planInputs(schemas: InputSchemas, where: string): InputPlan | un
   }
   if (parts.length === 0) return undefined;
 
-  return {
-    apply(data) {
-      const inputs: unknown[] = [];
-      const results: (StandardSchemaV1.Result<unknown> | Promise<StandardSchemaV1.Result<unknown>>)[] = [];
-      let pending = false;
-      for (const part of parts) {
-        const input = part.read(data);
-        const result = part.schema["~standard"].validate(input);
-        inputs.push(input);
-        results.push(result);
-        if (result instanceof Promise) pending = true;
-      }
-      const finish = (settled: StandardSchemaV1.Result<unknown>[]) => {
-        let issues: ValidationIssue[] | undefined;
-        for (let i = 0; i < parts.length; i++) {
-          const part = parts[i]!;
-          const result = settled[i]!;
-          if (result.issues) (issues ??= []).push(...toIssues(part.source, result.issues, inputs[i], part.locOf));
-          else part.write(data, result.value);
-        }
-        if (issues) throw new RequestValidationError(issues);
-      };
-      // Validators with async refinements answer with promises; the usual case stays synchronous.
-      if (pending) return Promise.all(results).then(finish);
-      return finish(results as StandardSchemaV1.Result<unknown>[]);
-    },
+  return { apply: (data) => applyParts(parts, data) };
+}
+
+/** Validates every part, keeps the validated values, and throws every issue at once. */
+function applyParts(parts: Part[], data: HttpRequest): void | Promise<void> {
+  const inputs: unknown[] = [];
+  const results: (StandardSchemaV1.Result<unknown> | Promise<StandardSchemaV1.Result<unknown>>)[] = [];
+  let pending = false;
+  for (const part of parts) {
+    const input = part.read(data);
+    const result = part.schema["~standard"].validate(input);
+    inputs.push(input);
+    results.push(result);
+    if (result instanceof Promise) pending = true;
+  }
+  const finish = (settled: StandardSchemaV1.Result<unknown>[]) => {
+    let issues: ValidationIssue[] | undefined;
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const result = settled[i]!;
+      if (result.issues) (issues ??= []).push(...toIssues(part.source, result.issues, inputs[i], part.locOf));
+      else part.write(data, result.value);
+    }
+    if (issues) throw new RequestValidationError(issues);
   };
+  // Validators with async refinements answer with promises; the usual case stays synchronous.
+  if (pending) return Promise.all(results).then(finish);
+  return finish(results as StandardSchemaV1.Result<unknown>[]);
 }

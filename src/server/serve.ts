@@ -100,42 +100,70 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     await started.stop(false);
     throw error;
   }
+  const url = announce(server, config, logger, metrics, live);
+  const releaseStrayErrors = config.containStrayErrors ? containStrayErrors(logger) : undefined;
+  const close = graceful({ server, logger, inFlight, started, live, gracePeriod: config.gracePeriod }, () => {
+    closing = true;
+  }, () => {
+    releaseStrayErrors?.();
+    releaseSignals?.();
+  });
+  const releaseSignals = config.handleSignals
+    ? onShutdownSignals((signal) => close(signal).then((finished) => process.exit(finished ? 0 : 1)))
+    : undefined;
+
+  return { url, port: (server.address() as AddressInfo).port, host: config.host, pool, server, close };
+}
+
+/** The startup lines, once listening; returns the server's URL. */
+function announce(server: Server, config: Config, logger: Logger, metrics: Metrics | undefined, live: LiveFeed | undefined): string {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   logger.startupComplete();
   if (metrics) logger.endpoint("metrics", "Prometheus metrics", `${url}/metrics`);
   if (live) logger.endpoint("live-page", "Live lanes page (dev)", `${url}/_loopwise`);
   logger.listening(url);
+  return url;
+}
 
-  const releaseStrayErrors = config.containStrayErrors ? containStrayErrors(logger) : undefined;
+interface ClosingParts {
+  server: Server;
+  logger: Logger;
+  inFlight: InFlight;
+  started: StartedApp;
+  live: LiveFeed | undefined;
+  gracePeriod: number;
+}
+
+/**
+ * The close sequence, run once however often it is asked for: stop accepting, let in-flight
+ * requests finish on both lanes within the grace period, end the pool, run the shutdown hooks.
+ * Resolves true if everything finished in time and every hook succeeded.
+ */
+function graceful(parts: ClosingParts, begin: () => void, end: () => void): (reason?: string) => Promise<boolean> {
+  const { server, logger, inFlight, started, live, gracePeriod } = parts;
   let closed: Promise<boolean> | undefined;
-  const close = (reason = "close") =>
-    (closed ??= (async () => {
-      closing = true;
-      logger.shuttingDown(reason);
-      live?.close();
-      server.close();
-      server.closeIdleConnections();
-      if (inFlight.size > 0) logger.waitingForRequests(inFlight.size);
-      let finished = await inFlight.drained(config.gracePeriod);
-      if (!finished) logger.graceExpired(inFlight.size, config.gracePeriod);
-      server.closeAllConnections();
-      logger.waitingForShutdown();
-      const hookFailures = await started.stop(finished);
-      for (const failure of hookFailures) logger.shutdownHookFailed(failure);
-      finished &&= hookFailures.length === 0;
-      logger.shutdownComplete();
-      logger.finishedProcess();
-      logger.flush();
-      releaseStrayErrors?.();
-      releaseSignals?.();
-      return finished;
-    })());
-  const releaseSignals = config.handleSignals
-    ? onShutdownSignals((signal) => close(signal).then((finished) => process.exit(finished ? 0 : 1)))
-    : undefined;
-
-  return { url, port, host: config.host, pool, server, close };
+  const run = async (reason: string) => {
+    begin();
+    logger.shuttingDown(reason);
+    live?.close();
+    server.close();
+    server.closeIdleConnections();
+    if (inFlight.size > 0) logger.waitingForRequests(inFlight.size);
+    let finished = await inFlight.drained(gracePeriod);
+    if (!finished) logger.graceExpired(inFlight.size, gracePeriod);
+    server.closeAllConnections();
+    logger.waitingForShutdown();
+    const hookFailures = await started.stop(finished);
+    for (const failure of hookFailures) logger.shutdownHookFailed(failure);
+    finished &&= hookFailures.length === 0;
+    logger.shutdownComplete();
+    logger.finishedProcess();
+    logger.flush();
+    end();
+    return finished;
+  };
+  return (reason = "close") => (closed ??= run(reason));
 }
 
 function createHttpServer(config: Config, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
