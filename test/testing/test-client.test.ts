@@ -56,3 +56,11 @@ test("offload() reaches the client's pool from an async route", async () => {
     await other.close();
   }
 });
+
+test("an app module that starts its own TestClient fails at once with a clear message, not a pool in every worker", async () => {
+  await assert.rejects(import("../fixtures/self-starting-app.ts"), (error: Error) => {
+    assert.match(error.message, /a server or TestClient was started inside a pool worker/);
+    assert.match(error.message, /Keep the app in a module of its own/);
+    return true;
+  });
+});
