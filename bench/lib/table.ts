@@ -9,7 +9,7 @@ export function printTable(title: string, rows: Row[], markdown: boolean): void 
   console.log(`\n${title}`);
   if (markdown) {
     console.log(`| ${columns.join(" | ")} |`);
-    console.log(`|${columns.map((c, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`);
+    console.log(`|${columns.map((_c, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`);
     for (const row of rows) console.log(`| ${columns.map((c) => row[c]).join(" | ")} |`);
     return;
   }

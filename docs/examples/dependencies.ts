@@ -11,12 +11,12 @@ const currentUser = depends(async function currentUser(req) {
   return { name: "ada", admin: false };
 });
 
-app.get("/me", { deps: { user: currentUser } }, async (req, { user }) => user);
+app.get("/me", { deps: { user: currentUser } }, async (_req, { user }) => user);
 
 // A generator cleans up: the code after `yield` runs once the response is built, and sees
 // the handler's error at the `yield` if there was one.
 export const journal: string[] = [];
-const transaction = depends({ deps: { user: currentUser } }, async function* transaction(req, { user }) {
+const transaction = depends({ deps: { user: currentUser } }, async function* transaction(_req, { user }) {
   journal.push(`begin for ${user.name}`);
   try {
     yield { user: user.name };
@@ -33,7 +33,7 @@ app.post("/orders", { deps: { tx: transaction } }, async (req, { tx }) => {
 });
 
 // Dependencies listed on a router run for every route in it, for their effect only.
-const requireAdmin = depends({ deps: { user: currentUser } }, async function requireAdmin(req, { user }) {
+const requireAdmin = depends({ deps: { user: currentUser } }, async function requireAdmin(_req, { user }) {
   if (!user.admin) throw new HTTPError(403, "Admins only");
 });
 const admin = new Router({ prefix: "/admin", dependencies: [requireAdmin] });

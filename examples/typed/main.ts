@@ -56,9 +56,9 @@ const audit = depends({ deps: { user: currentUser, session } }, async (req, { us
   path: req.path,
 }));
 
-app.get("/me", { deps: { user: currentUser, audit } }, async (req, { user, audit }) => ({ user, audit }));
+app.get("/me", { deps: { user: currentUser, audit } }, async (_req, { user, audit }) => ({ user, audit }));
 
-const requireAdmin = depends({ deps: { user: currentUser } }, async (req, { user }) => {
+const requireAdmin = depends({ deps: { user: currentUser } }, async (_req, { user }) => {
   if (!user.admin) throw new HTTPError(403, "Admins only");
 });
 const admin = new Router({ prefix: "/admin", dependencies: [requireAdmin], tags: ["admin"] });

@@ -91,7 +91,10 @@ class Pipeline {
     };
     try {
       if (queryStart >= 0) data.query = parseQuery(url.slice(queryStart + 1));
-      if (!hasBody(req)) return this.validateThenRun(route, data, readAt, done);
+      if (!hasBody(req)) {
+        this.validateThenRun(route, data, readAt, done);
+        return;
+      }
       readBody(req, this.options.bodyLimit).then(
         (raw) => {
           try {
@@ -125,12 +128,16 @@ class Pipeline {
   /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
   private validateThenRun(route: Route, data: HttpRequest, readAt: number, done: Done): void {
     const runner = this.runners.get(route)!;
-    if (route.inputs === undefined) return runner(data, readAt, done);
+    if (route.inputs === undefined) {
+      runner(data, readAt, done);
+      return;
+    }
     let validated: void | Promise<void>;
     try {
       validated = route.inputs.apply(data);
     } catch (error) {
-      return invalidInput(route, data, error, done);
+      invalidInput(route, data, error, done);
+      return;
     }
     if (validated instanceof Promise) {
       validated.then(

@@ -50,7 +50,7 @@ function finishWith<T>(result: RouteResult | Promise<RouteResult>, finish: (resu
 }
 
 async function invokeWithDependencies(route: Route, req: HttpRequest, runOnPool: RunOnPool | undefined): Promise<RouteResult> {
-  let resolved;
+  let resolved: Awaited<ReturnType<typeof resolveDependencies>>;
   try {
     resolved = await resolveDependencies(route.plan, req, runOnPool);
   } catch (error) {

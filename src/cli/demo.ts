@@ -63,7 +63,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     report(print, "Test 1: /sync/sleep, /async/hello, /sync/hello", test1, verdict1);
 
     const test2 = await runTest(server, ["/async/sleep", "/async/hello", "/sync/hello"]);
-    const verdict2 = judgeTest2(test2, sleepMs);
+    const verdict2 = judgeTest2(test2);
     report(print, "Test 2: /async/sleep, /async/hello, /sync/hello", test2, verdict2);
 
     const ok = verdict1.ok && verdict2.ok;
@@ -171,7 +171,7 @@ function judgeTest1({ sent, warnings }: TestRun, sleepMs: number): Verdict {
   };
 }
 
-function judgeTest2({ sent, warnings }: TestRun, sleepMs: number): Verdict {
+function judgeTest2({ sent, warnings }: TestRun): Verdict {
   const sleep = byPath(sent, "/async/sleep");
   const asyncHello = byPath(sent, "/async/hello");
   const syncHello = byPath(sent, "/sync/hello");

@@ -53,7 +53,7 @@ export interface Parsed {
 export function parseFlags(args: string[], flags: Flag[]): Parsed {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
   for (const flag of flags) options[flag.name] = { type: flag.kind === "switch" ? "boolean" : "string" };
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof options; strict: true }>>;
   try {
     parsed = parseArgs({ args, allowPositionals: true, options, strict: true });
   } catch (error) {

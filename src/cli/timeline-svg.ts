@@ -17,7 +17,7 @@ const plotWidth = width - labelWidth - 40;
 const rowHeight = 30;
 const colours = { waiting: "#cbd5e1", loop: "#2563eb", worker: "#16a34a", block: "#dc2626", ink: "#1d2327", muted: "#6b7280", grid: "#e5e7eb" };
 
-const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const ms = (t: number) => (t >= 1000 ? `${(t / 1000).toFixed(2)} s` : `${Math.round(t)} ms`);
 
 export function renderPicture(panels: PicturePanel[]): string {
@@ -26,7 +26,7 @@ export function renderPicture(panels: PicturePanel[]): string {
   for (const panel of panels) {
     const span = Math.max(1, ...panel.rows.map((r) => r.done));
     const x = (t: number) => labelWidth + (Math.max(0, t) / span) * plotWidth;
-    parts.push(`<text x="20" y="${y + 16}" font-size="16" font-weight="600" fill="${colours.ink}">${escape(panel.title)}</text>`);
+    parts.push(`<text x="20" y="${y + 16}" font-size="16" font-weight="600" fill="${colours.ink}">${escapeXml(panel.title)}</text>`);
     y += 34;
     const plotTop = y;
     const plotBottom = y + panel.rows.length * rowHeight;
@@ -40,8 +40,8 @@ export function renderPicture(panels: PicturePanel[]): string {
     for (const row of panel.rows) {
       const laneColour = row.lane === "loop" ? colours.loop : colours.worker;
       parts.push(
-        `<text x="20" y="${y + 19}" font-size="13" font-family="ui-monospace, monospace" fill="${colours.ink}">${escape(row.label)}</text>`,
-        `<text x="${labelWidth - 10}" y="${y + 19}" font-size="12" font-family="ui-monospace, monospace" fill="${laneColour}" text-anchor="end">${escape(row.lane)}</text>`,
+        `<text x="20" y="${y + 19}" font-size="13" font-family="ui-monospace, monospace" fill="${colours.ink}">${escapeXml(row.label)}</text>`,
+        `<text x="${labelWidth - 10}" y="${y + 19}" font-size="12" font-family="ui-monospace, monospace" fill="${laneColour}" text-anchor="end">${escapeXml(row.lane)}</text>`,
         `<rect x="${x(row.sent)}" y="${y + 6}" width="${Math.max(1, x(row.ranFrom) - x(row.sent))}" height="18" rx="3" fill="${colours.waiting}"/>`,
         `<rect x="${x(row.ranFrom)}" y="${y + 6}" width="${Math.max(3, x(row.ranTo) - x(row.ranFrom))}" height="18" rx="3" fill="${laneColour}"/>`,
         `<circle cx="${x(row.done)}" cy="${y + 15}" r="3.5" fill="${colours.ink}"/>`,
@@ -51,11 +51,11 @@ export function renderPicture(panels: PicturePanel[]): string {
     for (const block of panel.blocks) {
       parts.push(
         `<rect x="${x(block.from)}" y="${plotTop}" width="${Math.max(2, x(block.to) - x(block.from))}" height="${y - plotTop}" fill="${colours.block}" opacity="0.10"/>`,
-        `<text x="${x(block.from) + 4}" y="${plotTop - 4}" font-size="12" font-weight="600" fill="${colours.block}">${escape(block.label)}</text>`,
+        `<text x="${x(block.from) + 4}" y="${plotTop - 4}" font-size="12" font-weight="600" fill="${colours.block}">${escapeXml(block.label)}</text>`,
       );
     }
     y += 36;
-    parts.push(`<text x="20" y="${y}" font-size="13" fill="${colours.ink}">${escape(panel.caption)}</text>`);
+    parts.push(`<text x="20" y="${y}" font-size="13" fill="${colours.ink}">${escapeXml(panel.caption)}</text>`);
     y += 34;
     parts.push(`<line x1="20" x2="${width - 20}" y1="${y - 14}" y2="${y - 14}" stroke="${colours.grid}"/>`);
   }
@@ -68,7 +68,7 @@ export function renderPicture(panels: PicturePanel[]): string {
   let lx = 20;
   for (const [colour, text, opacity] of legend) {
     parts.push(`<rect x="${lx}" y="${y}" width="14" height="10" rx="2" fill="${colour}" opacity="${opacity}"/>`);
-    parts.push(`<text x="${lx + 20}" y="${y + 10}" font-size="12" fill="${colours.muted}">${escape(text)}</text>`);
+    parts.push(`<text x="${lx + 20}" y="${y + 10}" font-size="12" fill="${colours.muted}">${escapeXml(text)}</text>`);
     lx += 40 + text.length * 6.5;
   }
   parts.push(`<circle cx="${lx + 7}" cy="${y + 5}" r="3.5" fill="${colours.ink}"/><text x="${lx + 20}" y="${y + 10}" font-size="12" fill="${colours.muted}">answer received</text>`);
@@ -80,5 +80,5 @@ export function renderPicture(panels: PicturePanel[]): string {
 }
 
 export function pictureAsHtml(svg: string, title: string): string {
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head>\n<body style="margin:24px;background:#fafafa">\n${svg}</body></html>\n`;
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title></head>\n<body style="margin:24px;background:#fafafa">\n${svg}</body></html>\n`;
 }

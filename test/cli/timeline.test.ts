@@ -14,7 +14,7 @@ test("the timeline draws waiting and running parts on a shared time axis", () =>
   const [title, axis, sleep, hello, legend] = text.split("\n");
   assert.equal(title, "Timeline:");
   assert.match(axis!, /0 ms.*1\.00 s/);
-  assert.match(sleep!, /^GET \/async\/sleep loop     │█{20}│ sent at 0 ms, waited 0 ms, ran 1\.00 s/);
-  assert.match(hello!, /^GET \/sync\/hello  worker#1 │ ░{18}█│ sent at 100 ms, waited 900 ms, ran 1 ms, answered at 1\.00 s \(200\)/);
+  assert.match(sleep!, /^GET \/async\/sleep loop {5}│█{20}│ sent at 0 ms, waited 0 ms, ran 1\.00 s/);
+  assert.match(hello!, /^GET \/sync\/hello {2}worker#1 │ ░{18}█│ sent at 100 ms, waited 900 ms, ran 1 ms, answered at 1\.00 s \(200\)/);
   assert.match(legend!, /░ waiting .* █ handler running/);
 });

@@ -71,7 +71,7 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 
 export function checkShellLine(line: string, context: ShellContext): void {
   for (const command of simpleCommands(line)) {
-    const env = command.filter((w, i) => command.slice(0, i + 1).every((x) => /^[A-Z_][A-Z0-9_]*=/.test(x)));
+    const env = command.filter((_w, i) => command.slice(0, i + 1).every((x) => /^[A-Z_][A-Z0-9_]*=/.test(x)));
     const [program, ...args] = command.slice(env.length);
     assert.ok(program !== undefined, `a shell line sets variables only: ${line}`);
     if (program === "npm") checkNpm(args, line);
@@ -138,7 +138,10 @@ function checkLoopwise(args: string[], env: string[], context: ShellContext, lin
       given.push(value);
     }
   }
-  if (command === "demo") return assert.equal(positionals.length, 0, line);
+  if (command === "demo") {
+    assert.equal(positionals.length, 0, line);
+    return;
+  }
   assert.equal(positionals.length, 1, `"loopwise ${command}" takes one MODULE[:EXPORT] (${line})`);
   const [file, exportName = "app"] = positionals[0]!.split(":");
   const module = resolve(context.cwd, file!);

@@ -8,10 +8,10 @@ const expect = <T extends true>(_: T) => {};
 
 const app = new App();
 
-const Query = z.object({ limit: z.number().int().default(10), q: z.string().optional(), tag: z.array(z.string()) });
+const SearchQuery = z.object({ limit: z.number().int().default(10), q: z.string().optional(), tag: z.array(z.string()) });
 const Body = z.object({ name: z.string(), price: z.number() });
 
-app.get("/search", { query: Query }, async (req) => {
+app.get("/search", { query: SearchQuery }, async (req) => {
   expect<Equal<typeof req.query, { limit: number; q?: string | undefined; tag: string[] }>>(true);
   const limit: number = req.query.limit;
   // @ts-expect-error: not declared in the query schema
@@ -71,8 +71,9 @@ const user = depends({ deps: { db } }, async (req, { db }) => {
 app.get("/me", { deps: { user, settings } }, async (req, { user, settings }) => {
   expect<Equal<typeof user, { name: string; admin: boolean }>>(true);
   expect<Equal<typeof settings, { pageSize: number }>>(true);
+  void req;
   // @ts-expect-error: no such dependency declared
-  void (req, settings.other);
+  void settings.other;
   return user;
 });
 // @ts-expect-error: deps must be made with depends()
