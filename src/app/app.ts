@@ -154,22 +154,30 @@ export class App extends Router {
       start: async (slot) => {
         for (const hook of this.hooks.workerStart) await hook({ slot });
       },
-      run: (kind, target, payload) => {
+      run: (kind, target, payload, signal) => {
         if (kind === TaskKind.Blocking) return runBlocking(target as string, payload as unknown[]);
         if (kind === TaskKind.Dependency) {
           // A plain dependency of a loop-lane route: its value goes back to the main thread.
           const dep = this.dependencyTable[target as number];
           if (!dep) throw new Error(`no dependency with id ${target} in this worker`);
           const { req, deps } = payload as { req: HttpRequest; deps: Record<string, unknown> };
-          return invokePooledDependency(dep, req, deps, this.errors);
+          return invokePooledDependency(dep, withSignal(req, signal), deps, this.errors);
         }
         const route = this.routes[target as number];
         if (!route) throw new Error(`no route with id ${target} in this worker`);
-        return invokeRoute(route, payload as HttpRequest);
+        return invokeRoute(route, withSignal(payload as HttpRequest, signal));
       },
     };
   }
 }
+
+/** A request that crossed to a worker lost its signal on the way (it cannot be cloned): the task's own takes its place. */
+function withSignal(req: HttpRequest, signal: AbortSignal | undefined): HttpRequest {
+  Object.defineProperty(req, "signal", { value: signal ?? neverAborted, enumerable: false });
+  return req;
+}
+
+const neverAborted = new AbortController().signal;
 
 /** Whether every %-escape in the path decodes (the router gives no match for one that does not). */
 function decodable(path: string): boolean {

@@ -14,6 +14,7 @@ import { originForm } from "../params/request-target.js";
 import type { App } from "./app.js";
 import { errorResult } from "./error-table.js";
 import { pooledDependencyRunner } from "./pooled-dependency.js";
+import { RequestData } from "./request-data.js";
 import { composeRunner, type Done, type HandledRequest, type RouteRunner } from "./route-runner.js";
 import type { Route } from "./router.js";
 import type { TaskExecutor } from "./task-executor.js";
@@ -78,17 +79,17 @@ class Pipeline {
     if (!found) return;
     const { route } = found;
     this.options.monitor?.routed(route.id);
-    const data: HttpRequest = {
-      method,
-      url,
-      path,
-      params: found.params,
-      query: {},
-      headers: req.headers,
-      cookies: req.headers.cookie === undefined ? {} : parseCookies(req.headers.cookie),
-      body: undefined,
-      client,
+    const data = new RequestData(req, method, url, path, found.params, req.headers, client);
+    if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
+    const answered: Done = (result) => {
+      data.release();
+      done(result);
     };
+    this.parseThenRun(req, route, data, queryStart, readAt, answered);
+  }
+
+  private parseThenRun(req: IncomingMessage, route: Route, data: RequestData, queryStart: number, readAt: number, done: Done): void {
+    const url = data.url;
     try {
       if (queryStart >= 0) data.query = parseQuery(url.slice(queryStart + 1));
       if (!hasBody(req)) {

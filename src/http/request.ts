@@ -30,4 +30,10 @@ export interface HttpRequest<
   body: Body;
   /** Client address, `ip:port`. */
   client: string;
+  /**
+   * Aborts when the client disconnects before the answer is sent, on either lane (and in
+   * dependencies): pass it to `fetch`, or check `signal.aborted` between steps of long work.
+   * Not copied with the rest: each lane gives its own.
+   */
+  readonly signal: AbortSignal;
 }

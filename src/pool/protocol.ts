@@ -103,7 +103,8 @@ export interface TaskHost {
   signature(): string[];
   /** Runs the app's per-worker start hooks (open a per-worker connection there) before the worker takes tasks. */
   start(slot: number): void | Promise<void>;
-  run(kind: TaskKind, target: number | string, payload: unknown): unknown;
+  /** `signal` aborts when the caller no longer wants the result (its client left). */
+  run(kind: TaskKind, target: number | string, payload: unknown, signal?: AbortSignal): unknown;
 }
 
 

@@ -219,7 +219,7 @@ export function formatAccessText(record: AccessRecord): string {
   const queued = record.queuedMs === undefined ? "" : ` queued=${ms(record.queuedMs)}`;
   return (
     `${new Date(record.start + record.durationMs).toISOString()} INFO ${record.client} - ` +
-    `"${record.method} ${record.target} HTTP/${record.httpVersion}" ${record.status} ${STATUS_CODES[record.status] ?? ""} ` +
+    `"${record.method} ${record.target} HTTP/${record.httpVersion}" ${record.status} ${reasonPhrase(record.status)} ` +
     `${ms(record.durationMs)} lane=${record.lane}${queued}`
   );
 }
@@ -255,4 +255,9 @@ export function accessFromJson(line: Record<string, unknown>): AccessRecord | un
     lane: String(line.lane),
     queuedMs: line.queued_ms === null ? undefined : Number(line.queued_ms),
   };
+}
+
+/** nginx's 499 is not in Node's table: the client closed the connection before the answer. */
+function reasonPhrase(status: number): string {
+  return status === 499 ? "Client Closed Request" : (STATUS_CODES[status] ?? "");
 }

@@ -88,6 +88,12 @@ export function createResponder(parts: ResponderParts) {
   /** Never throws: the pipeline calls it from promise callbacks, where a throw would be an unhandled rejection. */
   const respond = (exchange: Exchange, result: HandledRequest) => {
     const { req, res } = exchange;
+    if (res.destroyed || req.socket.destroyed) {
+      // Nobody is there to read it: logged as nginx does, 499 "client closed request".
+      report(exchange, result, 499);
+      finished(exchange);
+      return;
+    }
     try {
       const sent = writeResponse(res, result, parts.closing());
       if (sent.error) logger.handlerError(req.method ?? "", req.url ?? "", result.lane, sent.error);

@@ -1,0 +1,39 @@
+// Clients that leave: `req.signal` aborts, the access log says 499, and work queued for them never runs.
+import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
+import { after, before, test } from "node:test";
+import { serve, type RunningServer } from "loopwise";
+import { app, noticed } from "../fixtures/disconnect-app.ts";
+import { captureLogs, delay } from "../helpers.ts";
+
+let server: RunningServer;
+const logs = captureLogs();
+before(async () => {
+  server = await serve(app, { port: 0, poolSize: 1, logWrite: logs.write, logFormat: "json" });
+});
+after(() => server.close());
+
+/** Sends a GET and hangs up after `ms`, before any answer. */
+function leaveAfter(path: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const req = httpRequest(server.url + path, { agent: false });
+    req.on("error", () => resolve());
+    req.end();
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, ms);
+  });
+}
+
+const accessLines = (path: string) => logs.out.map((line) => JSON.parse(line)).filter((entry) => entry.event === "access" && entry.path === path);
+
+test("a loop-lane handler's req.signal aborts when its client leaves; the access log says 499", async () => {
+  noticed.reset();
+  await leaveAfter("/loop/wait", 100);
+  for (let i = 0; i < 100 && noticed.value === 0; i++) await delay(10);
+  assert.equal(noticed.value, 1);
+  await delay(50);
+  const [entry] = accessLines("/loop/wait");
+  assert.equal(entry?.status, 499);
+});
