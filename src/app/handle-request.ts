@@ -81,11 +81,7 @@ class Pipeline {
     this.options.monitor?.routed(route.id);
     const data = new RequestData(req, method, url, path, found.params, req.headers, client);
     if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
-    const answered: Done = (result) => {
-      data.release();
-      done(result);
-    };
-    this.parseThenRun(req, route, data, queryStart, readAt, answered);
+    this.parseThenRun(req, route, data, queryStart, readAt, done);
   }
 
   private parseThenRun(req: IncomingMessage, route: Route, data: RequestData, queryStart: number, readAt: number, done: Done): void {

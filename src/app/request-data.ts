@@ -10,7 +10,6 @@ export class RequestData implements HttpRequest {
   body: unknown = undefined;
   #source: IncomingMessage;
   #abort: AbortController | undefined;
-  #release: (() => void) | undefined;
 
   constructor(
     source: IncomingMessage,
@@ -27,27 +26,15 @@ export class RequestData implements HttpRequest {
   get signal(): AbortSignal {
     if (this.#abort) return this.#abort.signal;
     const abort = (this.#abort = new AbortController());
-    const socket = this.#source.socket as IncomingMessage["socket"] | undefined;
+    const source = this.#source;
+    const socket = source.socket as IncomingMessage["socket"] | undefined;
     if (!socket) return abort.signal; // an in-process request (TestClient): no connection to lose
     if (socket.destroyed) abort.abort(clientGone());
-    else {
-      const onClose = () => abort.abort(clientGone());
-      socket.once("close", onClose);
-      this.#release = () => socket.off("close", onClose);
-    }
+    // A request closes when its answer is done or when its client goes: only the second leaves the socket destroyed.
+    else source.once("close", () => socket.destroyed && abort.abort(clientGone()));
     return abort.signal;
   }
 
-  /** Whether the client went away before the answer (only known once `signal` was asked for). */
-  get clientGone(): boolean {
-    return this.#abort?.signal.aborted === true;
-  }
-
-  /** The answer is out: stop watching the connection, which keep-alive may hand to the next request. */
-  release(): void {
-    this.#release?.();
-    this.#release = undefined;
-  }
 }
 
 function clientGone(): Error {
