@@ -46,6 +46,18 @@ export class Dispatcher {
     return this.slots.all.filter((w) => w && w.inFlight.length > 0).length;
   }
 
+  /** The work the busy workers still hold, estimated (ms): the rest of each running task, and all of each one waiting in a batch. */
+  heldWorkMs(at: number): number {
+    let ms = 0;
+    for (const worker of this.slots.all) {
+      if (!worker || worker.inFlight.length === 0) continue;
+      const running = worker.inFlight[0]!;
+      ms += Math.max(0, running.estimateMs - (at - running.dispatchedAt));
+      for (let i = 1; i < worker.inFlight.length; i++) ms += worker.inFlight[i]!.estimateMs;
+    }
+    return ms;
+  }
+
   /** Resolves once nothing is queued or running. */
   drained(): Promise<void> {
     if (this.queue.waiting === 0 && this.busy === 0) return Promise.resolve();
@@ -67,7 +79,7 @@ export class Dispatcher {
       for (; task !== undefined; task = this.queue.peek()) {
         const refusal = this.hooks.lateRefusal(task, at) ?? (task.signal?.aborted ? new TaskCancelledError(false, at - task.enqueuedAt) : undefined);
         if (refusal) {
-          this.queue.take();
+          // It leaves the queue as settled; peek() skips it.
           this.finish(task).reject(refusal);
           continue;
         }

@@ -119,17 +119,19 @@ export class WorkerPool {
     if (signal?.aborted) return Promise.reject(new TaskCancelledError(false, 0));
     return new Promise<TaskOutcome>((resolve, reject) => {
       const timing = this.timings.of(kind, target);
+      const enqueuedAt = now();
       const task: PendingTask = {
         id: this.nextTaskId++,
         kind,
         target,
         payload,
-        enqueuedAt: now(),
+        enqueuedAt,
         dispatchedAt: 0,
         fast: options.timeoutMs === undefined && TaskTimings.isFast(timing),
         state: "queued",
         retried: false,
         timer: undefined,
+        maxWaitMs: this.budget.limitMs(this.queue, enqueuedAt),
         estimateMs: timing?.averageMs ?? this.timings.typicalMs,
         signal,
         onAbort: undefined,
@@ -167,7 +169,8 @@ export class WorkerPool {
     if (this.queue.waiting >= this.maxQueue) {
       return shedError(() => new PoolFullError(`all ${this.size} workers are busy and ${this.queue.waiting} tasks are queued`));
     }
-    return this.budget.refusal(this.queue, this.capacity(), now());
+    const at = now();
+    return this.budget.refusal(this.queue, this.dispatch.heldWorkMs(at), this.capacity(), at);
   }
 
   /** The workers that will share the queued work: the room to grow counts while the busy ones are blocked. */
@@ -175,11 +178,10 @@ export class WorkerPool {
     return this.elastic.blocked ? this.maxSize : this.size;
   }
 
-  /** The refusal of a task that waited past the limit by its turn (it never runs), or undefined. */
+  /** The refusal of a task that waited past its limit by its turn (it never runs), or undefined. */
   private lateRefusal(task: PendingTask, at: number): Error | undefined {
-    const limit = this.budget.limitMs(this.queue, at);
     const waitedMs = at - task.enqueuedAt;
-    return waitedMs <= limit ? undefined : this.budget.late(this.queue, this.capacity(), waitedMs, limit);
+    return waitedMs <= task.maxWaitMs ? undefined : this.budget.late(this.queue, waitedMs, task.maxWaitMs, at);
   }
 
   /** Stops taking tasks, lets queued and running ones finish, then ends the workers. */

@@ -19,6 +19,8 @@ export interface PendingTask {
   /** Sent back to the queue once already because its worker died before it started. */
   retried: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** The longest it may wait for a worker, ms: the wait limit when it was queued (see WaitBudget). */
+  maxWaitMs: number;
   /** Its wait as estimated when queued (the target's measured run time), counted in the pool's wait budget. */
   estimateMs: number;
   /** The caller's cancel signal and the listener the pool added to it, when it gave one. */
