@@ -1,6 +1,14 @@
 // Loopwise: async handlers on the event loop, plain handlers on a pool of worker threads.
 // app.listen() is added to App by the server floor (server/listen.ts).
+//
+// Every pool worker imports the app module, and so this entry: it loads only what an app module
+// needs (App, Router, responses, dependencies, the threads API). The server, its metrics and the
+// TestClient load when `serve()` or `TestClient.start()` is first called, on the main thread
+// alone: eagerly, they doubled what each worker costs to start (see docs/worker-lane.md).
 import "./server/listen.js";
+import type { App } from "./app/app.js";
+import type { RunningServer, ServeOptions } from "./server/serve.js";
+import type { TestClient as TestClientClass, TestClientOptions } from "./testing/test-client.js";
 export { App, type AppOptions } from "./app/app.js";
 export {
   Router,
@@ -24,7 +32,7 @@ export type { InputSchemas } from "./params/input-plan.js";
 export { depends, type Dependency, type DependencyValues } from "./deps/dependency.js";
 export { openApiDocument } from "./openapi/openapi-document.js";
 export type { DocsOptions } from "./app/app.js";
-export { TestClient, type TestClientOptions, type TestRequest, type TestResponse } from "./testing/test-client.js";
+export type { TestClientOptions, TestRequest, TestResponse } from "./testing/test-client.js";
 export { json, text, html, bytes, redirect, type HeaderValue, type OutgoingResponse, type ResponseInit } from "./http/response.js";
 export type { HttpRequest, Query, Headers } from "./http/request.js";
 export type { PathParams } from "./http/path-params.js";
@@ -33,7 +41,32 @@ export { sleepSync } from "./threads/sleep-sync.js";
 export { SharedCounter, SharedTable } from "./threads/shared-state.js";
 export { Bulkhead } from "./threads/bulkhead.js";
 export type { Lane } from "./threads/lane.js";
-export { defaultPoolSize } from "./pool/pool.js";
-export { serve, type ServeOptions, type RunningServer } from "./server/serve.js";
+export { defaultPoolSize } from "./pool/pool-options.js";
+export type { ServeOptions, RunningServer } from "./server/serve.js";
 export { defaultJsonDepthLimit } from "./params/json-depth.js";
 export type { LogFormat } from "./server/logger.js";
+
+/**
+ * Starts the pool (each worker imports the app and checks its routes), then the HTTP server.
+ * The uvicorn part of Loopwise: startup lines, access log, graceful shutdown.
+ */
+export async function serve(app: App, options: ServeOptions = {}): Promise<RunningServer> {
+  const server = await import("./server/serve.js");
+  return server.serve(app, options);
+}
+
+/**
+ * The in-process client for tests (FastAPI's TestClient): requests go through the whole
+ * pipeline, both lanes and the real worker pool, without a socket.
+ *
+ *     const client = await TestClient.start(app);
+ *     const res = await client.get("/items", { query: { limit: 5 } });
+ *     await client.close();
+ */
+export type TestClient = TestClientClass;
+export const TestClient: Pick<typeof TestClientClass, "start"> = {
+  async start(app: App, options?: TestClientOptions): Promise<TestClient> {
+    const testing = await import("./testing/test-client.js");
+    return testing.TestClient.start(app, options);
+  },
+};

@@ -37,7 +37,7 @@ const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
   [HTTPError, (e: HTTPError) => statusResult(e.status, e.detail, e.headers)],
   [RequestValidationError, (e: RequestValidationError) => statusResult(422, e.issues)],
   [AnsweredError, (e: AnsweredError) => e.result],
-  [PoolFullError, () => statusResult(503, "Server is busy: too many requests are waiting; retry later", busy)],
+  [PoolFullError, (e: PoolFullError) => statusResult(503, "Server is busy: too many requests are waiting; retry later", { "retry-after": String(e.retryAfterSeconds) })],
   [BulkheadFullError, () => statusResult(503, "Server is busy: too many requests are waiting; retry later", busy)],
   [PoolUnavailableError, (e: PoolUnavailableError) => statusResult(503, `Service unavailable: ${e.message}`, { "retry-after": String(e.retryAfterSeconds) })],
   [PoolClosedError, () => statusResult(503, "Server is shutting down", busy)],

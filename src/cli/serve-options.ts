@@ -11,9 +11,12 @@ export function serveOptions(given: Parsed["given"]): ServeOptions {
   set("host", "host");
   set("port", "port");
   set("poolSize", "pool-size");
+  set("maxPoolSize", "max-pool-size");
+  set("workerIdleTimeout", "worker-idle-timeout");
   set("workerMemoryMb", "worker-memory");
   set("timeout", "timeout");
   set("maxQueue", "max-queue");
+  set("maxQueueWait", "max-queue-wait");
   set("gracePeriod", "grace-period");
   set("logFormat", "log-format");
   set("metrics", "metrics");

@@ -22,7 +22,8 @@ export type LiveEvent =
       status: number;
     }
   | { type: "block"; start: number; durationMs: number; route: string | null; culprit: string; message: string }
-  | { type: "sample"; time: number; queued: number; busy: number; loopDelayMs: number };
+  /** `workers`: the pool's size then (it grows while work waits on blocked workers, and shrinks after idle). */
+  | { type: "sample"; time: number; queued: number; busy: number; workers: number; loopDelayMs: number };
 
 export interface LivePool {
   readonly size: number;
@@ -99,6 +100,6 @@ export class LiveFeed {
   private sample(): void {
     const loopDelayMs = this.delay.max / 1e6;
     this.delay.reset();
-    this.publish({ type: "sample", time: Date.now(), queued: this.pool.queued, busy: this.pool.busy, loopDelayMs });
+    this.publish({ type: "sample", time: Date.now(), queued: this.pool.queued, busy: this.pool.busy, workers: this.pool.size, loopDelayMs });
   }
 }

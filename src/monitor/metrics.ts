@@ -4,7 +4,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 
 /** What the metrics need to know about the pool; read at scrape time. */
 export interface PoolView {
+  /** Workers now: the core, plus growth while work waits on blocked workers. */
   readonly size: number;
+  readonly maxSize: number;
   readonly busy: number;
   readonly queued: number;
 }
@@ -55,7 +57,8 @@ export class Metrics {
     this.blockedSeconds = new Counter({ name: "loopwise_loop_blocked_seconds_total", help: "Time the event loop spent blocked past the threshold, by route.", labelNames: ["route"], registers });
     this.restarts = new Counter({ name: "loopwise_worker_restarts_total", help: "Workers replaced after a crash or a handler timeout.", labelNames: ["reason"], registers });
     this.refused = new Counter({ name: "loopwise_refused_total", help: "Requests answered 503 (overload, shutdown) or 504 (handler timeout).", labelNames: ["status"], registers });
-    new Gauge({ name: "loopwise_pool_workers", help: "Worker threads in the pool.", registers, collect() { this.set(pool.size); } });
+    new Gauge({ name: "loopwise_pool_workers", help: "Worker threads in the pool now: its core, and more while work waits on blocked workers.", registers, collect() { this.set(pool.size); } });
+    new Gauge({ name: "loopwise_pool_max_workers", help: "Most worker threads the pool may grow to.", registers, collect() { this.set(pool.maxSize); } });
     new Gauge({ name: "loopwise_pool_busy_workers", help: "Workers running a task now.", registers, collect() { this.set(pool.busy); } });
     new Gauge({ name: "loopwise_pool_queue_depth", help: "Worker-lane tasks waiting for a free worker.", registers, collect() { this.set(pool.queued); } });
   }

@@ -47,9 +47,30 @@ export class TaskTimeoutError extends Error {
   }
 }
 
-/** Every worker is busy and the queue is full: shed the load instead of growing without bound. */
+/**
+ * Shed instead of queued without bound: the queue is full (its count cap), or the task would
+ * wait, or has waited, longer than the pool's wait limit.
+ */
 export class PoolFullError extends Error {
   override readonly name = "PoolFullError";
+  constructor(
+    message: string,
+    /** When trying again makes sense, in whole seconds (an estimate of when the backlog has cleared). */
+    readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** The task was cancelled through its signal. `started`: it had begun running (and its handler saw the signal fire). */
+export class TaskCancelledError extends Error {
+  override readonly name = "TaskCancelledError";
+  constructor(
+    readonly started: boolean,
+    readonly queuedMs: number,
+  ) {
+    super(started ? "the task was cancelled while it ran" : "the task was cancelled before it started");
+  }
 }
 
 /**

@@ -13,6 +13,27 @@ export function defaultPoolSize(): number {
 }
 
 /**
+ * How far the pool may grow past its core while work waits on blocked workers: 40, anyio's
+ * thread limit (what FastAPI runs plain handlers on), or the core if it is larger. Growth
+ * happens only while the busy workers are blocked (sleep, sync I/O), never for CPU-bound work,
+ * and each extra worker costs memory (about 10 MB for a JavaScript app; see docs/worker-lane.md).
+ */
+export function defaultMaxPoolSize(coreSize: number): number {
+  return Math.max(coreSize, 40);
+}
+
+/** A worker above the core that has been idle this long is retired (anyio prunes idle threads after 10 s). */
+export const defaultIdleTimeoutMs = 10_000;
+
+/**
+ * The longest a task may wait for a worker, ms. The aim is that under any flood every request
+ * gets its answer, 200 or 503, within about 10 s: half of that goes to waiting, the other half
+ * to running. A task expected to wait longer is refused at once; one that waited longer by its
+ * turn is refused then. Under sustained overload the limit drops to a tenth (see WaitBudget).
+ */
+export const defaultMaxQueueWaitMs = 5_000;
+
+/**
  * The default heap cap of one worker, MB: a thirty-second of the machine's memory, between
  * 128 MB and 1 GB (768 MB on a 24 GiB machine). A runaway handler dies there, alone, instead of
  * growing to gigabytes and taking the process with it; a handler that needs more says so with
@@ -23,7 +44,14 @@ export function defaultWorkerMemoryMb(): number {
 }
 
 export interface PoolOptions {
+  /** The core: workers started up front and always kept (default: `defaultPoolSize()`). */
   size?: number;
+  /** Most workers the pool grows to while work waits on blocked workers (default: `defaultMaxPoolSize(size)`). */
+  maxSize?: number;
+  /** A worker above the core idle this long is retired, ms (default 10 s). */
+  idleTimeoutMs?: number;
+  /** Longest expected or actual wait for a worker before a task is refused, ms (default 5 s). */
+  maxQueueWaitMs?: number;
   /** Where the app lives, so each worker can import it. */
   moduleUrl: string;
   exportName?: string;
@@ -33,7 +61,7 @@ export interface PoolOptions {
   /** OS niceness added to worker threads (0 keeps them equal to the loop). */
   niceness?: number;
   resourceLimits?: ResourceLimits;
-  /** Tasks allowed to wait for a worker; one more is refused with PoolFullError (default 1024). */
+  /** Tasks allowed to wait for a worker, a memory cap; one more is refused with PoolFullError (default 1024). */
   maxQueue?: number;
   /** Shared memory created in the main thread, handed to every worker (see shared-state.ts). */
   sharedBuffers?: () => Record<string, SharedArrayBuffer>;
@@ -41,7 +69,29 @@ export interface PoolOptions {
   onWorkerExit?: (event: WorkerExitEvent) => void;
   /** Told each time a replacement worker fails to start, and when the next try comes. */
   onRestartFailed?: (event: RestartFailedEvent) => void;
+  /** Told when the pool grows past its core or shrinks back, with why. */
+  onResize?: (event: PoolResizeEvent) => void;
 }
+
+export type PoolResizeEvent =
+  | {
+      kind: "grow";
+      from: number;
+      to: number;
+      /** Tasks waiting for a worker when it grew. */
+      waiting: number;
+      /** The process's CPU use over the last interval, as a share of all cores (0–1). */
+      cpuShare: number;
+      cores: number;
+    }
+  | {
+      kind: "shrink";
+      from: number;
+      to: number;
+      /** Workers retired. */
+      retired: number;
+      idleMs: number;
+    };
 
 export interface WorkerExitEvent {
   slot: number;
@@ -54,6 +104,8 @@ export interface WorkerExitEvent {
   hadTask: boolean;
   /** The error was left behind by earlier work (a timer that threw), not by the running task. */
   stray: boolean;
+  /** Whether another worker takes its slot: always for the core, never above it (growth starts workers again if work waits). */
+  replaced: boolean;
 }
 
 export interface RestartFailedEvent {
@@ -77,5 +129,13 @@ export interface TaskOutcome<T = unknown> {
 export interface RunOptions {
   /** Fail with TaskTimeoutError after this many ms from the call; a running task's worker is terminated. */
   timeoutMs?: number;
+  /**
+   * Cancels the task. Still waiting: it leaves the queue, never runs, and fails with
+   * TaskCancelledError. Running: its worker cannot be interrupted, so the signal the task host
+   * got fires (a handler that checks it can stop early); the task settles as it ends.
+   */
+  signal?: AbortSignal;
+  /** An opaque value sent with the task (structured-cloned) and handed to the task host, such as request context. */
+  context?: unknown;
 }
 

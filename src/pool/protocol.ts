@@ -20,12 +20,27 @@ export interface TaskMessage {
   /** The route's id (registration order) or the blocking function's key. */
   target: number | string;
   payload: unknown;
+  /** Set when the caller may cancel it: the worker then makes an AbortSignal for it. */
+  abortable?: true;
+  /** The caller's opaque context, when it gave one. */
+  context?: unknown;
 }
 
 /** Main → worker: one message per tick carries every task dispatched to that worker. */
 export interface TaskBatchMessage {
   type: "tasks";
   tasks: TaskMessage[];
+}
+
+/**
+ * Main → worker: the caller cancelled task `id`, which the worker holds. Not started yet: it
+ * is skipped. Running: its signal fires (an async handler hears it at its next await; a plain
+ * one sees `signal.aborted` through the shared abort mark, since no message reaches a thread
+ * that is busy).
+ */
+export interface AbortMessage {
+  type: "abort";
+  id: number;
 }
 
 /** Worker → main, once, after the app module is imported. */
@@ -56,6 +71,8 @@ export interface TaskResult {
   startedAt: number;
   /** Time the task ran inside the worker, in ms. */
   runMs: number;
+  /** The task was cancelled before it started and never ran. */
+  cancelled?: true;
 }
 
 /** Worker → main: the results of the tasks that finished in one stretch of work, in one message. */
@@ -75,7 +92,7 @@ export interface CrashedMessage {
 }
 
 export type WorkerToMain = ReadyMessage | StartupFailedMessage | TaskResultsMessage | CrashedMessage;
-export type MainToWorker = TaskBatchMessage;
+export type MainToWorker = TaskBatchMessage | AbortMessage;
 
 /** Data handed to every worker at creation. */
 export interface WorkerStartData {
@@ -85,13 +102,18 @@ export interface WorkerStartData {
   exportName?: string;
   /** Index among the apps created by that module, when the export name is not known. */
   appIndex: number;
+  /** How to load the module if it is TypeScript: natively where Node can, else with tsx. */
+  typeScript: "native" | "tsx";
   /** 1-based slot number, used in log lines (`worker#2`). */
   slot: number;
   /** OS niceness increment applied to the worker's own thread. */
   niceness: number;
   /** Shared memory the main thread created, by registration key. */
   sharedBuffers: Record<string, SharedArrayBuffer>;
-  /** One Int32 where the worker writes the id of each task it starts (see WorkerState). */
+  /**
+   * Two Int32s: the id of each task the worker starts, written by the worker (see WorkerState),
+   * and the id of the last task cancelled while the worker held it, written by the main thread.
+   */
   progress: SharedArrayBuffer;
 }
 
@@ -103,8 +125,11 @@ export interface TaskHost {
   signature(): string[];
   /** Runs the app's per-worker start hooks (open a per-worker connection there) before the worker takes tasks. */
   start(slot: number): void | Promise<void>;
-  /** `signal` aborts when the caller no longer wants the result (its client left). */
-  run(kind: TaskKind, target: number | string, payload: unknown, signal?: AbortSignal): unknown;
+  /**
+   * Runs one task. `signal` is given when the caller can cancel the task; `context` is the
+   * caller's opaque value (request context crossing the lanes), when it gave one.
+   */
+  run(kind: TaskKind, target: number | string, payload: unknown, signal?: AbortSignal, context?: unknown): unknown;
 }
 
 

@@ -16,6 +16,7 @@ export interface SpawnOptions {
   sharedBuffers: Record<string, SharedArrayBuffer>;
   /** The main thread's view of the app; the worker must report the same. */
   signature: string[];
+  typeScript: "native" | "tsx";
 }
 
 export interface WorkerEvents {
@@ -27,11 +28,13 @@ export interface WorkerEvents {
 
 /** Starts a worker in `slot`; resolves once it loaded the same app, rejects if it could not. */
 export function spawnWorker(slot: number, options: SpawnOptions, events: WorkerEvents): { state: WorkerState; started: Promise<void> } {
-  const progress = new SharedArrayBuffer(4);
+  // [id of the task the worker last started, id of the last task cancelled while it held it]
+  const progress = new SharedArrayBuffer(8);
   const data: WorkerStartData = {
     moduleUrl: options.moduleUrl,
     exportName: options.exportName,
     appIndex: options.appIndex,
+    typeScript: options.typeScript,
     slot,
     niceness: options.niceness,
     sharedBuffers: options.sharedBuffers,
@@ -50,7 +53,11 @@ export function spawnWorker(slot: number, options: SpawnOptions, events: WorkerE
           return;
         case "ready": {
           const mismatch = compareSignatures(options.signature, message.signature);
-          if (mismatch) return reject(new PoolStartupError(`worker#${slot} loaded a different app: ${mismatch}`));
+          if (mismatch) {
+            // It must not linger half-started: its exit counts as a failed start.
+            void worker.terminate();
+            return reject(new PoolStartupError(`worker#${slot} loaded a different app: ${mismatch}`));
+          }
           state.ready = true;
           resolve();
           return events.ready(state);

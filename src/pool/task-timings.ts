@@ -1,11 +1,11 @@
-// How long each target runs, smoothed, to tell trivial targets (which may be batched into a
-// worker that is already awake) from the rest.
+// How long each target runs, smoothed: to tell trivial targets (which may be batched into a
+// worker that is already awake) from the rest, and to estimate how long queued work will take.
 
 /** A target is fast once it has run this many times averaging under `fastMs` (a trivial handler, not a quick query). */
 const fastAfterSamples = 16;
 const fastMs = 0.2;
 
-interface TargetTiming {
+export interface TargetTiming {
   samples: number;
   averageMs: number;
 }
@@ -13,9 +13,15 @@ interface TargetTiming {
 export class TaskTimings {
   /** By kind, then target: no key strings built per task. */
   private readonly byKind = new Map<number, Map<number | string, TargetTiming>>();
+  /** Every target's runs, smoothed: the estimate for a target that has not run yet. */
+  typicalMs = 0;
 
-  isFast(kind: number, target: number | string): boolean {
-    const timing = this.byKind.get(kind)?.get(target);
+  /** The target's timing, or undefined before its first run. */
+  of(kind: number, target: number | string): TargetTiming | undefined {
+    return this.byKind.get(kind)?.get(target);
+  }
+
+  static isFast(timing: TargetTiming | undefined): boolean {
     return timing !== undefined && timing.samples >= fastAfterSamples && timing.averageMs < fastMs;
   }
 
@@ -28,5 +34,6 @@ export class TaskTimings {
       timing.samples++;
       timing.averageMs += (runMs - timing.averageMs) / Math.min(timing.samples, 32);
     }
+    this.typicalMs += (runMs - this.typicalMs) / 32;
   }
 }

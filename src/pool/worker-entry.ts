@@ -15,6 +15,7 @@ import {
 import { importModule } from "./module-loader.js";
 import { createdApps, hostKey, inheritSharedBuffers, markWorkerThread } from "./identity.js";
 import { lowerThreadPriority } from "./thread-priority.js";
+import { taskSignal } from "./task-signal.js";
 
 const port = parentPort!;
 const data = workerData as WorkerStartData;
@@ -25,7 +26,7 @@ inheritSharedBuffers(data.sharedBuffers);
 lowerThreadPriority(data.niceness);
 
 async function loadHost(): Promise<TaskHost> {
-  const namespace = await importModule(data.moduleUrl);
+  const namespace = await importModule(data.moduleUrl, data.typeScript);
   let app: unknown;
   if (data.exportName !== undefined) {
     app = namespace[data.exportName];
@@ -51,11 +52,13 @@ const now = () => performance.timeOrigin + performance.now();
  * few messages as possible: one per stretch of synchronous work, flushed before any await.
  * Before each task its id goes into the shared progress mark, and results not yet sent are
  * flushed when the worker exits, so a task that kills the worker costs no other task its
- * result, and the main thread knows which tasks never started.
+ * result, and the main thread knows which tasks never started. A cancellable task gets an
+ * AbortController from its arrival; one cancelled before its turn is skipped and reported so.
  */
 function createRunner(host: TaskHost) {
   const waiting: TaskMessage[] = [];
   const progress = new Int32Array(data.progress);
+  const controllers = new Map<number, AbortController>();
   let results: TaskResult[] = [];
   let draining = false;
 
@@ -77,13 +80,27 @@ function createRunner(host: TaskHost) {
     }
   };
 
+  /** The task's signal, or "cancelled" if it was cancelled before its turn. */
+  const signalFor = (task: TaskMessage): AbortSignal | "cancelled" | undefined => {
+    if (!task.abortable) return undefined;
+    const controller = controllers.get(task.id)!;
+    if (controller.signal.aborted || Atomics.load(progress, 1) === task.id) return "cancelled";
+    return taskSignal(controller, progress, task.id);
+  };
+
   async function drain(): Promise<void> {
     draining = true;
     for (let task = waiting.shift(); task !== undefined; task = waiting.shift()) {
-      Atomics.store(progress, 0, task.id);
+      const signal = signalFor(task);
       const startedAt = now();
+      if (signal === "cancelled") {
+        controllers.delete(task.id);
+        results.push({ id: task.id, ok: false, value: null, startedAt, runMs: 0, cancelled: true });
+        continue;
+      }
+      Atomics.store(progress, 0, task.id);
       try {
-        let value = host.run(task.kind, task.target, task.payload);
+        let value = host.run(task.kind, task.target, task.payload, signal, task.context);
         if (value instanceof Promise) {
           flush();
           value = await value;
@@ -92,6 +109,7 @@ function createRunner(host: TaskHost) {
       } catch (error) {
         results.push({ id: task.id, ok: false, value: serializeError(error), startedAt, runMs: now() - startedAt });
       }
+      if (signal) controllers.delete(task.id);
     }
     flush();
     draining = false;
@@ -107,8 +125,13 @@ function createRunner(host: TaskHost) {
     process.exit(1);
   });
 
-  return (tasks: TaskMessage[]) => {
-    waiting.push(...tasks);
+  return (message: MainToWorker) => {
+    if (message.type === "abort") {
+      controllers.get(message.id)?.abort();
+      return;
+    }
+    for (const task of message.tasks) if (task.abortable) controllers.set(task.id, new AbortController());
+    waiting.push(...message.tasks);
     if (!draining) void drain();
   };
 }
@@ -118,8 +141,7 @@ try {
   await host.start(data.slot);
   // A handler that returns a Promise is awaited on this worker's own event loop; tasks that
   // arrive meanwhile wait their turn.
-  const run = createRunner(host);
-  port.on("message", (message: MainToWorker) => run(message.tasks));
+  port.on("message", createRunner(host));
   send({ type: "ready", signature: host.signature() });
 } catch (error) {
   send({ type: "startup-failed", error: serializeError(error) });

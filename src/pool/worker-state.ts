@@ -19,6 +19,14 @@ export interface PendingTask {
   /** Sent back to the queue once already because its worker died before it started. */
   retried: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** The longest it may wait for a worker, ms: the wait limit when it was queued (see WaitBudget). */
+  maxWaitMs: number;
+  /** Its wait as estimated when queued (the target's measured run time), counted in the pool's wait budget. */
+  estimateMs: number;
+  /** The caller's cancel signal and the listener the pool added to it, when it gave one. */
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  context: unknown;
   resolve: (outcome: never) => void;
   reject: (error: Error) => void;
 }
@@ -30,6 +38,8 @@ export interface PendingTask {
  */
 export class WorkerState {
   ready = false;
+  /** Set once it has loaded the app (it stays set after the worker dies). */
+  startedUp = false;
   /** Tasks sent to this worker, in the order it runs them. */
   inFlight: PendingTask[] = [];
   /** How many of them are not fast; a worker holding one takes nothing more until it is idle. */
@@ -40,6 +50,15 @@ export class WorkerState {
   stoppedForTimeout = false;
   /** Set when the worker reported an error it did not catch (left behind by earlier work). */
   strayError: Error | undefined;
+  /** Set when the pool ends this worker on purpose (idle above the core): its exit is no crash. */
+  retired = false;
+  /** How it was asked to load a TypeScript app, and its replacement's start if that failed natively (see WorkerSlots). */
+  typeScript: "native" | "tsx" = "tsx";
+  fallback: Promise<void> | undefined;
+  /** Whether it is among the pool's idle workers (IdleWorkers keeps it). */
+  inIdle = false;
+  /** When it last became idle (performance.now()), for retiring idle workers above the core. */
+  idleSince = 0;
   private readonly progress: Int32Array;
 
   constructor(
@@ -53,7 +72,27 @@ export class WorkerState {
   assign(task: PendingTask): void {
     this.inFlight.push(task);
     if (!task.fast) this.slowInFlight++;
-    this.outbox.push({ id: task.id, kind: task.kind as TaskMessage["kind"], target: task.target, payload: task.payload });
+    const message: TaskMessage = { id: task.id, kind: task.kind as TaskMessage["kind"], target: task.target, payload: task.payload };
+    if (task.signal) message.abortable = true;
+    if (task.context !== undefined) message.context = task.context;
+    this.outbox.push(message);
+  }
+
+  /**
+   * The caller cancelled a task this worker holds. Not sent yet: it is taken back (returns
+   * true). Sent: the worker is told, by message and by the shared abort mark a busy thread can
+   * still read (see task-signal.ts).
+   */
+  cancel(task: PendingTask): boolean {
+    const index = this.outbox.findIndex((m) => m.id === task.id);
+    if (index >= 0) {
+      this.outbox.splice(index, 1);
+      this.take(task.id);
+      return true;
+    }
+    Atomics.store(this.progress, 1, task.id);
+    this.worker.postMessage({ type: "abort", id: task.id } satisfies MainToWorker);
+    return false;
   }
 
   /** Removes and returns the task with this id, or undefined if it was already answered. */

@@ -1,7 +1,7 @@
 // Every server default in one place, like uvicorn's Config: `serve()`, the TestClient and the
 // CLI's --help all read them from here, and the CLI passes only the flags it was given.
 import type { ResourceLimits } from "node:worker_threads";
-import { defaultPoolSize, defaultWorkerMemoryMb } from "../pool/pool-options.js";
+import { defaultIdleTimeoutMs, defaultMaxPoolSize, defaultMaxQueueWaitMs, defaultPoolSize, defaultWorkerMemoryMb } from "../pool/pool-options.js";
 import { defaultJsonDepthLimit } from "../params/json-depth.js";
 import type { LogFormat, LoggerOptions } from "./logger.js";
 
@@ -9,8 +9,15 @@ export interface ServeOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** Worker threads in the pool (default: twice the cores, 4 to 16). */
+  /** Worker threads always in the pool, its core (default: twice the cores, 4 to 16). */
   poolSize?: number;
+  /**
+   * Most worker threads the pool grows to while worker-lane work waits and the busy workers are
+   * blocked (sleeping, on a sync driver), never for CPU-bound work (default: 40, or `poolSize` if larger).
+   */
+  maxPoolSize?: number;
+  /** A worker above the core that has been idle this long is retired, ms (default 10000). */
+  workerIdleTimeout?: number;
   logFormat?: LogFormat;
   accessLog?: boolean;
   /** Replace where log lines go (tests, embedding). */
@@ -29,8 +36,14 @@ export interface ServeOptions {
   requestTimeout?: number;
   /** Default time limit for a handler, ms; routes may set their own (default: none). */
   timeout?: number;
-  /** Worker-lane requests allowed to wait for a worker; more are answered 503 (default 1024). */
+  /** Worker-lane requests allowed to wait for a worker, a memory cap; more are answered 503 (default 1024). */
   maxQueue?: number;
+  /**
+   * Longest a worker-lane request may wait for a worker, ms (default 5000). One expected to wait
+   * longer is answered 503 + Retry-After at once; one that waited longer by its turn is answered
+   * 503 then, and never runs. Under a sustained flood the limit drops to a tenth (at most 1 s).
+   */
+  maxQueueWait?: number;
   /**
    * Heap cap of each worker, MB (default: a thirty-second of the machine's memory, 128 MB to 1 GB).
    * A worker that exceeds it dies alone: its request gets a 500, it is replaced.
@@ -79,6 +92,11 @@ export const defaults = {
   host: "127.0.0.1",
   port: 8000,
   poolSize: defaultPoolSize,
+  maxPoolSize: defaultMaxPoolSize,
+  // anyio prunes idle threads after 10 s: long enough that a burst every few seconds keeps its workers.
+  workerIdleTimeout: defaultIdleTimeoutMs,
+  // Under any flood, every answer within about 10 s: up to 5 s waiting, the rest for running.
+  maxQueueWait: defaultMaxQueueWaitMs,
   workerMemoryMb: defaultWorkerMemoryMb,
   logFormat: "text" as LogFormat,
   accessLog: true,
@@ -103,10 +121,13 @@ export function resolveConfig(options: ServeOptions, appModuleUrl: string | unde
   if (!moduleUrl) throw new Error("cannot tell which module defines the app; pass moduleUrl or start it with `loopwise run module:app`");
   const headersTimeout = options.headersTimeout ?? defaults.headersTimeout;
   const workerMemoryMb = options.workerMemoryMb ?? defaults.workerMemoryMb();
+  const poolSize = options.poolSize ?? defaults.poolSize();
   return {
     host: options.host ?? defaults.host,
     port: options.port ?? defaults.port,
-    poolSize: options.poolSize ?? defaults.poolSize(),
+    poolSize,
+    maxPoolSize: checkedMaxPoolSize(options.maxPoolSize, poolSize),
+    workerIdleTimeout: options.workerIdleTimeout ?? defaults.workerIdleTimeout,
     logFormat: options.logFormat ?? defaults.logFormat,
     accessLog: options.accessLog ?? defaults.accessLog,
     logWrite: options.logWrite,
@@ -119,6 +140,7 @@ export function resolveConfig(options: ServeOptions, appModuleUrl: string | unde
     requestTimeout: Math.max(options.requestTimeout ?? defaults.requestTimeout, headersTimeout),
     timeout: options.timeout,
     maxQueue: options.maxQueue ?? defaults.maxQueue,
+    maxQueueWait: options.maxQueueWait ?? defaults.maxQueueWait,
     workerMemoryMb,
     workerResourceLimits: options.workerResourceLimits ?? { maxOldGenerationSizeMb: workerMemoryMb },
     gracePeriod: options.gracePeriod ?? defaults.gracePeriod,
@@ -131,6 +153,13 @@ export function resolveConfig(options: ServeOptions, appModuleUrl: string | unde
     dev: options.dev ?? false,
     workerNiceness: options.workerNiceness ?? defaults.workerNiceness,
   };
+}
+
+/** The max as given, or the default for this core; a max below the core is an error, not silently raised. */
+function checkedMaxPoolSize(max: number | undefined, core: number): number {
+  if (max === undefined) return defaults.maxPoolSize(core);
+  if (!(Number.isInteger(max) && max >= core)) throw new RangeError(`maxPoolSize must be a whole number at least poolSize (${core}), got ${max}`);
+  return max;
 }
 
 function checkedDepthLimit(limit: number | undefined): number {

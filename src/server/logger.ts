@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { SerializedError } from "../pool/protocol.js";
-import type { RestartFailedEvent, WorkerExitEvent } from "../pool/pool.js";
+import type { PoolResizeEvent, RestartFailedEvent, WorkerExitEvent } from "../pool/pool.js";
 import type { LoopBlock } from "../monitor/loop-monitor.js";
 
 export type LogFormat = "text" | "json";
@@ -77,8 +77,9 @@ export class Logger {
   waitingForStartup(): void {
     this.info("startup", "Waiting for application startup.");
   }
-  poolReady(size: number, routes: number): void {
-    this.info("pool", `Worker pool ready: ${size} threads, each loaded the app and checked its ${routes} routes.`, { size, routes });
+  poolReady(size: number, routes: number, maxSize = size): void {
+    const growth = maxSize > size ? ` It grows to ${maxSize} while work waits on blocked workers.` : "";
+    this.info("pool", `Worker pool ready: ${size} threads, each loaded the app and checked its ${routes} routes.${growth}`, { size, routes, max_size: maxSize });
   }
   startupComplete(): void {
     this.info("startup", "Application startup complete.");
@@ -110,16 +111,18 @@ export class Logger {
   }
   workerExited(event: WorkerExitEvent): void {
     const cause = event.error ? `${event.error.name}: ${event.error.message}` : `exit code ${event.exitCode}`;
+    // A worker above the core is not replaced: the pool grows again if work still waits.
+    const next = event.replaced ? " Starting a replacement." : "";
     let message: string;
     if (event.reason === "timeout") {
-      message = `worker#${event.slot} was terminated because its handler ran past its timeout (the request got a 504). Starting a replacement.`;
+      message = `worker#${event.slot} was terminated because its handler ran past its timeout (the request got a 504).${next}`;
     } else if (event.stray) {
       message =
         `worker#${event.slot} crashed on an error left behind by earlier work, such as a timer or an unawaited promise (${cause})` +
-        `${event.hadTask ? "; the request running there got a 500 that was not its fault" : ""}. Starting a replacement.` +
+        `${event.hadTask ? "; the request running there got a 500 that was not its fault" : ""}.${next}` +
         (event.error?.stack ? `\n${event.error.stack}` : "");
     } else {
-      message = `worker#${event.slot} died (${cause})${event.hadTask ? "; its request got a 500" : ""}. Starting a replacement.`;
+      message = `worker#${event.slot} died (${cause})${event.hadTask ? "; its request got a 500" : ""}.${next}`;
     }
     this.line("WARNING", "worker-exit", message, {
       slot: event.slot,
@@ -127,7 +130,32 @@ export class Logger {
       exit_code: event.exitCode,
       had_task: event.hadTask,
       stray: event.stray,
+      replaced: event.replaced,
     });
+  }
+
+  /** The worker pool grew past its core, or shrank back, and why. */
+  poolResized(event: PoolResizeEvent): void {
+    if (event.kind === "grow") {
+      const cpu = `process CPU ${Math.round(event.cpuShare * 100)}% of ${event.cores} core${event.cores === 1 ? "" : "s"}`;
+      this.info("pool-resize", `Worker pool grew from ${event.from} to ${event.to}: ${event.waiting} tasks waiting while the busy workers were blocked (${cpu})`, {
+        kind: event.kind,
+        from: event.from,
+        to: event.to,
+        waiting: event.waiting,
+        cpu_share: round(event.cpuShare),
+        cores: event.cores,
+      });
+    } else {
+      const idle = `${event.retired} worker${event.retired === 1 ? "" : "s"} idle for ${event.idleMs / 1000} s`;
+      this.info("pool-resize", `Worker pool shrank from ${event.from} to ${event.to}: ${idle}`, {
+        kind: event.kind,
+        from: event.from,
+        to: event.to,
+        retired: event.retired,
+        idle_ms: event.idleMs,
+      });
+    }
   }
 
   restartFailed(event: RestartFailedEvent): void {

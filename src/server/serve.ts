@@ -59,6 +59,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
         metrics?.workerReplaced(event.reason);
       },
       onRestartFailed: (event) => logger.restartFailed(event),
+      onResize: (event) => logger.poolResized(event),
     });
   } catch (error) {
     logger.startupFailed(error as Error);
@@ -66,7 +67,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     throw error;
   }
   const { pool, monitor } = started;
-  logger.poolReady(pool.size, app.routes.length);
+  logger.poolReady(pool.size, app.routes.length, pool.maxSize);
   if (config.metrics) metrics = new Metrics(pool);
   if (config.dev) live = new LiveFeed(pool);
 

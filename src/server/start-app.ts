@@ -22,9 +22,12 @@ export interface StartedApp {
   stop(drained: boolean): Promise<Error[]>;
 }
 
-export type StartConfig = Pick<Config, "moduleUrl" | "exportName" | "poolSize" | "maxQueue" | "workerNiceness" | "workerResourceLimits" | "bodyLimit" | "jsonDepthLimit" | "timeout">;
+export type StartConfig = Pick<
+  Config,
+  "moduleUrl" | "exportName" | "poolSize" | "maxPoolSize" | "workerIdleTimeout" | "maxQueue" | "maxQueueWait" | "workerNiceness" | "workerResourceLimits" | "bodyLimit" | "jsonDepthLimit" | "timeout"
+>;
 
-export interface StartEvents extends Pick<PoolOptions, "onWorkerExit" | "onRestartFailed"> {
+export interface StartEvents extends Pick<PoolOptions, "onWorkerExit" | "onRestartFailed" | "onResize"> {
   /** Starts the loop monitor once the pool runs (its watchdog thread alone would not keep the process alive). */
   startMonitor?: () => Promise<LoopMonitor>;
 }
@@ -39,6 +42,9 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
   }
   const pool = new WorkerPool({
     size: config.poolSize,
+    maxSize: config.maxPoolSize,
+    idleTimeoutMs: config.workerIdleTimeout,
+    maxQueueWaitMs: config.maxQueueWait,
     moduleUrl: config.moduleUrl,
     exportName: config.exportName,
     appIndex: app.appIndex,
@@ -49,6 +55,7 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     sharedBuffers,
     onWorkerExit: events.onWorkerExit,
     onRestartFailed: events.onRestartFailed,
+    onResize: events.onResize,
   });
   await pool.start();
   try {

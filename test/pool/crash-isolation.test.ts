@@ -21,7 +21,7 @@ describe("crash isolation (a pool of 1)", () => {
   let server: RunningServer;
   const logs = captureLogs();
   before(async () => {
-    server = await serve(app, { port: 0, poolSize: 1, logWrite: logs.write });
+    server = await serve(app, { port: 0, poolSize: 1, maxPoolSize: 1, logWrite: logs.write });
   });
   after(() => server.close());
 

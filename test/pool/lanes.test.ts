@@ -9,7 +9,7 @@ describe("lanes", () => {
   let server: RunningServer;
   const logs = captureLogs();
   before(async () => {
-    server = await serve(app, { port: 0, poolSize: 2, logWrite: logs.write });
+    server = await serve(app, { port: 0, poolSize: 2, maxPoolSize: 2, logWrite: logs.write });
   });
   after(async () => {
     assert.equal(await server.close(), true);

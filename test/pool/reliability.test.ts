@@ -17,7 +17,9 @@ describe("reliability", () => {
   before(async () => {
     server = await serve(app, {
       port: 0,
+      // A fixed pool: these tests are about faults and queueing, growth has tests of its own.
       poolSize: 4,
+      maxPoolSize: 4,
       maxQueue: 32,
       logWrite: logs.write,
       workerResourceLimits: { maxOldGenerationSizeMb: 64 },

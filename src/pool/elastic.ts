@@ -1,0 +1,110 @@
+// When the pool grows past its core and when it shrinks back: a short tick while work waits
+// looks whether the busy workers are blocked (then it starts as many workers as tasks wait,
+// up to the max), and a timer retires growth workers that stay idle.
+import { CpuMeter, workersLookBlocked } from "./cpu-meter.js";
+import type { IdleWorkers } from "./idle-workers.js";
+import type { PoolResizeEvent } from "./pool-options.js";
+import type { TaskQueue } from "./task-queue.js";
+import type { WorkerSlots } from "./worker-slots.js";
+
+/** How often the pool looks while work waits: short enough that 40 blocked requests wait a tick, not a second. */
+const tickMs = 25;
+
+export interface ElasticHooks {
+  /** Refuses the tasks at the head of the queue that waited past the limit (the tick runs even when no worker frees up). */
+  shedLate(): void;
+  onResize?: (event: PoolResizeEvent) => void;
+}
+
+export class Elastic {
+  /** Whether the last look found the busy workers blocked: wait estimates then count the room to grow. */
+  blocked = false;
+  private tick: NodeJS.Timeout | undefined;
+  private shrinkTimer: NodeJS.Timeout | undefined;
+  private readonly cpu = new CpuMeter();
+  /** Retirements not reported yet: workers of one burst go idle over a second or two, and are reported in one event. */
+  private shrunk: { from: number; retired: number } | undefined;
+  private shrinkReport: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly slots: WorkerSlots,
+    private readonly queue: TaskQueue,
+    private readonly idle: IdleWorkers,
+    private readonly idleTimeoutMs: number,
+    private readonly hooks: ElasticHooks,
+  ) {}
+
+  /** Work waits with no idle worker: look every tick until the queue is empty. */
+  workWaits(): void {
+    if (this.tick) return;
+    this.cpu.reset();
+    this.tick = setTimeout(this.look, tickMs).unref();
+  }
+
+  /** A growth worker went idle: it is retired if it stays idle for the idle timeout. */
+  growthWentIdle(): void {
+    if (!this.shrinkTimer) this.scheduleShrink();
+  }
+
+  stop(): void {
+    clearTimeout(this.tick);
+    clearTimeout(this.shrinkTimer);
+    clearTimeout(this.shrinkReport);
+    this.tick = this.shrinkTimer = this.shrinkReport = undefined;
+  }
+
+  private readonly look = (): void => {
+    this.tick = undefined;
+    this.hooks.shedLate();
+    if (this.queue.waiting === 0) return;
+    const cpuShare = this.cpu.read();
+    // Workers already starting will take tasks; grow by the rest.
+    const wanted = Math.min(this.queue.waiting - this.slots.starting, this.slots.maxSize - this.slots.size);
+    // Reading the threads' states costs a little: only when it may decide a growth.
+    this.blocked = wanted > 0 ? workersLookBlocked(cpuShare, this.cpu.cores) : cpuShare < 0.5;
+    if (this.blocked && wanted > 0 && this.idle.count === 0) {
+      this.reportShrink();
+      const from = this.slots.size;
+      const started = this.slots.grow(wanted, performance.now());
+      if (started > 0) {
+        this.hooks.onResize?.({ kind: "grow", from, to: this.slots.size, waiting: this.queue.waiting, cpuShare, cores: this.cpu.cores });
+      }
+    }
+    this.tick = setTimeout(this.look, tickMs).unref();
+  };
+
+  /**
+   * Looks a little after the longest-idle growth worker is due, so that the ones that went idle
+   * about when it did (the end of one burst) are retired together, in one log line.
+   */
+  private scheduleShrink(): void {
+    const oldest = this.idle.oldestIdleSince;
+    if (oldest === undefined) return;
+    const together = Math.min(1000, this.idleTimeoutMs / 4);
+    const delay = Math.max(0, oldest + this.idleTimeoutMs + together - performance.now());
+    this.shrinkTimer = setTimeout(this.shrink, delay).unref();
+  }
+
+  private readonly shrink = (): void => {
+    this.shrinkTimer = undefined;
+    // 1 ms of slack: a timer may fire a fraction of a millisecond before its due time.
+    const retired = this.idle.takeIdleSince(performance.now() - this.idleTimeoutMs + 1);
+    if (retired.length > 0) {
+      this.shrunk ??= { from: this.slots.size, retired: 0 };
+      this.shrunk.retired += retired.length;
+      this.slots.retire(retired);
+      clearTimeout(this.shrinkReport);
+      this.shrinkReport = setTimeout(this.reportShrink, Math.min(1000, this.idleTimeoutMs)).unref();
+    }
+    this.scheduleShrink();
+  };
+
+  private readonly reportShrink = (): void => {
+    clearTimeout(this.shrinkReport);
+    this.shrinkReport = undefined;
+    if (!this.shrunk) return;
+    const { from, retired } = this.shrunk;
+    this.shrunk = undefined;
+    this.hooks.onResize?.({ kind: "shrink", from, to: this.slots.size, retired, idleMs: this.idleTimeoutMs });
+  };
+}

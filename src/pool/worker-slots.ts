@@ -1,0 +1,184 @@
+// Which worker threads exist. The core (slots 1..coreSize) starts up front and is replaced
+// forever, with a backoff while replacements cannot start. Growth workers (the slots above)
+// start on demand, are retired when idle, and are not replaced: growth starts them again if
+// work still waits. Slot numbers (worker#N in the log) are reused.
+import { PoolUnavailableError, shedError } from "./pool-errors.js";
+import type { PoolOptions } from "./pool-options.js";
+import type { TaskResult } from "./protocol.js";
+import { defaultTypeScriptLoader, isTypeScript, type TypeScriptLoader } from "./module-loader.js";
+import { backoffMs } from "./restart-policy.js";
+import { spawnWorker, type SpawnOptions } from "./spawn-worker.js";
+import type { WorkerState } from "./worker-state.js";
+
+export interface SlotEvents {
+  ready(worker: WorkerState): void;
+  results(worker: WorkerState, results: TaskResult[]): void;
+  /** A worker died (a retired one is not reported): settle what it held; its slot is refilled after. */
+  died(worker: WorkerState, exitCode: number, error: Error | undefined, replaced: boolean): void;
+  /** No worker is ready and every failing slot is waiting to try again: refuse what waits. */
+  unavailable(error: PoolUnavailableError): void;
+}
+
+export class WorkerSlots {
+  /** By slot - 1; a growth slot is empty until it is used. */
+  private readonly workers: (WorkerState | undefined)[] = [];
+  private occupied = 0;
+  /** Workers spawned that have not loaded the app yet. */
+  starting = 0;
+  /** Failed starts in a row, by core slot; a slot with failures is waiting to try again. */
+  private readonly failedStarts = new Map<number, number>();
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  /** Growth workers that failed to start in a row, and until when growth waits because of it. */
+  private growthFailures = 0;
+  private growthPausedUntil = 0;
+  private closing = false;
+  /** How workers load a TypeScript app: natively where Node can, until one could not. */
+  private typeScript: TypeScriptLoader = defaultTypeScriptLoader();
+
+  constructor(
+    readonly coreSize: number,
+    readonly maxSize: number,
+    /** Made for each start: shared memory registered since is handed on too. */
+    private readonly spawnOptions: () => Omit<SpawnOptions, "typeScript">,
+    private readonly events: SlotEvents,
+    private readonly options: Pick<PoolOptions, "onRestartFailed">,
+  ) {}
+
+  /** Workers in the pool, including the ones still starting. */
+  get size(): number {
+    return this.occupied;
+  }
+
+  get all(): readonly (WorkerState | undefined)[] {
+    return this.workers;
+  }
+
+  /** False while no worker is ready and replacements keep failing to start. */
+  get available(): boolean {
+    return this.failedStarts.size === 0 || this.workers.some((w) => w?.ready);
+  }
+
+  /** Starts the core; resolves once each loaded the app. */
+  startCore(): Promise<void>[] {
+    const starts: Promise<void>[] = [];
+    for (let slot = 1; slot <= this.coreSize; slot++) {
+      this.occupied++;
+      starts.push(this.spawn(slot));
+    }
+    return starts;
+  }
+
+  /** Starts up to `count` growth workers in free slots (none while growth is paused after failed starts); returns how many. */
+  grow(count: number, now: number): number {
+    if (now < this.growthPausedUntil) return 0;
+    let started = 0;
+    for (let slot = this.coreSize + 1; slot <= this.maxSize && started < count; slot++) {
+      if (this.workers[slot - 1]) continue;
+      this.occupied++;
+      this.spawn(slot).catch(() => {});
+      started++;
+    }
+    return started;
+  }
+
+  /** Ends idle growth workers on purpose: not a crash, nothing is replaced or logged as a failure. */
+  retire(workers: WorkerState[]): void {
+    for (const worker of workers) {
+      worker.retired = true;
+      worker.ready = false;
+      this.vacate(worker);
+      void worker.worker.terminate();
+    }
+  }
+
+  unavailableError(): PoolUnavailableError {
+    const attempts = Math.min(...this.failedStarts.values());
+    const retryAfter = Math.max(1, Math.ceil(backoffMs(attempts) / 1000));
+    return shedError(() => new PoolUnavailableError(`no worker could start (${attempts} failed tries in a row); retrying`, retryAfter));
+  }
+
+  /** Stops every worker now and every pending restart. */
+  async terminate(): Promise<void> {
+    this.closing = true;
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    this.restartTimers.clear();
+    await Promise.all(this.workers.map((w) => w?.worker.terminate()));
+  }
+
+  private spawn(slot: number): Promise<void> {
+    this.starting++;
+    const options = { ...this.spawnOptions(), typeScript: this.typeScript };
+    const { state, started } = spawnWorker(slot, options, {
+      ready: (worker) => {
+        worker.startedUp = true;
+        this.starting--;
+        this.failedStarts.delete(worker.slot);
+        if (worker.slot > this.coreSize) this.growthFailures = 0;
+        this.events.ready(worker);
+      },
+      results: (worker, results) => this.events.results(worker, results),
+      exit: (worker, exitCode, error, wasReady) => this.onExit(worker, exitCode, error, wasReady),
+    });
+    this.workers[slot - 1] = state;
+    state.typeScript = options.typeScript;
+    return started.catch((error) => this.fallBack(state) ?? Promise.reject(error));
+  }
+
+  /**
+   * A worker could not load a TypeScript app natively: Node's type stripping does not load every
+   * app (a `./x.js` specifier for `x.ts`, an enum), tsx does. The slot starts again at once
+   * with tsx, and so does every later worker. Called on its failed start and on its exit,
+   * whichever comes first; returns the new start, or undefined if this is no such failure.
+   */
+  private fallBack(worker: WorkerState): Promise<void> | undefined {
+    if (worker.startedUp || worker.typeScript !== "native" || !isTypeScript(this.spawnOptions().moduleUrl) || this.closing) return undefined;
+    if (!worker.fallback) {
+      this.typeScript = "tsx";
+      worker.fallback = this.spawn(worker.slot);
+    }
+    return worker.fallback;
+  }
+
+  private onExit(worker: WorkerState, exitCode: number, error: Error | undefined, wasReady: boolean): void {
+    if (!worker.startedUp) this.starting--;
+    if (worker.retired || this.fallBack(worker)) return;
+    const core = worker.slot <= this.coreSize;
+    this.events.died(worker, exitCode, error, core && !this.closing);
+    if (this.closing) return;
+    if (!core) {
+      this.vacate(worker);
+      if (!wasReady && !worker.stoppedForTimeout) this.growthFailed();
+    } else if (wasReady || worker.stoppedForTimeout) {
+      // A replacement takes the same slot; if it fails to start, this sees it and backs off.
+      this.spawn(worker.slot).catch(() => {});
+    } else {
+      this.startFailed(worker.slot, error ?? new Error(`exit code ${exitCode}`));
+    }
+  }
+
+  /** A core slot tries again after a backoff, forever; while no worker is ready, tasks are refused at once. */
+  private startFailed(slot: number, error: Error): void {
+    const attempt = (this.failedStarts.get(slot) ?? 0) + 1;
+    this.failedStarts.set(slot, attempt);
+    const retryInMs = backoffMs(attempt);
+    this.options.onRestartFailed?.({ slot, attempt, retryInMs, error });
+    if (!this.available) this.events.unavailable(this.unavailableError());
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      if (!this.closing) this.spawn(slot).catch(() => {});
+    }, retryInMs);
+    this.restartTimers.add(timer);
+  }
+
+  /** A growth worker could not start: growth waits a backoff before it tries again. */
+  private growthFailed(): void {
+    this.growthFailures++;
+    this.growthPausedUntil = performance.now() + backoffMs(this.growthFailures);
+  }
+
+  private vacate(worker: WorkerState): void {
+    if (this.workers[worker.slot - 1] !== worker) return;
+    this.workers[worker.slot - 1] = undefined;
+    this.occupied--;
+  }
+}

@@ -1,0 +1,109 @@
+// The elastic pool, with real worker threads: it grows while work waits on blocked workers,
+// never for CPU-bound work, shrinks back after idle, and a growth worker that cannot start is
+// not replaced.
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import type * as Pool from "../../src/pool/pool.ts";
+import type { TaskKind } from "../../src/pool/protocol.ts";
+import { delay } from "../helpers.ts";
+
+// The compiled pool: its worker entry is JavaScript (`npm test` builds first).
+const { WorkerPool } = (await import(new URL("../../dist/pool/pool.js", import.meta.url).href)) as typeof Pool;
+const moduleUrl = new URL("../fixtures/pool-host.mjs", import.meta.url).href;
+const Blocking = 1 as TaskKind;
+
+function makePool(options: Partial<Pool.PoolOptions>, events: Pool.PoolResizeEvent[] = []) {
+  return new WorkerPool({ moduleUrl, exportName: "host", signature: ["pool-host fixture"], onResize: (e) => events.push(e), ...options });
+}
+
+describe("growth while the busy workers are blocked", () => {
+  const events: Pool.PoolResizeEvent[] = [];
+  const pool = makePool({ size: 2, maxSize: 40, idleTimeoutMs: 400 }, events);
+  after(() => pool.terminate());
+
+  test("40 concurrent 1 s sleepers on a core of 2 all finish in about one sleep, not twenty", async () => {
+    await pool.start();
+    const started = performance.now();
+    const outcomes = await Promise.all(Array.from({ length: 40 }, () => pool.run(Blocking, "sleep", { ms: 1000 })));
+    const elapsed = performance.now() - started;
+    // A core of 2 alone would take 20 s; growth costs a tick and the start of the new workers
+    // (here slower than in production: the test runner's --import tsx loads tsx in every worker).
+    assert.ok(elapsed < 8000, `took ${Math.round(elapsed)} ms`);
+    assert.ok(new Set(outcomes.map((o) => o.slot)).size > 20, "the sleepers ran on more than 20 workers");
+    assert.ok(outcomes.every((o) => o.slot >= 1 && o.slot <= 40));
+    const grew = events.filter((e) => e.kind === "grow");
+    assert.ok(grew.length >= 1 && grew[0]!.from === 2, JSON.stringify(events));
+    assert.ok(grew.at(-1)!.to > 20 && grew.at(-1)!.to <= 40);
+    // It grew by what was waiting, not one worker at a time.
+    assert.ok(grew[0]!.to - grew[0]!.from > 10, JSON.stringify(grew[0]));
+  });
+
+  test("growth workers idle past the idle timeout are retired, back to the core, and their slots are reused", async () => {
+    const grew = events.filter((e) => e.kind === "grow");
+    const grownTo = grew.at(-1)!.to;
+    for (let i = 0; i < 100 && pool.size > 2; i++) await delay(50);
+    assert.equal(pool.size, 2);
+    await delay(500); // the report follows the last retirement
+    // Workers of one burst go idle within a second or two of each other: reported together, not one line each.
+    const shrinks = events.filter((e) => e.kind === "shrink");
+    assert.ok(shrinks.length >= 1 && shrinks.length <= 4, JSON.stringify(shrinks));
+    assert.equal(shrinks[0]!.from, grownTo);
+    assert.equal(shrinks.at(-1)!.to, 2);
+    assert.equal(shrinks.reduce((sum, e) => sum + (e.kind === "shrink" ? e.retired : 0), 0), grownTo - 2);
+    // The core never shrinks, whatever its idle time.
+    await delay(600);
+    assert.equal(pool.size, 2);
+    assert.equal(pool.ready, 2);
+    const outcomes = await Promise.all(Array.from({ length: 12 }, () => pool.run(Blocking, "sleep", { ms: 400 })));
+    const slots = outcomes.map((o) => o.slot);
+    assert.ok(Math.max(...slots) <= 12, `slots reused from the lowest: ${slots}`);
+  });
+});
+
+describe("no growth for CPU-bound work", () => {
+  const events: Pool.PoolResizeEvent[] = [];
+  // A core as large as this machine has cores, and room to grow that must not be used.
+  const pool = makePool({ size: 2, maxSize: 8 }, events);
+  after(() => pool.terminate());
+
+  test("burners on a full core leave the pool at its core size", async () => {
+    await pool.start();
+    let largest = pool.size;
+    const watch = setInterval(() => (largest = Math.max(largest, pool.size)), 5);
+    try {
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(Array.from({ length: 8 }, () => pool.run(Blocking, "burn", { ms: 150 })));
+      }
+    } finally {
+      clearInterval(watch);
+    }
+    assert.equal(largest, 2);
+    assert.deepEqual(events, []);
+  });
+});
+
+describe("a growth worker that cannot start", () => {
+  const events: Pool.PoolResizeEvent[] = [];
+  const restarts: Pool.RestartFailedEvent[] = [];
+  const exits: Pool.WorkerExitEvent[] = [];
+  process.env.POOL_HOST_FAIL_ABOVE = "2";
+  const pool = makePool({ size: 2, maxSize: 6, onRestartFailed: (e) => restarts.push(e), onWorkerExit: (e) => exits.push(e) }, events);
+  delete process.env.POOL_HOST_FAIL_ABOVE;
+  after(() => pool.terminate());
+
+  test("is not replaced: the core runs the work, and the pool is back at its core", async () => {
+    process.env.POOL_HOST_FAIL_ABOVE = "2";
+    try {
+      await pool.start();
+      const outcomes = await Promise.all(Array.from({ length: 6 }, () => pool.run(Blocking, "sleep", { ms: 300 })));
+      assert.ok(outcomes.every((o) => o.slot <= 2));
+    } finally {
+      delete process.env.POOL_HOST_FAIL_ABOVE;
+    }
+    assert.ok(events.some((e) => e.kind === "grow"), "it tried to grow");
+    for (let i = 0; i < 40 && pool.size > 2; i++) await delay(25);
+    assert.equal(pool.size, 2);
+    assert.deepEqual(restarts, [], "only core slots retry");
+    assert.ok(exits.length > 0 && exits.every((e) => e.slot > 2 && !e.replaced && !e.hadTask), JSON.stringify(exits));
+  });
+});

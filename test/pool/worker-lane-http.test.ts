@@ -1,0 +1,94 @@
+// The worker lane over real sockets: a flood is answered in bounded time, the pool's growth and
+// shrinking show in the log, on /metrics and in the live page's feed.
+import assert from "node:assert/strict";
+import { Agent, get } from "node:http";
+import { after, before, describe, test } from "node:test";
+import { serve, type RunningServer } from "loopwise";
+import { app } from "../fixtures/elastic-app.ts";
+import { captureLogs, delay, request } from "../helpers.ts";
+
+describe("a flood at a CPU-bound route (a pool of 2)", () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await serve(app, { port: 0, poolSize: 2, maxQueueWait: 2000, accessLog: false, logWrite: () => {} });
+  });
+  after(() => server.close());
+
+  test("2,000 concurrent requests at a 300 ms route: each answered 200 or 503 within the bound; fresh ones served at once after", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 2000 });
+    const started = performance.now();
+    const answers = await Promise.all(
+      Array.from(
+        { length: 2000 },
+        () =>
+          new Promise<{ status: number; ms: number; retryAfter: string | undefined }>((resolve, reject) => {
+            get(`${server.url}/burn/300`, { agent }, (res) => {
+              res.resume().on("end", () => resolve({ status: res.statusCode!, ms: performance.now() - started, retryAfter: res.headers["retry-after"] }));
+            }).on("error", reject);
+          }),
+      ),
+    );
+    agent.destroy();
+    const statuses = new Set(answers.map((a) => a.status));
+    assert.deepEqual([...statuses].sort(), [200, 503]);
+    // A 2 s wait limit: nobody waits past it (plus a run of about 300–600 ms on two busy cores, and slack for a shared machine).
+    const slowest = Math.max(...answers.map((a) => a.ms));
+    assert.ok(slowest < 6000, `the last answer took ${Math.round(slowest)} ms`);
+    assert.ok(answers.filter((a) => a.status === 503).every((a) => Number(a.retryAfter) >= 1));
+    assert.ok(answers.filter((a) => a.status === 200).length >= 4, "work still got done");
+    // Once the flood is over, a fresh request meets no backlog.
+    for (let i = 0; i < 3; i++) {
+      const sent = performance.now();
+      assert.equal((await request(`${server.url}/burn/300`)).status, 200);
+      const took = performance.now() - sent;
+      assert.ok(took < 1500, `a fresh request took ${Math.round(took)} ms`);
+    }
+    assert.equal(server.pool.queued, 0);
+  });
+});
+
+describe("the pool's size in the log, on /metrics and in the live feed", () => {
+  let server: RunningServer;
+  const logs = captureLogs();
+  before(async () => {
+    server = await serve(app, { port: 0, poolSize: 2, maxPoolSize: 8, workerIdleTimeout: 300, metrics: true, dev: true, accessLog: false, logWrite: logs.write });
+  });
+  after(() => server.close());
+
+  const gauge = async (name: string) => Number((await request(`${server.url}/metrics`)).text.match(new RegExp(`^${name} (\\d+)`, "m"))?.[1]);
+
+  test("blocked workers: the pool grows, says why, and shrinks back after idle", async () => {
+    assert.equal(await gauge("loopwise_pool_workers"), 2);
+    assert.equal(await gauge("loopwise_pool_max_workers"), 8);
+    const sleepers = Array.from({ length: 8 }, () => request(`${server.url}/sleep/1000`));
+    await delay(600);
+    assert.ok((await gauge("loopwise_pool_workers")) > 2, "the gauge shows the growth");
+    const feed = await liveSample(server.url);
+    assert.ok(feed.workers > 2, `the live feed's sample: ${JSON.stringify(feed)}`);
+    for (const reply of await Promise.all(sleepers)) assert.equal(reply.status, 200);
+    const grew = logs.err.find((line) => line.includes("Worker pool grew from 2 to"));
+    assert.match(grew ?? "", /Worker pool grew from 2 to \d: \d+ tasks waiting while the busy workers were blocked \(process CPU \d+% of \d+ cores?\)/);
+    for (let i = 0; i < 60 && server.pool.size > 2; i++) await delay(50);
+    assert.equal(await gauge("loopwise_pool_workers"), 2);
+    await delay(400);
+    assert.ok(logs.err.some((line) => /Worker pool shrank from \d to 2: \d workers? idle for 0.3 s/.test(line)), logs.err.join("\n"));
+    assert.ok(!logs.err.some((line) => /died|could not start/.test(line)), "retiring is no failure");
+  });
+});
+
+/** The newest pool sample the live page's event stream sends. */
+function liveSample(url: string): Promise<{ workers: number }> {
+  return new Promise((resolve, reject) => {
+    const req = get(`${url}/_loopwise/events`, (res) => {
+      let text = "";
+      res.on("data", (chunk: Buffer) => {
+        text += chunk.toString("utf8");
+        const samples = [...text.matchAll(/^data: (.*"type":"sample".*)$/gm)].map((m) => JSON.parse(m[1]!));
+        if (samples.length > 0) {
+          req.destroy();
+          resolve(samples.at(-1));
+        }
+      });
+    }).on("error", reject);
+  });
+}
