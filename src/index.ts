@@ -40,6 +40,7 @@ export { blocking, offload } from "./threads/offload.js";
 export { sleepSync } from "./threads/sleep-sync.js";
 export { SharedCounter, SharedTable } from "./threads/shared-state.js";
 export { Bulkhead } from "./threads/bulkhead.js";
+export { ContextVar } from "./threads/context-var.js";
 export type { Lane } from "./threads/lane.js";
 export { defaultPoolSize } from "./pool/pool-options.js";
 export type { ServeOptions, RunningServer } from "./server/serve.js";

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import type FindMyWay from "find-my-way";
 import { blockingSignature, runBlocking } from "../threads/offload.js";
 import { sharedStateSignature } from "../threads/shared-state.js";
+import { contextSignature, runInContext } from "../threads/context-var.js";
 import { TaskKind, type TaskHost } from "../pool/protocol.js";
 import { createdApps, hostKey, workerSlot } from "../pool/identity.js";
 import { callerModuleUrl } from "../pool/caller-module.js";
@@ -158,6 +159,7 @@ export class App extends Router {
       ...this.dependencyTable.map((d, id) => `dependency ${id} ${d.name} ${d.lane}`),
       ...blockingSignature(),
       ...sharedStateSignature(),
+      ...contextSignature(),
     ];
   }
 
@@ -168,20 +170,24 @@ export class App extends Router {
       start: async (slot) => {
         for (const hook of this.hooks.workerStart) await hook({ slot });
       },
-      run: (kind, target, payload, signal) => {
-        if (kind === TaskKind.Blocking) return runBlocking(target as string, payload as unknown[]);
-        if (kind === TaskKind.Dependency) {
-          // A plain dependency of a loop-lane route: its value goes back to the main thread.
-          const dep = this.dependencyTable[target as number];
-          if (!dep) throw new Error(`no dependency with id ${target} in this worker`);
-          const { req, deps } = payload as { req: HttpRequest; deps: Record<string, unknown> };
-          return invokePooledDependency(dep, withSignal(req, signal), deps, this.errors);
-        }
-        const route = this.routes[target as number];
-        if (!route) throw new Error(`no route with id ${target} in this worker`);
-        return invokeRoute(route, withSignal(payload as HttpRequest, signal));
-      },
+      // The caller's context variables are set around the task (and nothing else is).
+      run: (kind, target, payload, signal, context) =>
+        runInContext(context as Record<string, unknown> | undefined, () => this.runTask(kind, target, payload, signal)),
     };
+  }
+
+  private runTask(kind: TaskKind, target: number | string, payload: unknown, signal: AbortSignal | undefined): unknown {
+    if (kind === TaskKind.Blocking) return runBlocking(target as string, payload as unknown[]);
+    if (kind === TaskKind.Dependency) {
+      // A plain dependency of a loop-lane route: its value goes back to the main thread.
+      const dep = this.dependencyTable[target as number];
+      if (!dep) throw new Error(`no dependency with id ${target} in this worker`);
+      const { req, deps } = payload as { req: HttpRequest; deps: Record<string, unknown> };
+      return invokePooledDependency(dep, withSignal(req, signal), deps, this.errors);
+    }
+    const route = this.routes[target as number];
+    if (!route) throw new Error(`no route with id ${target} in this worker`);
+    return invokeRoute(route, withSignal(payload as HttpRequest, signal));
   }
 }
 

@@ -4,6 +4,7 @@ import type { RunOnPool } from "../deps/resolve.js";
 import { HTTPError } from "../http/http-error.js";
 import { TaskCloneError, TaskError } from "../pool/pool-errors.js";
 import { TaskKind } from "../pool/protocol.js";
+import { captureContext } from "../threads/context-var.js";
 import { AnsweredError } from "./error-table.js";
 import type { PooledDependencyOutcome } from "./invoke.js";
 import type { TaskExecutor } from "./task-executor.js";
@@ -16,7 +17,7 @@ export class DependencyCloneError extends Error {
 /** Runs plain dependencies of loop-lane routes on `executor`, by their ids in the app's dependency table. */
 export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, executor: TaskExecutor): RunOnPool {
   return (dep, req, deps) =>
-    executor.run<PooledDependencyOutcome>(TaskKind.Dependency, dependencyIds.get(dep)!, { req, deps }).then(
+    executor.run<PooledDependencyOutcome>(TaskKind.Dependency, dependencyIds.get(dep)!, { req, deps }, { signal: req.signal, context: captureContext() }).then(
       ({ value: outcome }) => {
         if (outcome.httpError) throw new HTTPError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);
         if (outcome.answered) throw new AnsweredError(outcome.answered);

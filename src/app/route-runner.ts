@@ -6,7 +6,8 @@ import type { RunOnPool } from "../deps/resolve.js";
 import type { HttpRequest } from "../http/request.js";
 import type { RouteResult } from "../http/response.js";
 import { TaskCloneError, TaskError, TaskTimeoutError, WorkerCrashedError } from "../pool/pool-errors.js";
-import type { TaskOutcome } from "../pool/pool-options.js";
+import type { RunOptions, TaskOutcome } from "../pool/pool-options.js";
+import { captureContext } from "../threads/context-var.js";
 import { TaskKind } from "../pool/protocol.js";
 import { type Bulkhead, BulkheadTimeoutError } from "../threads/bulkhead.js";
 import { errorResult, RouteTimeoutError } from "./error-table.js";
@@ -58,7 +59,10 @@ function onLoop(route: Route, runOnPool: RunOnPool | undefined): RouteRunner {
 /** Plain handlers cross to a worker as plain data; a time limit stops the worker itself. */
 function onWorker(route: Route, executor: TaskExecutor, timeout: number | undefined): RouteRunner {
   return (data, readAt, done) => {
-    executor.run<RouteResult>(TaskKind.Route, route.id, data, timeout === undefined ? undefined : { timeoutMs: left(timeout, readAt) }).then(
+    // The client's leaving cancels the task (never run if still queued); its context crosses with it.
+    const options: RunOptions = { signal: data.signal, context: captureContext() };
+    if (timeout !== undefined) options.timeoutMs = left(timeout, readAt);
+    executor.run<RouteResult>(TaskKind.Route, route.id, data, options).then(
       (outcome: TaskOutcome<RouteResult>) => done(handled(outcome.value, route, `worker#${outcome.slot}`, outcome.queuedMs)),
       (error) => done(failure(error, route, timeout)),
     );

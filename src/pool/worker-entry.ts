@@ -1,6 +1,7 @@
 // The code that runs inside each pool worker. It imports the app module (the same one the main
 // thread serves), asks the app for its task host and runs what the main thread sends.
 // It imports only the message types and Node built-ins: nothing here knows about HTTP.
+import { AsyncResource } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import {
@@ -100,7 +101,9 @@ function createRunner(host: TaskHost) {
       }
       Atomics.store(progress, 0, task.id);
       try {
-        let value = host.run(task.kind, task.target, task.payload, signal, task.context);
+        // Its own async scope: a store a task sets with AsyncLocalStorage.enterWith() ends with it,
+        // instead of leaking into the tasks that run after it on this worker.
+        let value = new AsyncResource("loopwise.task").runInAsyncScope(() => host.run(task.kind, task.target, task.payload, signal, task.context));
         if (value instanceof Promise) {
           flush();
           value = await value;

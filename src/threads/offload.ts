@@ -1,4 +1,5 @@
 import { TaskKind } from "../pool/protocol.js";
+import { captureContext } from "./context-var.js";
 import type { WorkerPool } from "../pool/pool.js";
 import { ModuleRegistry } from "../pool/module-registry.js";
 import { workerSlot } from "../pool/identity.js";
@@ -38,7 +39,7 @@ export async function offload<F extends (...args: any[]) => any>(
   }
   if (workerSlot() !== undefined) return await fn(...args);
   if (!activePool) throw new Error("offload(): no worker pool is running (start the app with loopwise run or app.listen())");
-  const outcome = await activePool.run<Awaited<ReturnType<F>>>(TaskKind.Blocking, key, args);
+  const outcome = await activePool.run<Awaited<ReturnType<F>>>(TaskKind.Blocking, key, args, { context: captureContext() });
   return outcome.value;
 }
 
