@@ -2,7 +2,9 @@
 // 300 ms of CPU on a worker, every server with its defaults. The flood comes from a process of its
 // own (bench/lib/flood.ts), which gives a request up after 30 s so a run is bounded. What matters
 // to the clients: how many got their 200 per second, how many got any answer within 10 s, and how
-// long the answers took; and what the server's memory did.
+// long the answers took; and what the server's memory did. Once the flood's clients have all
+// been answered or have given up, one fresh request to a trivial worker-lane route says whether
+// the server is back to serving, or still busy with work for clients that are gone.
 import { Agent } from "node:http";
 import type { BenchContext } from "../lib/context.ts";
 import { floodFrom, type FloodResult } from "../lib/flood-from.ts";
@@ -15,6 +17,8 @@ const floodSize = 2000;
 const route = "/burn-300ms";
 const answerBoundMs = 10_000;
 const patienceMs = 30_000;
+/** How long the fresh request after the flood may wait: the issue's goal is within a second. */
+const recoveryPatienceMs = 10_000;
 
 interface OverloadRun {
   flood: FloodResult;
@@ -24,6 +28,8 @@ interface OverloadRun {
   /** 200s per second, over the time until the last request was answered or given up. */
   goodput: number;
   p99Ms: number;
+  /** The fresh worker-lane request after the flood; null when it had no 200 in time. */
+  recoveryMs: number | null;
   idleRssMb: number;
   peakRssMb: number;
   peakThreads: number;
@@ -36,6 +42,9 @@ async function overloadRun(peer: Peer): Promise<OverloadRun> {
   agent.destroy();
   const watch = watchProcess(peer.pid);
   const flood = await floodFrom(`${peer.url}${route}`, floodSize, patienceMs);
+  const fresh = new Agent();
+  const recovery = await timedGet(fresh, `${peer.url}/trivial`, recoveryPatienceMs);
+  fresh.destroy();
   const memory = watch.stop();
   const latencies = flood.answers.map(([, ms]) => ms).sort((a, b) => a - b);
   const ok = flood.answers.filter(([status]) => status === 200).length;
@@ -46,6 +55,7 @@ async function overloadRun(peer: Peer): Promise<OverloadRun> {
     withinBound: latencies.filter((ms) => ms <= answerBoundMs).length,
     goodput: ok / flood.seconds,
     p99Ms: percentile(latencies, 99),
+    recoveryMs: recovery.status === 200 ? recovery.ms : null,
     ...memory,
   };
 }
@@ -60,6 +70,7 @@ function row(name: string, run: OverloadRun): Row {
     [`no answer in ${patienceMs / 1000} s`]: String(unanswered),
     [`answered within ${answerBoundMs / 1000} s`]: `${((100 * run.withinBound) / floodSize).toFixed(1)} %`,
     "p99 of the answers ms": fmt.ms(run.p99Ms),
+    "fresh /trivial after it ms": run.recoveryMs === null ? `> ${fmt.int(recoveryPatienceMs)}` : fmt.ms(run.recoveryMs),
     "threads (peak)": String(run.peakThreads),
     "RSS MB (idle → peak)": `${run.idleRssMb.toFixed(0)} → ${run.peakRssMb.toFixed(0)}`,
   };
@@ -85,5 +96,10 @@ export async function overload(ctx: BenchContext): Promise<void> {
     `(overload) every request answered (200 or 503) within ${answerBoundMs / 1000} s`,
     ours.withinBound === floodSize,
     `${((100 * ours.withinBound) / floodSize).toFixed(1)} % (p99 of the answers ${fmt.ms(ours.p99Ms)} ms)`,
+  );
+  ctx.target(
+    "(overload) a fresh worker-lane request answered within 1 s once the flood is over",
+    ours.recoveryMs !== null && ours.recoveryMs <= 1000,
+    ours.recoveryMs === null ? `no answer in ${recoveryPatienceMs / 1000} s` : `${fmt.ms(ours.recoveryMs)} ms`,
   );
 }
