@@ -2,16 +2,21 @@
 //   npm run bench                      hello, monitor, validated, worker, burn and flood scenarios
 //   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query)
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
+//   npm run bench -- blocking overload 1 s blocking plain handlers beside FastAPI + uvicorn (installs
+//                                      Debian's python3-fastapi when missing); a 2,000-request flood
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
 import { availableParallelism } from "node:os";
-import { execFile } from "node:child_process";
 import { Agent } from "node:http";
+import type { BenchContext } from "./lib/context.ts";
+import { floodFrom } from "./lib/flood-from.ts";
 import { closedLoop, fetchVia, openLoopProbe, percentile, type Throughput } from "./lib/load.ts";
 import { peers, withPeer, type Peer, type PeerSpec } from "./lib/peer.ts";
 import { fmt, printTable, type Row } from "./lib/table.ts";
 import { calibrate } from "./peers/burn.ts";
+import { blocking } from "./scenarios/blocking.ts";
+import { overload } from "./scenarios/overload.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -28,6 +33,7 @@ process.env.BURN_ITERATIONS ??= String(calibrate(100));
 function target(description: string, met: boolean, figures: string): void {
   targets.push(`${met ? "met   " : "MISSED"}  ${description}: ${figures}`);
 }
+const context: BenchContext = { markdown, rounds, target };
 
 /** One warmed-up closed-loop run on a path, with the server's own CPU time per request. */
 async function measure(peer: Peer, path: string): Promise<Throughput> {
@@ -67,15 +73,6 @@ function throughputRows(results: Map<string, Throughput>, baseline: string) {
     "server CPU µs/req": r.cpuUsPerRequest === undefined ? "–" : r.cpuUsPerRequest.toFixed(1),
     [`vs ${baseline}`]: fmt.ratio(r.reqPerSec / base),
   }));
-}
-
-/** Runs bench/lib/flood.ts in its own process; resolves with how the requests were answered. */
-function floodFrom(url: string, count: number): Promise<{ outcomes: Record<string, number>; seconds: number }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["--import", "tsx", "bench/lib/flood.ts", url, String(count)], { timeout: 120_000 }, (error, stdout) =>
-      error ? reject(error) : resolve(JSON.parse(stdout)),
-    );
-  });
 }
 
 const scenarios: Record<string, () => Promise<void>> = {
@@ -225,6 +222,9 @@ const scenarios: Record<string, () => Promise<void>> = {
     // says whether hello kept being answered at once while the worker route was shedding.
     target("flood: hello p50 stays under 5 ms", p50s[1]! < 5, `${fmt.ms(p50s[1]!)} ms (p99 ${fmt.ms(p99s[1]!)} ms; node:http's p99 under its own flood ${fmt.ms(p99s[0]!)} ms)`);
   },
+
+  blocking: () => blocking(context),
+  overload: () => overload(context),
 
   async soak() {
     const requests = [

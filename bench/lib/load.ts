@@ -103,6 +103,34 @@ export function fetchVia(agent: Agent, url: string): Promise<boolean> {
   });
 }
 
+export interface TimedAnswer {
+  /** The HTTP status, or null when no answer came (socket error, timeout). */
+  status: number | null;
+  /** From send to the end of the answer. */
+  ms: number;
+  /** performance.now() when it settled. */
+  at: number;
+}
+
+/** One GET through `agent`, timed; gives up after `timeoutMs` without a byte. Never rejects. */
+export function timedGet(agent: Agent, url: string, timeoutMs: number): Promise<TimedAnswer> {
+  const sent = performance.now();
+  const settle = (status: number | null): TimedAnswer => {
+    const at = performance.now();
+    return { status, ms: at - sent, at };
+  };
+  return new Promise((resolve) => {
+    const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(settle(res.statusCode ?? null)));
+      res.on("error", () => resolve(settle(null)));
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", () => resolve(settle(null)));
+    req.end();
+  });
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;

@@ -8,7 +8,9 @@ const cli = `${root}dist/cli/main.js`;
 
 export interface PeerSpec {
   name: string;
-  /** node arguments after the node binary. */
+  /** The program to start; Node itself unless told. */
+  command?: string;
+  /** Arguments after the program (for Node, after the node binary). */
   args: string[];
   env?: Record<string, string>;
 }
@@ -16,6 +18,7 @@ export interface PeerSpec {
 export interface Peer {
   name: string;
   url: string;
+  pid: number;
   child: ChildProcess;
   /** JSON lines the server wrote to stdout (Loopwise's access log when it is on). */
   stdoutLines: string[];
@@ -35,10 +38,26 @@ export const peers = {
     name,
     args: [cli, "run", "bench/peers/loopwise-app.ts:app", "--port", "0", "--log-format", "json", "--no-access-log", ...extra],
   }),
+  /** The seed app as a user runs it: default settings, access log on (JSON lines, to read them). */
+  loopwiseSeed: (sleepMs: number): PeerSpec => ({
+    name: "Loopwise",
+    args: [cli, "run", "examples/seed/main.ts:app", "--port", "0", "--log-format", "json"],
+    env: { SLEEP_MS: String(sleepMs) },
+  }),
+  /** The same seed app in FastAPI, on uvicorn's defaults, with Debian's interpreter and packages. */
+  fastapiSeed: (sleepMs: number): PeerSpec => ({
+    name: "FastAPI + uvicorn",
+    command: debianPython,
+    args: ["bench/peers/fastapi_seed.py"],
+    env: { SLEEP_MS: String(sleepMs), PYTHONUNBUFFERED: "1" },
+  }),
 };
 
+/** Debian's own interpreter, where python3-fastapi lives, whatever python3 the PATH finds first. */
+export const debianPython = "/usr/bin/python3";
+
 export async function startPeer(spec: PeerSpec): Promise<Peer> {
-  const child = spawn(process.execPath, spec.args, {
+  const child = spawn(spec.command ?? process.execPath, spec.args, {
     cwd: root,
     env: { ...process.env, ...spec.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -46,7 +65,14 @@ export async function startPeer(spec: PeerSpec): Promise<Peer> {
   const stderr: string[] = [];
   const stdoutLines: string[] = [];
   createInterface({ input: child.stdout! }).on("line", (line) => stdoutLines.push(line));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // A program that cannot be started at all (ENOENT) emits "error" and never "exit".
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => resolve());
+    child.once("error", (error) => {
+      stderr.push(String(error));
+      resolve();
+    });
+  });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${spec.name} did not start:\n${stderr.join("\n")}`)), 30_000);
     createInterface({ input: child.stderr! }).on("line", (line) => {
@@ -66,6 +92,7 @@ export async function startPeer(spec: PeerSpec): Promise<Peer> {
   return {
     name: spec.name,
     url,
+    pid: child.pid!,
     child,
     stdoutLines,
     async stats(reset = false) {

@@ -13,5 +13,6 @@ const app = Fastify({ logger: false, keepAliveTimeout: 60_000 });
 app.get("/hello", async () => ({ message: "hello" }));
 app.get("/trivial", () => pool.run("trivial"));
 app.get("/burn", () => pool.run("burn"));
+app.get("/burn-300ms", () => pool.run("burn-300ms"));
 app.get("/stats", async (req) => serverStats("reset" in (req.query as object)));
 announce(await app.listen({ port: 0, host: "127.0.0.1" }));

@@ -10,6 +10,7 @@ app.get("/hello", async () => ({ message: "hello" }));
 app.get("/trivial", () => ({ message: "trivial" }));
 app.get("/burn", () => ({ result: burnCpu() }));
 app.get("/burn-short", () => ({ result: burnCpu(0.02) }));
+app.get("/burn-300ms", () => ({ result: burnCpu(3) }));
 app.get("/slow", () => {
   sleepSync(50);
   return { message: "slow" };
