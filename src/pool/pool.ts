@@ -168,9 +168,13 @@ export class WorkerPool {
     return this.budget.refusal(this.queue, this.dispatch.heldWorkMs(at), this.capacity(), at);
   }
 
-  /** The workers that will share the queued work: the room to grow counts while the busy ones are blocked. */
+  /**
+   * The workers that will share the queued work: the room to grow counts unless the busy ones
+   * were found computing. Before the first look, a burst is given the benefit of the doubt: if
+   * it is CPU-bound, the tasks admitted too many are refused by their wait limit, never later.
+   */
   private capacity(): number {
-    return this.elastic.blocked ? this.maxSize : this.size;
+    return this.elastic.blocked === false ? this.size : this.maxSize;
   }
 
   /** The refusal of a task that waited past its limit by its turn (it never runs), or undefined. */
