@@ -159,6 +159,7 @@ export class Dispatcher {
 
   rejectQueued(error: Error): void {
     this.queue.drain((task) => {
+      task.state = "settled"; // the queue already let it go
       this.finish(task).reject(error);
     });
   }

@@ -17,8 +17,12 @@ export interface ElasticHooks {
 }
 
 export class Elastic {
-  /** Whether the last look found the busy workers blocked: wait estimates then count the room to grow. */
-  blocked = false;
+  /**
+   * Whether the busy workers were found blocked while this queue lasted (undefined: not looked
+   * yet). Wait estimates count the room to grow unless they were found computing.
+   */
+  blocked: boolean | undefined;
+  private blockedLooks = 0;
   private tick: NodeJS.Timeout | undefined;
   private shrinkTimer: NodeJS.Timeout | undefined;
   private readonly cpu = new CpuMeter();
@@ -56,13 +60,23 @@ export class Elastic {
   private readonly look = (): void => {
     this.tick = undefined;
     this.hooks.shedLate();
-    if (this.queue.waiting === 0) return;
+    if (this.queue.waiting === 0) {
+      // The episode is over; the next one is judged afresh.
+      this.blocked = undefined;
+      this.blockedLooks = 0;
+      return;
+    }
     const cpuShare = this.cpu.read();
     // Workers already starting will take tasks; grow by the rest.
     const wanted = Math.min(this.queue.waiting - this.slots.starting, this.slots.maxSize - this.slots.size);
-    // Reading the threads' states costs a little: only when it may decide a growth.
-    this.blocked = wanted > 0 ? workersLookBlocked(cpuShare, this.cpu.cores) : cpuShare < 0.5;
-    if (this.blocked && wanted > 0 && this.idle.count === 0) {
+    // Judged only when it may decide a growth: reading the threads' states costs a little, and
+    // while workers start, their start-up is what uses the CPU.
+    if (wanted > 0) {
+      this.blocked = workersLookBlocked(cpuShare, this.cpu.cores);
+      this.blockedLooks = this.blocked ? this.blockedLooks + 1 : 0;
+    }
+    // Two looks in a row: a worker waiting a moment for its next task (the loop was busy) looks blocked too.
+    if (wanted > 0 && this.blockedLooks >= 2 && this.idle.count === 0) {
       this.reportShrink();
       const from = this.slots.size;
       const started = this.slots.grow(wanted, performance.now());

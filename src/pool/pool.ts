@@ -3,7 +3,7 @@
 // pool grows and shrinks, elastic.ts; how long tasks may wait, wait-budget.ts.
 import { performance } from "node:perf_hooks";
 import type { TaskKind } from "./protocol.js";
-import { PoolClosedError, PoolFullError, PoolUnavailableError, shedError, TaskCancelledError } from "./pool-errors.js";
+import { PoolClosedError, PoolFullError, shedError, TaskCancelledError } from "./pool-errors.js";
 import { Elastic } from "./elastic.js";
 import { IdleWorkers } from "./idle-workers.js";
 import { CrashQuarantine } from "./restart-policy.js";
@@ -12,7 +12,7 @@ import { TaskTimings } from "./task-timings.js";
 import { WaitBudget } from "./wait-budget.js";
 import { heldTasksAtExit } from "./worker-exit.js";
 import { Dispatcher } from "./dispatcher.js";
-import type { SpawnOptions } from "./spawn-worker.js";
+import { spawnOptionsOf } from "./spawn-worker.js";
 import { WorkerSlots } from "./worker-slots.js";
 import type { PendingTask, WorkerState } from "./worker-state.js";
 
@@ -60,7 +60,7 @@ export class WorkerPool {
     this.maxQueue = options.maxQueue ?? 1024;
     this.budget = new WaitBudget(options.maxQueueWaitMs ?? defaultMaxQueueWaitMs);
     this.idle = new IdleWorkers(this.coreSize);
-    this.slots = new WorkerSlots(this.coreSize, this.maxSize, () => spawnOptions(options), {
+    this.slots = new WorkerSlots(this.coreSize, this.maxSize, () => spawnOptionsOf(options), {
       ready: (worker) => this.dispatch.workerIdle(worker),
       results: (worker, results) => this.dispatch.settleAll(worker, results),
       died: (worker, exitCode, error, replaced) => this.onDied(worker, exitCode, error, replaced),
@@ -157,13 +157,8 @@ export class WorkerPool {
     if (this.dispatch.closing) return new PoolClosedError("the worker pool is shutting down");
     if (!this.slots.available) return this.slots.unavailableError();
     if (!this.quarantine.empty) {
-      const refusedMs = this.quarantine.refusedFor(kind, target, performance.now());
-      if (refusedMs > 0) {
-        const crashes = this.quarantine.crashes(kind, target);
-        return shedError(
-          () => new PoolUnavailableError(`this handler crashed its worker ${crashes} times in a row; it is refused for ${Math.ceil(refusedMs / 1000)} s`, Math.ceil(refusedMs / 1000)),
-        );
-      }
+      const refused = this.quarantine.refusal(kind, target, performance.now());
+      if (refused) return refused;
     }
     if (this.queue.waiting === 0) return undefined;
     if (this.queue.waiting >= this.maxQueue) {
@@ -173,9 +168,13 @@ export class WorkerPool {
     return this.budget.refusal(this.queue, this.dispatch.heldWorkMs(at), this.capacity(), at);
   }
 
-  /** The workers that will share the queued work: the room to grow counts while the busy ones are blocked. */
+  /**
+   * The workers that will share the queued work: the room to grow counts unless the busy ones
+   * were found computing. Before the first look, a burst is given the benefit of the doubt: if
+   * it is CPU-bound, the tasks admitted too many are refused by their wait limit, never later.
+   */
   private capacity(): number {
-    return this.elastic.blocked ? this.maxSize : this.size;
+    return this.elastic.blocked === false ? this.size : this.maxSize;
   }
 
   /** The refusal of a task that waited past its limit by its turn (it never runs), or undefined. */
@@ -187,6 +186,7 @@ export class WorkerPool {
   /** Stops taking tasks, lets queued and running ones finish, then ends the workers. */
   async close(): Promise<void> {
     this.dispatch.closing = true;
+    this.elastic.stop(); // no growth while draining; queued tasks still meet their wait limits at their turn
     await this.dispatch.drained();
     await this.terminate();
   }
@@ -219,16 +219,4 @@ export class WorkerPool {
     }
     this.dispatch.pump();
   }
-}
-
-function spawnOptions(options: PoolOptions): Omit<SpawnOptions, "typeScript"> {
-  return {
-    moduleUrl: options.moduleUrl,
-    exportName: options.exportName,
-    appIndex: options.appIndex ?? 0,
-    niceness: options.niceness ?? 0,
-    resourceLimits: options.resourceLimits,
-    sharedBuffers: options.sharedBuffers?.() ?? {},
-    signature: options.signature,
-  };
 }

@@ -2,6 +2,8 @@
 // kill their worker every time. Both back off the same way, and never give up for good: the
 // database a start hook needs may be down for a minute, not forever.
 
+import { PoolUnavailableError, shedError } from "./pool-errors.js";
+
 const firstDelayMs = 250;
 const maxDelayMs = 30_000;
 
@@ -55,5 +57,14 @@ export class CrashQuarantine {
   /** Crashes in a row of the target. */
   crashes(kind: number, target: number | string): number {
     return this.streaks.get(`${kind}:${target}`)?.crashes ?? 0;
+  }
+
+  /** The error a task of a target refused for now is answered with, or undefined. */
+  refusal(kind: number, target: number | string, now: number): PoolUnavailableError | undefined {
+    const refusedMs = this.refusedFor(kind, target, now);
+    if (refusedMs <= 0) return undefined;
+    const seconds = Math.ceil(refusedMs / 1000);
+    const crashes = this.crashes(kind, target);
+    return shedError(() => new PoolUnavailableError(`this handler crashed its worker ${crashes} times in a row; it is refused for ${seconds} s`, seconds));
   }
 }

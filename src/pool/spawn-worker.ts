@@ -2,6 +2,7 @@
 import { Worker, type ResourceLimits } from "node:worker_threads";
 import { compareSignatures } from "./compare-signatures.js";
 import { PoolStartupError } from "./pool-errors.js";
+import type { PoolOptions } from "./pool-options.js";
 import type { SerializedError, TaskResult, WorkerStartData, WorkerToMain } from "./protocol.js";
 import { WorkerState } from "./worker-state.js";
 
@@ -17,6 +18,19 @@ export interface SpawnOptions {
   /** The main thread's view of the app; the worker must report the same. */
   signature: string[];
   typeScript: "native" | "tsx";
+}
+
+/** What a worker is started with, from the pool's options (but the TypeScript loader, which the slots choose). */
+export function spawnOptionsOf(options: PoolOptions): Omit<SpawnOptions, "typeScript"> {
+  return {
+    moduleUrl: options.moduleUrl,
+    exportName: options.exportName,
+    appIndex: options.appIndex ?? 0,
+    niceness: options.niceness ?? 0,
+    resourceLimits: options.resourceLimits,
+    sharedBuffers: options.sharedBuffers?.() ?? {},
+    signature: options.signature,
+  };
 }
 
 export interface WorkerEvents {

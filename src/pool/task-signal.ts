@@ -1,32 +1,55 @@
 // The AbortSignal a cancellable task gets inside its worker (worker side only).
 
-const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
+/** On a task's signal: what reading it needs to look at the shared abort mark. */
+const taskKey = Symbol("loopwise.task-signal");
+
+interface TaskOfSignal {
+  controller: AbortController;
+  abortMark: Int32Array;
+  id: number;
+}
+
+let installed = false;
 
 /**
- * The signal of task `id`. A plain handler runs synchronously, so the main thread's "abort"
- * message cannot reach its thread until it returns: reading `signal.aborted` (or calling
- * `throwIfAborted()`) also reads the shared abort mark the main thread sets at once, and fires
- * the signal first if the mark names this task. An async handler hears the "abort" event at
- * its next await, when the message arrives.
- *
- *     while (!signal.aborted) doSomeWork(); // stops within one step of the client leaving
+ * A plain handler runs synchronously, so the main thread's "abort" message cannot reach its
+ * thread until it returns. So in a worker, reading `signal.aborted` (or calling
+ * `throwIfAborted()`) on a task's signal also reads the shared abort mark the main thread sets at
+ * once, and fires the signal first if the mark names the task. It is done once on the
+ * prototype, in worker threads only: patching each signal cost more than a trivial task.
  */
-export function taskSignal(controller: AbortController, abortMark: Int32Array, id: number): AbortSignal {
-  const signal = controller.signal;
-  const check = () => {
-    if (!abortedGetter.call(signal) && Atomics.load(abortMark, 1) === id) controller.abort();
+function install(): void {
+  installed = true;
+  const prototype = AbortSignal.prototype;
+  const aborted = Object.getOwnPropertyDescriptor(prototype, "aborted")!.get!;
+  const throwIfAborted = prototype.throwIfAborted;
+  const look = (signal: AbortSignal) => {
+    const task = (signal as AbortSignal & { [taskKey]?: TaskOfSignal })[taskKey];
+    if (task && !aborted.call(signal) && Atomics.load(task.abortMark, 1) === task.id) task.controller.abort();
   };
-  Object.defineProperty(signal, "aborted", {
+  Object.defineProperty(prototype, "aborted", {
     configurable: true,
-    get: () => {
-      check();
-      return abortedGetter.call(signal) as boolean;
+    enumerable: true,
+    get(this: AbortSignal) {
+      look(this);
+      return aborted.call(this) as boolean;
     },
   });
-  const throwIfAborted = signal.throwIfAborted;
-  signal.throwIfAborted = () => {
-    check();
-    throwIfAborted.call(signal);
+  prototype.throwIfAborted = function (this: AbortSignal) {
+    look(this);
+    throwIfAborted.call(this);
   };
+}
+
+/**
+ * The signal of task `id`: it fires when the main thread's "abort" message arrives (an async
+ * handler hears it at its next await), and a plain handler that reads it sees the abort at once.
+ *
+ *     while (!signal.aborted) doSomeWork(); // stops within one step of the caller cancelling
+ */
+export function taskSignal(controller: AbortController, abortMark: Int32Array, id: number): AbortSignal {
+  if (!installed) install();
+  const signal = controller.signal as AbortSignal & { [taskKey]?: TaskOfSignal };
+  signal[taskKey] = { controller, abortMark, id };
   return signal;
 }

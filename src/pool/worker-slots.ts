@@ -23,8 +23,10 @@ export class WorkerSlots {
   /** By slot - 1; a growth slot is empty until it is used. */
   private readonly workers: (WorkerState | undefined)[] = [];
   private occupied = 0;
-  /** Workers spawned that have not loaded the app yet. */
+  /** Workers spawned, or about to be, that have not loaded the app yet. */
   starting = 0;
+  /** Growth slots taken whose worker is created on a coming turn of the loop (see grow). */
+  private readonly reserved: number[] = [];
   /** Failed starts in a row, by core slot; a slot with failures is waiting to try again. */
   private readonly failedStarts = new Map<number, number>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
@@ -68,18 +70,33 @@ export class WorkerSlots {
     return starts;
   }
 
-  /** Starts up to `count` growth workers in free slots (none while growth is paused after failed starts); returns how many. */
+  /**
+   * Starts up to `count` growth workers in free slots (none while growth is paused after failed
+   * starts); returns how many. Creating a thread takes the loop several milliseconds, more while
+   * the ones created before it start up beside it: 36 at once held it for a third of a second.
+   * So they are created one per turn of the event loop, with requests answered in between.
+   */
   grow(count: number, now: number): number {
     if (now < this.growthPausedUntil) return 0;
     let started = 0;
     for (let slot = this.coreSize + 1; slot <= this.maxSize && started < count; slot++) {
-      if (this.workers[slot - 1]) continue;
+      if (this.workers[slot - 1] || this.reserved.includes(slot)) continue;
       this.occupied++;
-      this.spawn(slot).catch(() => {});
+      this.starting++;
+      this.reserved.push(slot);
       started++;
     }
+    if (started > 0 && this.reserved.length === started) setImmediate(this.spawnReserved);
     return started;
   }
+
+  private readonly spawnReserved = (): void => {
+    const slot = this.reserved.shift();
+    if (slot === undefined || this.closing) return;
+    this.starting--; // spawn() counts it again
+    this.spawn(slot).catch(() => {});
+    if (this.reserved.length > 0) setImmediate(this.spawnReserved);
+  };
 
   /** Ends idle growth workers on purpose: not a crash, nothing is replaced or logged as a failure. */
   retire(workers: WorkerState[]): void {
@@ -100,6 +117,7 @@ export class WorkerSlots {
   /** Stops every worker now and every pending restart. */
   async terminate(): Promise<void> {
     this.closing = true;
+    this.reserved.length = 0;
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.restartTimers.clear();
     await Promise.all(this.workers.map((w) => w?.worker.terminate()));
