@@ -136,7 +136,11 @@ const scenarios: Record<string, () => Promise<void>> = {
   },
 
   async burn() {
-    const specs = [peers.fastify(), peers.fastifyPiscina(), { ...peers.loopwise(), args: peers.loopwise().args.filter((a) => a !== "--no-access-log") }];
+    const specs = [
+      peers.fastify(),
+      peers.fastifyPiscina(),
+      { ...peers.loopwise(), args: peers.loopwise().args.filter((a) => a !== "--no-access-log") },
+    ];
     const probeMs = Math.max(3, durationSec) * 1000;
     const rows: Row[] = [];
     const p99s = new Map<string, number>();
@@ -167,11 +171,7 @@ const scenarios: Record<string, () => Promise<void>> = {
         });
       });
     }
-    printTable(
-      `(c) GET /hello every 10 ms (open loop, ${probeMs / 1000} s) while 4 clients call a 100 ms CPU burn`,
-      rows,
-      markdown,
-    );
+    printTable(`(c) GET /hello every 10 ms (open loop, ${probeMs / 1000} s) while 4 clients call a 100 ms CPU burn`, rows, markdown);
     const ours = p99s.get("Loopwise")!;
     const theirs = p99s.get(specs[1]!.name)!;
     target("(c) hello p99 during burns ≤ Fastify + Piscina's", ours <= theirs, `${fmt.ms(ours)} ms vs ${fmt.ms(theirs)} ms`);
@@ -208,7 +208,10 @@ const scenarios: Record<string, () => Promise<void>> = {
         rows.push({
           server: spec.name,
           "flooded route": route,
-          answers: Object.entries(outcomes).sort().map(([status, n]) => `${n}×${status}`).join(" "),
+          answers: Object.entries(outcomes)
+            .sort()
+            .map(([status, n]) => `${n}×${status}`)
+            .join(" "),
           "answered in s": seconds.toFixed(1),
           "hello p50 ms (idle → flood)": `${fmt.ms(idle.p50Ms)} → ${fmt.ms(during.p50Ms)}`,
           "hello p99 ms (idle → flood)": `${fmt.ms(idle.p99Ms)} → ${fmt.ms(during.p99Ms)}`,
@@ -220,7 +223,11 @@ const scenarios: Record<string, () => Promise<void>> = {
     printTable(`Flood: ${floodSize} requests at once, each on its own connection; GET /hello every 10 ms on open connections`, rows, markdown);
     // The p99 is set by the burst of 5000 new connections, which node:http pays too; the median
     // says whether hello kept being answered at once while the worker route was shedding.
-    target("flood: hello p50 stays under 5 ms", p50s[1]! < 5, `${fmt.ms(p50s[1]!)} ms (p99 ${fmt.ms(p99s[1]!)} ms; node:http's p99 under its own flood ${fmt.ms(p99s[0]!)} ms)`);
+    target(
+      "flood: hello p50 stays under 5 ms",
+      p50s[1]! < 5,
+      `${fmt.ms(p50s[1]!)} ms (p99 ${fmt.ms(p99s[1]!)} ms; node:http's p99 under its own flood ${fmt.ms(p99s[0]!)} ms)`,
+    );
   },
 
   blocking: () => blocking(context),
@@ -230,7 +237,12 @@ const scenarios: Record<string, () => Promise<void>> = {
     const requests = [
       { method: "GET" as const, path: "/hello" },
       { method: "GET" as const, path: "/trivial" },
-      { method: "POST" as const, path: "/echo", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "soak", tags: ["a", "b"], n: 42 }) },
+      {
+        method: "POST" as const,
+        path: "/echo",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "soak", tags: ["a", "b"], n: 42 }),
+      },
       { method: "GET" as const, path: "/items/42?q=x" },
       { method: "GET" as const, path: "/burn-short" },
     ];
@@ -270,6 +282,8 @@ for (const name of names) {
     process.exit(2);
   }
 }
-console.log(`Loopwise bench — Node ${process.version}, ${cores} cores; each peer in its own process on 127.0.0.1; ratios matter, absolute figures are noise on shared machines.`);
+console.log(
+  `Loopwise bench — Node ${process.version}, ${cores} cores; each peer in its own process on 127.0.0.1; ratios matter, absolute figures are noise on shared machines.`,
+);
 for (const name of names) await scenarios[name]!();
 console.log(`\nTargets\n${targets.join("\n")}`);

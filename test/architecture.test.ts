@@ -28,7 +28,10 @@ const floorOf = (path: string) => relative(src, path).split("/")[0]!;
 
 test("every folder of src/ is a known floor", () => {
   const folders = readdirSync(src).filter((name) => statSync(join(src, name)).isDirectory());
-  assert.deepEqual(folders.filter((f) => !floors.includes(f)), []);
+  assert.deepEqual(
+    folders.filter((f) => !floors.includes(f)),
+    [],
+  );
 });
 
 test("imports point down the floors only, never up or sideways into a cycle", () => {

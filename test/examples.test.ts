@@ -101,7 +101,13 @@ describe("examples/todos", () => {
     assert.deepEqual((await send("GET", "/todos?done=false")).json, []);
     const invalid = await send("POST", "/todos", { title: "", done: "yes" });
     assert.equal(invalid.status, 422);
-    assert.deepEqual(invalid.json.detail.map((e: any) => e.loc), [["body", "title"], ["body", "done"]]);
+    assert.deepEqual(
+      invalid.json.detail.map((e: any) => e.loc),
+      [
+        ["body", "title"],
+        ["body", "done"],
+      ],
+    );
     assert.equal((await send("GET", "/todos/abc")).status, 422);
     const deleted = await send("DELETE", `/todos/${id}`);
     assert.equal(deleted.status, 204);
@@ -114,13 +120,27 @@ describe("examples/todos", () => {
     const before = server.access.length;
     const titles = Array.from({ length: 200 }, (_, i) => `todo ${i}`);
     const replies = await Promise.all(titles.map((title) => send("POST", "/todos", { title })));
-    assert.deepEqual(replies.map((r) => r.status), titles.map(() => 201));
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      titles.map(() => 201),
+    );
     assert.equal(new Set(replies.map((r) => r.json.id)).size, 200);
     await delay(100);
-    const lanes = new Set(server.access.slice(before).filter((e) => e.method === "POST").map((e) => e.lane));
+    const lanes = new Set(
+      server.access
+        .slice(before)
+        .filter((e) => e.method === "POST")
+        .map((e) => e.lane),
+    );
     assert.deepEqual([...lanes].sort(), ["worker#1", "worker#2", "worker#3", "worker#4"], "every worker wrote");
     const listed = (await send("GET", "/todos?limit=1000")).json;
-    assert.deepEqual(listed.map((t: any) => t.title).filter((t: string) => t.startsWith("todo ")).sort(), [...titles].sort());
+    assert.deepEqual(
+      listed
+        .map((t: any) => t.title)
+        .filter((t: string) => t.startsWith("todo "))
+        .sort(),
+      [...titles].sort(),
+    );
     // Read back through a connection of our own: the rows are in the file, WAL mode on.
     const db = new Database(join(dir, "todos.db"), { readonly: true });
     try {
@@ -156,7 +176,13 @@ describe("examples/typed", () => {
 
     const bad = await client.get("/search?limit=1000");
     assert.equal(bad.status, 422);
-    assert.deepEqual(bad.json().detail.map((e: { loc: unknown[] }) => e.loc), [["query", "q"], ["query", "limit"]]);
+    assert.deepEqual(
+      bad.json().detail.map((e: { loc: unknown[] }) => e.loc),
+      [
+        ["query", "q"],
+        ["query", "limit"],
+      ],
+    );
   });
 
   test("a worker-lane body route, a response schema that strips, typed path params", async () => {

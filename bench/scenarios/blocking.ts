@@ -66,7 +66,9 @@ function fastapiAvailable(): boolean {
 FastAPI side: ${versions}, Debian's packages, uvicorn's defaults (asyncio, h11).`);
     return true;
   } catch {
-    console.log("\nNote: FastAPI + uvicorn could not be installed (scripts/ensure-fastapi.sh: Debian's python3-fastapi and python3-uvicorn); the blocking scenario runs Loopwise alone.");
+    console.log(
+      "\nNote: FastAPI + uvicorn could not be installed (scripts/ensure-fastapi.sh: Debian's python3-fastapi and python3-uvicorn); the blocking scenario runs Loopwise alone.",
+    );
     return false;
   }
 }
@@ -110,7 +112,11 @@ export async function blocking(ctx: BenchContext): Promise<void> {
     ctx.markdown,
   );
   const ours = best.get(`Loopwise/${crowds[0]}`)!;
-  ctx.target(`(blocking) last of ${crowds[0]} sleepers within 1.3× the sleep`, ours.sleepersOk === crowds[0] && ours.lastSleeperMs <= 1.3 * sleepMs, `${(ours.lastSleeperMs / sleepMs).toFixed(2)}×`);
+  ctx.target(
+    `(blocking) last of ${crowds[0]} sleepers within 1.3× the sleep`,
+    ours.sleepersOk === crowds[0] && ours.lastSleeperMs <= 1.3 * sleepMs,
+    `${(ours.lastSleeperMs / sleepMs).toFixed(2)}×`,
+  );
   ctx.target(
     `(blocking) /sync/hello behind ${crowds[0]} sleepers within 100 ms`,
     !ours.helloFailed && ours.syncHelloMs <= 100,

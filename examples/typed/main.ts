@@ -9,14 +9,14 @@ export const app = new App({ title: "Shop", version: "1.0.0" });
 const SearchQuery = z.object({
   q: z.string().min(1),
   limit: z.number().int().min(1).max(100).default(10), // "?limit=5" arrives as the number 5
-  inStock: z.boolean().optional(),                       // "?inStock=true" → true
-  tag: z.array(z.string()).default([]),                  // "?tag=a&tag=b" → ["a", "b"]
+  inStock: z.boolean().optional(), // "?inStock=true" → true
+  tag: z.array(z.string()).default([]), // "?tag=a&tag=b" → ["a", "b"]
 });
 const NewItem = z.object({ name: z.string().min(1), price: z.number().positive() });
 const Item = z.object({ id: z.number(), name: z.string(), price: z.number() });
 
 app.get("/search", { query: SearchQuery, tags: ["items"] }, async function searchItems(req) {
-  const { q, limit, tag } = req.query;                   // typed: string, number, string[]
+  const { q, limit, tag } = req.query; // typed: string, number, string[]
   return { q, limit, tag };
 });
 
@@ -25,7 +25,7 @@ app.post("/items", { body: NewItem, response: Item, status: 201, tags: ["items"]
 });
 
 app.get("/items/:id", { params: z.object({ id: z.number().int() }), tags: ["items"] }, async function readItem(req) {
-  return { id: req.params.id };                          // a number, not a string
+  return { id: req.params.id }; // a number, not a string
 });
 // --- end ---
 

@@ -8,6 +8,7 @@ import {
   PoolClosedError,
   PoolFullError,
   PoolUnavailableError,
+  TaskCancelledError,
   TaskTimeoutError,
   WorkerCrashedError,
 } from "../pool/pool-errors.js";
@@ -37,9 +38,18 @@ const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
   [HTTPError, (e: HTTPError) => statusResult(e.status, e.detail, e.headers)],
   [RequestValidationError, (e: RequestValidationError) => statusResult(422, e.issues)],
   [AnsweredError, (e: AnsweredError) => e.result],
-  [PoolFullError, (e: PoolFullError) => statusResult(503, "Server is busy: too many requests are waiting; retry later", { "retry-after": String(e.retryAfterSeconds) })],
+  [
+    PoolFullError,
+    (e: PoolFullError) =>
+      statusResult(503, "Server is busy: too many requests are waiting; retry later", { "retry-after": String(e.retryAfterSeconds) }),
+  ],
   [BulkheadFullError, () => statusResult(503, "Server is busy: too many requests are waiting; retry later", busy)],
-  [PoolUnavailableError, (e: PoolUnavailableError) => statusResult(503, `Service unavailable: ${e.message}`, { "retry-after": String(e.retryAfterSeconds) })],
+  [
+    PoolUnavailableError,
+    (e: PoolUnavailableError) => statusResult(503, `Service unavailable: ${e.message}`, { "retry-after": String(e.retryAfterSeconds) }),
+  ],
+  // Its client left: nobody reads this answer; the access log shows it as nginx does.
+  [TaskCancelledError, () => statusResult(499, "Client Closed Request")],
   [PoolClosedError, () => statusResult(503, "Server is shutting down", busy)],
   [RouteTimeoutError, (e: RouteTimeoutError) => timedOut(e.timeoutMs)],
   [TaskTimeoutError, (e: TaskTimeoutError) => timedOut(e.timeoutMs)],
@@ -48,7 +58,10 @@ const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
   [
     WorkerCrashedError,
     (e: WorkerCrashedError) => ({
-      ...statusResult(500, e.fault === "lost" ? "The worker that ran this request died before sending its response" : "The worker running this request died"),
+      ...statusResult(
+        500,
+        e.fault === "lost" ? "The worker that ran this request died before sending its response" : "The worker running this request died",
+      ),
       error: serializeError(e),
     }),
   ],
@@ -75,4 +88,3 @@ function unsendable(error: unknown, failure: unknown): SerializedError {
   const message = `${raised.message} (answered 500 instead: its detail cannot be sent as JSON: ${why.name}: ${why.message})`;
   return { name: raised.name, message, stack: raised.stack === undefined ? undefined : `${raised.name}: ${message}\nRaised ${raised.stack}` };
 }
-

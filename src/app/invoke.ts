@@ -16,12 +16,7 @@ const noDeps = Object.freeze({});
 export function invokeRoute(route: Route, req: HttpRequest, runOnPool?: RunOnPool): RouteResult | Promise<RouteResult>;
 /** `finish` is applied to the result in the same step, so an async handler costs one promise more, not two. */
 export function invokeRoute<T>(route: Route, req: HttpRequest, runOnPool: RunOnPool | undefined, finish: (result: RouteResult) => T): T | Promise<T>;
-export function invokeRoute(
-  route: Route,
-  req: HttpRequest,
-  runOnPool?: RunOnPool,
-  finish = (result: RouteResult): unknown => result,
-): unknown {
+export function invokeRoute(route: Route, req: HttpRequest, runOnPool?: RunOnPool, finish = (result: RouteResult): unknown => result): unknown {
   if (route.plan.length > 0) return invokeWithDependencies(route, req, runOnPool).then(finish);
   // Never throws: respond() answers any value thrown, even one that is not an Error.
   const fail = (error: unknown) => finishWith(route.errors.respond(error, req), finish);
@@ -79,7 +74,9 @@ function resultOf(value: unknown, route: Route): RouteResult | Promise<RouteResu
   const checked = route.response["~standard"].validate(value);
   const use = (outcome: Awaited<typeof checked>) => {
     if (outcome.issues) {
-      const where = outcome.issues.map((i) => `${(i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".") || "(root)"}: ${i.message}`);
+      const where = outcome.issues.map(
+        (i) => `${(i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".") || "(root)"}: ${i.message}`,
+      );
       throw new ResponseValidationError(`${route.method} ${route.path} returned a value its response schema refuses: ${where.join("; ")}`);
     }
     return toResult(outcome.value, route.status);

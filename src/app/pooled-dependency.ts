@@ -17,16 +17,18 @@ export class DependencyCloneError extends Error {
 /** Runs plain dependencies of loop-lane routes on `executor`, by their ids in the app's dependency table. */
 export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, executor: TaskExecutor): RunOnPool {
   return (dep, req, deps) =>
-    executor.run<PooledDependencyOutcome>(TaskKind.Dependency, dependencyIds.get(dep)!, { req, deps }, { signal: req.signal, context: captureContext() }).then(
-      ({ value: outcome }) => {
-        if (outcome.httpError) throw new HTTPError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);
-        if (outcome.answered) throw new AnsweredError(outcome.answered);
-        return outcome.value;
-      },
-      (error) => {
-        throw cloneError(error, dep) ?? error;
-      },
-    );
+    executor
+      .run<PooledDependencyOutcome>(TaskKind.Dependency, dependencyIds.get(dep)!, { req, deps }, { signal: req.signal, context: captureContext() })
+      .then(
+        ({ value: outcome }) => {
+          if (outcome.httpError) throw new HTTPError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);
+          if (outcome.answered) throw new AnsweredError(outcome.answered);
+          return outcome.value;
+        },
+        (error) => {
+          throw cloneError(error, dep) ?? error;
+        },
+      );
 }
 
 /** Why a pooled dependency produced no value, when it is about copying between threads. */

@@ -34,7 +34,6 @@ export class RequestData implements HttpRequest {
     else source.once("close", () => socket.destroyed && abort.abort(clientGone()));
     return abort.signal;
   }
-
 }
 
 function clientGone(): Error {

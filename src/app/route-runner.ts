@@ -40,7 +40,8 @@ export interface RunnerContext {
 
 export function composeRunner(route: Route, context: RunnerContext): RouteRunner {
   const timeout = route.timeout ?? context.defaultTimeout;
-  let runner = route.lane === "loop" ? onLoop(route, route.plan.length > 0 ? context.runOnPool : undefined) : onWorker(route, context.executor, timeout);
+  let runner =
+    route.lane === "loop" ? onLoop(route, route.plan.length > 0 ? context.runOnPool : undefined) : onWorker(route, context.executor, timeout);
   if (route.lane === "loop" && timeout !== undefined) runner = withLoopTimeout(runner, route, timeout);
   if (route.bulkhead) runner = withBulkhead(runner, route, route.bulkhead, timeout);
   return runner;
@@ -118,7 +119,8 @@ export function failure(error: unknown, route: Route, timeoutMs?: number): Handl
   if (error instanceof TaskError || error instanceof WorkerCrashedError || error instanceof TaskTimeoutError) queuedMs = error.queuedMs;
   if (error instanceof BulkheadTimeoutError) queuedMs = error.waitedMs;
   // The route's own limit, not what was left of it when the pool was asked.
-  if ((error instanceof TaskTimeoutError || error instanceof BulkheadTimeoutError) && timeoutMs !== undefined) error = new RouteTimeoutError(timeoutMs);
+  if ((error instanceof TaskTimeoutError || error instanceof BulkheadTimeoutError) && timeoutMs !== undefined)
+    error = new RouteTimeoutError(timeoutMs);
   if (error instanceof TaskCloneError) error.message = `${route.method} ${route.path}: the request ${error.message}`;
   if (error instanceof WorkerCrashedError) error.message = `${route.method} ${route.path}: ${error.message}`;
   return handled(errorResult(error), route, lane, queuedMs);

@@ -171,7 +171,13 @@ export class Router {
     if (options.response !== undefined && !isStandardSchema(options.response)) {
       throw new TypeError(`${where}: "response" must be a Standard Schema validator (Zod 4, Valibot, ArkType, ...)`);
     }
-    const schemas: InputSchemas = { params: options.params, query: options.query, headers: options.headers, cookies: options.cookies, body: options.body };
+    const schemas: InputSchemas = {
+      params: options.params,
+      query: options.query,
+      headers: options.headers,
+      cookies: options.cookies,
+      body: options.body,
+    };
     const deps = options.deps ?? {};
     for (const [name, dep] of Object.entries(deps)) {
       if (!isDependency(dep)) throw new TypeError(`${where}: dependency "${name}" is not one; wrap its function with depends()`);

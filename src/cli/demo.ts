@@ -95,7 +95,12 @@ function report(print: (text: string) => void, title: string, { sent, warnings }
   if (warnings.length === 0) print("  (silent: the event loop was never blocked for 100 ms or more)");
   for (const w of warnings) print(`  ${w.time} WARNING ${w.message}`);
   print("");
-  print(renderTimeline("Timeline:", sent.map((s) => toRow(s, t0))));
+  print(
+    renderTimeline(
+      "Timeline:",
+      sent.map((s) => toRow(s, t0)),
+    ),
+  );
   print("");
   for (const line of verdict.lines) print(line);
   for (const failure of verdict.failures) print(`  ✗ ${failure}`);
@@ -106,7 +111,11 @@ function panel(title: string, { sent, warnings }: TestRun, caption: string): Pic
   const t0 = Math.min(...sent.map((s) => s.sentAt));
   const blocks = warnings
     .filter((w) => w.event === "loop-blocked" && w.start !== undefined && w.blocked_ms !== undefined)
-    .map((w) => ({ from: w.start! - t0, to: w.start! - t0 + w.blocked_ms!, label: `⚠ ${w.route ?? "the loop"} blocked the event loop for ${w.blocked_ms} ms` }));
+    .map((w) => ({
+      from: w.start! - t0,
+      to: w.start! - t0 + w.blocked_ms!,
+      label: `⚠ ${w.route ?? "the loop"} blocked the event loop for ${w.blocked_ms} ms`,
+    }));
   return { title, rows: sent.map((s) => toRow(s, t0)), blocks, caption };
 }
 
@@ -222,15 +231,18 @@ async function runTest(server: SeedServer, paths: string[]): Promise<TestRun> {
   const responses = paths.map(
     (path, i) =>
       new Promise<{ path: string; sentAt: number; doneAt: number; status: number }>((resolve, reject) => {
-        setTimeout(() => {
-          const sentAt = now();
-          // agent: false gives each request its own connection, like three browser tabs.
-          const req = get({ host: server.host, port: server.port, path, agent: false }, (res) => {
-            res.resume();
-            res.on("end", () => resolve({ path, sentAt, doneAt: now(), status: res.statusCode ?? 0 }));
-          });
-          req.on("error", reject);
-        }, Math.max(0, t0 + i * gapMs - now()));
+        setTimeout(
+          () => {
+            const sentAt = now();
+            // agent: false gives each request its own connection, like three browser tabs.
+            const req = get({ host: server.host, port: server.port, path, agent: false }, (res) => {
+              res.resume();
+              res.on("end", () => resolve({ path, sentAt, doneAt: now(), status: res.statusCode ?? 0 }));
+            });
+            req.on("error", reject);
+          },
+          Math.max(0, t0 + i * gapMs - now()),
+        );
       }),
   );
   const answered = await Promise.all(responses);
@@ -247,11 +259,10 @@ async function runTest(server: SeedServer, paths: string[]): Promise<TestRun> {
 
 async function startSeedServer(sleepMs: number): Promise<SeedServer> {
   const poolSize = 4;
-  const child = spawn(
-    process.execPath,
-    [cli, "run", `${seedApp}:app`, "--port", "0", "--log-format", "json", "--pool-size", String(poolSize)],
-    { env: { ...process.env, SLEEP_MS: String(sleepMs) }, stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, [cli, "run", `${seedApp}:app`, "--port", "0", "--log-format", "json", "--pool-size", String(poolSize)], {
+    env: { ...process.env, SLEEP_MS: String(sleepMs) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const records: AccessRecord[] = [];
   let recordWaiter: (() => void) | undefined;
   readJsonLines(child.stdout!, (line) => {
@@ -263,14 +274,18 @@ async function startSeedServer(sleepMs: number): Promise<SeedServer> {
   const warnings: MonitorWarning[] = [];
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the seed server did not start in 30 s:\n${errors.join("\n")}`)), 30_000);
-    readJsonLines(child.stderr!, (line) => {
-      if (line.event === "listening") {
-        clearTimeout(timer);
-        resolve(String(line.url));
-      } else if (line.level === "WARNING" && String(line.event).startsWith("loop-blocked")) {
-        warnings.push(line as unknown as MonitorWarning);
-      }
-    }, (raw) => errors.push(raw));
+    readJsonLines(
+      child.stderr!,
+      (line) => {
+        if (line.event === "listening") {
+          clearTimeout(timer);
+          resolve(String(line.url));
+        } else if (line.level === "WARNING" && String(line.event).startsWith("loop-blocked")) {
+          warnings.push(line as unknown as MonitorWarning);
+        }
+      },
+      (raw) => errors.push(raw),
+    );
     child.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`the seed server exited with code ${code} before listening:\n${errors.join("\n")}`));

@@ -22,17 +22,80 @@ export interface Flag {
 export const runFlags: Flag[] = [
   { name: "host", value: "HOST", kind: "string", help: "address to listen on", shows: defaults.host },
   { name: "port", value: "N", kind: "integer", min: 0, help: "port to listen on; 0 picks a free one", shows: String(defaults.port) },
-  { name: "pool-size", value: "N", kind: "integer", min: 1, help: "worker threads always running per process (the pool's core)", shows: `twice the cores, 4 to 16 (here ${defaults.poolSize()})` },
-  { name: "max-pool-size", value: "N", kind: "integer", min: 1, help: "most worker threads while work waits on blocked ones (never for CPU-bound work)", shows: `40, or the pool size if larger (here ${defaults.maxPoolSize(defaults.poolSize())})` },
-  { name: "worker-idle-timeout", value: "MS", kind: "integer", min: 1, help: "a worker above the pool size idle this long is stopped", shows: String(defaults.workerIdleTimeout) },
-  { name: "worker-memory", value: "MB", kind: "integer", min: 16, help: "heap cap of each worker; a worker past it dies alone (500) and is replaced", shows: `1/32 of the memory, 128 to 1024 (here ${defaults.workerMemoryMb()})` },
+  {
+    name: "pool-size",
+    value: "N",
+    kind: "integer",
+    min: 1,
+    help: "worker threads always running per process (the pool's core)",
+    shows: `twice the cores, 4 to 16 (here ${defaults.poolSize()})`,
+  },
+  {
+    name: "max-pool-size",
+    value: "N",
+    kind: "integer",
+    min: 1,
+    help: "most worker threads while work waits on blocked ones (never for CPU-bound work)",
+    shows: `40, or the pool size if larger (here ${defaults.maxPoolSize(defaults.poolSize())})`,
+  },
+  {
+    name: "worker-idle-timeout",
+    value: "MS",
+    kind: "integer",
+    min: 1,
+    help: "a worker above the pool size idle this long is stopped",
+    shows: String(defaults.workerIdleTimeout),
+  },
+  {
+    name: "worker-memory",
+    value: "MB",
+    kind: "integer",
+    min: 16,
+    help: "heap cap of each worker; a worker past it dies alone (500) and is replaced",
+    shows: `1/32 of the memory, 128 to 1024 (here ${defaults.workerMemoryMb()})`,
+  },
   { name: "timeout", value: "MS", kind: "integer", min: 1, help: "time limit for routes without their own (504 after it)", shows: "none" },
-  { name: "max-queue", value: "N", kind: "integer", min: 0, help: "worker-lane requests that may wait for a worker (a memory cap); more get 503", shows: String(defaults.maxQueue) },
-  { name: "max-queue-wait", value: "MS", kind: "integer", min: 1, help: "longest a worker-lane request may wait for a worker; longer gets 503 + Retry-After", shows: String(defaults.maxQueueWait) },
-  { name: "grace-period", value: "MS", kind: "integer", min: 0, help: "how long shutdown waits for requests in flight", shows: String(defaults.gracePeriod) },
-  { name: "log-format", value: "text|json", kind: "string", choices: ["text", "json"], help: "log lines as text or JSON lines", shows: defaults.logFormat },
+  {
+    name: "max-queue",
+    value: "N",
+    kind: "integer",
+    min: 0,
+    help: "worker-lane requests that may wait for a worker (a memory cap); more get 503",
+    shows: String(defaults.maxQueue),
+  },
+  {
+    name: "max-queue-wait",
+    value: "MS",
+    kind: "integer",
+    min: 1,
+    help: "longest a worker-lane request may wait for a worker; longer gets 503 + Retry-After",
+    shows: String(defaults.maxQueueWait),
+  },
+  {
+    name: "grace-period",
+    value: "MS",
+    kind: "integer",
+    min: 0,
+    help: "how long shutdown waits for requests in flight",
+    shows: String(defaults.gracePeriod),
+  },
+  {
+    name: "log-format",
+    value: "text|json",
+    kind: "string",
+    choices: ["text", "json"],
+    help: "log lines as text or JSON lines",
+    shows: defaults.logFormat,
+  },
   { name: "no-access-log", kind: "switch", help: "no access log line per request", shows: "access log on" },
-  { name: "block-threshold", value: "MS", kind: "integer", min: 1, help: "what the loop monitor reports as a blocked loop", shows: String(defaults.blockThresholdMs) },
+  {
+    name: "block-threshold",
+    value: "MS",
+    kind: "integer",
+    min: 1,
+    help: "what the loop monitor reports as a blocked loop",
+    shows: String(defaults.blockThresholdMs),
+  },
   { name: "no-loop-monitor", kind: "switch", help: "turn the loop monitor off", shows: "monitor on" },
   { name: "metrics", kind: "switch", help: "Prometheus metrics at /metrics", shows: "off" },
   { name: "dev", kind: "switch", help: "the live lanes page at /_loopwise (never in production)", shows: "off" },
@@ -77,7 +140,8 @@ export function parseFlags(args: string[], flags: Flag[]): Parsed {
 function integer(value: string, flag: Flag): number {
   const parsed = Number(value);
   const min = flag.min ?? 0;
-  if (value.trim() === "" || !Number.isInteger(parsed) || parsed < min) throw new UsageError(`--${flag.name} must be an integer ≥ ${min}, got "${value}"`);
+  if (value.trim() === "" || !Number.isInteger(parsed) || parsed < min)
+    throw new UsageError(`--${flag.name} must be an integer ≥ ${min}, got "${value}"`);
   return parsed;
 }
 

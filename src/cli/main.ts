@@ -47,7 +47,12 @@ async function run(args: string[], parsed: Parsed): Promise<number> {
   const logger = () => new Logger({ format: (given["log-format"] as "text" | "json" | undefined) ?? "text" });
   const workers = (given.workers as number | undefined) ?? 1;
   if (given.reload && workers > 1) throw new UsageError("--reload and --workers cannot be used together");
-  if (given.reload) return runWithReload(args.filter((arg) => arg !== "--reload"), positionals[0]!, logger());
+  if (given.reload)
+    return runWithReload(
+      args.filter((arg) => arg !== "--reload"),
+      positionals[0]!,
+      logger(),
+    );
   if (workers > 1 && !isClusterChild()) return runClusterParent(workers, logger());
   markCliOwnsServer();
   const { app, moduleUrl, exportName } = await importApp(positionals[0]!);

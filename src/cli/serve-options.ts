@@ -26,4 +26,3 @@ export function serveOptions(given: Parsed["given"]): ServeOptions {
   else if (given["block-threshold"] !== undefined) options.loopMonitor = { thresholdMs: given["block-threshold"] as number };
   return options;
 }
-

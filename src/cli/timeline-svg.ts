@@ -71,7 +71,9 @@ export function renderPicture(panels: PicturePanel[]): string {
     parts.push(`<text x="${lx + 20}" y="${y + 10}" font-size="12" fill="${colours.muted}">${escapeXml(text)}</text>`);
     lx += 40 + text.length * 6.5;
   }
-  parts.push(`<circle cx="${lx + 7}" cy="${y + 5}" r="3.5" fill="${colours.ink}"/><text x="${lx + 20}" y="${y + 10}" font-size="12" fill="${colours.muted}">answer received</text>`);
+  parts.push(
+    `<circle cx="${lx + 7}" cy="${y + 5}" r="3.5" fill="${colours.ink}"/><text x="${lx + 20}" y="${y + 10}" font-size="12" fill="${colours.muted}">answer received</text>`,
+  );
   y += 24;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">\n` +

@@ -12,8 +12,7 @@ export type DependencyMap = Record<string, Dependency<any>>;
 export type DependencyValues<D> = { [K in keyof D]: D[K] extends Dependency<infer T> ? T : never };
 
 /** What a dependency function provides: a generator's (first) yield, a promise's value, or the value. */
-export type Provided<R> =
-  R extends Generator<infer Y, any, any> ? Y : R extends AsyncGenerator<infer Y, any, any> ? Y : Awaited<R>;
+export type Provided<R> = R extends Generator<infer Y, any, any> ? Y : R extends AsyncGenerator<infer Y, any, any> ? Y : Awaited<R>;
 
 export interface Dependency<T = unknown> {
   readonly [brand]: true;
@@ -57,7 +56,8 @@ export function depends(a: unknown, b?: unknown): Dependency {
   if (typeof fn !== "function") throw new TypeError("depends() takes a function (and optionally options before it)");
   const deps = options.deps ?? {};
   for (const [name, dep] of Object.entries(deps)) {
-    if (!isDependency(dep)) throw new TypeError(`depends(${fn.name || "anonymous"}): "${name}" is not a dependency; wrap its function with depends()`);
+    if (!isDependency(dep))
+      throw new TypeError(`depends(${fn.name || "anonymous"}): "${name}" is not a dependency; wrap its function with depends()`);
   }
   return {
     [brand]: true,

@@ -7,13 +7,7 @@ export type Headers = Record<string, string | string[] | undefined>;
  * What a handler receives, on either lane. It is plain data so that it crosses to a worker
  * unchanged: a worker-lane handler sees exactly what a loop-lane one would.
  */
-export interface HttpRequest<
-  Params = Record<string, string>,
-  QueryT = Query,
-  Body = unknown,
-  HeadersT = Headers,
-  Cookies = Record<string, string>,
-> {
+export interface HttpRequest<Params = Record<string, string>, QueryT = Query, Body = unknown, HeadersT = Headers, Cookies = Record<string, string>> {
   method: string;
   /** Path and query string as sent, in origin form (a target sent as `http://host/p?q=1` gives `/p?q=1`). */
   url: string;

@@ -119,6 +119,10 @@ export function internalErrorResult(error: SerializedError): RouteResult {
 }
 
 /** The response for a status the framework itself answers with (404, 405, 413, ...): `{"detail": ...}`. */
-export function statusResult(status: number, detail: unknown = STATUS_CODES[status] ?? "Error", headers: Record<string, HeaderValue> = {}): RouteResult {
+export function statusResult(
+  status: number,
+  detail: unknown = STATUS_CODES[status] ?? "Error",
+  headers: Record<string, HeaderValue> = {},
+): RouteResult {
   return { status, headers: { ...headers, "content-type": jsonType }, body: stringify({ detail }) };
 }

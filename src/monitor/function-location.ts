@@ -25,7 +25,10 @@ export async function functionLocations(functions: Function[]): Promise<(string 
     for (let i = 0; i < functions.length; i++) {
       const objectId = items.find((item) => item.name === String(i))?.value?.objectId;
       if (!objectId) continue;
-      const { internalProperties } = (await session.post("Runtime.getProperties", { objectId, ownProperties: true })) as Runtime.GetPropertiesReturnType;
+      const { internalProperties } = (await session.post("Runtime.getProperties", {
+        objectId,
+        ownProperties: true,
+      })) as Runtime.GetPropertiesReturnType;
       const location = internalProperties?.find((p) => p.name === "[[FunctionLocation]]")?.value?.value as
         | { scriptId: string; lineNumber: number; columnNumber: number }
         | undefined;

@@ -38,7 +38,12 @@ export class Metrics {
     const registers = [this.registry];
     // Includes the event loop delay, measured with monitorEventLoopDelay.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
-    this.requests = new Counter({ name: "loopwise_requests_total", help: "Requests answered, by route, lane and status.", labelNames: ["method", "route", "lane", "status"], registers });
+    this.requests = new Counter({
+      name: "loopwise_requests_total",
+      help: "Requests answered, by route, lane and status.",
+      labelNames: ["method", "route", "lane", "status"],
+      registers,
+    });
     this.duration = new Histogram({
       name: "loopwise_request_duration_seconds",
       help: "Time from reading a request to sending its response, queue wait included.",
@@ -53,14 +58,31 @@ export class Metrics {
       buckets: latencyBuckets,
       registers,
     });
-    this.blocks = new Counter({ name: "loopwise_loop_blocks_total", help: "Times the event loop was blocked past the monitor's threshold, by the route that blocked it.", labelNames: ["route"], registers });
-    this.blockedSeconds = new Counter({ name: "loopwise_loop_blocked_seconds_total", help: "Time the event loop spent blocked past the threshold, by route.", labelNames: ["route"], registers });
-    this.restarts = new Counter({ name: "loopwise_worker_restarts_total", help: "Workers replaced after a crash or a handler timeout.", labelNames: ["reason"], registers });
-    this.refused = new Counter({ name: "loopwise_refused_total", help: "Requests answered 503 (overload, shutdown) or 504 (handler timeout).", labelNames: ["status"], registers });
-    new Gauge({ name: "loopwise_pool_workers", help: "Worker threads in the pool now: its core, and more while work waits on blocked workers.", registers, collect() { this.set(pool.size); } });
-    new Gauge({ name: "loopwise_pool_max_workers", help: "Most worker threads the pool may grow to.", registers, collect() { this.set(pool.maxSize); } });
-    new Gauge({ name: "loopwise_pool_busy_workers", help: "Workers running a task now.", registers, collect() { this.set(pool.busy); } });
-    new Gauge({ name: "loopwise_pool_queue_depth", help: "Worker-lane tasks waiting for a free worker.", registers, collect() { this.set(pool.queued); } });
+    this.blocks = new Counter({
+      name: "loopwise_loop_blocks_total",
+      help: "Times the event loop was blocked past the monitor's threshold, by the route that blocked it.",
+      labelNames: ["route"],
+      registers,
+    });
+    this.blockedSeconds = new Counter({
+      name: "loopwise_loop_blocked_seconds_total",
+      help: "Time the event loop spent blocked past the threshold, by route.",
+      labelNames: ["route"],
+      registers,
+    });
+    this.restarts = new Counter({
+      name: "loopwise_worker_restarts_total",
+      help: "Workers replaced after a crash or a handler timeout.",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.refused = new Counter({
+      name: "loopwise_refused_total",
+      help: "Requests answered 503 (overload, shutdown) or 504 (handler timeout).",
+      labelNames: ["status"],
+      registers,
+    });
+    poolGauges(pool, registers);
   }
 
   requestFinished(request: FinishedRequest): void {
@@ -89,4 +111,21 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** The pool's state, read when /metrics is scraped. */
+function poolGauges(pool: PoolView, registers: Registry[]): void {
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge("loopwise_pool_workers", "Worker threads in the pool now: its core, and more while work waits on blocked workers.", () => pool.size);
+  gauge("loopwise_pool_max_workers", "Most worker threads the pool may grow to.", () => pool.maxSize);
+  gauge("loopwise_pool_busy_workers", "Workers running a task now.", () => pool.busy);
+  gauge("loopwise_pool_queue_depth", "Worker-lane tasks waiting for a free worker.", () => pool.queued);
 }

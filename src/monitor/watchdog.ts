@@ -75,7 +75,12 @@ function lookAtStack(done: (look: Look | undefined) => void): void {
       const url = urlOf(frame);
       return url.startsWith("file:") && !url.includes("/node_modules/") && !url.startsWith(frameworkCode);
     });
-    const frame = own && { url: urlOf(own), lineNumber: own.location.lineNumber, columnNumber: own.location.columnNumber ?? 0, functionName: own.functionName };
+    const frame = own && {
+      url: urlOf(own),
+      lineNumber: own.location.lineNumber,
+      columnNumber: own.location.columnNumber ?? 0,
+      functionName: own.functionName,
+    };
     done({ routeId, frame, answeredAt });
   });
   // The cheapest question first: its answer times when the main thread took the interrupt,
@@ -88,14 +93,27 @@ function lookAtStack(done: (look: Look | undefined) => void): void {
 /** `route`: id + 1 of the route found, 0 for none, -1 when nothing is known; `request`: non-zero for a request's code. */
 function reportStuck(route: number, request: number, staleMs: number): void {
   const culprit =
-    route > 0 ? (data.routeLabels[route - 1] ?? "a route") : route < 0 ? "something" : request !== 0 ? "a request's code" : "code outside any request";
+    route > 0
+      ? (data.routeLabels[route - 1] ?? "a route")
+      : route < 0
+        ? "something"
+        : request !== 0
+          ? "a request's code"
+          : "code outside any request";
   const message =
     `${culprit} has been blocking the event loop for ${Math.round(staleMs)} ms and still is; ` +
     "no request on either lane can be answered until it returns.";
   const time = new Date().toISOString();
   const line =
     data.format === "json"
-      ? JSON.stringify({ time, level: "WARNING", event: "loop-blocked-now", message, route: route > 0 ? culprit : null, blocked_ms: Math.round(staleMs) })
+      ? JSON.stringify({
+          time,
+          level: "WARNING",
+          event: "loop-blocked-now",
+          message,
+          route: route > 0 ? culprit : null,
+          blocked_ms: Math.round(staleMs),
+        })
       : `${time} WARNING ${message}`;
   writeSync(2, line + "\n");
 }
@@ -164,7 +182,8 @@ const timer = setInterval(() => {
     notice(beat, route, request, stale);
   } else if (known && (route !== 0 || request !== 0)) {
     // The note changed while the heartbeat stood still: many callbacks in a row, not one block.
-    if (route !== Atomics.load(slots, Slot.CaughtRoute) || request !== Atomics.load(slots, Slot.CaughtRequest)) Atomics.store(slots, Slot.CaughtMixed, 1);
+    if (route !== Atomics.load(slots, Slot.CaughtRoute) || request !== Atomics.load(slots, Slot.CaughtRequest))
+      Atomics.store(slots, Slot.CaughtMixed, 1);
   }
   if (!reported && stale >= data.stuckAfterMs) {
     reported = true;

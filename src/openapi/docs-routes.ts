@@ -84,7 +84,10 @@ export function builtinRoutes(table: readonly Route[], options: DocsOptions, err
   );
   if (docsUrl === null) return routes;
   const page = html(docsPage(options.title ?? "Loopwise", docsUrl, openapiUrl));
-  routes.set(`GET ${docsUrl}`, builtin(errors, "GET", docsUrl, "docs", () => page));
+  routes.set(
+    `GET ${docsUrl}`,
+    builtin(errors, "GET", docsUrl, "docs", () => page),
+  );
   for (const [file, type] of Object.entries(assets)) {
     let content: Uint8Array | undefined;
     routes.set(

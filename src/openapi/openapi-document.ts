@@ -46,7 +46,11 @@ function titleOf(name: string): string {
     .join(" ");
 }
 
-function parametersFrom(location: "path" | "query" | "header" | "cookie", schema: StandardSchemaV1 | undefined, fallbackNames: string[] = []): JsonObject[] {
+function parametersFrom(
+  location: "path" | "query" | "header" | "cookie",
+  schema: StandardSchemaV1 | undefined,
+  fallbackNames: string[] = [],
+): JsonObject[] {
   const json = schema ? jsonSchemaOf(schema, "input") : undefined;
   const properties = (json?.properties ?? {}) as Record<string, JsonObject>;
   const required = new Set((json?.required ?? []) as string[]);

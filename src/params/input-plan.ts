@@ -31,7 +31,10 @@ export interface InputPlan {
 
 /** `userAgent`, `user_agent` and `user-agent` all name the `user-agent` header. */
 export function headerName(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c}`).replace(/_/g, "-").toLowerCase();
+  return key
+    .replace(/[A-Z]/g, (c) => `-${c}`)
+    .replace(/_/g, "-")
+    .toLowerCase();
 }
 
 function propertiesOf(json: Record<string, unknown> | undefined): string[] | undefined {

@@ -26,7 +26,12 @@ export class RequestValidationError extends Error {
 }
 
 /** Turns a validator's issues for one input source into FastAPI-shaped entries. */
-export function toIssues(source: InputSource, issues: ReadonlyArray<StandardSchemaV1.Issue>, input: unknown, locOf: (key: string) => string = (k) => k): ValidationIssue[] {
+export function toIssues(
+  source: InputSource,
+  issues: ReadonlyArray<StandardSchemaV1.Issue>,
+  input: unknown,
+  locOf: (key: string) => string = (k) => k,
+): ValidationIssue[] {
   return issues.map((issue) => {
     const path = (issue.path ?? []).map((segment) => {
       const key = typeof segment === "object" ? segment.key : segment;

@@ -135,7 +135,10 @@ export class Dispatcher {
     if (!task) return; // timed out and already answered
     const queuedMs = Math.max(0, result.startedAt - task.enqueuedAt);
     this.finish(task);
-    if (result.cancelled) return task.reject(new TaskCancelledError(false, queuedMs));
+    if (result.cancelled) {
+      task.reject(new TaskCancelledError(false, queuedMs));
+      return;
+    }
     this.timings.record(task.kind, task.target, result.runMs);
     if (result.ok) {
       this.hooks.succeeded(task);

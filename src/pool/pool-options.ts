@@ -138,4 +138,3 @@ export interface RunOptions {
   /** An opaque value sent with the task (structured-cloned) and handed to the task host, such as request context. */
   context?: unknown;
 }
-

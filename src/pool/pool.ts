@@ -60,12 +60,18 @@ export class WorkerPool {
     this.maxQueue = options.maxQueue ?? 1024;
     this.budget = new WaitBudget(options.maxQueueWaitMs ?? defaultMaxQueueWaitMs);
     this.idle = new IdleWorkers(this.coreSize);
-    this.slots = new WorkerSlots(this.coreSize, this.maxSize, () => spawnOptionsOf(options), {
-      ready: (worker) => this.dispatch.workerIdle(worker),
-      results: (worker, results) => this.dispatch.settleAll(worker, results),
-      died: (worker, exitCode, error, replaced) => this.onDied(worker, exitCode, error, replaced),
-      unavailable: (error) => this.dispatch.rejectQueued(error),
-    }, options);
+    this.slots = new WorkerSlots(
+      this.coreSize,
+      this.maxSize,
+      () => spawnOptionsOf(options),
+      {
+        ready: (worker) => this.dispatch.workerIdle(worker),
+        results: (worker, results) => this.dispatch.settleAll(worker, results),
+        died: (worker, exitCode, error, replaced) => this.onDied(worker, exitCode, error, replaced),
+        unavailable: (error) => this.dispatch.rejectQueued(error),
+      },
+      options,
+    );
     this.dispatch = new Dispatcher(this.slots, this.idle, this.queue, this.timings, {
       lateRefusal: (task, at) => this.lateRefusal(task, at),
       succeeded: (task) => this.quarantine.succeeded(task.kind, task.target),

@@ -132,7 +132,6 @@ export interface TaskHost {
   run(kind: TaskKind, target: number | string, payload: unknown, signal?: AbortSignal, context?: unknown): unknown;
 }
 
-
 /**
  * The error as plain strings, safe to clone to another thread and to log. It never throws,
  * whatever was thrown: an Error whose getters throw, a null-prototype object, a Symbol,

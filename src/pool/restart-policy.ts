@@ -65,6 +65,8 @@ export class CrashQuarantine {
     if (refusedMs <= 0) return undefined;
     const seconds = Math.ceil(refusedMs / 1000);
     const crashes = this.crashes(kind, target);
-    return shedError(() => new PoolUnavailableError(`this handler crashed its worker ${crashes} times in a row; it is refused for ${seconds} s`, seconds));
+    return shedError(
+      () => new PoolUnavailableError(`this handler crashed its worker ${crashes} times in a row; it is refused for ${seconds} s`, seconds),
+    );
   }
 }

@@ -47,7 +47,11 @@ export class WaitBudget {
     if (expected <= limit) return undefined;
     this.overloadedUntil = now + this.maxWaitMs;
     return shedError(
-      () => new PoolFullError(`the ${queue.waiting} tasks waiting would take about ${duration(expected)} to reach it (limit ${duration(limit)})`, retryAfter(expected, limit)),
+      () =>
+        new PoolFullError(
+          `the ${queue.waiting} tasks waiting would take about ${duration(expected)} to reach it (limit ${duration(limit)})`,
+          retryAfter(expected, limit),
+        ),
     );
   }
 

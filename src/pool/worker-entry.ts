@@ -69,6 +69,21 @@ function giveBackController(controller: AbortController): void {
   }
 }
 
+/** Sends results in one message; a value that cannot be cloned (a function, a class instance with private state) fails its own task only. */
+function sendResults(batch: TaskResult[]): void {
+  try {
+    send({ type: "results", results: batch });
+  } catch {
+    for (const result of batch) {
+      try {
+        send({ type: "results", results: [result] });
+      } catch (error) {
+        send({ type: "results", results: [{ ...result, ok: false, value: serializeError(error) }] });
+      }
+    }
+  }
+}
+
 function createRunner(host: TaskHost) {
   const waiting: TaskMessage[] = [];
   const progress = new Int32Array(data.progress);
@@ -82,18 +97,7 @@ function createRunner(host: TaskHost) {
     if (results.length === 0) return;
     const batch = results;
     results = [];
-    try {
-      send({ type: "results", results: batch });
-    } catch {
-      // A value that cannot be cloned (a function, a class instance with private state) fails its own task only.
-      for (const result of batch) {
-        try {
-          send({ type: "results", results: [result] });
-        } catch (error) {
-          send({ type: "results", results: [{ ...result, ok: false, value: serializeError(error) }] });
-        }
-      }
-    }
+    sendResults(batch);
   };
 
   /** The task's signal, or "cancelled" if it was cancelled before its turn. */

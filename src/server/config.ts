@@ -78,7 +78,8 @@ export interface ServeOptions {
 }
 
 /** ServeOptions with every default filled in. */
-export interface Config extends Required<Omit<ServeOptions, "timeout" | "logWrite" | "moduleUrl" | "exportName" | "loopMonitor" | "workerResourceLimits">> {
+export interface Config
+  extends Required<Omit<ServeOptions, "timeout" | "logWrite" | "moduleUrl" | "exportName" | "loopMonitor" | "workerResourceLimits">> {
   timeout: number | undefined;
   logWrite: LoggerOptions["write"] | undefined;
   moduleUrl: string;

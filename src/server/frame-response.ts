@@ -64,7 +64,9 @@ export function writeResponse(res: ServerResponse, result: RouteResult, closing:
   } catch (error) {
     // Node's stack would point into node:http; the message says what the handler got wrong.
     const why = serializeError(error);
-    sent = frameResponse(internalErrorResult({ name: "InvalidResponseError", message: `the response headers cannot be sent: ${why.name}: ${why.message}` }));
+    sent = frameResponse(
+      internalErrorResult({ name: "InvalidResponseError", message: `the response headers cannot be sent: ${why.name}: ${why.message}` }),
+    );
     if (closing) sent.headers.connection = "close";
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     res.writeHead(sent.status, STATUS_CODES[sent.status], sent.headers);

@@ -63,7 +63,9 @@ export class Logger {
     this.line(
       "WARNING",
       "process",
-      wasServing ? `Server process [${pid}] died (exit code ${exitCode}); starting another.` : `Server process [${pid}] could not start (exit code ${exitCode}); stopping.`,
+      wasServing
+        ? `Server process [${pid}] died (exit code ${exitCode}); starting another.`
+        : `Server process [${pid}] could not start (exit code ${exitCode}); stopping.`,
       { pid, exit_code: exitCode },
     );
   }
@@ -79,7 +81,11 @@ export class Logger {
   }
   poolReady(size: number, routes: number, maxSize = size): void {
     const growth = maxSize > size ? ` It grows to ${maxSize} while work waits on blocked workers.` : "";
-    this.info("pool", `Worker pool ready: ${size} threads, each loaded the app and checked its ${routes} routes.${growth}`, { size, routes, max_size: maxSize });
+    this.info("pool", `Worker pool ready: ${size} threads, each loaded the app and checked its ${routes} routes.${growth}`, {
+      size,
+      routes,
+      max_size: maxSize,
+    });
   }
   startupComplete(): void {
     this.info("startup", "Application startup complete.");
@@ -103,11 +109,16 @@ export class Logger {
   }
   /** An error outside any request reached the process (see containStrayErrors); the server goes on. */
   strayError(kind: string, error: SerializedError): void {
-    this.line("ERROR", "stray-error", `An ${kind} outside any request (the server keeps serving):\n${error.stack ?? `${error.name}: ${error.message}`}`, {
-      kind,
-      error: error.message,
-      stack: error.stack ?? null,
-    });
+    this.line(
+      "ERROR",
+      "stray-error",
+      `An ${kind} outside any request (the server keeps serving):\n${error.stack ?? `${error.name}: ${error.message}`}`,
+      {
+        kind,
+        error: error.message,
+        stack: error.stack ?? null,
+      },
+    );
   }
   workerExited(event: WorkerExitEvent): void {
     const cause = event.error ? `${event.error.name}: ${event.error.message}` : `exit code ${event.exitCode}`;
@@ -138,14 +149,18 @@ export class Logger {
   poolResized(event: PoolResizeEvent): void {
     if (event.kind === "grow") {
       const cpu = `process CPU ${Math.round(event.cpuShare * 100)}% of ${event.cores} core${event.cores === 1 ? "" : "s"}`;
-      this.info("pool-resize", `Worker pool grew from ${event.from} to ${event.to}: ${event.waiting} tasks waiting while the busy workers were blocked (${cpu})`, {
-        kind: event.kind,
-        from: event.from,
-        to: event.to,
-        waiting: event.waiting,
-        cpu_share: round(event.cpuShare),
-        cores: event.cores,
-      });
+      this.info(
+        "pool-resize",
+        `Worker pool grew from ${event.from} to ${event.to}: ${event.waiting} tasks waiting while the busy workers were blocked (${cpu})`,
+        {
+          kind: event.kind,
+          from: event.from,
+          to: event.to,
+          waiting: event.waiting,
+          cpu_share: round(event.cpuShare),
+          cores: event.cores,
+        },
+      );
     } else {
       const idle = `${event.retired} worker${event.retired === 1 ? "" : "s"} idle for ${event.idleMs / 1000} s`;
       this.info("pool-resize", `Worker pool shrank from ${event.from} to ${event.to}: ${idle}`, {
@@ -162,7 +177,12 @@ export class Logger {
     const message =
       `worker#${event.slot} could not start (try ${event.attempt}): ${event.error.message}. ` +
       `Trying again in ${(event.retryInMs / 1000).toFixed(event.retryInMs < 1000 ? 2 : 0)} s; while no worker runs, worker-lane requests get 503.`;
-    this.line("ERROR", "worker-restart-failed", message, { slot: event.slot, attempt: event.attempt, retry_in_ms: event.retryInMs, error: event.error.message });
+    this.line("ERROR", "worker-restart-failed", message, {
+      slot: event.slot,
+      attempt: event.attempt,
+      retry_in_ms: event.retryInMs,
+      error: event.error.message,
+    });
   }
 
   endpoint(event: string, what: string, url: string): void {
@@ -223,10 +243,7 @@ export class Logger {
 
   private line(level: Level, event: string, message: string, fields: Record<string, unknown>): void {
     const time = new Date().toISOString();
-    this.push(
-      "err",
-      this.format === "json" ? JSON.stringify({ time, level, event, message, ...fields }) : `${time} ${level} ${message}`,
-    );
+    this.push("err", this.format === "json" ? JSON.stringify({ time, level, event, message, ...fields }) : `${time} ${level} ${message}`);
   }
 
   private push(stream: "out" | "err", line: string): void {

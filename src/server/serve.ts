@@ -41,35 +41,14 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   const logger = new Logger({ format: config.logFormat, accessLog: config.accessLog, write: config.logWrite });
   logger.startedProcess();
   logger.waitingForStartup();
-  // Declared before the pool, whose worker-exit reports they count.
-  let metrics: Metrics | undefined;
-  let live: LiveFeed | undefined;
-  const onBlock = (block: LoopBlock, route: string | undefined, message: string) => {
-    logger.loopBlocked(block, route, message);
-    metrics?.loopBlocked(route ?? `(${block.culprit})`, block.durationMs);
-    live?.publish({ type: "block", start: block.start, durationMs: block.durationMs, route: route ?? null, culprit: block.culprit, message });
-  };
-  const loopMonitor = config.loopMonitor;
-  let started: StartedApp;
-  try {
-    started = await startApp(app, config, {
-      startMonitor: loopMonitor === false ? undefined : () => startLoopMonitor(app, loopMonitor.thresholdMs, config, onBlock),
-      onWorkerExit: (event) => {
-        logger.workerExited(event);
-        metrics?.workerReplaced(event.reason);
-      },
-      onRestartFailed: (event) => logger.restartFailed(event),
-      onResize: (event) => logger.poolResized(event),
-    });
-  } catch (error) {
-    logger.startupFailed(error as Error);
-    logger.flush();
-    throw error;
-  }
+  // Filled in once the pool runs; the pool's and the monitor's reports reach them from then on.
+  const reports: Reports = {};
+  const started = await startReported(app, config, logger, reports);
   const { pool, monitor } = started;
   logger.poolReady(pool.size, app.routes.length, pool.maxSize);
-  if (config.metrics) metrics = new Metrics(pool);
-  if (config.dev) live = new LiveFeed(pool);
+  const metrics = config.metrics ? new Metrics(pool) : undefined;
+  const live = config.dev ? new LiveFeed(pool) : undefined;
+  Object.assign(reports, { metrics, live });
 
   let closing = false;
   const inFlight = new InFlight();
@@ -103,12 +82,16 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   }
   const url = announce(server, config, logger, metrics, live);
   const releaseStrayErrors = config.containStrayErrors ? containStrayErrors(logger) : undefined;
-  const close = graceful({ server, logger, inFlight, started, live, gracePeriod: config.gracePeriod }, () => {
-    closing = true;
-  }, () => {
-    releaseStrayErrors?.();
-    releaseSignals?.();
-  });
+  const close = graceful(
+    { server, logger, inFlight, started, live, gracePeriod: config.gracePeriod },
+    () => {
+      closing = true;
+    },
+    () => {
+      releaseStrayErrors?.();
+      releaseSignals?.();
+    },
+  );
   const releaseSignals = config.handleSignals
     ? onShutdownSignals((signal) => close(signal).then((finished) => process.exit(finished ? 0 : 1)))
     : undefined;
@@ -165,6 +148,36 @@ function graceful(parts: ClosingParts, begin: () => void, end: () => void): (rea
     return finished;
   };
   return (reason = "close") => (closed ??= run(reason));
+}
+
+interface Reports {
+  metrics?: Metrics;
+  live?: LiveFeed;
+}
+
+/** Starts the app with its pool's and loop monitor's events logged (and counted, once metrics run). */
+async function startReported(app: App, config: Config, logger: Logger, reports: Reports): Promise<StartedApp> {
+  const onBlock = (block: LoopBlock, route: string | undefined, message: string) => {
+    logger.loopBlocked(block, route, message);
+    reports.metrics?.loopBlocked(route ?? `(${block.culprit})`, block.durationMs);
+    reports.live?.publish({ type: "block", start: block.start, durationMs: block.durationMs, route: route ?? null, culprit: block.culprit, message });
+  };
+  const loopMonitor = config.loopMonitor;
+  try {
+    return await startApp(app, config, {
+      startMonitor: loopMonitor === false ? undefined : () => startLoopMonitor(app, loopMonitor.thresholdMs, config, onBlock),
+      onWorkerExit: (event) => {
+        logger.workerExited(event);
+        reports.metrics?.workerReplaced(event.reason);
+      },
+      onRestartFailed: (event) => logger.restartFailed(event),
+      onResize: (event) => logger.poolResized(event),
+    });
+  } catch (error) {
+    logger.startupFailed(error as Error);
+    logger.flush();
+    throw error;
+  }
 }
 
 function createHttpServer(config: Config, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {

@@ -24,7 +24,18 @@ export interface StartedApp {
 
 export type StartConfig = Pick<
   Config,
-  "moduleUrl" | "exportName" | "poolSize" | "maxPoolSize" | "workerIdleTimeout" | "maxQueue" | "maxQueueWait" | "workerNiceness" | "workerResourceLimits" | "bodyLimit" | "jsonDepthLimit" | "timeout"
+  | "moduleUrl"
+  | "exportName"
+  | "poolSize"
+  | "maxPoolSize"
+  | "workerIdleTimeout"
+  | "maxQueue"
+  | "maxQueueWait"
+  | "workerNiceness"
+  | "workerResourceLimits"
+  | "bodyLimit"
+  | "jsonDepthLimit"
+  | "timeout"
 >;
 
 export interface StartEvents extends Pick<PoolOptions, "onWorkerExit" | "onRestartFailed" | "onResize"> {

@@ -60,10 +60,13 @@ export class Bulkhead {
       await new Promise<void>((resolve, reject) => {
         const waiter: Waiter = { go: resolve, timer: undefined };
         if (maxWaitMs !== undefined) {
-          waiter.timer = setTimeout(() => {
-            this.waiters.splice(this.waiters.indexOf(waiter), 1);
-            reject(new BulkheadTimeoutError(performance.now() - arrived));
-          }, Math.max(0, maxWaitMs));
+          waiter.timer = setTimeout(
+            () => {
+              this.waiters.splice(this.waiters.indexOf(waiter), 1);
+              reject(new BulkheadTimeoutError(performance.now() - arrived));
+            },
+            Math.max(0, maxWaitMs),
+          );
         }
         this.waiters.push(waiter);
       });

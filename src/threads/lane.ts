@@ -2,7 +2,7 @@
 export type Lane = "loop" | "worker";
 
 const AsyncFunction = (async () => {}).constructor;
-const AsyncGeneratorFunction = (async function* () {}).constructor;
+const AsyncGeneratorFunction = async function* () {}.constructor;
 
 /**
  * The lane rule, decided once at registration: native `async` functions run on the loop,

@@ -26,10 +26,7 @@ export function blocking<F extends (...args: any[]) => any>(fn: F): F {
  * (Starlette's `run_in_threadpool`). Arguments and result must be structured-cloneable.
  * Inside a worker it simply calls the function: the caller is already off the loop.
  */
-export async function offload<F extends (...args: any[]) => any>(
-  fn: F,
-  ...args: Parameters<F>
-): Promise<Awaited<ReturnType<F>>> {
+export async function offload<F extends (...args: any[]) => any>(fn: F, ...args: Parameters<F>): Promise<Awaited<ReturnType<F>>> {
   const key = keys.get(fn);
   if (key === undefined) {
     throw new TypeError(

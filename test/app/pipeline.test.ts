@@ -33,7 +33,8 @@ function inProcess(host: TaskHost): TaskExecutor & { kinds: number[] } {
 }
 
 function send(handle: ReturnType<typeof createRequestHandler>, method: string, url: string, body?: string): Promise<HandledRequest> {
-  const headers: Record<string, string> = body === undefined ? {} : { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) };
+  const headers: Record<string, string> =
+    body === undefined ? {} : { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) };
   const req = Object.assign(Readable.from(body === undefined ? [] : [Buffer.from(body)]), { method, url, headers, httpVersion: "1.1" });
   return new Promise((resolve, reject) => handle(req as unknown as IncomingMessage, "test:0", resolve, reject));
 }

@@ -45,7 +45,10 @@ test("routers add their prefix and can be nested", () => {
   outer.include(inner);
   const app = new App();
   app.include(outer);
-  assert.deepEqual(app.routes.map((r) => r.path), ["/api/items/:id"]);
+  assert.deepEqual(
+    app.routes.map((r) => r.path),
+    ["/api/items/:id"],
+  );
 });
 
 test("registration mistakes are caught at once with a clear message", () => {

@@ -91,7 +91,10 @@ test("registration refuses what cannot work, with a message that says why", () =
   const plainGenerator = depends(function* conn() {
     yield 1;
   });
-  assert.throws(() => new App().get("/x", { deps: { plainGenerator } }, async () => null), /conn is a plain generator.*make it an async generator, or make the route plain/);
+  assert.throws(
+    () => new App().get("/x", { deps: { plainGenerator } }, async () => null),
+    /conn is a plain generator.*make it an async generator, or make the route plain/,
+  );
   assert.throws(() => new App().get("/y", { deps: { bad: (() => 1) as never } }, async () => null), /dependency "bad" is not one/);
   const a: any = depends(async () => 1);
   const cyclic = depends({ deps: { a } }, async () => 2);

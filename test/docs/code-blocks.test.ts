@@ -24,7 +24,11 @@ before(async () => {
   assert.ok(flags.get("run")?.has("port"), "could not read the flags from `loopwise run --help`");
 });
 
-const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+const lines = (text: string) =>
+  text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
 const gap = /^(\/\/|#) \.\.\.$/;
 
 /** The block's lines appear in the file in order, each segment (between gap lines) contiguous. */
@@ -194,7 +198,9 @@ describe("README", () => {
   });
 
   test("shows the two commands, and CI runs the second", () => {
-    const shell = blocksOf("README.md").filter((b) => b.lang === "sh").flatMap((b) => lines(b.code));
+    const shell = blocksOf("README.md")
+      .filter((b) => b.lang === "sh")
+      .flatMap((b) => lines(b.code));
     const commands = shell.map((l) => l.replace(/\s+#.*$/, ""));
     assert.ok(commands.includes("npm install && npm run demo"));
     assert.ok(commands.includes("npm install && npm test"));
@@ -216,7 +222,9 @@ describe("docs/reference.md", () => {
   }
 
   test("documents every CLI flag", () => {
-    const missing = [...flags].flatMap(([command, known]) => [...known.keys()].filter((f) => !reference.includes(`--${f}`)).map((f) => `${command} --${f}`));
+    const missing = [...flags].flatMap(([command, known]) =>
+      [...known.keys()].filter((f) => !reference.includes(`--${f}`)).map((f) => `${command} --${f}`),
+    );
     assert.deepEqual(missing, [], "docs/reference.md does not mention these flags");
   });
 });

@@ -70,7 +70,13 @@ describe("docs/examples/validation-errors*.ts", () => {
     const body = { email: "ada", age: 17 };
     const standard = await plain.client.post("/signup", { json: body });
     assert.equal(standard.status, 422);
-    assert.deepEqual(standard.json().detail.map((e: { loc: unknown[] }) => e.loc), [["body", "email"], ["body", "age"]]);
+    assert.deepEqual(
+      standard.json().detail.map((e: { loc: unknown[] }) => e.loc),
+      [
+        ["body", "email"],
+        ["body", "age"],
+      ],
+    );
     const own = await custom.client.post("/signup", { json: body });
     assert.equal(own.status, 400);
     assert.equal(own.json().errors.length, 2);
@@ -128,7 +134,11 @@ describe("docs/examples/lanes.ts", () => {
   const c = clientFor(lanes, 4);
 
   test("async runs on the main thread, plain on a worker, the lane option wins", async () => {
-    for (const [path, mainThread, lane] of [["/where/async", true, /^loop$/], ["/where/plain", false, /^worker#/], ["/where/forced", true, /^loop$/]] as const) {
+    for (const [path, mainThread, lane] of [
+      ["/where/async", true, /^loop$/],
+      ["/where/plain", false, /^worker#/],
+      ["/where/forced", true, /^loop$/],
+    ] as const) {
       const res = await c.client.get(path);
       assert.deepEqual(res.json(), { mainThread }, path);
       assert.match(res.lane, lane);
@@ -144,11 +154,17 @@ describe("docs/examples/lanes.ts", () => {
   test("a bulkhead lets its routes run only so many at once", async () => {
     const started = Date.now();
     const reports = await Promise.all(Array.from({ length: 4 }, () => c.client.get("/report")));
-    assert.deepEqual(reports.map((r) => r.status), [200, 200, 200, 200]);
+    assert.deepEqual(
+      reports.map((r) => r.status),
+      [200, 200, 200, 200],
+    );
     // Four 200 ms reports, two at a time: two rounds.
     assert.ok(Date.now() - started >= 380, `four reports took ${Date.now() - started} ms`);
     const downloads = await Promise.all([c.client.get("/download/csv"), c.client.get("/download/json")]);
-    assert.deepEqual(downloads.map((r) => r.status), [200, 200]);
+    assert.deepEqual(
+      downloads.map((r) => r.status),
+      [200, 200],
+    );
     assert.equal(downloads[0]!.text, "id,name\n");
   });
 });

@@ -55,7 +55,10 @@ async function runSessions(blocks: Block[]): Promise<void> {
     for (const block of blocks) {
       for (const { command, expected } of steps(block.code)) {
         const { stdout } = await exec("bash", ["-c", command.replace(/\b(localhost|127\.0\.0\.1):8000\b/g, host)], { cwd, timeout: 30_000 });
-        const actual = stdout.split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l !== "");
+        const actual = stdout
+          .split(/\r?\n/)
+          .map((l) => l.trimEnd())
+          .filter((l) => l !== "");
         const where = `${block.page}:${block.line}`;
         assert.ok(matches(expected, actual), `${where}: $ ${command}\nthe page shows:\n${expected.join("\n")}\nit printed:\n${actual.join("\n")}`);
       }

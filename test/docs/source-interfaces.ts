@@ -26,7 +26,10 @@ export function interfaceFields(name: string): string[] {
       depth += (line.match(/\{/g) ?? []).length - (line.match(/\}/g) ?? []).length;
       if (depth <= 0) break;
     }
-    const parents = (start[1] ?? "").split(",").map((p) => p.trim().replace(/<.*$/, "")).filter(Boolean);
+    const parents = (start[1] ?? "")
+      .split(",")
+      .map((p) => p.trim().replace(/<.*$/, ""))
+      .filter(Boolean);
     return [...fields, ...parents.flatMap(interfaceFields)];
   }
   assert.fail(`no "export interface ${name}" under src/`);

@@ -185,7 +185,11 @@ test("under a debugger (--inspect) the monitor never pauses the app to look at i
   try {
     assert.equal((await request(server.url + "/after-await/300")).status, 200);
     const warning = await until(
-      () => server.stderr.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line)).find((line) => line.event === "loop-blocked"),
+      () =>
+        server.stderr
+          .filter((line) => line.startsWith("{"))
+          .map((line) => JSON.parse(line))
+          .find((line) => line.event === "loop-blocked"),
       "the warning",
     );
     // Named by the main thread's own note of the request that resumed; no look, so no "where".

@@ -5,7 +5,13 @@ import { fixture, request, spawnServer } from "../helpers.ts";
 
 function value(text: string, series: string): number {
   const line = text.split("\n").find((l) => l.startsWith(series + " "));
-  assert.ok(line, `no series ${series} in:\n${text.split("\n").filter((l) => l.startsWith("loopwise")).join("\n")}`);
+  assert.ok(
+    line,
+    `no series ${series} in:\n${text
+      .split("\n")
+      .filter((l) => l.startsWith("loopwise"))
+      .join("\n")}`,
+  );
   return Number(line.split(" ").at(-1));
 }
 

@@ -43,8 +43,19 @@ describe("/openapi.json", () => {
       ],
     );
     const me = doc.paths["/me"].get;
-    assert.deepEqual(me.parameters.map((p: any) => [p.name, p.in, p.required]), [["x-token", "header", true], ["session", "cookie", true]]);
-    assert.deepEqual(doc.paths["/items/{id}"].get.parameters[0], { name: "id", in: "path", required: true, schema: { type: "integer", minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER } });
+    assert.deepEqual(
+      me.parameters.map((p: any) => [p.name, p.in, p.required]),
+      [
+        ["x-token", "header", true],
+        ["session", "cookie", true],
+      ],
+    );
+    assert.deepEqual(doc.paths["/items/{id}"].get.parameters[0], {
+      name: "id",
+      in: "path",
+      required: true,
+      schema: { type: "integer", minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER },
+    });
   });
 
   test("documents the body, the success response and the 422 as HTTPValidationError", () => {

@@ -23,9 +23,12 @@ test("parseBody decodes by media type", () => {
 });
 
 test("malformed JSON is an HTTP 400 naming the problem", () => {
-  assert.throws(() => parseBody(Buffer.from("{oops"), "application/json"), (error: { status: number; message: string }) => {
-    assert.equal(error.status, 400);
-    assert.match(error.message, /^Malformed JSON body: /);
-    return true;
-  });
+  assert.throws(
+    () => parseBody(Buffer.from("{oops"), "application/json"),
+    (error: { status: number; message: string }) => {
+      assert.equal(error.status, 400);
+      assert.match(error.message, /^Malformed JSON body: /);
+      return true;
+    },
+  );
 });

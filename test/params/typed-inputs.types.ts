@@ -32,16 +32,12 @@ app.get("/typed/:id", { params: z.object({ id: z.coerce.number() }) }, async (re
   return null;
 });
 
-app.get(
-  "/who",
-  { headers: z.object({ xToken: z.string() }), cookies: z.object({ session: z.string().optional() }) },
-  async (req) => {
-    expect<Equal<typeof req.headers.xToken, string>>(true);
-    expect<Equal<typeof req.headers["user-agent"], string | string[] | undefined>>(true); // other headers stay
-    expect<Equal<typeof req.cookies, { session?: string | undefined }>>(true);
-    return null;
-  },
-);
+app.get("/who", { headers: z.object({ xToken: z.string() }), cookies: z.object({ session: z.string().optional() }) }, async (req) => {
+  expect<Equal<typeof req.headers.xToken, string>>(true);
+  expect<Equal<(typeof req.headers)["user-agent"], string | string[] | undefined>>(true); // other headers stay
+  expect<Equal<typeof req.cookies, { session?: string | undefined }>>(true);
+  return null;
+});
 
 // Without schemas, the untyped defaults.
 app.get("/plain", async (req) => {

@@ -50,7 +50,13 @@ describe("declared inputs over HTTP", () => {
   test("body, path, header and cookie errors name their source; a missing field is type missing", async () => {
     const body = await postJson("/items", '{"name":"","price":-1}');
     assert.equal(body.status, 422);
-    assert.deepEqual(body.json.detail.map((e: any) => e.loc), [["body", "name"], ["body", "price"]]);
+    assert.deepEqual(
+      body.json.detail.map((e: any) => e.loc),
+      [
+        ["body", "name"],
+        ["body", "price"],
+      ],
+    );
     const noBody = await request(server.url + "/items", { method: "POST" });
     assert.deepEqual(noBody.json, { detail: [{ type: "missing", loc: ["body"], msg: "Field required", input: null }] });
     const path = await get("/items/seven");
@@ -90,7 +96,9 @@ describe("declared inputs over HTTP", () => {
 
 describe("validation pieces", () => {
   test("coercion follows the JSON Schema and leaves what does not parse for the validator", () => {
-    const coerce = coercerFor(z.toJSONSchema(z.object({ n: z.number(), b: z.boolean(), a: z.array(z.number()), s: z.string(), o: z.number().nullable() })) as any)!;
+    const coerce = coercerFor(
+      z.toJSONSchema(z.object({ n: z.number(), b: z.boolean(), a: z.array(z.number()), s: z.string(), o: z.number().nullable() })) as any,
+    )!;
     assert.deepEqual(coerce({ n: "1.5", b: "off", a: "3", s: "7", o: "2" }), { n: 1.5, b: false, a: [3], s: "7", o: 2 });
     assert.deepEqual(coerce({ n: "x", b: "maybe", a: ["1", "y"], s: ["last", "wins"] }), { n: "x", b: "maybe", a: [1, "y"], s: "wins" });
     assert.deepEqual(coerce({ n: " " }), { n: " " });
@@ -102,7 +110,10 @@ describe("validation pieces", () => {
   });
 
   test("a route refuses a schema that is not a Standard Schema validator", () => {
-    assert.throws(() => new App().get("/x", { query: { limit: "number" } as never }, async () => null), /"query" must be a Standard Schema validator/);
+    assert.throws(
+      () => new App().get("/x", { query: { limit: "number" } as never }, async () => null),
+      /"query" must be a Standard Schema validator/,
+    );
   });
 });
 

@@ -49,7 +49,10 @@ describe("growth while the busy workers are blocked", () => {
     assert.ok(shrinks.length >= 1 && shrinks.length <= 4, JSON.stringify(shrinks));
     assert.equal(shrinks[0]!.from, grownTo);
     assert.equal(shrinks.at(-1)!.to, 2);
-    assert.equal(shrinks.reduce((sum, e) => sum + (e.kind === "shrink" ? e.retired : 0), 0), grownTo - 2);
+    assert.equal(
+      shrinks.reduce((sum, e) => sum + (e.kind === "shrink" ? e.retired : 0), 0),
+      grownTo - 2,
+    );
     // The core never shrinks, whatever its idle time.
     await delay(600);
     assert.equal(pool.size, 2);
@@ -99,7 +102,10 @@ describe("a growth worker that cannot start", () => {
     } finally {
       delete process.env.POOL_HOST_FAIL_ABOVE;
     }
-    assert.ok(events.some((e) => e.kind === "grow"), "it tried to grow");
+    assert.ok(
+      events.some((e) => e.kind === "grow"),
+      "it tried to grow",
+    );
     for (let i = 0; i < 40 && pool.size > 2; i++) await delay(25);
     assert.equal(pool.size, 2);
     assert.deepEqual(restarts, [], "only core slots retry");

@@ -113,9 +113,7 @@ describe("lanes", () => {
     assert.ok(third! >= 2 * sleepMs - 30, `the third request finished after ${third} ms, before a worker was free`);
     assert.ok(third! > Math.max(first!, second!));
     await new Promise((resolve) => setImmediate(resolve));
-    const queued = logs.out
-      .filter((line) => /\/worker\/sleep\/\d+\?n=/.test(line))
-      .map((line) => Number(/queued=([\d.]+)ms/.exec(line)?.[1]));
+    const queued = logs.out.filter((line) => /\/worker\/sleep\/\d+\?n=/.test(line)).map((line) => Number(/queued=([\d.]+)ms/.exec(line)?.[1]));
     assert.equal(queued.length, 3);
     assert.ok(Math.max(...queued) >= sleepMs - 100, `queue waits were ${queued.join(", ")} ms`);
   });

@@ -49,7 +49,10 @@ describe("reliability", () => {
     assert.ok(reply.doneAt - started < 1200, "the 504 waited for the handler");
   });
 
-  for (const [path, what] of [["/worker/oom", "runs out of memory"], ["/worker/uncaught", "throws outside the handler"]]) {
+  for (const [path, what] of [
+    ["/worker/oom", "runs out of memory"],
+    ["/worker/uncaught", "throws outside the handler"],
+  ]) {
     test(`a handler that ${what} gets a 500 for its request only; the pool heals`, async () => {
       const others = [1, 2, 3].map(() => request(server.url + "/worker/sleep/200"));
       const reply = await request(server.url + path);
@@ -65,16 +68,18 @@ describe("reliability", () => {
   test("a flood of 5,000 requests at a slow worker route: each gets 200 or 503 at once, none hangs", async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 200 });
     const statuses = new Map<number, number>();
-    const flood = Array.from({ length: 5000 }, () =>
-      new Promise<void>((resolve, reject) => {
-        import("node:http").then(({ get }) =>
-          get(server.url + "/worker/sleep/20", { agent }, (res) => {
-            statuses.set(res.statusCode!, (statuses.get(res.statusCode!) ?? 0) + 1);
-            if (res.statusCode === 503) assert.equal(res.headers["retry-after"], "1");
-            res.resume().on("end", resolve);
-          }).on("error", reject),
-        );
-      }),
+    const flood = Array.from(
+      { length: 5000 },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          import("node:http").then(({ get }) =>
+            get(server.url + "/worker/sleep/20", { agent }, (res) => {
+              statuses.set(res.statusCode!, (statuses.get(res.statusCode!) ?? 0) + 1);
+              if (res.statusCode === 503) assert.equal(res.headers["retry-after"], "1");
+              res.resume().on("end", resolve);
+            }).on("error", reject),
+          );
+        }),
     );
     await delay(200);
     assert.equal((await request(server.url + "/hello")).status, 200);

@@ -39,7 +39,10 @@ describe("shedding by time (a pool of 1)", () => {
       const started = performance.now();
       const results = await Promise.all(Array.from({ length: 7 }, (_, index) => attempt(pool, { ran, index, ms: 200 }, started)));
       // One runs; the next two would wait about 200 and 400 ms; the fourth about 600 ms, past the limit.
-      assert.deepEqual(results.map((r) => r.ok), [true, true, true, false, false, false, false]);
+      assert.deepEqual(
+        results.map((r) => r.ok),
+        [true, true, true, false, false, false, false],
+      );
       for (const refused of results.filter((r) => !r.ok)) {
         assert.ok(refused.error instanceof PoolFullError, String(refused.error));
         assert.ok(refused.at < 100, `refused after ${Math.round(refused.at)} ms, not at once`);
@@ -56,7 +59,10 @@ describe("shedding by time (a pool of 1)", () => {
       const ran = new Int32Array(new SharedArrayBuffer(4 * 5));
       const started = performance.now();
       const results = await Promise.all(Array.from({ length: 5 }, (_, index) => attempt(pool, { ran, index, ms: 200 }, started)));
-      assert.deepEqual(results.map((r) => r.ok), [true, true, false, false, false]);
+      assert.deepEqual(
+        results.map((r) => r.ok),
+        [true, true, false, false, false],
+      );
       for (const late of results.slice(2)) {
         assert.ok(late.error instanceof PoolFullError);
         assert.match(late.error.message, /waited \d+ ms for a worker \(limit 300 ms\)/);
@@ -82,10 +88,16 @@ describe("shedding by time (a pool of 1)", () => {
       const all = await Promise.all(results);
       const early = all.filter((r) => r.ok && r.sentAt < 300);
       const late = all.filter((r) => r.ok && r.sentAt > 700);
-      assert.ok(early.some((r) => r.queuedMs > 150), "a burst may queue up to the limit");
+      assert.ok(
+        early.some((r) => r.queuedMs > 150),
+        "a burst may queue up to the limit",
+      );
       assert.ok(late.length > 0, "work still gets done under the flood");
       // 40 ms limit, checked each tick and at each turn.
-      assert.ok(late.every((r) => r.queuedMs < 120), `late waits: ${late.map((r) => Math.round(r.queuedMs))}`);
+      assert.ok(
+        late.every((r) => r.queuedMs < 120),
+        `late waits: ${late.map((r) => Math.round(r.queuedMs))}`,
+      );
       assert.ok(all.some((r) => !r.ok));
     }));
 });

@@ -10,7 +10,10 @@ test("identical routes and a subset of registrations match", () => {
 });
 
 test("a route missing, added or on another lane is named", () => {
-  assert.match(compareSignatures(main, ["route 0 GET /a loop"])!, /^route 2 is missing in the worker but "route 1 GET \/b worker" in the main thread/);
+  assert.match(
+    compareSignatures(main, ["route 0 GET /a loop"])!,
+    /^route 2 is missing in the worker but "route 1 GET \/b worker" in the main thread/,
+  );
   assert.match(compareSignatures(main, ["route 0 GET /a worker", "route 1 GET /b worker"])!, /^route 1 is "route 0 GET \/a worker" in the worker/);
 });
 

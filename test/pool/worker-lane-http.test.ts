@@ -23,7 +23,9 @@ describe("a flood at a CPU-bound route (a pool of 2)", () => {
         () =>
           new Promise<{ status: number; ms: number; retryAfter: string | undefined }>((resolve, reject) => {
             get(`${server.url}/burn/300`, { agent }, (res) => {
-              res.resume().on("end", () => resolve({ status: res.statusCode!, ms: performance.now() - started, retryAfter: res.headers["retry-after"] }));
+              res
+                .resume()
+                .on("end", () => resolve({ status: res.statusCode!, ms: performance.now() - started, retryAfter: res.headers["retry-after"] }));
             }).on("error", reject);
           }),
       ),
@@ -51,7 +53,16 @@ describe("the pool's size in the log, on /metrics and in the live feed", () => {
   let server: RunningServer;
   const logs = captureLogs();
   before(async () => {
-    server = await serve(app, { port: 0, poolSize: 2, maxPoolSize: 8, workerIdleTimeout: 300, metrics: true, dev: true, accessLog: false, logWrite: logs.write });
+    server = await serve(app, {
+      port: 0,
+      poolSize: 2,
+      maxPoolSize: 8,
+      workerIdleTimeout: 300,
+      metrics: true,
+      dev: true,
+      accessLog: false,
+      logWrite: logs.write,
+    });
   });
   after(() => server.close());
 
@@ -67,11 +78,17 @@ describe("the pool's size in the log, on /metrics and in the live feed", () => {
     assert.ok(feed.workers > 2, `the live feed's sample: ${JSON.stringify(feed)}`);
     for (const reply of await Promise.all(sleepers)) assert.equal(reply.status, 200);
     const grew = logs.err.find((line) => line.includes("Worker pool grew from 2 to"));
-    assert.match(grew ?? "", /Worker pool grew from 2 to \d: \d+ tasks waiting while the busy workers were blocked \(process CPU \d+% of \d+ cores?\)/);
+    assert.match(
+      grew ?? "",
+      /Worker pool grew from 2 to \d: \d+ tasks waiting while the busy workers were blocked \(process CPU \d+% of \d+ cores?\)/,
+    );
     for (let i = 0; i < 60 && server.pool.size > 2; i++) await delay(50);
     assert.equal(await gauge("loopwise_pool_workers"), 2);
     await delay(400);
-    assert.ok(logs.err.some((line) => /Worker pool shrank from \d to 2: \d workers? idle for 0.3 s/.test(line)), logs.err.join("\n"));
+    assert.ok(
+      logs.err.some((line) => /Worker pool shrank from \d to 2: \d workers? idle for 0.3 s/.test(line)),
+      logs.err.join("\n"),
+    );
     assert.ok(!logs.err.some((line) => /died|could not start/.test(line)), "retiring is no failure");
   });
 });

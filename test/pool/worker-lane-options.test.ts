@@ -17,5 +17,8 @@ test("defaults: the pool grows to 40 (or its core, if larger), retires after 10 
 });
 
 test("a max pool size below the pool size is an error, not silently raised", () => {
-  assert.throws(() => resolveConfig({ poolSize: 8, maxPoolSize: 4 }, "file:///app.ts"), /maxPoolSize must be a whole number at least poolSize \(8\), got 4/);
+  assert.throws(
+    () => resolveConfig({ poolSize: 8, maxPoolSize: 4 }, "file:///app.ts"),
+    /maxPoolSize must be a whole number at least poolSize \(8\), got 4/,
+  );
 });

@@ -70,7 +70,10 @@ describe("bad input", () => {
     }
     assert.equal((await request(server.url + "/hello")).status, 200);
     for (const path of ["/bad-header/loop", "/bad-header/worker", "/bad-status"]) {
-      assert.ok(logs.err.some((line) => line.includes(`Exception in GET ${path}`)), `the log names ${path}`);
+      assert.ok(
+        logs.err.some((line) => line.includes(`Exception in GET ${path}`)),
+        `the log names ${path}`,
+      );
     }
   });
 
@@ -88,10 +91,26 @@ describe("bad input", () => {
       fc.string({ maxLength: 40 }).map((s) => "/" + encodeURIComponent(s)),
       fc.string({ maxLength: 40 }).map((s) => "/echo/" + s.replace(/[\s]/g, "")),
     );
-    const contentType = fc.constantFrom("application/json", "application/x-www-form-urlencoded", "text/plain", "application/octet-stream", "application/json; charset=x", "", "multipart/form-data");
+    const contentType = fc.constantFrom(
+      "application/json",
+      "application/x-www-form-urlencoded",
+      "text/plain",
+      "application/octet-stream",
+      "application/json; charset=x",
+      "",
+      "multipart/form-data",
+    );
     const body = fc.oneof(fc.string({ maxLength: 200 }), fc.json(), fc.constantFrom('{"a":', "[1,2", "\u0000\u0001", "a=%&b", "x".repeat(5000)));
     const logsBefore = logs.err.length;
-    const malformed = fc.record({ method: token, path, contentType, body, chunked: fc.boolean(), lie: fc.boolean(), garbage: fc.option(fc.uint8Array({ maxLength: 64 })) });
+    const malformed = fc.record({
+      method: token,
+      path,
+      contentType,
+      body,
+      chunked: fc.boolean(),
+      lie: fc.boolean(),
+      garbage: fc.option(fc.uint8Array({ maxLength: 64 })),
+    });
 
     await fc.assert(
       fc.asyncProperty(malformed, async (r) => {

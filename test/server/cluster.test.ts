@@ -30,5 +30,8 @@ test("--workers 2 serves from two processes on one port and drains both on SIGTE
 });
 
 test("--workers with an app that cannot start stops with exit code 1 instead of forking forever", async () => {
-  await assert.rejects(spawnServer(`${fixture("worker-fails-app.ts")}:app`, ["--workers", "2", "--pool-size", "1"]), /exited with 1 before listening/);
+  await assert.rejects(
+    spawnServer(`${fixture("worker-fails-app.ts")}:app`, ["--workers", "2", "--pool-size", "1"]),
+    /exited with 1 before listening/,
+  );
 });

@@ -48,7 +48,10 @@ test("worker-lane requests whose clients left while queued never run; each is lo
   assert.equal(ran.value, 1, "only the request whose client stayed ran");
   const dropped = accessLines("/worker/sleep/1");
   assert.equal(dropped.length, 5);
-  assert.ok(dropped.every((entry) => entry.status === 499), JSON.stringify(dropped.map((e) => e.status)));
+  assert.ok(
+    dropped.every((entry) => entry.status === 499),
+    JSON.stringify(dropped.map((e) => e.status)),
+  );
 });
 
 test("a running worker-lane handler sees req.signal abort when its client leaves, and can stop early", async () => {

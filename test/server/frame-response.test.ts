@@ -8,15 +8,29 @@ import { frameResponse } from "../../src/server/frame-response.ts";
 const internal = { status: 500, body: '{"detail":"Internal Server Error"}' };
 
 test("a good answer is framed: lower-cased names, the server's Content-Length, no framing of the handler's", () => {
-  const framed = frameResponse({ status: 201, headers: { "Content-Type": "text/x", "X-Two": ["a", "b"], "Transfer-Encoding": "chunked" }, body: "héllo" });
-  assert.deepEqual(framed, { status: 201, headers: { "content-type": "text/x", "x-two": ["a", "b"], "content-length": "6" }, body: "héllo", error: undefined });
+  const framed = frameResponse({
+    status: 201,
+    headers: { "Content-Type": "text/x", "X-Two": ["a", "b"], "Transfer-Encoding": "chunked" },
+    body: "héllo",
+  });
+  assert.deepEqual(framed, {
+    status: 201,
+    headers: { "content-type": "text/x", "x-two": ["a", "b"], "content-length": "6" },
+    body: "héllo",
+    error: undefined,
+  });
   const bytes = frameResponse({ status: 200, headers: {}, body: new Uint8Array(3) });
   assert.equal(bytes.headers["content-length"], "3");
 });
 
 test("204 and 304 lose their body and any Content-Length", () => {
   for (const status of [204, 304]) {
-    assert.deepEqual(frameResponse({ status, headers: { "content-length": "2", etag: "x" }, body: "{}" }), { status, headers: { etag: "x" }, body: "", error: undefined });
+    assert.deepEqual(frameResponse({ status, headers: { "content-length": "2", etag: "x" }, body: "{}" }), {
+      status,
+      headers: { etag: "x" },
+      body: "",
+      error: undefined,
+    });
   }
 });
 
@@ -28,8 +42,29 @@ test("what cannot be sent is a 500 whose error says why", () => {
     [{ status: 200, headers: {}, body: undefined }, /body must be a string or bytes, got undefined/],
     [{ status: 200, headers: {}, body: { text: "x" } }, /got \{ text: 'x' \}/],
     [{ status: 200, headers: null, body: "" }, /headers must be an object, got null/],
-    [{ status: 200, headers: new Proxy({}, { ownKeys: () => { throw Symbol("keys"); } }), body: "" }, /not an Error: Symbol\(keys\)/],
-    [Object.defineProperty({ headers: {}, body: "" }, "status", { get: () => { throw new Error("status getter"); } }), /status getter/],
+    [
+      {
+        status: 200,
+        headers: new Proxy(
+          {},
+          {
+            ownKeys: () => {
+              throw Symbol("keys");
+            },
+          },
+        ),
+        body: "",
+      },
+      /not an Error: Symbol\(keys\)/,
+    ],
+    [
+      Object.defineProperty({ headers: {}, body: "" }, "status", {
+        get: () => {
+          throw new Error("status getter");
+        },
+      }),
+      /status getter/,
+    ],
   ];
   for (const [answer, why] of cases) {
     const framed = frameResponse(answer as never);
@@ -41,7 +76,11 @@ test("what cannot be sent is a 500 whose error says why", () => {
 
 test("serializeError never throws and describes what is not an Error", () => {
   const errorWithBadGetters = new Error("x");
-  Object.defineProperty(errorWithBadGetters, "message", { get: () => { throw new Error("getter"); } });
+  Object.defineProperty(errorWithBadGetters, "message", {
+    get: () => {
+      throw new Error("getter");
+    },
+  });
   const revoked = Proxy.revocable({}, {});
   revoked.revoke();
   assert.match(serializeError(errorWithBadGetters).message, /^an Error whose name, message or stack cannot be read: \[object Error\]/);

@@ -49,7 +49,11 @@ describe("response framing", () => {
       assert.ok(!names.includes("content-length"), `${path}: ${raw}`);
       assert.ok(!names.includes("transfer-encoding"), path);
       assert.equal(body, "", path);
-      if (path.endsWith("no-content")) assert.ok(headers.some(([n, v]) => n === "x-kept" && v === "yes"), path);
+      if (path.endsWith("no-content"))
+        assert.ok(
+          headers.some(([n, v]) => n === "x-kept" && v === "yes"),
+          path,
+        );
     }
   });
 
@@ -57,9 +61,15 @@ describe("response framing", () => {
     const { statusLine, names, headers, body } = parse(await exchange(server.port, get("/own-framing")));
     assert.equal(statusLine, "HTTP/1.1 200 OK");
     assert.ok(!names.includes("transfer-encoding"));
-    assert.deepEqual(headers.filter(([n]) => n === "content-length"), [["content-length", "5"]]);
+    assert.deepEqual(
+      headers.filter(([n]) => n === "content-length"),
+      [["content-length", "5"]],
+    );
     // A handler's `Content-Type` replaces the default instead of going out beside it.
-    assert.deepEqual(headers.filter(([n]) => n === "content-type"), [["content-type", "text/x-own"]]);
+    assert.deepEqual(
+      headers.filter(([n]) => n === "content-type"),
+      [["content-type", "text/x-own"]],
+    );
     assert.equal(body, "hello");
   });
 
@@ -79,7 +89,14 @@ describe("response framing", () => {
 
   test("header values that are numbers or lists are sent as Node sends them", async () => {
     const { headers } = parse(await exchange(server.port, get("/odd-header-values")));
-    assert.deepEqual(headers.filter(([n]) => n.startsWith("x-")), [["x-number", "5"], ["x-list", "a"], ["x-list", "b"]]);
+    assert.deepEqual(
+      headers.filter(([n]) => n.startsWith("x-")),
+      [
+        ["x-number", "5"],
+        ["x-list", "a"],
+        ["x-list", "b"],
+      ],
+    );
   });
 
   test("bytes whose buffer was transferred away are an empty body, not a dropped connection", async () => {
@@ -137,7 +154,11 @@ describe("response framing", () => {
   });
 
   test("/openapi.json and /docs answer other methods with 405 and Allow: GET, HEAD", async () => {
-    for (const [method, path] of [["POST", "/openapi.json"], ["DELETE", "/docs"], ["PUT", "/docs/swagger-ui.css"]] as const) {
+    for (const [method, path] of [
+      ["POST", "/openapi.json"],
+      ["DELETE", "/docs"],
+      ["PUT", "/docs/swagger-ui.css"],
+    ] as const) {
       const reply = await request(server.url + path, { method });
       assert.equal(reply.status, 405, `${method} ${path}`);
       assert.equal(reply.headers.allow, "GET, HEAD", `${method} ${path}`);

@@ -68,7 +68,9 @@ describe("HTTP", () => {
     const raw = await rawRequest(
       server.port,
       "POST /worker/echo/1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n" +
-        "800\r\n" + "y".repeat(0x800) + "\r\n0\r\n\r\n",
+        "800\r\n" +
+        "y".repeat(0x800) +
+        "\r\n0\r\n\r\n",
     );
     assert.match(raw, /^HTTP\/1\.1 413/);
   });

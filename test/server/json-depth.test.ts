@@ -58,7 +58,7 @@ describe("JSON depth limit", () => {
     for (const jsonDepthLimit of [0, -1, 2.5, Number.NaN]) {
       await assert.rejects(serve(app, { port: 0, jsonDepthLimit, logWrite: logs.write }), /jsonDepthLimit must be a whole number/);
     }
-    assert.equal((await postJson(`${strict.url}/worker/echo`, nested(8, "{\"a\":", "}").replace(/:}/, ":1}"))).status, 200);
+    assert.equal((await postJson(`${strict.url}/worker/echo`, nested(8, '{"a":', "}").replace(/:}/, ":1}"))).status, 200);
     const deep = await postJson(`${strict.url}/worker/echo`, nested(9));
     assert.equal(deep.status, 400);
     assert.deepEqual(deep.json, { detail: "JSON body nested deeper than 8 levels" });

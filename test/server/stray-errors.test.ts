@@ -42,7 +42,10 @@ test("serve() installs the policy only when it owns the process, and close() rem
   assert.deepEqual([process.listenerCount("unhandledRejection"), process.listenerCount("uncaughtException")], before);
   await embedded.close();
   const owning = await serve(app, { port: 0, poolSize: 1, logWrite: logs.write, loopMonitor: false, containStrayErrors: true });
-  assert.deepEqual([process.listenerCount("unhandledRejection"), process.listenerCount("uncaughtException")], before.map((n) => n + 1));
+  assert.deepEqual(
+    [process.listenerCount("unhandledRejection"), process.listenerCount("uncaughtException")],
+    before.map((n) => n + 1),
+  );
   await owning.close();
   assert.deepEqual([process.listenerCount("unhandledRejection"), process.listenerCount("uncaughtException")], before);
 });

@@ -18,7 +18,10 @@ test("a context value set on the loop is seen by offload()ed functions and poole
   assert.deepEqual(pooled.json, { seen: "globex" });
   // Concurrent requests each see their own.
   const replies = await Promise.all(["a", "b", "c", "d"].map((t) => request(`${server.url}/loop/offload`, { headers: { "x-tenant": t } })));
-  assert.deepEqual(replies.map((r) => r.json.inWorker), ["a", "b", "c", "d"]);
+  assert.deepEqual(
+    replies.map((r) => r.json.inWorker),
+    ["a", "b", "c", "d"],
+  );
 });
 
 test("a store a worker-lane handler enters ends with its task: the next task on the same worker sees nothing", async () => {
