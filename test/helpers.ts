@@ -137,3 +137,9 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
 }
 
 export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until every worker of the server's pool is ready again (after a crash or a timeout). */
+export async function waitForFullPool(server: { pool: { ready: number; size: number } }): Promise<void> {
+  for (let i = 0; i < 400 && server.pool.ready < server.pool.size; i++) await delay(25);
+  if (server.pool.ready < server.pool.size) throw new Error("the pool did not heal");
+}

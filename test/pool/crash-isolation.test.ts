@@ -7,15 +7,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { serve, type RunningServer } from "loopwise";
 import { app, runs } from "../fixtures/crash-app.ts";
-import { captureLogs, delay, fixture, request, spawnServer } from "../helpers.ts";
+import { captureLogs, delay, fixture, request, spawnServer, waitForFullPool } from "../helpers.ts";
 
 const dbDownFlag = join(tmpdir(), `loopwise-db-down-${process.pid}`);
 process.env.LOOPWISE_TEST_DB_DOWN = dbDownFlag;
-
-async function waitForWorker(server: RunningServer): Promise<void> {
-  for (let i = 0; i < 400 && server.pool.ready < server.pool.size; i++) await delay(25);
-  assert.equal(server.pool.ready, server.pool.size, "the pool did not heal");
-}
 
 describe("crash isolation (a pool of 1)", () => {
   let server: RunningServer;
@@ -37,7 +32,7 @@ describe("crash isolation (a pool of 1)", () => {
     assert.equal(replies[20]!.json.detail, "The worker running this request died");
     assert.deepEqual(statuses.filter((s) => s === 200).length, 39, `statuses: ${statuses}`);
     for (let n = 0; n < 40; n++) assert.equal(runs.get(n), 1, `request ${n} ran ${runs.get(n)} times`);
-    await waitForWorker(server);
+    await waitForFullPool(server);
   });
 
   test("an error left behind by one request kills the worker: the request running there is told so, not blamed", async () => {
@@ -50,15 +45,15 @@ describe("crash isolation (a pool of 1)", () => {
     assert.ok(exit, "the crash is logged as the worker's");
     assert.match(exit!, /thrown by a timer an earlier request left behind/);
     assert.match(exit!, /was not its fault/);
-    await waitForWorker(server);
+    await waitForFullPool(server);
     assert.equal((await request(`${server.url}/innocent`)).status, 200, "the route is not held against it");
   });
 
   test("a route that kills its worker every time is refused for a while; other routes keep their worker", async () => {
     assert.equal((await request(`${server.url}/always-exit`)).status, 500);
-    await waitForWorker(server);
+    await waitForFullPool(server);
     assert.equal((await request(`${server.url}/always-exit`)).status, 500);
-    await waitForWorker(server);
+    await waitForFullPool(server);
     const refused = await request(`${server.url}/always-exit`);
     assert.equal(refused.status, 503);
     assert.match(refused.json.detail, /crashed its worker 2 times in a row/);
@@ -84,7 +79,7 @@ describe("crash isolation (a pool of 1)", () => {
     const took = Date.now() - started;
     assert.deepEqual(replies.map((r) => r.status).sort(), [200, 504, 504]);
     assert.ok(took < 1500, `the last answer came after ${took} ms`);
-    await waitForWorker(server);
+    await waitForFullPool(server);
   });
 
   test("replacements that cannot start are retried with backoff forever; meanwhile 503 at once; then it comes back", async () => {
@@ -103,7 +98,7 @@ describe("crash isolation (a pool of 1)", () => {
     } finally {
       rmSync(dbDownFlag, { force: true });
     }
-    await waitForWorker(server);
+    await waitForFullPool(server);
     assert.equal((await request(`${server.url}/worker/hello`)).status, 200);
   });
 });

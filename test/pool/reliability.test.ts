@@ -4,12 +4,7 @@ import { Agent } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { serve, type RunningServer } from "loopwise";
 import { app, hits } from "../fixtures/reliability-app.ts";
-import { captureLogs, delay, request } from "../helpers.ts";
-
-async function waitForFullPool(server: RunningServer): Promise<void> {
-  for (let i = 0; i < 300 && server.pool.ready < server.pool.size; i++) await delay(50);
-  assert.equal(server.pool.ready, server.pool.size, "the pool did not heal");
-}
+import { captureLogs, delay, request, waitForFullPool } from "../helpers.ts";
 
 describe("reliability", () => {
   let server: RunningServer;
