@@ -134,6 +134,7 @@ export class WorkerPool {
         enqueuedAt,
         dispatchedAt: 0,
         fast: options.timeoutMs === undefined && TaskTimings.isFast(timing),
+        quick: TaskTimings.isQuick(timing),
         state: "queued",
         retried: false,
         timer: undefined,

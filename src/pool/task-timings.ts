@@ -4,6 +4,8 @@
 /** A target is fast once it has run this many times averaging under `fastMs` (a trivial handler, not a quick query). */
 const fastAfterSamples = 16;
 const fastMs = 0.2;
+/** Under this average a target may go ahead of slower waiting work. */
+const quickMs = 5;
 
 export interface TargetTiming {
   samples: number;
@@ -19,6 +21,14 @@ export class TaskTimings {
   /** The target's timing, or undefined before its first run. */
   of(kind: number, target: number | string): TargetTiming | undefined {
     return this.byKind.get(kind)?.get(target);
+  }
+
+  /**
+   * Measured a few times at a few milliseconds or less (a cold first run included): worth running
+   * ahead of slower work that waits (a hello behind forty sleepers), which it delays by next to nothing.
+   */
+  static isQuick(timing: TargetTiming | undefined): boolean {
+    return timing !== undefined && timing.samples >= 3 && timing.averageMs < quickMs;
   }
 
   static isFast(timing: TargetTiming | undefined): boolean {

@@ -15,6 +15,8 @@ export interface PendingTask {
   dispatchedAt: number;
   /** Its target is known to finish quickly, so it may wait in a busy worker's batch. */
   fast: boolean;
+  /** Its target is known to take a few milliseconds at most: it may go ahead of slower waiting work. */
+  quick: boolean;
   state: "queued" | "running" | "settled";
   /** Sent back to the queue once already because its worker died before it started. */
   retried: boolean;

@@ -1,0 +1,28 @@
+// A route measured to be quick does not wait behind slow work queued before it (FastAPI's
+// /sync/hello behind forty sleepers): it takes the next free worker.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { serve, type RunningServer } from "loopwise";
+import { app } from "../fixtures/reliability-app.ts";
+import { captureLogs, delay, request } from "../helpers.ts";
+
+let server: RunningServer;
+before(async () => {
+  server = await serve(app, { port: 0, poolSize: 1, maxPoolSize: 1, logWrite: captureLogs().write });
+});
+after(() => server.close());
+
+test("a quick plain route goes ahead of slower work that waits, and delays it by next to nothing", async () => {
+  // Measured a few times first: an unknown route waits its turn like any other.
+  for (let i = 0; i < 12; i++) assert.equal((await request(`${server.url}/worker/hello`)).status, 200);
+  const started = Date.now();
+  const sleepers = [0, 1, 2].map(() => request(`${server.url}/worker/sleep/400`));
+  await delay(100);
+  const hello = await request(`${server.url}/worker/hello`);
+  const done = await Promise.all(sleepers);
+  assert.equal(hello.status, 200);
+  const lastSleeper = Math.max(...done.map((r) => r.doneAt));
+  // FIFO would answer it after all three sleepers (~1.2 s); it comes after the first.
+  assert.ok(hello.doneAt < lastSleeper - 250, `hello at ${hello.doneAt - started} ms, last sleeper at ${lastSleeper - started} ms`);
+  assert.ok(done.every((r) => r.status === 200));
+});
