@@ -34,6 +34,8 @@ export function frameResponse(result: RouteResult): RouteResult {
       if (!framingHeaders.has(lower)) framed[lower] = headers[name]!;
     }
     if (status === 204 || status === 304) return { status, headers: framed, body: "", error };
+    // 205 Reset Content carries no content either; its empty body is framed as such.
+    if (status === 205) return { status, headers: { ...framed, "content-length": "0" }, body: "", error };
     if (typeof body === "string") {
       framed["content-length"] = String(Buffer.byteLength(body));
       return { status, headers: framed, body, error };

@@ -168,7 +168,7 @@ async function startReported(app: App, config: Config, logger: Logger, reports: 
       startMonitor: loopMonitor === false ? undefined : () => startLoopMonitor(app, loopMonitor.thresholdMs, config, onBlock),
       onWorkerExit: (event) => {
         logger.workerExited(event);
-        reports.metrics?.workerReplaced(event.reason);
+        if (event.replaced) reports.metrics?.workerReplaced(event.reason);
       },
       onRestartFailed: (event) => logger.restartFailed(event),
       onResize: (event) => logger.poolResized(event),

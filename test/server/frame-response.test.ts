@@ -34,6 +34,15 @@ test("204 and 304 lose their body and any Content-Length", () => {
   }
 });
 
+test("205 Reset Content loses its body and says so with a zero Content-Length", () => {
+  assert.deepEqual(frameResponse({ status: 205, headers: { "content-type": "application/json" }, body: '{"ok":true}' }), {
+    status: 205,
+    headers: { "content-type": "application/json", "content-length": "0" },
+    body: "",
+    error: undefined,
+  });
+});
+
 test("what cannot be sent is a 500 whose error says why", () => {
   const cases: [unknown, RegExp][] = [
     [{ status: 101, headers: {}, body: "" }, /status 101; a response status must be an integer from 200 to 599/],
