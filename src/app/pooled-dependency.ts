@@ -6,6 +6,7 @@ import { TaskCloneError, TaskError } from "../pool/pool-errors.js";
 import { TaskKind } from "../pool/protocol.js";
 import { captureContext } from "../threads/context-var.js";
 import { AnsweredError } from "./error-table.js";
+import { cancelSignalOf } from "./request-data.js";
 import type { PooledDependencyOutcome } from "./invoke.js";
 import type { TaskExecutor } from "./task-executor.js";
 
@@ -18,7 +19,12 @@ export class DependencyCloneError extends Error {
 export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, executor: TaskExecutor): RunOnPool {
   return (dep, req, deps) =>
     executor
-      .run<PooledDependencyOutcome>(TaskKind.Dependency, dependencyIds.get(dep)!, { req, deps }, { signal: req.signal, context: captureContext() })
+      .run<PooledDependencyOutcome>(
+        TaskKind.Dependency,
+        dependencyIds.get(dep)!,
+        { req, deps },
+        { signal: cancelSignalOf(req), context: captureContext() },
+      )
       .then(
         ({ value: outcome }) => {
           if (outcome.httpError) throw new HTTPError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);

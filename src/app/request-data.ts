@@ -3,6 +3,7 @@
 // use, that aborts when the client goes away before its answer.
 import type { IncomingMessage } from "node:http";
 import type { Headers, HttpRequest, Query } from "../http/request.js";
+import type { CancelSignal } from "../pool/pool-options.js";
 
 export class RequestData implements HttpRequest {
   query: Query = {};
@@ -23,16 +24,42 @@ export class RequestData implements HttpRequest {
     this.#source = source;
   }
 
+  /**
+   * The client's leaving as the pool's cancel signal, for a task sent on this request's behalf:
+   * one listener on the request, no AbortController (which costs more than a trivial task).
+   */
+  get gone(): CancelSignal {
+    return new ClientGone(this.#source);
+  }
+
   get signal(): AbortSignal {
     if (this.#abort) return this.#abort.signal;
     const abort = (this.#abort = new AbortController());
-    const source = this.#source;
-    const socket = source.socket as IncomingMessage["socket"] | undefined;
-    if (!socket) return abort.signal; // an in-process request (TestClient): no connection to lose
-    if (socket.destroyed) abort.abort(clientGone());
-    // A request closes when its answer is done or when its client goes: only the second leaves the socket destroyed.
-    else source.once("close", () => socket.destroyed && abort.abort(clientGone()));
+    const gone = this.gone;
+    if (gone.aborted) abort.abort(clientGone());
+    else gone.addEventListener("abort", () => abort.abort(clientGone()));
     return abort.signal;
+  }
+}
+
+/** A request closes when its answer is done or when its client goes: only the second leaves the socket destroyed. */
+class ClientGone implements CancelSignal {
+  #listener: (() => void) | undefined;
+
+  constructor(private readonly source: IncomingMessage) {}
+
+  get aborted(): boolean {
+    return (this.source.socket as IncomingMessage["socket"] | undefined)?.destroyed === true;
+  }
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    this.#listener = () => this.aborted && listener();
+    this.source.on("close", this.#listener);
+  }
+
+  removeEventListener(): void {
+    if (this.#listener) this.source.off("close", this.#listener);
+    this.#listener = undefined;
   }
 }
 
@@ -40,4 +67,9 @@ function clientGone(): Error {
   const error = new Error("the client closed the connection before the answer was sent");
   error.name = "ClientClosedError";
   return error;
+}
+
+/** What cancels a task sent for `req`: the cheap watcher on a request read here, else its signal. */
+export function cancelSignalOf(req: HttpRequest): CancelSignal {
+  return req instanceof RequestData ? req.gone : req.signal;
 }

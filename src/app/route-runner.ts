@@ -12,6 +12,7 @@ import { TaskKind } from "../pool/protocol.js";
 import { type Bulkhead, BulkheadTimeoutError } from "../threads/bulkhead.js";
 import { errorResult, RouteTimeoutError } from "./error-table.js";
 import { invokeRoute } from "./invoke.js";
+import { cancelSignalOf } from "./request-data.js";
 import type { Route } from "./router.js";
 import type { TaskExecutor } from "./task-executor.js";
 
@@ -61,7 +62,7 @@ function onLoop(route: Route, runOnPool: RunOnPool | undefined): RouteRunner {
 function onWorker(route: Route, executor: TaskExecutor, timeout: number | undefined): RouteRunner {
   return (data, readAt, done) => {
     // The client's leaving cancels the task (never run if still queued); its context crosses with it.
-    const options: RunOptions = { signal: data.signal, context: captureContext() };
+    const options: RunOptions = { signal: cancelSignalOf(data), context: captureContext() };
     if (timeout !== undefined) options.timeoutMs = left(timeout, readAt);
     executor.run<RouteResult>(TaskKind.Route, route.id, data, options).then(
       (outcome: TaskOutcome<RouteResult>) => done(handled(outcome.value, route, `worker#${outcome.slot}`, outcome.queuedMs)),

@@ -126,6 +126,16 @@ export interface TaskOutcome<T = unknown> {
   runMs: number;
 }
 
+/**
+ * What the pool needs of a cancel signal: an AbortSignal has it, and so can something cheaper
+ * (making an AbortController per request costs more than a trivial task; see RequestData).
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
 export interface RunOptions {
   /** Fail with TaskTimeoutError after this many ms from the call; a running task's worker is terminated. */
   timeoutMs?: number;
@@ -134,7 +144,7 @@ export interface RunOptions {
    * TaskCancelledError. Running: its worker cannot be interrupted, so the signal the task host
    * got fires (a handler that checks it can stop early); the task settles as it ends.
    */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** An opaque value sent with the task (structured-cloned) and handed to the task host, such as request context. */
   context?: unknown;
 }

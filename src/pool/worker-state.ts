@@ -1,6 +1,7 @@
 // One pool worker as the main thread sees it: the thread, whether it can take tasks, and the
 // tasks it holds in the order it runs them.
 import type { Worker } from "node:worker_threads";
+import type { CancelSignal } from "./pool-options.js";
 import type { MainToWorker, TaskMessage } from "./protocol.js";
 
 /** What the pool keeps about a task while it waits or runs. */
@@ -26,7 +27,7 @@ export interface PendingTask {
   /** Its wait as estimated when queued (the target's measured run time), counted in the pool's wait budget. */
   estimateMs: number;
   /** The caller's cancel signal and the listener the pool added to it, when it gave one. */
-  signal: AbortSignal | undefined;
+  signal: CancelSignal | undefined;
   onAbort: (() => void) | undefined;
   context: unknown;
   resolve: (outcome: never) => void;
