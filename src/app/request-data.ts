@@ -9,6 +9,9 @@ export class RequestData implements HttpRequest {
   query: Query = {};
   cookies: Record<string, string> = {};
   body: unknown = undefined;
+  rawBody: Uint8Array | undefined = undefined;
+  scheme: "http" | "https";
+  requestId: string | undefined = undefined;
   #source: IncomingMessage;
   #abort: AbortController | undefined;
 
@@ -22,6 +25,7 @@ export class RequestData implements HttpRequest {
     public client: string,
   ) {
     this.#source = source;
+    this.scheme = (source.socket as { encrypted?: boolean } | undefined)?.encrypted === true ? "https" : "http";
   }
 
   /**

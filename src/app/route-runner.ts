@@ -23,6 +23,8 @@ export interface HandledRequest extends RouteResult {
   lane: string;
   /** Time spent waiting for a free worker (and at the route's bulkhead), ms. */
   queuedMs: number | undefined;
+  /** The request's id, when middleware gave it one (for the access log). */
+  requestId?: string;
 }
 
 /** Receives the response; never throws (the request handler makes sure). */

@@ -4,6 +4,7 @@ import { laneOf, type Lane } from "../threads/lane.js";
 import { planInputs, type InputPlan, type InputSchemas } from "../params/input-plan.js";
 import { isStandardSchema, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { ErrorHandlers } from "./error-handlers.js";
+import { checkMiddleware, type Middleware } from "./middleware.js";
 import type { PathParams } from "../http/path-params.js";
 import type { Headers, HttpRequest, Query } from "../http/request.js";
 import type { OutgoingResponse } from "../http/response.js";
@@ -98,6 +99,8 @@ export interface Route {
   deps: DependencyMap;
   /** Dependencies run for their effect: the app's and routers' first, then the route's own. */
   effects: Dependency[];
+  /** Middleware of the routers it was included through, outermost first (the app's own runs before routing). */
+  middleware: Middleware[];
   docs: RouteDocs;
   /** Every dependency in the order it runs (sub-dependencies first, each once), set by the app. */
   plan: Dependency[];
@@ -133,6 +136,8 @@ export class Router {
   readonly definitions: RouteDefinition[] = [];
   readonly dependencies: Dependency[];
   readonly tags: string[];
+  /** Middleware added with use(); on a router, it wraps that router's routes when it is included. */
+  readonly middleware: Middleware[] = [];
 
   constructor(options: RouterOptions = {}) {
     this.prefix = normalizePrefix(options.prefix ?? "");
@@ -147,6 +152,17 @@ export class Router {
   readonly delete: RouteMethod<this> = this.method("DELETE");
   readonly head: RouteMethod<this> = this.method("HEAD");
   readonly options: RouteMethod<this> = this.method("OPTIONS");
+
+  /**
+   * Adds middleware, run on the event loop in the order added (the first added is outermost).
+   * On an app it runs for every request, before routing (so it can answer an `OPTIONS`
+   * preflight or a 404); on a router, for the requests routed to that router's routes, once
+   * their body is read. Call it before `include()`: a router's middleware is fixed then.
+   */
+  use(...middleware: Middleware[]): this {
+    this.middleware.push(...checkMiddleware(middleware));
+    return this;
+  }
 
   /** Registers a handler for any method. */
   route<Path extends string, O extends RouteOptions>(method: HttpMethod, path: Path, options: O, handler: HandlerFor<Path, O>): this {
@@ -198,6 +214,7 @@ export class Router {
       response: options.response,
       deps,
       effects: [...this.dependencies, ...checkDependencies(options.dependencies ?? [], `${where}: dependencies`)],
+      middleware: [],
       docs: { tags: [...this.tags, ...(tags ?? [])], summary, description, operationId, deprecated, includeInSchema },
     });
     return this;
@@ -210,6 +227,7 @@ export class Router {
         ...definition,
         path: this.prefix + definition.path,
         effects: [...this.dependencies, ...definition.effects],
+        middleware: [...router.middleware, ...definition.middleware],
         docs: { ...definition.docs, tags: [...this.tags, ...(definition.docs.tags ?? [])] },
       });
     }

@@ -63,6 +63,7 @@ function builtin(errors: ErrorHandlers, method: "GET", path: string, name: strin
     response: undefined,
     deps: {},
     effects: [],
+    middleware: [],
     docs: { includeInSchema: false },
     plan: [],
     errors,

@@ -8,7 +8,7 @@ import type { HandledRequest } from "../app/handle-request.js";
 import { defaults, resolveConfig } from "../server/config.js";
 import { frameResponse } from "../server/frame-response.js";
 import { startApp, type StartedApp } from "../server/start-app.js";
-import type { HeaderValue } from "../http/response.js";
+import { closeSource, isStreamBody, type HeaderValue, type RouteResult } from "../http/response.js";
 
 export interface TestClientOptions {
   /** Worker threads in the pool (default 2). */
@@ -114,7 +114,8 @@ export class TestClient {
     const handled = await new Promise<HandledRequest>((resolve, reject) => this.started.handle(req, "testclient:0", resolve, reject));
     // Checked and framed as the server would send it: a bad status is a 500 here too.
     const result = frameResponse(handled);
-    const text = typeof result.body === "string" ? result.body : Buffer.from(result.body).toString("utf8");
+    if (isStreamBody(handled.body) && result.body !== handled.body) closeSource(handled.body);
+    const text = await bodyText(result.body, method.toUpperCase() === "HEAD");
     return {
       status: result.status,
       headers: joinedHeaders(result.headers),
@@ -130,6 +131,19 @@ export class TestClient {
     const [failure] = await this.started.stop(true);
     if (failure) throw failure;
   }
+}
+
+/** A streamed body is read to its end, as a client would; a HEAD's is not read at all. */
+async function bodyText(body: RouteResult["body"], head: boolean): Promise<string> {
+  if (!isStreamBody(body)) return typeof body === "string" ? body : Buffer.from(body).toString("utf8");
+  if (head) {
+    closeSource(body);
+    return "";
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of body)
+    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function joinedHeaders(headers: Record<string, HeaderValue>): Record<string, string> {
