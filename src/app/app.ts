@@ -10,6 +10,7 @@ import { dependencyOrder, type Dependency } from "../deps/dependency.js";
 import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handlers.js";
 import { invokePooledDependency, invokeRoute } from "./invoke.js";
 import type { HttpRequest } from "../http/request.js";
+import { isStreamBody, type RouteResult, type StreamBody } from "../http/response.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
 
 /** What /openapi.json and /docs say and where they are served. */
@@ -187,7 +188,7 @@ export class App extends Router {
     }
     const route = this.routes[target as number];
     if (!route) throw new Error(`no route with id ${target} in this worker`);
-    return invokeRoute(route, withSignal(payload as HttpRequest, signal));
+    return invokeRoute(route, withSignal(payload as HttpRequest, signal), undefined, wholeBody);
   }
 }
 
@@ -198,6 +199,18 @@ function withSignal(req: HttpRequest, signal: AbortSignal | undefined): HttpRequ
 }
 
 const neverAborted = new AbortController().signal;
+
+/** A streamed body cannot cross to the main thread as it is: a worker reads it whole, then sends it. */
+function wholeBody(result: RouteResult): RouteResult | Promise<RouteResult> {
+  return isStreamBody(result.body) ? readWhole(result.body).then((body) => ({ ...result, body })) : result;
+}
+
+async function readWhole(body: StreamBody): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body)
+    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  return Buffer.concat(chunks);
+}
 
 /** Whether every %-escape in the path decodes (the router gives no match for one that does not). */
 function decodable(path: string): boolean {

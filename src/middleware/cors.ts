@@ -3,7 +3,7 @@
 // policy; the server only says what it allows.
 import type { Middleware } from "../app/middleware.js";
 import { appendVary } from "./vary.js";
-import type { HeaderValue } from "../http/response.js";
+import { asResponse, json, type HeaderValue } from "../http/response.js";
 
 export interface CorsOptions {
   /** Origins allowed, exactly as browsers send them (`"https://app.example.com"`), `"*"` for any, or a function deciding. Default: none. */
@@ -60,18 +60,14 @@ export function cors(options: CorsOptions = {}): Middleware {
       // A refusal carries no allow-origin header: the browser then blocks the real request.
       const headers: Record<string, HeaderValue> = { vary: "origin" };
       if (refused.length > 0) {
-        return {
-          status: 400,
-          headers: { ...headers, "content-type": "application/json" },
-          body: JSON.stringify({ detail: `Disallowed CORS ${refused.join(", ")}` }),
-        };
+        return json({ detail: `Disallowed CORS ${refused.join(", ")}` }, { status: 400, headers });
       }
       allowHeadersFor(origin, headers);
       headers["access-control-allow-methods"] = methods.join(", ");
       const allowed = anyHeader ? requested : [...allowedHeaders];
       if (allowed.length > 0) headers["access-control-allow-headers"] = allowed.join(", ");
       headers["access-control-max-age"] = maxAge;
-      return { status: 204, headers, body: "" };
+      return asResponse({ status: 204, headers, body: "" });
     }
     const response = await next();
     if (allowOrigin(origin)) {

@@ -1,5 +1,6 @@
 // Sends plain-HTTP requests to the same URL over HTTPS.
 import type { Middleware } from "../app/middleware.js";
+import { json, redirect } from "../http/response.js";
 import { hostName } from "./trusted-host.js";
 
 /**
@@ -11,10 +12,9 @@ export function httpsRedirect(): Middleware {
   return (req, next) => {
     if (req.scheme === "https") return next();
     const host = hostName(req.headers.host);
-    if (host === undefined)
-      return { status: 400, headers: { "content-type": "application/json" }, body: JSON.stringify({ detail: "Missing host header" }) };
+    if (host === undefined) return json({ detail: "Missing host header" }, { status: 400 });
     const port = (Array.isArray(req.headers.host) ? req.headers.host[0] : req.headers.host)!.slice(host.length + 1);
     const authority = port === "" || port === "80" || port === "443" ? host : `${host}:${port}`;
-    return { status: 307, headers: { location: `https://${authority}${req.url}`, "content-type": "text/plain; charset=utf-8" }, body: "" };
+    return redirect(`https://${authority}${req.url}`, 307);
   };
 }

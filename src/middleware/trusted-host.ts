@@ -1,6 +1,7 @@
 // Refuses requests whose Host header names a host the app does not serve: the defence against
 // DNS rebinding and poisoned absolute URLs built from the Host header.
 import type { Middleware } from "../app/middleware.js";
+import { json } from "../http/response.js";
 
 export interface TrustedHostOptions {
   /** Host names served (`"example.com"`, `"*.example.com"` for its subdomains, `"*"` for any); ports are ignored. */
@@ -17,7 +18,7 @@ export function trustedHost(options: TrustedHostOptions): Middleware {
     if (any) return next();
     const host = hostName(req.headers.host);
     if (host !== undefined && (exact.has(host) || suffixes.some((suffix) => host.endsWith(suffix)))) return next();
-    return { status: 400, headers: { "content-type": "application/json" }, body: JSON.stringify({ detail: "Invalid host header" }) };
+    return json({ detail: "Invalid host header" }, { status: 400 });
   };
 }
 
