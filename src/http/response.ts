@@ -89,7 +89,7 @@ export function redirect(location: string, status = 307, init?: Omit<ResponseIni
  *     app.get("/count", async () => stream(count(), { headers: { "content-type": "text/csv" } }));
  */
 export function stream(source: AsyncIterable<BodyChunk> | Iterable<BodyChunk> | ReadableStream<BodyChunk>, init?: ResponseInit): OutgoingResponse {
-  const body = streamBodyOf(source);
+  const body = Array.isArray(source) ? fromSyncIterable(source) : streamBodyOf(source);
   if (!body) throw new TypeError(`stream() takes an async or sync iterable or a ReadableStream, got ${describeValue(source)}`);
   return make(body, "text/plain; charset=utf-8", init);
 }
