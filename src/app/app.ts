@@ -11,6 +11,7 @@ import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handl
 import { invokePooledDependency, invokeRoute } from "./invoke.js";
 import type { HttpRequest } from "../http/request.js";
 import { isStreamBody, type RouteResult, type StreamBody } from "../http/response.js";
+import { sendStream, type StreamingPayload } from "./worker-stream.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
 
 /** What /openapi.json and /docs say and where they are served. */
@@ -188,6 +189,11 @@ export class App extends Router {
     }
     const route = this.routes[target as number];
     if (!route) throw new Error(`no route with id ${target} in this worker`);
+    if (route.streamsFromWorker) {
+      const { req, channel } = payload as StreamingPayload<HttpRequest>;
+      const streamed = (result: RouteResult) => (isStreamBody(result.body) ? sendStream(channel, result, result.body, signal) : result);
+      return invokeRoute(route, withSignal(req, signal), undefined, streamed);
+    }
     return invokeRoute(route, withSignal(payload as HttpRequest, signal), undefined, wholeBody);
   }
 }

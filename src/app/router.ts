@@ -5,6 +5,7 @@ import { planInputs, type InputPlan, type InputSchemas } from "../params/input-p
 import { isStandardSchema, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { ErrorHandlers } from "./error-handlers.js";
 import { checkMiddleware, type Middleware } from "./middleware.js";
+import { streamsFromWorker } from "./worker-stream.js";
 import type { PathParams } from "../http/path-params.js";
 import type { Headers, HttpRequest, Query } from "../http/request.js";
 import type { OutgoingResponse } from "../http/response.js";
@@ -84,6 +85,8 @@ export interface Route {
   method: HttpMethod;
   path: string;
   lane: Lane;
+  /** A plain generator handler: its chunks stream back from the worker as they are made. */
+  streamsFromWorker: boolean;
   status: number;
   name: string;
   handler: (req: HttpRequest<any, any, any, any, any>, deps: any) => unknown;
@@ -203,6 +206,7 @@ export class Router {
       method: upper,
       path: this.prefix + path,
       lane: laneOf(handler, options.lane),
+      streamsFromWorker: streamsFromWorker(handler, laneOf(handler, options.lane)),
       status,
       name: options.name ?? handler.name,
       handler: handler as Route["handler"],

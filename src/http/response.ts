@@ -204,3 +204,38 @@ export function closeSource(source: AsyncIterator<unknown> | StreamBody): void {
     // A return() that throws synchronously: the same.
   }
 }
+
+const notYet = Symbol("not yet");
+
+/**
+ * Starts a streamed body before its head is sent: a source that fails at once (a generator
+ * that raises an HTTPError before its first chunk) rejects here, so the failure is answered
+ * like a handler's instead of dropping a connection mid-body. A first chunk not ready within
+ * one turn of the loop is not waited for: the head goes out and the body follows.
+ */
+export function primeStream(result: RouteResult): RouteResult | Promise<RouteResult> {
+  if (!isStreamBody(result.body)) return result;
+  const iterator = result.body[Symbol.asyncIterator]();
+  const first = iterator.next();
+  // Whoever reads the body later sees this rejection; until then it is not unhandled.
+  first.catch(() => {});
+  const aTurn = new Promise<typeof notYet>((resolve) => setImmediate(resolve, notYet));
+  return Promise.race([first, aTurn]).then(() => ({ ...result, body: startingWith(first, iterator) }));
+}
+
+/** The rest of a body whose first `next()` was already asked for. */
+function startingWith(first: Promise<IteratorResult<BodyChunk>>, iterator: AsyncIterator<BodyChunk>): StreamBody {
+  let pending: Promise<IteratorResult<BodyChunk>> | undefined = first;
+  const rest: AsyncIterator<BodyChunk> = {
+    next: () => {
+      const next = pending ?? iterator.next();
+      pending = undefined;
+      return next;
+    },
+    return: async () => {
+      pending = undefined;
+      return (await iterator.return?.()) ?? { done: true, value: undefined };
+    },
+  };
+  return { [Symbol.asyncIterator]: () => rest };
+}

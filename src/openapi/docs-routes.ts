@@ -52,6 +52,7 @@ function builtin(errors: ErrorHandlers, method: "GET", path: string, name: strin
     method,
     path,
     lane: "loop",
+    streamsFromWorker: false,
     status: 200,
     name,
     handler,
