@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { performance } from "node:perf_hooks";
 import type FindMyWay from "find-my-way";
 import { blockingSignature, runBlocking } from "../threads/offload.js";
 import { sharedStateSignature } from "../threads/shared-state.js";
@@ -191,7 +192,8 @@ export class App extends Router {
     if (!route) throw new Error(`no route with id ${target} in this worker`);
     if (route.streamsFromWorker) {
       const { req, channel } = payload as StreamingPayload<HttpRequest>;
-      const streamed = (result: RouteResult) => (isStreamBody(result.body) ? sendStream(channel, result, result.body, signal) : result);
+      const startedAt = performance.timeOrigin + performance.now();
+      const streamed = (result: RouteResult) => (isStreamBody(result.body) ? sendStream(channel, result, result.body, signal, startedAt) : result);
       return invokeRoute(route, withSignal(req, signal), undefined, streamed);
     }
     return invokeRoute(route, withSignal(payload as HttpRequest, signal), undefined, wholeBody);

@@ -3,7 +3,6 @@
 // the pool carries the task like any other). The worker keeps at most `window` chunks ahead of
 // the socket, so a slow client holds the generator back; the client leaving (the task's signal)
 // stops it and its `finally` runs on the worker.
-import { performance } from "node:perf_hooks";
 import { BroadcastChannel } from "node:worker_threads";
 import type { HeaderValue, RouteResult, StreamBody } from "../http/response.js";
 import { workerSlot } from "../pool/identity.js";
@@ -132,7 +131,14 @@ export class StreamReceiver {
  * chunks are unacknowledged. Resolves when the body ended, the client left, or it failed
  * (then the main thread is told, and the connection dropped there).
  */
-export async function sendStream(name: string, result: RouteResult, body: StreamBody, signal: AbortSignal | undefined): Promise<{ streamed: true }> {
+export async function sendStream(
+  name: string,
+  result: RouteResult,
+  body: StreamBody,
+  signal: AbortSignal | undefined,
+  /** Epoch ms when the task started, for the queue wait the access log shows. */
+  startedAt: number,
+): Promise<{ streamed: true }> {
   const channel = new BroadcastChannel(name);
   let unacked = 0;
   let cancelled = false;
@@ -148,7 +154,6 @@ export async function sendStream(name: string, result: RouteResult, body: Stream
     wake?.();
   };
   signal?.addEventListener("abort", onAbort);
-  const startedAt = performance.timeOrigin + performance.now();
   const iterator = body[Symbol.asyncIterator]();
   let finished = false;
   try {

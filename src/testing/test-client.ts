@@ -42,6 +42,8 @@ export interface TestResponse {
   /** Lower-cased names; a header sent more than once (`set-cookie`) is joined with ", ", as `fetch`'s `Headers.get` does. */
   headers: Record<string, string>;
   text: string;
+  /** The body's bytes, as sent (compressed, when it was). */
+  bytes: Buffer;
   /** The body parsed as JSON (throws if it is not JSON). */
   json(): any;
   /** Where it ran: "loop" or "worker#N". */
@@ -115,11 +117,13 @@ export class TestClient {
     // Checked and framed as the server would send it: a bad status is a 500 here too.
     const result = frameResponse(handled);
     if (isStreamBody(handled.body) && result.body !== handled.body) closeSource(handled.body);
-    const text = await bodyText(result.body, method.toUpperCase() === "HEAD");
+    const bytes = await bodyBytes(result.body, method.toUpperCase() === "HEAD");
+    const text = bytes.toString("utf8");
     return {
       status: result.status,
       headers: joinedHeaders(result.headers),
       text,
+      bytes,
       json: () => JSON.parse(text),
       lane: handled.lane,
       error: result.error,
@@ -134,16 +138,15 @@ export class TestClient {
 }
 
 /** A streamed body is read to its end, as a client would; a HEAD's is not read at all. */
-async function bodyText(body: RouteResult["body"], head: boolean): Promise<string> {
-  if (!isStreamBody(body)) return typeof body === "string" ? body : Buffer.from(body).toString("utf8");
+async function bodyBytes(body: RouteResult["body"], head: boolean): Promise<Buffer> {
+  if (!isStreamBody(body)) return Buffer.from(body);
   if (head) {
     closeSource(body);
-    return "";
+    return Buffer.alloc(0);
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of body)
-    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  return Buffer.concat(chunks).toString("utf8");
+  for await (const chunk of body) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
 }
 
 function joinedHeaders(headers: Record<string, HeaderValue>): Record<string, string> {
