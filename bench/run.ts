@@ -119,8 +119,9 @@ const scenarios: Record<string, () => Promise<void>> = {
     const stack = { ...peers.loopwise("Loopwise, requestId + cors + compression"), env: { BENCH_MIDDLEWARE: "stack" } };
     const results = await throughput([none, noop, stack], "/hello");
     printTable(`(m) Middleware cost: GET /hello, ${connections} connections, ${durationSec} s`, throughputRows(results, none.name), markdown);
-    const ratio = results.get(noop.name)!.reqPerSec / results.get(none.name)!.reqPerSec;
-    target("(m) one no-op middleware ≥ 0.85× none", ratio >= 0.85, fmt.ratio(ratio));
+    // CPU per request, not req/s: on a shared machine the load generator's share varies more than this cost.
+    const ratio = results.get(noop.name)!.cpuUsPerRequest! / results.get(none.name)!.cpuUsPerRequest!;
+    target("(m) one no-op middleware costs ≤ 1.2× the server CPU per request of none", ratio <= 1.2, fmt.ratio(ratio));
   },
 
   async monitor() {
