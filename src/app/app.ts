@@ -4,16 +4,20 @@ import type FindMyWay from "find-my-way";
 import { blockingSignature, runBlocking } from "../threads/offload.js";
 import { sharedStateSignature } from "../threads/shared-state.js";
 import { contextSignature, runInContext } from "../threads/context-var.js";
-import { TaskKind, type TaskHost } from "../pool/protocol.js";
+import { describeValue, TaskKind, type TaskHost } from "../pool/protocol.js";
 import { createdApps, hostKey, workerSlot } from "../pool/identity.js";
 import { callerModuleUrl } from "../pool/caller-module.js";
 import { dependencyOrder, type Dependency } from "../deps/dependency.js";
 import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handlers.js";
 import { invokePooledDependency, invokeRoute } from "./invoke.js";
 import type { HttpRequest } from "../http/request.js";
+import { isFileBody } from "../http/file-body.js";
 import { isStreamBody, type RouteResult, type StreamBody } from "../http/response.js";
 import { sendStream, type StreamingPayload } from "./worker-stream.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
+import type { Middleware } from "./middleware.js";
+import { afterMount, mountedRoute, mountPrefix, runHooks, staticRoutes } from "./mount.js";
+import { StaticFiles } from "./static-files.js";
 
 /** What /openapi.json and /docs say and where they are served. */
 export interface DocsOptions {
@@ -64,6 +68,10 @@ export class App extends Router {
   readonly dependencyIds = new Map<Dependency, number>();
   /** Documentation settings: title, version, and where /openapi.json and /docs are served (null: not served). */
   readonly docsOptions: DocsOptions;
+  /** The apps mounted in this one, with their prefixes (their docs are served under them). */
+  readonly mounts: { prefix: string; app: App }[] = [];
+  /** Where this app is mounted in another one, once it is. */
+  private mountedAt: string | undefined;
   /**
    * Matches requests to routes: the main thread's job alone. A worker runs routes by id and never
    * matches, so it never loads find-my-way (a quarter of what a worker spent importing the app).
@@ -80,6 +88,7 @@ export class App extends Router {
   }
 
   protected override add(definition: RouteDefinition): void {
+    if (this.mountedAt !== undefined) throw afterMount(this.mountedAt, `${definition.method} ${definition.path}`);
     super.add(definition);
     const plan = dependencyOrder([...definition.effects, ...Object.values(definition.deps)]);
     for (const dep of plan) {
@@ -94,9 +103,41 @@ export class App extends Router {
         this.dependencyTable.push(dep);
       }
     }
-    const route: Route = { ...definition, id: this.routes.length, plan, errors: this.errors };
+    const route: Route = { ...definition, id: this.routes.length, plan, errors: definition.errors ?? this.errors };
     if (workerSlot() === undefined) this.matcher().on(route.method, route.path, () => {}, route);
     this.routes.push(route);
+  }
+
+  override use(...middleware: Middleware[]): this {
+    if (this.mountedAt !== undefined) throw afterMount(this.mountedAt, "middleware");
+    return super.use(...middleware);
+  }
+
+  /**
+   * Serves another app's routes under `prefix` (each with the other app's middleware, as a
+   * router's, and its exception handlers; its docs under the prefix, its lifespan hooks with
+   * this app's), or a directory's files (`staticFiles(...)`). Mount an app once its routes and
+   * middleware are registered: what it gets after is refused.
+   *
+   *     app.mount("/v1", v1);
+   *     app.mount("/static", staticFiles("public"));
+   */
+  mount(prefix: string, target: App | StaticFiles): this {
+    const at = mountPrefix(prefix);
+    if (target instanceof StaticFiles) {
+      for (const definition of staticRoutes(at, target)) this.add(definition);
+      return this;
+    }
+    if (!(target instanceof App)) throw new TypeError(`mount() takes an App or staticFiles(...), got ${describeValue(target)}`);
+    if (target === this) throw new TypeError("an app cannot be mounted in itself");
+    if (target.mountedAt !== undefined) throw new Error(`this app is mounted already, at "${target.mountedAt || "/"}": an app is mounted once`);
+    for (const definition of target.definitions) this.add(mountedRoute(definition, at, target.middleware, target.errors));
+    target.mountedAt = at;
+    this.mounts.push({ prefix: at, app: target });
+    this.hooks.startup.push(() => runHooks(target.hooks.startup, undefined));
+    this.hooks.shutdown.push(() => runHooks(target.hooks.shutdown, undefined));
+    this.hooks.workerStart.push((worker) => runHooks(target.hooks.workerStart, worker));
+    return this;
   }
 
   /**
@@ -208,9 +249,12 @@ function withSignal(req: HttpRequest, signal: AbortSignal | undefined): HttpRequ
 
 const neverAborted = new AbortController().signal;
 
-/** A streamed body cannot cross to the main thread as it is: a worker reads it whole, then sends it. */
+/**
+ * A streamed body cannot cross to the main thread as it is: a worker reads it whole, then sends
+ * it. A file's body crosses as its path and options (plain fields), to be opened there.
+ */
 function wholeBody(result: RouteResult): RouteResult | Promise<RouteResult> {
-  return isStreamBody(result.body) ? readWhole(result.body).then((body) => ({ ...result, body })) : result;
+  return isStreamBody(result.body) && !isFileBody(result.body) ? readWhole(result.body).then((body) => ({ ...result, body })) : result;
 }
 
 async function readWhole(body: StreamBody): Promise<Uint8Array> {

@@ -4,6 +4,8 @@
 // composed (route-runner.ts), not here.
 import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
+import { isFileBody } from "../http/file-body.js";
+import { prepareFile } from "../http/prepare-file.js";
 import type { HttpRequest } from "../http/request.js";
 import { statusResult, type RouteResult } from "../http/response.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
@@ -43,6 +45,8 @@ export function createRequestHandler(app: App, executor: TaskExecutor, options: 
   return (req, client, done, fail) => {
     // `done` must never throw into a handler's promise chain, where it would be an unhandled rejection.
     const answer: Done = (result) => {
+      // A file is opened once every middleware has had its say, with the request's Range and validators.
+      if (isFileBody(result.body)) return void prepareFile(result, { method: req.method ?? "GET", headers: req.headers }).then(() => answer(result));
       try {
         done(result);
       } catch (error) {
@@ -146,7 +150,8 @@ class Pipeline {
   /** The route and its params, or undefined when the framework has answered (404, 405, 400). */
   private routeFor(method: string, path: string, done: Done): { route: Route; params: Record<string, string> } | undefined {
     const match = this.app.match(method, path);
-    if (match.kind === "route") return match;
+    // A static mount's catch-all gives way to the docs routes (mounted at "/", it would hide them).
+    if (match.kind === "route" && !(match.route.servesFiles && this.builtins.has(`GET ${path}`))) return match;
     if (match.kind === "bad-path") return void done(answered(statusResult(400, "Malformed request path")));
     // The documentation routes live outside the route table: a user route may take their path.
     const builtin = this.builtins.get(`${method === "HEAD" ? "GET" : method} ${path}`);

@@ -1,6 +1,7 @@
 // A plain dependency of a loop-lane route runs on the pool; its value must survive the trip back.
 import type { Dependency } from "../deps/dependency.js";
 import type { RunOnPool } from "../deps/resolve.js";
+import { reviveFileBody } from "../http/file-body.js";
 import { HTTPError } from "../http/http-error.js";
 import { TaskCloneError, TaskError } from "../pool/pool-errors.js";
 import { TaskKind } from "../pool/protocol.js";
@@ -28,7 +29,7 @@ export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, e
       .then(
         ({ value: outcome }) => {
           if (outcome.httpError) throw new HTTPError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);
-          if (outcome.answered) throw new AnsweredError(outcome.answered);
+          if (outcome.answered) throw new AnsweredError(reviveFileBody(outcome.answered));
           return outcome.value;
         },
         (error) => {

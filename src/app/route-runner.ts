@@ -3,6 +3,7 @@
 // just calls the runner, so a route with nothing to guard pays for nothing.
 import { performance } from "node:perf_hooks";
 import type { RunOnPool } from "../deps/resolve.js";
+import { reviveFileBody } from "../http/file-body.js";
 import type { HttpRequest } from "../http/request.js";
 import type { RouteResult } from "../http/response.js";
 import { TaskCloneError, TaskError, TaskTimeoutError, WorkerCrashedError } from "../pool/pool-errors.js";
@@ -72,7 +73,7 @@ function onWorker(route: Route, executor: TaskExecutor, timeout: number | undefi
     const options: RunOptions = { signal: cancelSignalOf(data), context: captureContext() };
     if (timeout !== undefined) options.timeoutMs = left(timeout, readAt);
     executor.run<RouteResult>(TaskKind.Route, route.id, data, options).then(
-      (outcome: TaskOutcome<RouteResult>) => done(handled(outcome.value, route, `worker#${outcome.slot}`, outcome.queuedMs)),
+      (outcome: TaskOutcome<RouteResult>) => done(handled(reviveFileBody(outcome.value), route, `worker#${outcome.slot}`, outcome.queuedMs)),
       (error) => done(failure(error, route, timeout)),
     );
   };
@@ -98,7 +99,7 @@ function onWorkerStreaming(route: Route, executor: TaskExecutor, timeout: number
         // Streamed: the head answered already, or is on its way on the other channel.
         if ("streamed" in outcome.value) return;
         receiver.close();
-        done(handled(outcome.value, route, `worker#${outcome.slot}`, outcome.queuedMs));
+        done(handled(reviveFileBody(outcome.value), route, `worker#${outcome.slot}`, outcome.queuedMs));
       },
       (error) => {
         if (receiver.headSeen) return receiver.fail(error);

@@ -107,11 +107,14 @@ export interface Route {
   docs: RouteDocs;
   /** Every dependency in the order it runs (sub-dependencies first, each once), set by the app. */
   plan: Dependency[];
-  /** The app's exception handlers. */
+  /** The exception handlers of the app it belongs to (a mounted app's own, for its routes). */
   errors: ErrorHandlers;
+  /** A static mount's catch-all route: the docs routes go before it (a mount at "/" would hide them). */
+  servesFiles?: boolean;
 }
 
-export type RouteDefinition = Omit<Route, "id" | "plan" | "errors">;
+/** A route as a router holds it; `errors` is set only on the routes of a mounted app (the app's own otherwise). */
+export type RouteDefinition = Omit<Route, "id" | "plan" | "errors"> & { errors?: ErrorHandlers };
 
 /** `router.get(path, handler)` or `router.get(path, options, handler)`, typed once for every method. */
 export interface RouteMethod<Self> {

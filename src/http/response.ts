@@ -1,6 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import { describeValue, type SerializedError } from "../pool/protocol.js";
 import { addCookies, type CookieJar } from "./cookies.js";
+import { isFileBody } from "./file-body.js";
 
 /** A header's value; a list sends the header once per item (several `set-cookie` lines). */
 export type HeaderValue = string | string[];
@@ -214,7 +215,8 @@ const notYet = Symbol("not yet");
  * one turn of the loop is not waited for: the head goes out and the body follows.
  */
 export function primeStream(result: RouteResult): RouteResult | Promise<RouteResult> {
-  if (!isStreamBody(result.body)) return result;
+  // A file is opened when it is sent, where its request's Range and validators are known.
+  if (!isStreamBody(result.body) || isFileBody(result.body)) return result;
   const iterator = result.body[Symbol.asyncIterator]();
   const first = iterator.next();
   // Whoever reads the body later sees this rejection; until then it is not unhandled.

@@ -6,6 +6,9 @@ import { promisify } from "node:util";
 import zlib from "node:zlib";
 import type Negotiator from "negotiator";
 import type { Middleware } from "../app/middleware.js";
+import { isFileBody } from "../http/file-body.js";
+import { knownLength } from "../http/open-file.js";
+import { prepareFile } from "../http/prepare-file.js";
 import { closeSource, isStreamBody, type OutgoingResponse, type StreamBody } from "../http/response.js";
 import { appendVary } from "./vary.js";
 
@@ -45,13 +48,18 @@ export function compression(options: CompressionOptions = {}): Middleware {
   return async (req, next) => {
     const response = await next();
     const accept = req.headers["accept-encoding"];
-    if (accept === undefined || !worthCompressing(response, req.method)) return response;
+    if (accept === undefined) return response;
+    // A file's range or 304 is decided first: a part of a file, or no body at all, is not compressed.
+    if (isFileBody(response.body)) await prepareFile(response, req);
+    if (!worthCompressing(response, req.method)) return response;
     negotiatorClass ??= createRequire(import.meta.url)("negotiator") as typeof Negotiator;
     const encoding = new negotiatorClass({ headers: { "accept-encoding": accept } }).encodings(offered)[0] as Encoding | undefined;
     appendVary(response.headers, "accept-encoding");
     if (encoding === undefined) return response;
     const { body } = response;
     if (isStreamBody(body)) {
+      const length = knownLength(body);
+      if (length !== undefined && length < minimumSize) return response;
       response.body = compressStream(body, () => (encoding === "br" ? zlib.createBrotliCompress(brotliOptions) : zlib.createGzip(gzipOptions)));
     } else {
       const size = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;

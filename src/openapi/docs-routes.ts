@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import type { DocsOptions } from "../app/app.js";
+import type { App, DocsOptions } from "../app/app.js";
 import type { ErrorHandlers } from "../app/error-handlers.js";
 import { bytes, html, json } from "../http/response.js";
 import type { Route } from "../app/router.js";
@@ -75,14 +75,18 @@ function builtin(errors: ErrorHandlers, method: "GET", path: string, name: strin
  * The documentation routes by "METHOD path", built from the route table once every route is
  * registered (at server start). They run on the loop lane and stay outside the table.
  */
-export function builtinRoutes(table: readonly Route[], options: DocsOptions, errors: ErrorHandlers): Map<string, Route> {
+export function builtinRoutes(table: readonly Route[], options: DocsOptions, errors: ErrorHandlers, mountedAt = ""): Map<string, Route> {
   const routes = new Map<string, Route>();
-  const { openapiUrl = "/openapi.json", docsUrl = "/docs" } = options;
-  if (openapiUrl === null) return routes;
+  const { openapiUrl: ownOpenapiUrl = "/openapi.json", docsUrl: ownDocsUrl = "/docs" } = options;
+  if (ownOpenapiUrl === null) return routes;
+  // A mounted app's docs are served under its prefix, and its document says its paths are there.
+  const openapiUrl = mountedAt + ownOpenapiUrl;
+  const docsUrl = ownDocsUrl === null ? null : mountedAt + ownDocsUrl;
+  const describe = () => (mountedAt === "" ? openApiDocument(table, options) : { ...openApiDocument(table, options), servers: [{ url: mountedAt }] });
   let document: ReturnType<typeof json> | undefined;
   routes.set(
     `GET ${openapiUrl}`,
-    builtin(errors, "GET", openapiUrl, "openapi", () => (document ??= json(openApiDocument(table, options)))),
+    builtin(errors, "GET", openapiUrl, "openapi", () => (document ??= json(describe()))),
   );
   if (docsUrl === null) return routes;
   const page = html(docsPage(options.title ?? "Loopwise", docsUrl, openapiUrl));
@@ -99,6 +103,15 @@ export function builtinRoutes(table: readonly Route[], options: DocsOptions, err
         return bytes(content, { headers: { "content-type": type, "cache-control": "public, max-age=3600" } });
       }),
     );
+  }
+  return routes;
+}
+
+/** The docs routes of `app` and of every app mounted in it, each under its prefix; on a clash, the outer app's. */
+export function appBuiltinRoutes(app: App, mountedAt = ""): Map<string, Route> {
+  const routes = builtinRoutes(app.routes, app.docsOptions, app.errors, mountedAt);
+  for (const mount of app.mounts) {
+    for (const [key, route] of appBuiltinRoutes(mount.app, mountedAt + mount.prefix)) if (!routes.has(key)) routes.set(key, route);
   }
   return routes;
 }

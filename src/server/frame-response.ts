@@ -1,6 +1,7 @@
 // What goes on the wire for a route's answer: its status checked, its body framed by the server
 // alone, and a 500 in place of anything that cannot be sent.
 import { STATUS_CODES, type ServerResponse } from "node:http";
+import { knownLength } from "../http/open-file.js";
 import { closeSource, internalErrorResult, isStreamBody, type HeaderValue, type RouteResult } from "../http/response.js";
 import { describeValue, serializeError } from "../pool/protocol.js";
 
@@ -38,8 +39,13 @@ export function frameResponse(result: RouteResult): RouteResult {
       // 205 Reset Content carries no content either; its empty body is framed as such.
       return { status, headers: status === 205 ? { ...framed, "content-length": "0" } : framed, body: "", error };
     }
-    // Its length is known only at the end: Node sends it chunked (HTTP/1.1) or until close (1.0).
-    if (streamed) return { status, headers: framed, body, error };
+    if (streamed) {
+      // An opened file knows its length. Any other stream's is known only at the end: Node
+      // sends it chunked (HTTP/1.1) or until close (1.0).
+      const length = knownLength(body);
+      if (length !== undefined) framed["content-length"] = String(length);
+      return { status, headers: framed, body, error };
+    }
     if (typeof body === "string") {
       framed["content-length"] = String(Buffer.byteLength(body));
       return { status, headers: framed, body, error };

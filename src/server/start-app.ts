@@ -4,7 +4,7 @@
 import type { App } from "../app/app.js";
 import { createRequestHandler, type RequestHandler } from "../app/handle-request.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
-import { builtinRoutes } from "../openapi/docs-routes.js";
+import { appBuiltinRoutes } from "../openapi/docs-routes.js";
 import { workerSlot } from "../pool/identity.js";
 import { WorkerPool, type PoolOptions } from "../pool/pool.js";
 import { setActivePool } from "../threads/offload.js";
@@ -88,7 +88,7 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     jsonDepthLimit: config.jsonDepthLimit,
     timeout: config.timeout,
     monitor,
-    builtins: builtinRoutes(app.routes, app.docsOptions, app.errors),
+    builtins: appBuiltinRoutes(app),
   });
   const stop = async (drained: boolean) => {
     monitor?.close();

@@ -1,0 +1,51 @@
+// A file as a response body, not yet opened. It stays a path until the request it answers is
+// known (prepare-file.ts decides then between 200, 206, 304, 412, 416 and 404), so it is plain
+// data that crosses from a worker like any other answer and is opened on the main thread.
+import { createReadStream } from "node:fs";
+
+const fileKind = "loopwise.file";
+
+/** A file body as plain data: what a worker's `file()` answer is on its way to the main thread. */
+export interface FileSource {
+  kind: typeof fileKind;
+  /** Absolute path. */
+  path: string;
+  /** Whether an ETag and a Last-Modified header are sent (and so conditional requests answered). */
+  etag: boolean;
+  lastModified: boolean;
+}
+
+/**
+ * The body of a `file()` response. It is an async iterable like any streamed body, so
+ * middleware sees an ordinary stream; iterated before it is sent (a middleware that reads the
+ * body), it gives the whole file.
+ */
+export class FileBody implements AsyncIterable<Uint8Array>, FileSource {
+  readonly kind = fileKind;
+
+  constructor(
+    readonly path: string,
+    readonly etag: boolean,
+    readonly lastModified: boolean,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    yield* createReadStream(this.path);
+  }
+}
+
+export function isFileBody(body: unknown): body is FileBody {
+  return body instanceof FileBody;
+}
+
+/**
+ * A result from a worker whose body was a FileBody (copied across as its fields): made a
+ * FileBody again. Any other result is left as it is.
+ */
+export function reviveFileBody<T extends { body: unknown }>(result: T): T {
+  const body = result.body as Partial<FileSource> | null;
+  if (typeof body === "object" && body !== null && body.kind === fileKind && !(body instanceof FileBody)) {
+    result.body = new FileBody(String(body.path), body.etag === true, body.lastModified === true);
+  }
+  return result;
+}

@@ -1,0 +1,115 @@
+// A file opened for sending: a regular file's descriptor and its stat, and a body that reads a
+// range of it with backpressure and closes the descriptor however it ends.
+import { constants, type ReadStream, type Stats } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+
+/** Where a streamed body whose length is known before it is sent keeps that length (the server sends it as Content-Length). */
+export const bodyLength = Symbol.for("loopwise.body-length");
+
+/** The length of a body that knows it before it is read (an opened file's), else undefined. */
+export function knownLength(body: unknown): number | undefined {
+  const length = typeof body === "object" && body !== null ? (body as { [bodyLength]?: unknown })[bodyLength] : undefined;
+  return typeof length === "number" ? length : undefined;
+}
+
+/** The path is not a regular file (a directory, a device, a FIFO): nothing to send. */
+export class NotAFileError extends Error {
+  override readonly name = "NotAFileError";
+  readonly code = "ENOTFILE";
+}
+
+export interface OpenedFile {
+  handle: FileHandle;
+  stats: Stats;
+}
+
+/**
+ * Opens a regular file for reading. The stat is of the open descriptor, so the size and dates
+ * sent describe the bytes read even if the path is replaced meanwhile.
+ */
+export async function openRegularFile(path: string): Promise<OpenedFile> {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, holding one of
+  // libuv's few file-system threads. It changes nothing for regular files.
+  const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new NotAFileError(`${path} is not a regular file`);
+    return { handle, stats };
+  } catch (error) {
+    await handle.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Chunks read at a time: what one download holds in memory besides the socket's buffer. */
+const chunkSize = 64 * 1024;
+
+/**
+ * `length` bytes of an open file from `start`, read one chunk at a time as the socket takes
+ * them. The descriptor is closed at the end, on an error, or when the reader stops early
+ * (`return()`, even before the first read). A file that turns out shorter than its size when
+ * opened (truncated while sent) is an error: the connection must drop, not end short of its
+ * Content-Length.
+ */
+export class FileRange implements AsyncIterable<Uint8Array> {
+  readonly [bodyLength]: number;
+  private used = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly start: number,
+    readonly length: number,
+    private readonly path: string,
+  ) {
+    this[bodyLength] = length;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (this.used) throw new Error("a file body is read once");
+    this.used = true;
+    const { handle, start, length, path } = this;
+    let stream: ReadStream | undefined;
+    let reader: AsyncIterator<Buffer> | undefined;
+    let read = 0;
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      // The stream closes the descriptor itself (autoClose); unread, it is closed here.
+      if (stream) stream.destroy();
+      else handle.close().catch(() => {});
+    };
+    const done = { done: true, value: undefined } as const;
+    return {
+      next: async () => {
+        if (closed) return done;
+        if (length === 0) {
+          close();
+          return done;
+        }
+        if (!reader) {
+          stream = handle.createReadStream({ start, end: start + length - 1, highWaterMark: chunkSize });
+          reader = stream[Symbol.asyncIterator]();
+        }
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await reader.next();
+        } catch (error) {
+          close();
+          throw error;
+        }
+        if (next.done) {
+          close();
+          if (read < length) throw new Error(`${path} became shorter while it was sent: ${read} of ${length} bytes`);
+          return done;
+        }
+        read += next.value.length;
+        return { done: false, value: next.value };
+      },
+      return: async () => {
+        close();
+        return done;
+      },
+    };
+  }
+}
