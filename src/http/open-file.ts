@@ -1,6 +1,6 @@
 // A file opened for sending: a regular file's descriptor and its stat, and a body that reads a
 // range of it with backpressure and closes the descriptor however it ends.
-import { constants, type ReadStream, type Stats } from "node:fs";
+import { constants, type Stats } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 
 /** Where a streamed body whose length is known before it is sent keeps that length (the server sends it as Content-Length). */
@@ -41,12 +41,13 @@ export async function openRegularFile(path: string): Promise<OpenedFile> {
   }
 }
 
-/** Chunks read at a time: what one download holds in memory besides the socket's buffer. */
+/** Bytes read at a time: with the one read ahead, what one download holds in memory besides the socket's buffer. */
 const chunkSize = 64 * 1024;
 
 /**
  * `length` bytes of an open file from `start`, read one chunk at a time as the socket takes
- * them. The descriptor is closed at the end, on an error, or when the reader stops early
+ * them, the next read started while the last chunk is written (so the disk and the socket work
+ * at once). The descriptor is closed at the end, on an error, or when the reader stops early
  * (`return()`, even before the first read). A file that turns out shorter than its size when
  * opened (truncated while sent) is an error: the connection must drop, not end short of its
  * Content-Length.
@@ -68,43 +69,46 @@ export class FileRange implements AsyncIterable<Uint8Array> {
     if (this.used) throw new Error("a file body is read once");
     this.used = true;
     const { handle, start, length, path } = this;
-    let stream: ReadStream | undefined;
-    let reader: AsyncIterator<Buffer> | undefined;
-    let read = 0;
+    const end = start + length;
+    let position = start;
+    let ahead: Promise<Buffer> | undefined;
     let closed = false;
     const close = () => {
       if (closed) return;
       closed = true;
-      // The stream closes the descriptor itself (autoClose); unread, it is closed here.
-      if (stream) stream.destroy();
-      else handle.close().catch(() => {});
+      // A read still in flight finishes first: FileHandle.close waits for it.
+      handle.close().catch(() => {});
+    };
+    const readNext = () => {
+      const at = position;
+      const size = Math.min(chunkSize, end - at);
+      position += size;
+      const read = handle.read(Buffer.allocUnsafe(size), 0, size, at).then(({ bytesRead, buffer }) => {
+        // A regular file reads short only at its end: it is shorter now than when it was opened.
+        if (bytesRead < size) throw new Error(`${path} became shorter while it was sent: ${at + bytesRead - start} of ${length} bytes`);
+        return buffer;
+      });
+      // Whoever asks for it sees a failure; one never asked for (the reader left) is not unhandled.
+      read.catch(() => {});
+      return read;
     };
     const done = { done: true, value: undefined } as const;
     return {
       next: async () => {
         if (closed) return done;
-        if (length === 0) {
+        if (position === end && ahead === undefined) {
           close();
           return done;
         }
-        if (!reader) {
-          stream = handle.createReadStream({ start, end: start + length - 1, highWaterMark: chunkSize });
-          reader = stream[Symbol.asyncIterator]();
-        }
-        let next: IteratorResult<Buffer>;
+        let chunk: Buffer;
         try {
-          next = await reader.next();
+          chunk = await (ahead ?? readNext());
         } catch (error) {
           close();
           throw error;
         }
-        if (next.done) {
-          close();
-          if (read < length) throw new Error(`${path} became shorter while it was sent: ${read} of ${length} bytes`);
-          return done;
-        }
-        read += next.value.length;
-        return { done: false, value: next.value };
+        ahead = position < end ? readNext() : undefined;
+        return { done: false, value: chunk };
       },
       return: async () => {
         close();
