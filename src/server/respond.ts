@@ -35,6 +35,11 @@ export interface Exchange {
 export function createResponder(parts: ResponderParts) {
   const { logger, inFlight, metrics, live, monitor } = parts;
 
+  // Event streams have no natural end: at shutdown they end at once (the browser reconnects to
+  // another instance, with Last-Event-ID), instead of holding the grace period.
+  let shuttingDown: () => void = () => {};
+  const shutdown = new Promise<void>((resolve) => (shuttingDown = resolve));
+
   const finished = (exchange: Exchange) => {
     if (exchange.tag) monitor!.finished(exchange.tag);
     inFlight.end();
@@ -105,21 +110,23 @@ export function createResponder(parts: ResponderParts) {
     } catch (error) {
       return internalError(exchange, error);
     }
-    if (isStreamBody(sent.body)) return void streamThenReport(exchange, result, sent.status, sent.body);
+    if (isStreamBody(sent.body)) return void streamThenReport(exchange, result, sent);
     report(exchange, result, sent.status);
     finished(exchange);
   };
 
   /** The access line of a streamed response is written when it ends, with its duration and bytes. */
-  const streamThenReport = async (exchange: Exchange, result: HandledRequest, status: number, body: StreamBody) => {
+  const streamThenReport = async (exchange: Exchange, result: HandledRequest, sent: RouteResult) => {
     const { req, res } = exchange;
-    const outcome = await writeStream(res, body, req.method === "HEAD");
+    const type = sent.headers["content-type"];
+    const endless = typeof type === "string" && type.startsWith("text/event-stream");
+    const outcome = await writeStream(res, sent.body as StreamBody, req.method === "HEAD", endless ? shutdown : undefined);
     if (outcome.error !== undefined) {
       logger.handlerError(req.method ?? "", req.url ?? "", result.lane, { ...serializeError(outcome.error), name: "StreamError" });
     }
-    report(exchange, result, outcome.clientGone ? 499 : status, outcome.bytes);
+    report(exchange, result, outcome.clientGone ? 499 : sent.status, outcome.bytes);
     finished(exchange);
   };
 
-  return { respond, internalError };
+  return { respond, internalError, endEventStreams: () => shuttingDown() };
 }

@@ -13,8 +13,11 @@ export interface StreamOutcome {
   clientGone: boolean;
 }
 
-/** Writes `body` after a head already written; `skip` (HEAD) sends none of it and only closes the source. */
-export async function writeStream(res: ServerResponse, body: StreamBody, skip: boolean): Promise<StreamOutcome> {
+/**
+ * Writes `body` after a head already written; `skip` (HEAD) sends none of it and only closes the
+ * source. When `stop` resolves (the server is shutting down) the body ends cleanly where it is.
+ */
+export async function writeStream(res: ServerResponse, body: StreamBody, skip: boolean, stop?: Promise<void>): Promise<StreamOutcome> {
   const iterator = body[Symbol.asyncIterator]();
   if (skip) {
     closeSource(iterator);
@@ -28,8 +31,13 @@ export async function writeStream(res: ServerResponse, body: StreamBody, skip: b
   };
   res.on("close", onClose);
   try {
+    const stopped = stop?.then((): typeof ended => ended);
     while (true) {
-      const next = await iterator.next();
+      const next = stopped ? await Promise.race([iterator.next(), stopped]) : await iterator.next();
+      if (next === ended) {
+        closeSource(iterator);
+        break;
+      }
       if (next.done) break;
       if (gone || res.destroyed) {
         closeSource(iterator);
@@ -51,6 +59,8 @@ export async function writeStream(res: ServerResponse, body: StreamBody, skip: b
     res.off("close", onClose);
   }
 }
+
+const ended = Symbol("ended");
 
 function checkChunk(value: unknown): BodyChunk {
   if (typeof value === "string" || value instanceof Uint8Array) return value;

@@ -202,3 +202,16 @@ describe("a plain generator streams from its worker", () => {
     assert.equal((await request(`${server.url}/worker/generator-refuses`)).text, "fine");
   });
 });
+
+test("at shutdown an open event stream ends at once; the server does not wait out its grace period for it", async () => {
+  const logs = captureLogs();
+  const server = await serve(app, { port: 0, poolSize: 1, logWrite: logs.write, loopMonitor: false, gracePeriod: 20_000 });
+  const reading = readChunks(`${server.url}/events?n=1000`);
+  await delay(500);
+  const started = Date.now();
+  assert.equal(await server.close(), true);
+  assert.ok(Date.now() - started < 10_000, "closed well within the grace period");
+  const reply = await reading;
+  assert.equal(reply.error, undefined, "the stream ended cleanly");
+  assert.match(reply.chunks.map((c) => c.text).join(""), /^event: note\nid: 0\n/);
+});
