@@ -4,6 +4,7 @@ import { createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { TestClient } from "loopwise";
+import { app as files } from "../../docs/examples/file-responses.ts";
 import { app as middleware } from "../../docs/examples/middleware.ts";
 import { app as responses } from "../../docs/examples/responses.ts";
 
@@ -85,4 +86,42 @@ test("TestClient returns compressed bytes as a client would receive them", async
   } finally {
     await client.close();
   }
+});
+
+describe("docs/examples/file-responses.ts", () => {
+  let client: TestClient;
+  before(async () => {
+    client = await TestClient.start(files, { poolSize: 1 });
+  });
+  after(() => client.close());
+
+  test("a file as a download, a range of it from a plain handler", async () => {
+    const report = await client.get("/report");
+    assert.equal(report.headers["content-disposition"], 'attachment; filename="report-2026.csv"');
+    assert.equal(report.text, "id,title,words\n1,first note,120\n2,second note,80\n");
+    const part = await client.get("/report/inline", { headers: { range: "bytes=15-30" } });
+    assert.equal(part.status, 206);
+    assert.match(part.lane, /^worker#/);
+    assert.equal(part.text, "1,first note,120");
+  });
+
+  test("static files: a file, a directory's index, a redirect, 304, and no way out", async () => {
+    const hello = await client.get("/static/hello.txt");
+    assert.equal(hello.text, "hello from a static file\n");
+    assert.equal(hello.headers["cache-control"], "public, max-age=3600");
+    assert.equal((await client.get("/static/docs")).headers.location, "/static/docs/");
+    assert.match((await client.get("/static/docs/")).text, /<h1>The docs<\/h1>/);
+    assert.equal((await client.get("/static/hello.txt", { headers: { "if-none-match": hello.headers.etag! } })).status, 304);
+    assert.equal((await client.get("/static/..%2f..%2fpackage.json")).status, 404);
+  });
+
+  test("the mounted app: its routes and middleware under /v1, its own docs", async () => {
+    const status = await client.get("/v1/status");
+    assert.deepEqual(status.json(), { version: 1 });
+    assert.equal(status.headers["x-api-version"], "1");
+    const doc = (await client.get("/v1/openapi.json")).json();
+    assert.equal(doc.info.title, "Reports API");
+    assert.deepEqual(doc.servers, [{ url: "/v1" }]);
+    assert.equal((await client.get("/openapi.json")).json().paths["/v1/status"], undefined);
+  });
 });
