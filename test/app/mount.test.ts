@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { App, serve, TestClient, type RunningServer } from "loopwise";
+import { launchBrowser } from "../browser.ts";
 import { app } from "../fixtures/mount-app.ts";
 import { request } from "../helpers.ts";
 
@@ -58,6 +59,26 @@ describe("a mounted app, over real sockets", () => {
     assert.match(page.text, /url: "\/v1\/openapi\.json"/);
     assert.match(page.text, /href="\/v1\/docs\/swagger-ui\.css"/);
     assert.equal((await request(`${server.url}/v1/docs/swagger-ui.css`)).status, 200);
+  });
+
+  test("in Chromium: the mounted app's /v1/docs calls its routes under /v1; the static site's page loads", async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}/v1/docs`);
+      const operation = page.locator("#operations-default-route_items_get");
+      await operation.locator(".opblock-summary").click();
+      await operation.getByRole("button", { name: "Try it out" }).click();
+      await operation.getByRole("button", { name: "Execute" }).click();
+      const live = operation.locator(".live-responses-table");
+      await live.locator("tbody .response-col_status").first().waitFor();
+      assert.equal((await live.locator("tbody .response-col_status").first().textContent())?.trim(), "200");
+      assert.match((await operation.locator(".request-url pre").textContent()) ?? "", /\/v1\/items$/);
+      await page.goto(`${server.url}/`);
+      assert.equal(await page.locator("h1").textContent(), "site");
+    } finally {
+      await browser.close();
+    }
   });
 
   test("a static site at the root takes the paths no route has, and leaves the docs routes alone", async () => {

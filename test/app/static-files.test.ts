@@ -86,6 +86,7 @@ describe("static files", () => {
     assert.equal(post.headers.allow, "GET, HEAD");
     assert.equal((await request(`${server.url}/static/nope.txt`)).status, 404);
     assert.equal((await request(`${server.url}/static/pipe`)).status, 404, "a FIFO is not sent (nor waited on)");
+    assert.equal((await request(`${server.url}/static/loop`)).status, 404, "a link to itself");
   });
 
   const attempts = [
@@ -137,6 +138,22 @@ describe("static files", () => {
     // Still no ".." and no encoded separators, whatever the options.
     assert.equal((await rawGet(server.url, "/open/../secret.txt")).status, 404);
     assert.equal((await rawGet(server.url, "/open/..%2fsecret.txt")).status, 404);
+  });
+
+  test("pipelined requests on one connection: each file framed by its own length", async () => {
+    const { hostname, port } = new URL(server.url);
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname);
+      const chunks: Buffer[] = [];
+      socket.on("data", (chunk) => chunks.push(chunk));
+      socket.on("error", reject);
+      socket.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
+      const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${extra}\r\n`;
+      socket.write(get("/static/hello.txt") + get("/static/data.bin", "Range: bytes=0-3\r\n") + get("/static/nope") + get("/static/hello.txt", "Connection: close\r\n"));
+    });
+    const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+    assert.deepEqual(statuses, ["200", "206", "404", "200"]);
+    assert.equal(text.split("hello, static\n").length - 1, 2);
   });
 
   test("the server is unharmed after the attempts", async () => {

@@ -177,8 +177,8 @@ describe("file responses through the TestClient", () => {
     assert.equal(posted.text, "hello, static\n");
   });
 
-  test("nothing to send: missing, a directory, a FIFO are 404 (at once); cookies and other headers stay", async () => {
-    for (const path of ["/file/missing", "/file/directory", "/file/fifo"]) {
+  test("nothing to send: missing, a directory, a FIFO, a loop of links, a path through a file are 404 (at once); cookies and other headers stay", async () => {
+    for (const path of ["/file/missing", "/file/directory", "/file/fifo", "/file/loop", "/file/through-a-file"]) {
       const res = await client.get(path);
       assert.equal(res.status, 404, path);
       assert.deepEqual(res.json(), { detail: "Not Found" });
