@@ -3,6 +3,7 @@
 //   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query;
 //                                      middleware: none vs one no-op vs requestId + cors + compression)
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
+//   npm run bench -- files             static files: Loopwise's mount beside node:http + send
 //   npm run bench -- blocking overload 1 s blocking plain handlers beside FastAPI + uvicorn (installs
 //                                      Debian's python3-fastapi when missing); a 2,000-request flood
 //   npm run bench -- --markdown        tables as Markdown, for the README
@@ -17,6 +18,7 @@ import { peers, withPeer, type Peer, type PeerSpec } from "./lib/peer.ts";
 import { fmt, printTable, type Row } from "./lib/table.ts";
 import { calibrate } from "./peers/burn.ts";
 import { blocking } from "./scenarios/blocking.ts";
+import { files } from "./scenarios/files.ts";
 import { overload } from "./scenarios/overload.ts";
 
 const argv = process.argv.slice(2);
@@ -245,6 +247,7 @@ const scenarios: Record<string, () => Promise<void>> = {
 
   blocking: () => blocking(context),
   overload: () => overload(context),
+  files: () => files(context),
 
   async soak() {
     const requests = [

@@ -1,6 +1,6 @@
 // The Loopwise side of every scenario, started with `loopwise run` like a user's app.
 import { z } from "zod";
-import { App, compression, cors, requestId, sleepSync } from "loopwise";
+import { App, compression, cors, requestId, sleepSync, staticFiles } from "loopwise";
 import { burnCpu } from "./burn.ts";
 import { serverStats } from "./stats.ts";
 
@@ -25,3 +25,5 @@ app.get("/validated", { query: z.object({ limit: z.number().int().min(1).max(100
   limit: req.query.limit,
 }));
 app.get("/stats", async (req) => serverStats("reset" in req.query));
+// The files scenario: a directory of its own, served as a user would.
+if (process.env.BENCH_FILES_DIR) app.mount("/static", staticFiles(process.env.BENCH_FILES_DIR));

@@ -1,7 +1,6 @@
 // A file opened for sending: a regular file's descriptor and its stat, and a body that reads a
 // range of it with backpressure and closes the descriptor however it ends.
-import { constants, type Stats } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { close, constants, fstat, open, read, type Stats } from "node:fs";
 
 /** Where a streamed body whose length is known before it is sent keeps that length (the server sends it as Content-Length). */
 export const bodyLength = Symbol.for("loopwise.body-length");
@@ -18,8 +17,43 @@ export class NotAFileError extends Error {
   readonly code = "ENOTFILE";
 }
 
+/**
+ * An open file's descriptor, read and closed through Node's callback API: per request it costs
+ * less than `fs/promises`' FileHandle, which a small static file notices.
+ */
+export class FileDescriptor {
+  private closed = false;
+
+  constructor(readonly fd: number) {
+    unclosed.register(this, fd, this);
+  }
+
+  read(length: number, position: number): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      read(this.fd, Buffer.allocUnsafe(length), 0, length, position, (error, bytesRead, buffer) => {
+        if (error) reject(error);
+        else resolve(bytesRead === length ? buffer : buffer.subarray(0, bytesRead));
+      });
+    });
+  }
+
+  /** Closes it once; a read still in flight has its answer first (libuv runs them in order per request). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    unclosed.unregister(this);
+    close(this.fd, () => {});
+  }
+}
+
+/**
+ * The safety net under every path that should close a file and might not (a middleware that
+ * drops a file body it did not read): a descriptor collected while open is closed then.
+ */
+const unclosed = new FinalizationRegistry<number>((fd) => close(fd, () => {}));
+
 export interface OpenedFile {
-  handle: FileHandle;
+  handle: FileDescriptor;
   stats: Stats;
 }
 
@@ -30,13 +64,16 @@ export interface OpenedFile {
 export async function openRegularFile(path: string): Promise<OpenedFile> {
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, holding one of
   // libuv's few file-system threads. It changes nothing for regular files.
-  const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  const fd = await new Promise<number>((resolve, reject) =>
+    open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0), (error, fd) => (error ? reject(error) : resolve(fd))),
+  );
+  const handle = new FileDescriptor(fd);
   try {
-    const stats = await handle.stat();
+    const stats = await new Promise<Stats>((resolve, reject) => fstat(fd, (error, stats) => (error ? reject(error) : resolve(stats))));
     if (!stats.isFile()) throw new NotAFileError(`${path} is not a regular file`);
     return { handle, stats };
   } catch (error) {
-    await handle.close().catch(() => {});
+    handle.close();
     throw error;
   }
 }
@@ -57,7 +94,7 @@ export class FileRange implements AsyncIterable<Uint8Array> {
   private used = false;
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: FileDescriptor,
     private readonly start: number,
     readonly length: number,
     private readonly path: string,
@@ -76,16 +113,15 @@ export class FileRange implements AsyncIterable<Uint8Array> {
     const close = () => {
       if (closed) return;
       closed = true;
-      // A read still in flight finishes first: FileHandle.close waits for it.
-      handle.close().catch(() => {});
+      handle.close();
     };
     const readNext = () => {
       const at = position;
       const size = Math.min(chunkSize, end - at);
       position += size;
-      const read = handle.read(Buffer.allocUnsafe(size), 0, size, at).then(({ bytesRead, buffer }) => {
+      const read = handle.read(size, at).then((buffer) => {
         // A regular file reads short only at its end: it is shorter now than when it was opened.
-        if (bytesRead < size) throw new Error(`${path} became shorter while it was sent: ${at + bytesRead - start} of ${length} bytes`);
+        if (buffer.length < size) throw new Error(`${path} became shorter while it was sent: ${at + buffer.length - start} of ${length} bytes`);
         return buffer;
       });
       // Whoever asks for it sees a failure; one never asked for (the reader left) is not unhandled.

@@ -43,7 +43,7 @@ export async function prepareFile(result: RouteResult, request: FileRequest): Pr
     decide(result, request, body, opened);
   } catch (error) {
     // A header of the handler's that the validators cannot read: its bug, a 500.
-    await opened.handle.close().catch(() => {});
+    opened.handle.close();
     result.error = serializeError(error);
     replace(result, 500);
   }
@@ -63,7 +63,7 @@ function decide(result: RouteResult, request: FileRequest, body: FileBody, { han
     headers["content-range"] = `bytes ${outcome.start}-${outcome.end}/${size}`;
     result.body = new FileRange(handle, outcome.start, outcome.end - outcome.start + 1, body.path);
   } else {
-    handle.close().catch(() => {});
+    handle.close();
     if (outcome === 304) notModified(result);
     else replace(result, outcome, outcome === 416 ? { "content-range": `bytes */${size}` } : {});
   }

@@ -86,9 +86,26 @@ function worthCompressing(response: OutgoingResponse, method: string): boolean {
 
 /**
  * The body compressed chunk by chunk, each flushed as it comes so a slow stream keeps its pace.
- * The source is closed when the client leaves.
+ * The source is closed when the client leaves, even before the first chunk was asked for (a
+ * generator's `return()` before it started would skip its `finally`, leaving an open file open).
  */
-async function* compressStream(body: StreamBody, make: () => zlib.Gzip | zlib.BrotliCompress): AsyncGenerator<Uint8Array> {
+function compressStream(body: StreamBody, make: () => zlib.Gzip | zlib.BrotliCompress): StreamBody {
+  const compressed = compressing(body, make);
+  let started = false;
+  const iterator: AsyncIterator<Uint8Array> = {
+    next: () => {
+      started = true;
+      return compressed.next();
+    },
+    return: async () => {
+      if (!started) closeSource(body);
+      return compressed.return(undefined);
+    },
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+async function* compressing(body: StreamBody, make: () => zlib.Gzip | zlib.BrotliCompress): AsyncGenerator<Uint8Array> {
   const compressor = make();
   const out: Buffer[] = [];
   compressor.on("data", (chunk: Buffer) => out.push(chunk));

@@ -149,7 +149,12 @@ describe("static files", () => {
       socket.on("error", reject);
       socket.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
       const get = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${extra}\r\n`;
-      socket.write(get("/static/hello.txt") + get("/static/data.bin", "Range: bytes=0-3\r\n") + get("/static/nope") + get("/static/hello.txt", "Connection: close\r\n"));
+      socket.write(
+        get("/static/hello.txt") +
+          get("/static/data.bin", "Range: bytes=0-3\r\n") +
+          get("/static/nope") +
+          get("/static/hello.txt", "Connection: close\r\n"),
+      );
     });
     const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
     assert.deepEqual(statuses, ["200", "206", "404", "200"]);

@@ -7,7 +7,7 @@ import { readdirSync, readlinkSync, rmSync, truncateSync, writeFileSync } from "
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { serve, type RunningServer } from "loopwise";
+import { compression, file, serve, type HttpRequest, type OutgoingResponse, type RunningServer } from "loopwise";
 import { app, bigSize, data, publicDir, root } from "../fixtures/files-app.ts";
 import { captureLogs, delay, request } from "../helpers.ts";
 
@@ -137,6 +137,16 @@ describe("files under stress", { skip: !linux && "reads /proc/self/fd" }, () => 
     const outcome = await download.resume();
     assert.equal(outcome.bytes, data.length, "an open file outlives its name");
     assert.equal((await request(`${server.url}/file/named/doomed.bin`)).status, 404);
+  });
+
+  test("a compressed file closed before its first chunk (its client left at once) closes the file", async () => {
+    const style = join(publicDir, "style.css");
+    const req = { method: "GET", headers: { "accept-encoding": "gzip" } } as unknown as HttpRequest;
+    const response = (await compression()(req, async () => file(style))) as OutgoingResponse;
+    assert.equal(response.headers["content-encoding"], "gzip");
+    assert.equal(descriptorsOn(style), 1);
+    await (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]().return?.();
+    await until(() => descriptorsOn(style) === 0);
   });
 
   test("200 downloads at once: every one whole and right, no descriptor left", async () => {
