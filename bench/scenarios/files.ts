@@ -88,10 +88,12 @@ export async function files(ctx: BenchContext): Promise<void> {
     }));
     printTable("Static files: a 1 KiB file under 32 connections; a 256 MiB file, one download at a time", rows, ctx.markdown);
     const ours = best.get(specs[1]!.name)!;
+    // CPU per request, not req/s: on a shared machine the load generator's share moves req/s more than the server does.
+    const ratio = ours.cpuUs / base.cpuUs;
     ctx.target(
-      "files: a small static file at ≥ 0.8× send's req/s",
-      ours.reqPerSec >= 0.8 * base.reqPerSec,
-      fmt.ratio(ours.reqPerSec / base.reqPerSec),
+      "files: a small static file costs ≤ 1.3× send's server CPU per request",
+      ratio <= 1.3,
+      `${fmt.ratio(ratio)} (req/s ${fmt.ratio(ours.reqPerSec / base.reqPerSec)})`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
