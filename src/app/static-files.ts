@@ -69,8 +69,13 @@ export class StaticFiles {
     if (found.kind === "directory" && this.index !== null) {
       const index = await this.find([...names, this.index]);
       if (index.kind === "file") {
-        // A directory's index goes out under its path with a slash, so the page's relative links resolve inside the directory.
-        if (!slashed) return redirect(sendParts().encodeUrl(`${req.path}/${req.url.slice(req.path.length)}`));
+        // A directory's index goes out under its path with a slash, so the page's relative links
+        // resolve inside the directory. The redirect is relative (`./docs/` from `/static/docs`):
+        // right behind a proxy that serves the app under a prefix of its own too.
+        if (!slashed) {
+          const last = req.path.slice(req.path.lastIndexOf("/") + 1);
+          return redirect(sendParts().encodeUrl(`./${last}/${req.url.slice(req.path.length)}`));
+        }
         return file(index.path, { headers: this.headers });
       }
     }

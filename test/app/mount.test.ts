@@ -76,6 +76,13 @@ describe("a mounted app, over real sockets", () => {
       assert.match((await operation.locator(".request-url pre").textContent()) ?? "", /\/v1\/items$/);
       await page.goto(`${server.url}/`);
       assert.equal(await page.locator("h1").textContent(), "site");
+      // A directory without its slash: redirected to it, and its relative links resolve inside.
+      await page.goto(`${server.url}/guide?from=test`);
+      assert.equal(page.url(), `${server.url}/guide/?from=test`);
+      assert.equal(await page.locator("h1").textContent(), "guide");
+      await page.locator("a").click();
+      await page.waitForURL(`${server.url}/hello.txt`);
+      assert.match((await page.locator("body").textContent()) ?? "", /hello from the site/);
     } finally {
       await browser.close();
     }

@@ -60,10 +60,10 @@ describe("static files", () => {
     assert.equal((await request(`${server.url}/static/sub/`)).text, "<p>sub</p>");
     const bare = await request(`${server.url}/static?v=1`);
     assert.equal(bare.status, 307);
-    assert.equal(bare.headers.location, "/static/?v=1");
+    assert.equal(bare.headers.location, "./static/?v=1", "relative: right behind a proxy's prefix too");
     const sub = await request(`${server.url}/static/sub`);
     assert.equal(sub.status, 307);
-    assert.equal(sub.headers.location, "/static/sub/");
+    assert.equal(sub.headers.location, "./sub/");
     assert.equal((await request(`${server.url}/static/no-index/`)).status, 404);
     assert.equal((await request(`${server.url}/static/no-index`)).status, 404);
     assert.equal((await request(`${server.url}/static/hello.txt/`)).status, 404, "a file is not a directory");
