@@ -4,7 +4,7 @@
 // composed (route-runner.ts), not here.
 import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
-import type { HttpRequest } from "../http/request.js";
+import type { HttpRequest, Peer } from "../http/request.js";
 import { statusResult, type RouteResult } from "../http/response.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
@@ -32,14 +32,16 @@ export interface RequestHandlerOptions {
   monitor?: LoopMonitor;
   /** Routes outside the app's table, by "METHOD path" (the docs routes): tried when no route of the app matches. */
   builtins?: Map<string, Route>;
+  /** The prefix a proxy serves the app under, for `req.rootPath` ("" when none). */
+  rootPath?: string;
 }
 
 /** Handles one request and calls `done` with its response; `fail` only for a bug in the pipeline. */
-export type RequestHandler = (req: IncomingMessage, client: string, done: (result: HandledRequest) => void, fail: (error: unknown) => void) => void;
+export type RequestHandler = (req: IncomingMessage, peer: Peer, done: (result: HandledRequest) => void, fail: (error: unknown) => void) => void;
 
 export function createRequestHandler(app: App, executor: TaskExecutor, options: RequestHandlerOptions): RequestHandler {
   const pipeline = new Pipeline(app, executor, options);
-  return (req, client, done, fail) => {
+  return (req, peer, done, fail) => {
     // `done` must never throw into a handler's promise chain, where it would be an unhandled rejection.
     const answer: Done = (result) => {
       try {
@@ -49,7 +51,7 @@ export function createRequestHandler(app: App, executor: TaskExecutor, options: 
       }
     };
     try {
-      pipeline.run(req, client, answer, performance.now());
+      pipeline.run(req, peer, answer, performance.now());
     } catch (error) {
       fail(error);
     }
@@ -70,7 +72,7 @@ class Pipeline {
     for (const route of [...app.routes, ...this.builtins.values()]) this.runners.set(route, composeRunner(route, context));
   }
 
-  run(req: IncomingMessage, client: string, done: Done, readAt: number): void {
+  run(req: IncomingMessage, peer: Peer, done: Done, readAt: number): void {
     const url = originForm(req.url ?? "/");
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
@@ -79,7 +81,7 @@ class Pipeline {
     if (!found) return;
     const { route } = found;
     this.options.monitor?.routed(route.id);
-    const data = new RequestData(req, method, url, path, found.params, req.headers, client);
+    const data = new RequestData(req, method, url, path, found.params, req.headers, peer, this.options.rootPath ?? "");
     if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
     this.parseThenRun(req, route, data, queryStart, readAt, done);
   }
