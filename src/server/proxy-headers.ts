@@ -30,12 +30,24 @@ export class TrustedProxies {
     return new TrustedProxies(list, all);
   }
 
+  /**
+   * Answers by address, remembered: BlockList takes microseconds per check, and the addresses
+   * asked about are mostly the same few proxies. Bounded, so varied forged hops cannot grow it.
+   */
+  private readonly known = new Map<string, boolean>();
+
   /** Whether `address` (a bare IPv4 or IPv6 address) is a trusted proxy. */
   trusts(address: string): boolean {
     if (this.all) return true;
-    const family = isIP(address);
-    // BlockList matches an IPv4-mapped IPv6 address (::ffff:127.0.0.1) against the IPv4 rules too.
-    return family !== 0 && this.list.check(address, family === 4 ? "ipv4" : "ipv6");
+    let trusted = this.known.get(address);
+    if (trusted === undefined) {
+      const family = isIP(address);
+      // BlockList matches an IPv4-mapped IPv6 address (::ffff:127.0.0.1) against the IPv4 rules too.
+      trusted = family !== 0 && this.list.check(address, family === 4 ? "ipv4" : "ipv6");
+      if (this.known.size >= 1024) this.known.clear();
+      this.known.set(address, trusted);
+    }
+    return trusted;
   }
 }
 
