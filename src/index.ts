@@ -50,7 +50,7 @@ export { sse, jsonLines, type EventStreamInit, type ServerSentEvent } from "./ht
 export { setCookie, deleteCookie, type CookieJar, type CookieOptions, type CookieSetting } from "./http/cookies.js";
 export type { Middleware, Next } from "./app/middleware.js";
 export * from "./middleware/index.js";
-export type { HttpRequest, Query, Headers } from "./http/request.js";
+export type { HttpRequest, Query, Headers, Scheme } from "./http/request.js";
 export type { PathParams } from "./http/path-params.js";
 export { blocking, offload } from "./threads/offload.js";
 export { sleepSync } from "./threads/sleep-sync.js";

@@ -4,7 +4,7 @@
 // composed (route-runner.ts), not here.
 import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
-import type { HttpRequest } from "../http/request.js";
+import type { HttpRequest, Peer } from "../http/request.js";
 import { statusResult, type RouteResult } from "../http/response.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
@@ -33,14 +33,16 @@ export interface RequestHandlerOptions {
   monitor?: LoopMonitor;
   /** Routes outside the app's table, by "METHOD path" (the docs routes): tried when no route of the app matches. */
   builtins?: Map<string, Route>;
+  /** The prefix a proxy serves the app under, for `req.rootPath` ("" when none). */
+  rootPath?: string;
 }
 
 /** Handles one request and calls `done` with its response; `fail` only for a bug in the pipeline. */
-export type RequestHandler = (req: IncomingMessage, client: string, done: (result: HandledRequest) => void, fail: (error: unknown) => void) => void;
+export type RequestHandler = (req: IncomingMessage, peer: Peer, done: (result: HandledRequest) => void, fail: (error: unknown) => void) => void;
 
 export function createRequestHandler(app: App, executor: TaskExecutor, options: RequestHandlerOptions): RequestHandler {
   const pipeline = new Pipeline(app, executor, options);
-  return (req, client, done, fail) => {
+  return (req, peer, done, fail) => {
     // `done` must never throw into a handler's promise chain, where it would be an unhandled rejection.
     const answer: Done = (result) => {
       try {
@@ -50,7 +52,7 @@ export function createRequestHandler(app: App, executor: TaskExecutor, options: 
       }
     };
     try {
-      pipeline.run(req, client, answer, performance.now());
+      pipeline.run(req, peer, answer, performance.now());
     } catch (error) {
       fail(error);
     }
@@ -71,17 +73,20 @@ class Pipeline {
     for (const route of [...app.routes, ...this.builtins.values()]) this.runners.set(route, composeRunner(route, context));
   }
 
-  run(req: IncomingMessage, client: string, done: Done, readAt: number): void {
+  run(req: IncomingMessage, peer: Peer, done: Done, readAt: number): void {
     const url = originForm(req.url ?? "/");
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
     const method = req.method ?? "GET";
-    if (this.app.middleware.length > 0) return void this.throughMiddleware(req, client, method, url, path, queryStart, done, readAt);
+    if (this.app.middleware.length > 0) {
+      const data = new RequestData(req, method, url, path, {}, req.headers, peer, this.options.rootPath ?? "");
+      return void this.throughMiddleware(req, data, queryStart, done, readAt);
+    }
     const found = this.routeFor(method, path, done);
     if (!found) return;
     const { route } = found;
     this.options.monitor?.routed(route.id);
-    const data = new RequestData(req, method, url, path, found.params, req.headers, client);
+    const data = new RequestData(req, method, url, path, found.params, req.headers, peer, this.options.rootPath ?? "");
     if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
     this.parseThenRun(req, route, data, queryStart, readAt, done);
   }
@@ -90,17 +95,8 @@ class Pipeline {
    * The app's middleware sees the request before routing, with its query and cookies read and
    * no params yet; routing, the body and the route run when the last one calls `next()`.
    */
-  private throughMiddleware(
-    req: IncomingMessage,
-    client: string,
-    method: string,
-    url: string,
-    path: string,
-    queryStart: number,
-    done: Done,
-    readAt: number,
-  ): void {
-    const data = new RequestData(req, method, url, path, {}, req.headers, client);
+  private throughMiddleware(req: IncomingMessage, data: RequestData, queryStart: number, done: Done, readAt: number): void {
+    const { method, url, path } = data;
     if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
     try {
       if (queryStart >= 0) data.query = parseQuery(url.slice(queryStart + 1));

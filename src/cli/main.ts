@@ -53,7 +53,7 @@ async function run(args: string[], parsed: Parsed): Promise<number> {
       positionals[0]!,
       logger(),
     );
-  if (workers > 1 && !isClusterChild()) return runClusterParent(workers, logger());
+  if (workers > 1 && !isClusterChild()) return runClusterParent(workers, logger(), given.uds as string | undefined);
   markCliOwnsServer();
   const { app, moduleUrl, exportName } = await importApp(positionals[0]!);
   // A stray timer in a supervised child would otherwise take every request in flight there with it.

@@ -73,19 +73,21 @@ function builtin(errors: ErrorHandlers, method: "GET", path: string, name: strin
 
 /**
  * The documentation routes by "METHOD path", built from the route table once every route is
- * registered (at server start). They run on the loop lane and stay outside the table.
+ * registered (at server start). They run on the loop lane and stay outside the table. Behind a
+ * proxy that serves the app under `rootPath`, the page loads its assets and the document from
+ * there, and the document's `servers` names it, so "Try it out" reaches the app too.
  */
-export function builtinRoutes(table: readonly Route[], options: DocsOptions, errors: ErrorHandlers): Map<string, Route> {
+export function builtinRoutes(table: readonly Route[], options: DocsOptions, errors: ErrorHandlers, rootPath = ""): Map<string, Route> {
   const routes = new Map<string, Route>();
   const { openapiUrl = "/openapi.json", docsUrl = "/docs" } = options;
   if (openapiUrl === null) return routes;
   let document: ReturnType<typeof json> | undefined;
   routes.set(
     `GET ${openapiUrl}`,
-    builtin(errors, "GET", openapiUrl, "openapi", () => (document ??= json(openApiDocument(table, options)))),
+    builtin(errors, "GET", openapiUrl, "openapi", () => (document ??= json(openApiDocument(table, { ...options, rootPath })))),
   );
   if (docsUrl === null) return routes;
-  const page = html(docsPage(options.title ?? "Loopwise", docsUrl, openapiUrl));
+  const page = html(docsPage(options.title ?? "Loopwise", rootPath + docsUrl, rootPath + openapiUrl));
   routes.set(
     `GET ${docsUrl}`,
     builtin(errors, "GET", docsUrl, "docs", () => page),

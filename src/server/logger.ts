@@ -95,7 +95,8 @@ export class Logger {
     this.info("startup", "Application startup complete.");
   }
   listening(url: string): void {
-    this.info("listening", `Loopwise running on ${url} (Press CTRL+C to quit)`, { url });
+    const where = url.startsWith("unix:") ? `unix socket ${url.slice("unix:".length)}` : url;
+    this.info("listening", `Loopwise running on ${where} (Press CTRL+C to quit)`, { url });
   }
 
   access(record: AccessRecord): void {

@@ -8,7 +8,11 @@ import type { HandledRequest } from "../app/handle-request.js";
 import { defaults, resolveConfig } from "../server/config.js";
 import { frameResponse } from "../server/frame-response.js";
 import { startApp, type StartedApp } from "../server/start-app.js";
+import type { Peer } from "../http/request.js";
 import { closeSource, isStreamBody, type HeaderValue, type RouteResult } from "../http/response.js";
+
+/** Who a TestClient's requests come from, as Starlette's TestClient names it. */
+const testPeer: Peer = { client: "testclient:0", scheme: "http" };
 
 export interface TestClientOptions {
   /** Worker threads in the pool (default 2). */
@@ -22,6 +26,8 @@ export interface TestClientOptions {
   jsonDepthLimit?: number;
   /** Default handler time limit, ms. */
   timeout?: number;
+  /** As the server's `rootPath`: the prefix a proxy would serve the app under (`req.rootPath`, /docs, OpenAPI `servers`). */
+  rootPath?: string;
 }
 
 type QueryValue = string | number | boolean;
@@ -113,7 +119,7 @@ export class TestClient {
       headers,
       httpVersion: "1.1",
     }) as unknown as IncomingMessage;
-    const handled = await new Promise<HandledRequest>((resolve, reject) => this.started.handle(req, "testclient:0", resolve, reject));
+    const handled = await new Promise<HandledRequest>((resolve, reject) => this.started.handle(req, testPeer, resolve, reject));
     // Checked and framed as the server would send it: a bad status is a 500 here too.
     const result = frameResponse(handled);
     if (isStreamBody(handled.body) && result.body !== handled.body) closeSource(handled.body);
