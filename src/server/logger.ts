@@ -18,6 +18,8 @@ export interface AccessRecord {
   durationMs: number;
   lane: string;
   queuedMs: number | undefined;
+  /** A WebSocket session's close code (its line is written when it ends). */
+  closeCode?: number;
 }
 
 export interface LoggerOptions {
@@ -262,10 +264,11 @@ function round(value: number): number {
 /** The access line of DESIGN.md: uvicorn's line plus timestamp, duration, lane and queue wait. */
 export function formatAccessText(record: AccessRecord): string {
   const queued = record.queuedMs === undefined ? "" : ` queued=${ms(record.queuedMs)}`;
+  const close = record.closeCode === undefined ? "" : ` close=${record.closeCode}`;
   return (
     `${new Date(record.start + record.durationMs).toISOString()} INFO ${record.client} - ` +
     `"${record.method} ${record.target} HTTP/${record.httpVersion}" ${record.status} ${reasonPhrase(record.status)} ` +
-    `${ms(record.durationMs)} lane=${record.lane}${queued}`
+    `${ms(record.durationMs)} lane=${record.lane}${queued}${close}`
   );
 }
 
@@ -283,6 +286,7 @@ export function accessToJson(record: AccessRecord): Record<string, unknown> {
     lane: record.lane,
     queued_ms: record.queuedMs === undefined ? null : round(record.queuedMs),
     start: record.start,
+    ...(record.closeCode === undefined ? {} : { close_code: record.closeCode }),
   };
 }
 

@@ -19,6 +19,7 @@ import { Logger } from "./logger.js";
 import { createResponder } from "./respond.js";
 import { startApp, type StartedApp } from "./start-app.js";
 import { containStrayErrors } from "./stray-errors.js";
+import { installWebSocketUpgrade, monitoredWebSocketRoutes } from "./websocket-upgrade.js";
 
 export type { ServeOptions } from "./config.js";
 
@@ -71,6 +72,18 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     else dispatch(undefined, req, res);
   };
   const server = createHttpServer(config, onRequest);
+  const websockets = installWebSocketUpgrade(server, app, {
+    executor: pool,
+    logger,
+    metrics,
+    live,
+    monitor,
+    inFlight,
+    onRequest,
+    closing: () => closing,
+    pingInterval: config.websocketPingInterval,
+    maxMessageSize: config.websocketMaxMessageSize,
+  });
   try {
     await listen(server, config);
   } catch (error) {
@@ -86,6 +99,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     { server, logger, inFlight, started, live, gracePeriod: config.gracePeriod },
     () => {
       closing = true;
+      websockets?.shutdown(config.gracePeriod);
     },
     () => {
       releaseStrayErrors?.();
@@ -251,6 +265,7 @@ function startLoopMonitor(
     handler: route.handler,
     dependencies: route.plan.map((dependency) => dependency.fn),
   }));
+  routes.push(...monitoredWebSocketRoutes(app));
   return LoopMonitor.start({
     thresholdMs,
     routes,
