@@ -216,7 +216,10 @@ export class ServerWebSocket<Params = Record<string, string>, QueryT = Query, He
     this.received++;
     const message = isBinary ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
     const waiter = this.#waiters.shift();
-    if (waiter) return waiter.resolve(message);
+    if (waiter) {
+      waiter.resolve(message);
+      return;
+    }
     this.#inbox.push(message);
     if (!this.#paused && this.#inbox.length >= receiveHighWaterMark) {
       this.#paused = true;

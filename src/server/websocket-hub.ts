@@ -15,6 +15,7 @@ import { statusResult, type RouteResult } from "../http/response.js";
 import { closeCodes } from "../http/websocket-errors.js";
 import type { LoopMonitor, MonitoredRoute, RequestTag } from "../monitor/loop-monitor.js";
 import { originForm } from "../params/request-target.js";
+import { serializeError } from "../pool/protocol.js";
 import { writeResponse } from "./frame-response.js";
 import { runSession, type Handshake, type SessionContext, type SessionReporter } from "./websocket-session.js";
 
@@ -72,7 +73,10 @@ export class WebSocketHub {
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // Node gives an upgraded socket no error listener: a reset before ws takes it over must not crash the process.
     socket.on("error", ignore);
-    if (!/^websocket$/i.test(String(req.headers.upgrade ?? "").trim())) return this.passThrough(req, socket);
+    if (!/^websocket$/i.test(String(req.headers.upgrade ?? "").trim())) {
+      this.passThrough(req, socket);
+      return;
+    }
     const handshake: Handshake = { req, socket, head, start: performance.now(), client: `${req.socket.remoteAddress}:${req.socket.remotePort}` };
     this.options.report.began?.(handshake);
     const { monitor } = this.options;
@@ -80,7 +84,11 @@ export class WebSocketHub {
     else this.route(handshake, undefined);
   };
 
-  /** Closes every connection with 1001 and refuses new handshakes with 503; cuts what is still open after `graceMs` (at most 5 s). */
+  /**
+   * Closes every connection with 1001 and refuses new handshakes with 503. A peer that has not
+   * answered the close within 5 s, or half the grace period if shorter (the handlers need the
+   * rest to finish), is cut.
+   */
   shutdown(graceMs: number): void {
     this.stopping = true;
     clearInterval(this.pinger);
@@ -90,28 +98,33 @@ export class WebSocketHub {
       () => {
         for (const ws of this.watched.keys()) ws.terminate();
       },
-      Math.min(graceMs, closeHandshakeMs),
+      Math.min(graceMs / 2, closeHandshakeMs),
     ).unref();
   }
 
   private route(handshake: Handshake, tag: RequestTag | undefined): void {
     const { req } = handshake;
-    const problem = handshakeProblem(req);
-    if (problem) return this.refuse(handshake, problem);
     const url = originForm(req.url ?? "/");
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
     const match = this.app.matchWebSocket(path);
-    if (match.kind === "bad-path") return this.refuse(handshake, statusResult(400, "Malformed request path"));
-    if (match.kind === "not-found") return this.refuse(handshake, statusResult(404, "Not Found"));
-    if (this.context.closing()) return this.refuse(handshake, statusResult(503, "Server is shutting down", { "retry-after": "1" }));
+    const problem = handshakeProblem(req);
+    if (match.kind !== "route" || this.context.closing() || problem) {
+      const refusal =
+        problem ??
+        (match.kind === "bad-path" ? statusResult(400, "Malformed request path") : undefined) ??
+        (match.kind === "not-found" ? statusResult(404, "Not Found") : statusResult(503, "Server is shutting down", { "retry-after": "1" }));
+      this.refuse(handshake, refusal);
+      if (tag) this.options.monitor!.finished(tag);
+      return;
+    }
     handshake.route = match.route;
     if (tag) this.options.monitor!.routed(this.app.routes.length + match.route.id);
     this.options.inFlight?.begin();
     void runSession(this.context, handshake, url, path, match.params)
       .catch((error) => {
         // A bug of ours, not the app's: reported as the handler's, and the socket is not left hanging.
-        this.options.report.handlerError(handshake, { name: "InternalError", message: String(error), stack: (error as Error)?.stack });
+        this.options.report.handlerError(handshake, { ...serializeError(error), name: "InternalError" });
         handshake.socket.destroy();
       })
       .finally(() => {

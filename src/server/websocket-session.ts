@@ -92,14 +92,16 @@ export async function runSession(
   if (!resolved) return;
   if (gone.signal.aborted || context.closing()) {
     await cleanUp(resolved.cleanups);
-    if (gone.signal.aborted) return context.report.answered(handshake, 499);
-    return refuse(context, handshake, statusResult(503, "Server is shutting down", { "retry-after": "1" }));
+    if (gone.signal.aborted) context.report.answered(handshake, 499);
+    else refuse(context, handshake, statusResult(503, "Server is shutting down", { "retry-after": "1" }));
+    return;
   }
   const ws = await accept(context.acceptorFor(route), handshake);
   if (!ws) {
     // `ws` found the handshake wrong and answered 400 itself, or the client left meanwhile.
     await cleanUp(resolved.cleanups);
-    return context.report.answered(handshake, gone.signal.aborted && !handshake.socket.writableFinished ? 499 : 400);
+    context.report.answered(handshake, gone.signal.aborted && !handshake.socket.writableFinished ? 499 : 400);
+    return;
   }
   const session = new ServerWebSocket(ws, request);
   const untrack = context.track(ws, session);
@@ -162,13 +164,15 @@ function accept(acceptor: WebSocketServer, handshake: Handshake): Promise<WebSoc
 
 /** The close the handler's outcome calls for (nothing when the connection is already closing). */
 function closeAfter(context: SessionContext, handshake: Handshake, session: ServerWebSocket, failure: { error: unknown } | undefined): void {
-  if (!failure || isA(failure.error, WebSocketDisconnect)) return session.close(closeCodes.normal);
-  if (isA(failure.error, WebSocketError)) {
+  if (!failure || isA(failure.error, WebSocketDisconnect)) {
+    session.close(closeCodes.normal);
+  } else if (isA(failure.error, WebSocketError)) {
     const { code, reason } = failure.error as WebSocketError;
-    return session.close(code, reason);
+    session.close(code, reason);
+  } else {
+    context.report.handlerError(handshake, serializeError(failure.error));
+    session.close(closeCodes.internalError, "Internal Error");
   }
-  context.report.handlerError(handshake, serializeError(failure.error));
-  session.close(closeCodes.internalError, "Internal Error");
 }
 
 /** `instanceof` that survives a Proxy whose prototype trap throws. */

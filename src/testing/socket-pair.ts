@@ -37,7 +37,10 @@ class SocketEnd extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
     const peer = this.peer;
-    if (peer.destroyed || peer.eof) return done();
+    if (peer.destroyed || peer.eof) {
+      done();
+      return;
+    }
     if (peer.push(chunk)) done();
     else this.waiting = done;
   }
