@@ -98,6 +98,11 @@ export class ServerWebSocket<Params = Record<string, string>, QueryT = Query, He
     return this.#abort.signal;
   }
 
+  /** Bytes sent but not yet written to the socket: a broadcast may skip (or drop) a member that lets it grow. */
+  get bufferedAmount(): number {
+    return this.#port.bufferedAmount;
+  }
+
   /** "open" until either side closes; "closing" once a close is under way; then "closed". */
   get state(): "open" | "closing" | "closed" {
     if (this.#abort.signal.aborted) return "closed";
