@@ -31,10 +31,11 @@ test("two members of a room hear each other", async () => {
 });
 
 test("a handshake the route refuses is an HTTP answer", async () => {
-  const nameless = await client.websocket("/ws/rooms/lobby").catch((error: WebSocketDenied) => error);
-  assert.equal(nameless.status, 422);
-  const admin = await client.websocket("/ws/rooms/lobby", { query: { name: "admin" } }).catch((error: WebSocketDenied) => error);
-  assert.equal(admin.status, 403);
+  await assert.rejects(client.websocket("/ws/rooms/lobby"), (error: WebSocketDenied) => error.status === 422);
+  await assert.rejects(
+    client.websocket("/ws/rooms/lobby", { query: { name: "admin" } }),
+    (error: WebSocketDenied) => error.status === 403 && error.json().detail === "That name is taken",
+  );
 });
 
 test("a binary message in a room closes the connection with 1003", async () => {
