@@ -97,7 +97,9 @@ describe("clients that vanish", () => {
   let server: RunningServer;
   let ws: string;
   before(async () => {
-    server = await serve(app, { port: 0, poolSize: 1, logFormat: "json", logWrite: logs.write, websocketPingInterval: 200 });
+    // Short HTTP timeouts too: none of them may cut an accepted WebSocket.
+    const timeouts = { headersTimeout: 500, requestTimeout: 1000, keepAliveTimeout: 300 };
+    server = await serve(app, { port: 0, poolSize: 1, logFormat: "json", logWrite: logs.write, websocketPingInterval: 200, ...timeouts });
     ws = server.url.replace("http:", "ws:");
   });
   after(() => server.close());
@@ -124,6 +126,14 @@ describe("clients that vanish", () => {
     healthy.ws.close();
     assert.equal(await closeCodeOf("healthy"), "1005");
     silent.ws.terminate();
+  });
+
+  test("a session outlives the server's header, request and keep-alive timeouts", async () => {
+    const echo = await openSocket(`${ws}/ws/echo`);
+    await delay(2500);
+    echo.ws.send("still here");
+    assert.equal(await echo.next(), JSON.stringify({ echo: "still here" }));
+    echo.ws.close();
   });
 
   test("a raw client that completes the handshake and then goes silent is dropped too", async () => {
