@@ -1,6 +1,6 @@
 // The words of a WebSocket's ending: close codes (RFC 6455 §7.4), the error a handler raises to
-// close with one (Starlette's WebSocketException), and the one it gets when the peer has gone
-// (Starlette's WebSocketDisconnect).
+// close with one (Starlette's WebSocketException), the one it gets when the connection is gone
+// (Starlette's WebSocketDisconnect), and the one a client gets when its handshake is refused.
 
 /** The close codes Loopwise sends, and the ones a handler most often wants. */
 export const closeCodes = {

@@ -64,11 +64,6 @@ export class WebSocketHub {
     };
   }
 
-  /** Open connections. */
-  get size(): number {
-    return this.watched.size;
-  }
-
   /** The `upgrade` listener. */
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // Node gives an upgraded socket no error listener: a reset before ws takes it over must not crash the process.
