@@ -1,6 +1,7 @@
 // `npm run bench` — Loopwise side by side with its peers, each in its own process, one run.
 //   npm run bench                      hello, monitor, validated, worker, burn and flood scenarios
-//   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query)
+//   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query;
+//                                      middleware: none vs one no-op vs requestId + cors + compression)
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
 //   npm run bench -- blocking overload 1 s blocking plain handlers beside FastAPI + uvicorn (installs
 //                                      Debian's python3-fastapi when missing); a 2,000-request flood
@@ -111,6 +112,18 @@ const scenarios: Record<string, () => Promise<void>> = {
     printTable(`(v) Loopwise loop lane, a Zod-validated query vs none, ${connections} connections, ${durationSec} s`, rows, markdown);
     const ratio = best.validated / best.hello;
     target("(v) validated query costs ≤ 15% of loop-lane hello", ratio >= 0.85, fmt.ratio(ratio));
+  },
+
+  /** What middleware costs on the loop-lane hello: none, one that only calls next(), and request id + CORS + compression. */
+  async middleware() {
+    const none = peers.loopwise("Loopwise, no middleware");
+    const noop = { ...peers.loopwise("Loopwise, one no-op middleware"), env: { BENCH_MIDDLEWARE: "noop" } };
+    const stack = { ...peers.loopwise("Loopwise, requestId + cors + compression"), env: { BENCH_MIDDLEWARE: "stack" } };
+    const results = await throughput([none, noop, stack], "/hello");
+    printTable(`(m) Middleware cost: GET /hello, ${connections} connections, ${durationSec} s`, throughputRows(results, none.name), markdown);
+    // CPU per request, not req/s: on a shared machine the load generator's share varies more than this cost.
+    const ratio = results.get(noop.name)!.cpuUsPerRequest! / results.get(none.name)!.cpuUsPerRequest!;
+    target("(m) one no-op middleware costs ≤ 1.2× the server CPU per request of none", ratio <= 1.2, fmt.ratio(ratio));
   },
 
   async monitor() {
@@ -279,7 +292,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   },
 };
 
-const defaults = ["hello", "monitor", "validated", "worker", "burn", "flood"];
+const defaults = ["hello", "monitor", "validated", "middleware", "worker", "burn", "flood"];
 const names = chosen.length ? chosen : defaults;
 for (const name of names) {
   if (!scenarios[name]) {

@@ -37,7 +37,23 @@ export { openApiDocument } from "./openapi/openapi-document.js";
 export type { DocsOptions } from "./app/app.js";
 export type { TestClientOptions, TestRequest, TestResponse } from "./testing/test-client.js";
 export type { TestWebSocket, TestWebSocketClosed, TestWebSocketInit } from "./testing/test-websocket.js";
-export { json, text, html, bytes, redirect, type HeaderValue, type OutgoingResponse, type ResponseInit } from "./http/response.js";
+export {
+  json,
+  text,
+  html,
+  bytes,
+  redirect,
+  stream,
+  type BodyChunk,
+  type HeaderValue,
+  type OutgoingResponse,
+  type ResponseInit,
+  type StreamBody,
+} from "./http/response.js";
+export { sse, jsonLines, type EventStreamInit, type ServerSentEvent } from "./http/event-stream.js";
+export { setCookie, deleteCookie, type CookieJar, type CookieOptions, type CookieSetting } from "./http/cookies.js";
+export type { Middleware, Next } from "./app/middleware.js";
+export * from "./middleware/index.js";
 export type { HttpRequest, Query, Headers } from "./http/request.js";
 export type { PathParams } from "./http/path-params.js";
 export { blocking, offload } from "./threads/offload.js";

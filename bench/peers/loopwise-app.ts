@@ -1,10 +1,13 @@
 // The Loopwise side of every scenario, started with `loopwise run` like a user's app.
 import { z } from "zod";
-import { App, sleepSync } from "loopwise";
+import { App, compression, cors, requestId, sleepSync } from "loopwise";
 import { burnCpu } from "./burn.ts";
 import { serverStats } from "./stats.ts";
 
 export const app = new App();
+// The middleware scenario: none (the default), one that does nothing, or a typical stack.
+if (process.env.BENCH_MIDDLEWARE === "noop") app.use((_req, next) => next());
+if (process.env.BENCH_MIDDLEWARE === "stack") app.use(requestId(), cors({ allowOrigins: ["http://localhost:5173"] }), compression());
 app.get("/hello", async () => ({ message: "hello" }));
 // Plain functions: the worker lane.
 app.get("/trivial", () => ({ message: "trivial" }));

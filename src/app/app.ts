@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { performance } from "node:perf_hooks";
 import type FindMyWay from "find-my-way";
 import { blockingSignature, runBlocking } from "../threads/offload.js";
 import { sharedStateSignature } from "../threads/shared-state.js";
@@ -11,6 +12,8 @@ import { dependencyOrder, type Dependency } from "../deps/dependency.js";
 import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handlers.js";
 import { invokePooledDependency, invokeRoute } from "./invoke.js";
 import type { HttpRequest } from "../http/request.js";
+import { isStreamBody, type RouteResult, type StreamBody } from "../http/response.js";
+import { sendStream, type StreamingPayload } from "./worker-stream.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
 import { webSocketLane, type WebSocketRoute, type WebSocketRouteDefinition } from "./websocket-route.js";
 
@@ -222,7 +225,13 @@ export class App extends Router {
     }
     const route = this.routes[target as number];
     if (!route) throw new Error(`no route with id ${target} in this worker`);
-    return invokeRoute(route, withSignal(payload as HttpRequest, signal));
+    if (route.streamsFromWorker) {
+      const { req, channel } = payload as StreamingPayload<HttpRequest>;
+      const startedAt = performance.timeOrigin + performance.now();
+      const streamed = (result: RouteResult) => (isStreamBody(result.body) ? sendStream(channel, result, result.body, signal, startedAt) : result);
+      return invokeRoute(route, withSignal(req, signal), undefined, streamed);
+    }
+    return invokeRoute(route, withSignal(payload as HttpRequest, signal), undefined, wholeBody);
   }
 }
 
@@ -233,6 +242,18 @@ function withSignal(req: HttpRequest, signal: AbortSignal | undefined): HttpRequ
 }
 
 const neverAborted = new AbortController().signal;
+
+/** A streamed body cannot cross to the main thread as it is: a worker reads it whole, then sends it. */
+function wholeBody(result: RouteResult): RouteResult | Promise<RouteResult> {
+  return isStreamBody(result.body) ? readWhole(result.body).then((body) => ({ ...result, body })) : result;
+}
+
+async function readWhole(body: StreamBody): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body)
+    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  return Buffer.concat(chunks);
+}
 
 function makeMatcher(): FindMyWay.Instance<FindMyWay.HTTPVersion.V1> {
   const make = createRequire(import.meta.url)("find-my-way") as typeof FindMyWay;

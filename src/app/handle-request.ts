@@ -16,6 +16,7 @@ import { errorResult } from "./error-table.js";
 import { pooledDependencyRunner } from "./pooled-dependency.js";
 import { RequestData } from "./request-data.js";
 import { composeRunner, type Done, type HandledRequest, type RouteRunner } from "./route-runner.js";
+import { runMiddleware } from "./middleware.js";
 import type { Route } from "./router.js";
 import type { TaskExecutor } from "./task-executor.js";
 
@@ -75,6 +76,7 @@ class Pipeline {
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
     const method = req.method ?? "GET";
+    if (this.app.middleware.length > 0) return void this.throughMiddleware(req, client, method, url, path, queryStart, done, readAt);
     const found = this.routeFor(method, path, done);
     if (!found) return;
     const { route } = found;
@@ -82,6 +84,38 @@ class Pipeline {
     const data = new RequestData(req, method, url, path, found.params, req.headers, client);
     if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
     this.parseThenRun(req, route, data, queryStart, readAt, done);
+  }
+
+  /**
+   * The app's middleware sees the request before routing, with its query and cookies read and
+   * no params yet; routing, the body and the route run when the last one calls `next()`.
+   */
+  private throughMiddleware(
+    req: IncomingMessage,
+    client: string,
+    method: string,
+    url: string,
+    path: string,
+    queryStart: number,
+    done: Done,
+    readAt: number,
+  ): void {
+    const data = new RequestData(req, method, url, path, {}, req.headers, client);
+    if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
+    try {
+      if (queryStart >= 0) data.query = parseQuery(url.slice(queryStart + 1));
+    } catch (error) {
+      return void done(answered(errorResult(error)));
+    }
+    const endpoint = () =>
+      new Promise<HandledRequest>((resolve) => {
+        const found = this.routeFor(method, path, resolve);
+        if (!found) return;
+        this.options.monitor?.routed(found.route.id);
+        data.params = found.params;
+        this.parseThenRun(req, found.route, data, -1, readAt, resolve);
+      });
+    runMiddleware(this.app.middleware, data, endpoint, this.app.errors).then(done);
   }
 
   private parseThenRun(req: IncomingMessage, route: Route, data: RequestData, queryStart: number, readAt: number, done: Done): void {
@@ -95,6 +129,7 @@ class Pipeline {
       readBody(req, this.options.bodyLimit).then(
         (raw) => {
           try {
+            data.rawBody = ownBytes(raw);
             data.body = parseBody(raw, req.headers["content-type"], route.accepts, this.options.jsonDepthLimit);
           } catch (error) {
             return done(rejected(error, route));
@@ -122,8 +157,15 @@ class Pipeline {
     return void done(answered(statusResult(404, "Not Found")));
   }
 
-  /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
+  /** A router's middleware wraps its routes from here: the body is read, not yet validated. */
   private validateThenRun(route: Route, data: HttpRequest, readAt: number, done: Done): void {
+    if (route.middleware.length === 0) return void this.validateThenCall(route, data, readAt, done);
+    const endpoint = () => new Promise<HandledRequest>((resolve) => this.validateThenCall(route, data, readAt, resolve));
+    runMiddleware(route.middleware, data, endpoint, route.errors).then(done);
+  }
+
+  /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
+  private validateThenCall(route: Route, data: HttpRequest, readAt: number, done: Done): void {
     const runner = this.runners.get(route)!;
     if (route.inputs === undefined) {
       runner(data, readAt, done);
@@ -163,4 +205,12 @@ function rejected(error: unknown, route: Route): HandledRequest {
 
 function answered(result: RouteResult): HandledRequest {
   return { ...result, route: undefined, lane: "loop", queuedMs: undefined };
+}
+
+/**
+ * The body's bytes in a buffer of their own: a chunk read from the socket may be a view of a
+ * larger buffer, all of which would be copied when the request crosses to a worker.
+ */
+function ownBytes(raw: Buffer): Uint8Array {
+  return raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : new Uint8Array(raw);
 }

@@ -2,7 +2,7 @@ import type { Dependency } from "../deps/dependency.js";
 import type { ErrorHandlers } from "./error-handlers.js";
 import { HTTPError } from "../http/http-error.js";
 import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
-import { isResponseObject, toResult, type RouteResult } from "../http/response.js";
+import { isResponseObject, primeStream, toResult, type RouteResult } from "../http/response.js";
 import type { HttpRequest } from "../http/request.js";
 import type { Route } from "./router.js";
 
@@ -70,7 +70,10 @@ export class ResponseValidationError extends Error {
 
 /** Validates a plain value against the route's `response` schema, then makes it a response. */
 function resultOf(value: unknown, route: Route): RouteResult | Promise<RouteResult> {
-  if (!route.response || isResponseObject(value)) return toResult(value, route.status);
+  if (!route.response || isResponseObject(value)) {
+    const result = toResult(value, route.status);
+    return result instanceof Promise ? result.then(primeStream) : primeStream(result);
+  }
   const checked = route.response["~standard"].validate(value);
   const use = (outcome: Awaited<typeof checked>) => {
     if (outcome.issues) {

@@ -9,6 +9,10 @@ export class RequestData implements HttpRequest {
   query: Query = {};
   cookies: Record<string, string> = {};
   body: unknown = undefined;
+  // Declared, not initialised: a field that is there only when set costs nothing to copy to a worker.
+  declare rawBody?: Uint8Array;
+  declare requestId?: string;
+  scheme: "http" | "https";
   #source: IncomingMessage;
   #abort: AbortController | undefined;
 
@@ -22,6 +26,7 @@ export class RequestData implements HttpRequest {
     public client: string,
   ) {
     this.#source = source;
+    this.scheme = (source.socket as { encrypted?: boolean } | undefined)?.encrypted === true ? "https" : "http";
   }
 
   /**

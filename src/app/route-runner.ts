@@ -15,6 +15,7 @@ import { invokeRoute } from "./invoke.js";
 import { cancelSignalOf } from "./request-data.js";
 import type { Route } from "./router.js";
 import type { TaskExecutor } from "./task-executor.js";
+import { newChannelName, StreamReceiver, type StreamingPayload } from "./worker-stream.js";
 
 /** A response plus where it was made, for the access log. */
 export interface HandledRequest extends RouteResult {
@@ -23,6 +24,8 @@ export interface HandledRequest extends RouteResult {
   lane: string;
   /** Time spent waiting for a free worker (and at the route's bulkhead), ms. */
   queuedMs: number | undefined;
+  /** The request's id, when middleware gave it one (for the access log). */
+  requestId?: string;
 }
 
 /** Receives the response; never throws (the request handler makes sure). */
@@ -42,7 +45,11 @@ export interface RunnerContext {
 export function composeRunner(route: Route, context: RunnerContext): RouteRunner {
   const timeout = route.timeout ?? context.defaultTimeout;
   let runner =
-    route.lane === "loop" ? onLoop(route, route.plan.length > 0 ? context.runOnPool : undefined) : onWorker(route, context.executor, timeout);
+    route.lane === "loop"
+      ? onLoop(route, route.plan.length > 0 ? context.runOnPool : undefined)
+      : route.streamsFromWorker
+        ? onWorkerStreaming(route, context.executor, timeout)
+        : onWorker(route, context.executor, timeout);
   if (route.lane === "loop" && timeout !== undefined) runner = withLoopTimeout(runner, route, timeout);
   if (route.bulkhead) runner = withBulkhead(runner, route, route.bulkhead, timeout);
   return runner;
@@ -67,6 +74,37 @@ function onWorker(route: Route, executor: TaskExecutor, timeout: number | undefi
     executor.run<RouteResult>(TaskKind.Route, route.id, data, options).then(
       (outcome: TaskOutcome<RouteResult>) => done(handled(outcome.value, route, `worker#${outcome.slot}`, outcome.queuedMs)),
       (error) => done(failure(error, route, timeout)),
+    );
+  };
+}
+
+/**
+ * A plain generator handler: the answer goes out when the worker sends its head, and its body
+ * follows chunk by chunk (worker-stream.ts). The task itself ends with the stream.
+ */
+function onWorkerStreaming(route: Route, executor: TaskExecutor, timeout: number | undefined): RouteRunner {
+  return (data, readAt, done) => {
+    const channel = newChannelName();
+    const sentAt = performance.timeOrigin + performance.now();
+    const receiver = new StreamReceiver(channel, (head) => {
+      const response: RouteResult = { status: head.status, headers: head.headers, body: head.body };
+      done(handled(response, route, `worker#${head.slot}`, Math.max(0, head.startedAt - sentAt)));
+    });
+    const options: RunOptions = { signal: cancelSignalOf(data), context: captureContext() };
+    if (timeout !== undefined) options.timeoutMs = left(timeout, readAt);
+    const payload: StreamingPayload<HttpRequest> = { req: data, channel };
+    executor.run<RouteResult | { streamed: true }>(TaskKind.Route, route.id, payload, options).then(
+      (outcome) => {
+        // Streamed: the head answered already, or is on its way on the other channel.
+        if ("streamed" in outcome.value) return;
+        receiver.close();
+        done(handled(outcome.value, route, `worker#${outcome.slot}`, outcome.queuedMs));
+      },
+      (error) => {
+        if (receiver.headSeen) return receiver.fail(error);
+        receiver.close();
+        done(failure(error, route, timeout));
+      },
     );
   };
 }

@@ -4,6 +4,8 @@ import { laneOf, type Lane } from "../threads/lane.js";
 import { planInputs, type InputPlan, type InputSchemas } from "../params/input-plan.js";
 import { isStandardSchema, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { ErrorHandlers } from "./error-handlers.js";
+import { checkMiddleware, type Middleware } from "./middleware.js";
+import { streamsFromWorker } from "./worker-stream.js";
 import type { PathParams } from "../http/path-params.js";
 import type { Headers, HttpRequest, Query } from "../http/request.js";
 import type { OutgoingResponse } from "../http/response.js";
@@ -84,6 +86,8 @@ export interface Route {
   method: HttpMethod;
   path: string;
   lane: Lane;
+  /** A plain generator handler: its chunks stream back from the worker as they are made. */
+  streamsFromWorker: boolean;
   status: number;
   name: string;
   handler: (req: HttpRequest<any, any, any, any, any>, deps: any) => unknown;
@@ -99,6 +103,8 @@ export interface Route {
   deps: DependencyMap;
   /** Dependencies run for their effect: the app's and routers' first, then the route's own. */
   effects: Dependency[];
+  /** Middleware of the routers it was included through, outermost first (the app's own runs before routing). */
+  middleware: Middleware[];
   docs: RouteDocs;
   /** Every dependency in the order it runs (sub-dependencies first, each once), set by the app. */
   plan: Dependency[];
@@ -135,6 +141,8 @@ export class Router {
   readonly websocketDefinitions: WebSocketRouteDefinition[] = [];
   readonly dependencies: Dependency[];
   readonly tags: string[];
+  /** Middleware added with use(); on a router, it wraps that router's routes when it is included. */
+  readonly middleware: Middleware[] = [];
 
   constructor(options: RouterOptions = {}) {
     this.prefix = normalizePrefix(options.prefix ?? "");
@@ -149,6 +157,17 @@ export class Router {
   readonly delete: RouteMethod<this> = this.method("DELETE");
   readonly head: RouteMethod<this> = this.method("HEAD");
   readonly options: RouteMethod<this> = this.method("OPTIONS");
+
+  /**
+   * Adds middleware, run on the event loop in the order added (the first added is outermost).
+   * On an app it runs for every request, before routing (so it can answer an `OPTIONS`
+   * preflight or a 404); on a router, for the requests routed to that router's routes, once
+   * their body is read. Call it before `include()`: a router's middleware is fixed then.
+   */
+  use(...middleware: Middleware[]): this {
+    this.middleware.push(...checkMiddleware(middleware));
+    return this;
+  }
 
   /**
    * Registers a WebSocket route: its handler gets the accepted connection (and the values of its
@@ -205,6 +224,7 @@ export class Router {
       method: upper,
       path: this.prefix + path,
       lane: laneOf(handler, options.lane),
+      streamsFromWorker: streamsFromWorker(handler, laneOf(handler, options.lane)),
       status,
       name: options.name ?? handler.name,
       handler: handler as Route["handler"],
@@ -216,6 +236,7 @@ export class Router {
       response: options.response,
       deps,
       effects: [...this.dependencies, ...checkDependencies(options.dependencies ?? [], `${where}: dependencies`)],
+      middleware: [],
       docs: { tags: [...this.tags, ...(tags ?? [])], summary, description, operationId, deprecated, includeInSchema },
     });
     return this;
@@ -228,6 +249,7 @@ export class Router {
         ...definition,
         path: this.prefix + definition.path,
         effects: [...this.dependencies, ...definition.effects],
+        middleware: [...router.middleware, ...definition.middleware],
         docs: { ...definition.docs, tags: [...this.tags, ...(definition.docs.tags ?? [])] },
       });
     }

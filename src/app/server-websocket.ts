@@ -63,6 +63,7 @@ export class ServerWebSocket<Params = Record<string, string>, QueryT = Query, He
   readonly cookies: Cookies;
   readonly body = undefined;
   readonly client: string;
+  readonly scheme: "http" | "https";
   /** The subprotocol chosen from the route's `subprotocols` and the client's offer, or "". */
   readonly protocol: string;
   /** Resolves when the connection has closed, however it ended; never rejects. */
@@ -87,6 +88,7 @@ export class ServerWebSocket<Params = Record<string, string>, QueryT = Query, He
     this.headers = request.headers;
     this.cookies = request.cookies;
     this.client = request.client;
+    this.scheme = request.scheme;
     this.protocol = port.protocol;
     this.closed = new Promise((resolve) => (this.#settle = resolve));
     port.on("message", (data, isBinary) => this.#arrived(data, isBinary));

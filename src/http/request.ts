@@ -22,8 +22,17 @@ export interface HttpRequest<Params = Record<string, string>, QueryT = Query, Bo
   cookies: Cookies;
   /** Parsed body (JSON value, form fields, text, bytes, or undefined when there was none), or the `body` schema's output. */
   body: Body;
+  /**
+   * The body's bytes exactly as they came (undefined when there was none), beside the parsed
+   * `body`: what a webhook's signature is computed over.
+   */
+  rawBody?: Uint8Array;
   /** Client address, `ip:port`. */
   client: string;
+  /** `"https"` when the request came over TLS, `"http"` otherwise. */
+  scheme: "http" | "https";
+  /** The request's id, when the `requestId()` middleware gave it one (also in its access log line). */
+  requestId?: string;
   /**
    * Aborts when the client disconnects before the answer is sent, on either lane (and in
    * dependencies): pass it to `fetch`, or check `signal.aborted` between steps of long work.

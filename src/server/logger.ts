@@ -18,6 +18,10 @@ export interface AccessRecord {
   durationMs: number;
   lane: string;
   queuedMs: number | undefined;
+  /** Body bytes sent, for a streamed response (its length was not known at the start). */
+  bytes?: number;
+  /** The request's id, when the requestId() middleware gave it one. */
+  requestId?: string;
   /** A WebSocket session's close code (its line is written when it ends). */
   closeCode?: number;
 }
@@ -264,11 +268,13 @@ function round(value: number): number {
 /** The access line of DESIGN.md: uvicorn's line plus timestamp, duration, lane and queue wait. */
 export function formatAccessText(record: AccessRecord): string {
   const queued = record.queuedMs === undefined ? "" : ` queued=${ms(record.queuedMs)}`;
+  const bytes = record.bytes === undefined ? "" : ` bytes=${record.bytes}`;
+  const id = record.requestId === undefined ? "" : ` id=${JSON.stringify(record.requestId)}`;
   const close = record.closeCode === undefined ? "" : ` close=${record.closeCode}`;
   return (
     `${new Date(record.start + record.durationMs).toISOString()} INFO ${record.client} - ` +
     `"${record.method} ${record.target} HTTP/${record.httpVersion}" ${record.status} ${reasonPhrase(record.status)} ` +
-    `${ms(record.durationMs)} lane=${record.lane}${queued}${close}`
+    `${ms(record.durationMs)} lane=${record.lane}${queued}${bytes}${id}${close}`
   );
 }
 
@@ -285,6 +291,8 @@ export function accessToJson(record: AccessRecord): Record<string, unknown> {
     duration_ms: round(record.durationMs),
     lane: record.lane,
     queued_ms: record.queuedMs === undefined ? null : round(record.queuedMs),
+    ...(record.bytes === undefined ? {} : { bytes: record.bytes }),
+    ...(record.requestId === undefined ? {} : { request_id: record.requestId }),
     start: record.start,
     ...(record.closeCode === undefined ? {} : { close_code: record.closeCode }),
   };

@@ -53,7 +53,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
 
   let closing = false;
   const inFlight = new InFlight();
-  const { respond, internalError } = createResponder({ logger, inFlight, metrics, live, monitor, closing: () => closing });
+  const { respond, internalError, endEventStreams } = createResponder({ logger, inFlight, metrics, live, monitor, closing: () => closing });
   const dispatch = (tag: RequestTag | undefined, req: IncomingMessage, res: ServerResponse) => {
     const start = performance.now();
     live?.started(req, performance.timeOrigin + start);
@@ -99,6 +99,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     { server, logger, inFlight, started, live, gracePeriod: config.gracePeriod },
     () => {
       closing = true;
+      endEventStreams();
       websockets?.shutdown(config.gracePeriod);
     },
     () => {

@@ -57,6 +57,7 @@ class HandshakeRequest implements HttpRequest {
   query: Query = {};
   cookies: Record<string, string> = {};
   body = undefined;
+  readonly scheme: "http" | "https";
   readonly #signal: AbortSignal;
 
   constructor(
@@ -65,8 +66,11 @@ class HandshakeRequest implements HttpRequest {
     public params: Record<string, string>,
     public headers: Headers,
     readonly client: string,
+    encrypted: boolean,
     signal: AbortSignal,
   ) {
+    // The scheme of the handshake: "https" for wss:// over TLS.
+    this.scheme = encrypted ? "https" : "http";
     this.#signal = signal;
   }
 
@@ -87,7 +91,8 @@ export async function runSession(
   const route = handshake.route!;
   const gone = new AbortController();
   handshake.socket.once("close", () => gone.abort());
-  const request = new HandshakeRequest(url, path, params, handshake.req.headers, handshake.client, gone.signal);
+  const encrypted = (handshake.req.socket as { encrypted?: boolean }).encrypted === true;
+  const request = new HandshakeRequest(url, path, params, handshake.req.headers, handshake.client, encrypted, gone.signal);
   const resolved = await prepare(context, handshake, request, route);
   if (!resolved) return;
   if (gone.signal.aborted || context.closing()) {

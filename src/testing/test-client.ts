@@ -8,7 +8,7 @@ import type { HandledRequest } from "../app/handle-request.js";
 import { defaults, resolveConfig, type Config } from "../server/config.js";
 import { frameResponse } from "../server/frame-response.js";
 import { startApp, type StartedApp } from "../server/start-app.js";
-import type { HeaderValue } from "../http/response.js";
+import { closeSource, isStreamBody, type HeaderValue, type RouteResult } from "../http/response.js";
 import type { TestWebSocket, TestWebSocketInit, TestWebSockets } from "./test-websocket.js";
 
 export interface TestClientOptions {
@@ -43,6 +43,8 @@ export interface TestResponse {
   /** Lower-cased names; a header sent more than once (`set-cookie`) is joined with ", ", as `fetch`'s `Headers.get` does. */
   headers: Record<string, string>;
   text: string;
+  /** The body's bytes, as sent (compressed, when it was). */
+  bytes: Buffer;
   /** The body parsed as JSON (throws if it is not JSON). */
   json(): any;
   /** Where it ran: "loop" or "worker#N". */
@@ -131,11 +133,14 @@ export class TestClient {
     const handled = await new Promise<HandledRequest>((resolve, reject) => this.started.handle(req, "testclient:0", resolve, reject));
     // Checked and framed as the server would send it: a bad status is a 500 here too.
     const result = frameResponse(handled);
-    const text = typeof result.body === "string" ? result.body : Buffer.from(result.body).toString("utf8");
+    if (isStreamBody(handled.body) && result.body !== handled.body) closeSource(handled.body);
+    const bytes = await bodyBytes(result.body, method.toUpperCase() === "HEAD");
+    const text = bytes.toString("utf8");
     return {
       status: result.status,
       headers: joinedHeaders(result.headers),
       text,
+      bytes,
       json: () => JSON.parse(text),
       lane: handled.lane,
       error: result.error,
@@ -148,6 +153,18 @@ export class TestClient {
     const [failure] = await this.started.stop(true);
     if (failure) throw failure;
   }
+}
+
+/** A streamed body is read to its end, as a client would; a HEAD's is not read at all. */
+async function bodyBytes(body: RouteResult["body"], head: boolean): Promise<Buffer> {
+  if (!isStreamBody(body)) return Buffer.from(body);
+  if (head) {
+    closeSource(body);
+    return Buffer.alloc(0);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
 }
 
 function withQuery(path: string, query: TestRequest["query"]): string {
