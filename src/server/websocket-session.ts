@@ -115,7 +115,8 @@ export async function runSession(
   try {
     await route.handler(session, valuesFor(route.deps, resolved.values));
   } catch (error) {
-    failure = { error };
+    // The connection closed under the handler: the session is over, not failed, for its dependencies too.
+    if (!isA(error, WebSocketDisconnect)) failure = { error };
   }
   if (resolved.cleanups.length > 0) failure = await cleanUp(resolved.cleanups, failure);
   closeAfter(context, handshake, session, failure);
@@ -170,6 +171,7 @@ function accept(acceptor: WebSocketServer, handshake: Handshake): Promise<WebSoc
 /** The close the handler's outcome calls for (nothing when the connection is already closing). */
 function closeAfter(context: SessionContext, handshake: Handshake, session: ServerWebSocket, failure: { error: unknown } | undefined): void {
   if (!failure || isA(failure.error, WebSocketDisconnect)) {
+    // A cleanup may raise WebSocketDisconnect too (from a send after the close): still a normal end.
     session.close(closeCodes.normal);
   } else if (isA(failure.error, WebSocketError)) {
     const { code, reason } = failure.error as WebSocketError;

@@ -138,6 +138,16 @@ describe("dependencies", () => {
     await until(() => journal.includes("rollback b: handler failed after accept"), "the rollback");
   });
 
+  test("a handler ended by the client's close commits its dependencies: a disconnect is not a failure", async () => {
+    const socket = await openSocket(`${ws}/ws/tx-echo?tag=f`);
+    socket.ws.send("one");
+    assert.equal(await socket.next(), "one");
+    socket.ws.close(1000);
+    await until(() => journal.includes("commit f"), "the commit");
+    assert.ok(!journal.some((line) => line.startsWith("rollback f")));
+    assert.ok(!errorLines().some((line) => line.path === "/ws/tx-echo"));
+  });
+
   test("a dependency's HTTPError refuses the handshake with its status and headers; a WebSocketError with 403; a crash with 500", async () => {
     const anonymous = await openSocket(`${ws}/ws/auth?tag=c`).catch((error) => error);
     assert.equal(anonymous.status, 401);
