@@ -5,6 +5,7 @@
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
 //   npm run bench -- blocking overload 1 s blocking plain handlers beside FastAPI + uvicorn (installs
 //                                      Debian's python3-fastapi when missing); a 2,000-request flood
+//   npm run bench -- websocket         WebSocket echoes, idle connections and an unread flood, beside bare ws
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
@@ -18,6 +19,7 @@ import { fmt, printTable, type Row } from "./lib/table.ts";
 import { calibrate } from "./peers/burn.ts";
 import { blocking } from "./scenarios/blocking.ts";
 import { overload } from "./scenarios/overload.ts";
+import { websocket } from "./scenarios/websocket.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -190,6 +192,9 @@ const scenarios: Record<string, () => Promise<void>> = {
     target("(c) hello p99 during burns ≤ Fastify + Piscina's", ours <= theirs, `${fmt.ms(ours)} ms vs ${fmt.ms(theirs)} ms`);
   },
 
+  async websocket() {
+    await websocket(context, durationSec);
+  },
   async flood() {
     const floodSize = 5000;
     // node:http flooded with hellos shows what accepting thousands of connections at once costs

@@ -23,6 +23,9 @@ export {
   type RouterOptions,
 } from "./app/router.js";
 export { HTTPError } from "./http/http-error.js";
+export { WebSocketDenied, WebSocketDisconnect, WebSocketError, closeCodes } from "./http/websocket-errors.js";
+export type { ServerWebSocket, WebSocketClosed, WebSocketMessage } from "./app/server-websocket.js";
+export type { WebSocketFor, WebSocketHandlerFor, WebSocketMethod, WebSocketRoute, WebSocketRouteOptions } from "./app/websocket-route.js";
 export { ResponseValidationError } from "./app/invoke.js";
 export { DependencyCloneError } from "./app/pooled-dependency.js";
 export type { ErrorHandler } from "./app/error-handlers.js";
@@ -33,6 +36,7 @@ export { depends, type Dependency, type DependencyValues } from "./deps/dependen
 export { openApiDocument } from "./openapi/openapi-document.js";
 export type { DocsOptions } from "./app/app.js";
 export type { TestClientOptions, TestRequest, TestResponse } from "./testing/test-client.js";
+export type { TestWebSocket, TestWebSocketClosed, TestWebSocketInit } from "./testing/test-websocket.js";
 export {
   json,
   text,

@@ -96,6 +96,13 @@ export interface ServeOptions {
   sslKeyfilePassword?: string;
   /** Listen on this Unix socket path instead of `host` and `port`; a stale socket file left by a crash is replaced. */
   uds?: string;
+  /**
+   * Ping each open WebSocket this often, ms; a peer that has not answered by the next ping is
+   * dropped (close code 1006), so a vanished client is gone within two intervals (default 20000; 0: never).
+   */
+  websocketPingInterval?: number;
+  /** Largest WebSocket message for routes that set no `maxMessageSize`, bytes; larger closes with 1009 (default 1 MiB). */
+  websocketMaxMessageSize?: number;
 }
 
 /** ServeOptions with every default filled in. */
@@ -155,6 +162,10 @@ export const defaults = {
   workerNiceness: 5,
   // uvicorn trusts 127.0.0.1; ::1 is the same machine, reached when "localhost" resolves to IPv6.
   forwardedAllowIps: "127.0.0.1,::1",
+  // uvicorn's ws_ping_interval; its ws_ping_timeout is the same span here: the next ping.
+  websocketPingInterval: 20_000,
+  // Like the body limit: a message is held whole in memory before the handler sees it.
+  websocketMaxMessageSize: 1024 * 1024,
   /** TestClient: two workers are enough to show both lanes and keep tests quick to start. */
   testPoolSize: 2,
 } as const;
@@ -197,6 +208,8 @@ export function resolveConfig(options: ServeOptions, appModuleUrl: string | unde
     dev: options.dev ?? false,
     workerNiceness: options.workerNiceness ?? defaults.workerNiceness,
     ...deploymentConfig(options),
+    websocketPingInterval: checkedNonNegative("websocketPingInterval", options.websocketPingInterval ?? defaults.websocketPingInterval),
+    websocketMaxMessageSize: checkedPositive("websocketMaxMessageSize", options.websocketMaxMessageSize ?? defaults.websocketMaxMessageSize),
   };
 }
 
@@ -233,6 +246,17 @@ function checkedMaxPoolSize(max: number | undefined, core: number): number {
   if (max === undefined) return defaults.maxPoolSize(core);
   if (!(Number.isInteger(max) && max >= core)) throw new RangeError(`maxPoolSize must be a whole number at least poolSize (${core}), got ${max}`);
   return max;
+}
+
+function checkedNonNegative(name: string, value: number): number {
+  // Node's timers hold at most 2^31 - 1 ms.
+  if (!(value >= 0 && value <= 2 ** 31 - 1)) throw new RangeError(`${name} must be a number of ms from 0 to 2147483647, got ${value}`);
+  return value;
+}
+
+function checkedPositive(name: string, value: number): number {
+  if (!(Number.isSafeInteger(value) && value > 0)) throw new RangeError(`${name} must be a positive whole number, got ${value}`);
+  return value;
 }
 
 function checkedDepthLimit(limit: number | undefined): number {

@@ -21,6 +21,7 @@ import { createResponder } from "./respond.js";
 import { startApp, type StartedApp } from "./start-app.js";
 import { containStrayErrors } from "./stray-errors.js";
 import { addressOf, createTransport, listenOn, loadTls, schemeOf, type Server } from "./transport.js";
+import { installWebSocketUpgrade, monitoredWebSocketRoutes } from "./websocket-upgrade.js";
 
 export type { ServeOptions } from "./config.js";
 
@@ -78,6 +79,20 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     else dispatch(undefined, req, res);
   };
   const server = createTransport(config, tls, onRequest);
+  const websockets = installWebSocketUpgrade(server, app, {
+    executor: pool,
+    peerOf,
+    rootPath: config.rootPath,
+    logger,
+    metrics,
+    live,
+    monitor,
+    inFlight,
+    onRequest,
+    closing: () => closing,
+    pingInterval: config.websocketPingInterval,
+    maxMessageSize: config.websocketMaxMessageSize,
+  });
   try {
     await listenOn(server, config);
   } catch (error) {
@@ -95,6 +110,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     () => {
       closing = true;
       endEventStreams();
+      websockets?.shutdown(config.gracePeriod);
     },
     () => {
       releaseStrayErrors?.();
@@ -235,6 +251,7 @@ function startLoopMonitor(
     handler: route.handler,
     dependencies: route.plan.map((dependency) => dependency.fn),
   }));
+  routes.push(...monitoredWebSocketRoutes(app));
   return LoopMonitor.start({
     thresholdMs,
     routes,
