@@ -6,6 +6,7 @@
 //   npm run bench -- files             static files: Loopwise's mount beside node:http + send
 //   npm run bench -- blocking overload 1 s blocking plain handlers beside FastAPI + uvicorn (installs
 //                                      Debian's python3-fastapi when missing); a 2,000-request flood
+//   npm run bench -- websocket         WebSocket echoes, idle connections and an unread flood, beside bare ws
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
@@ -20,6 +21,7 @@ import { calibrate } from "./peers/burn.ts";
 import { blocking } from "./scenarios/blocking.ts";
 import { files } from "./scenarios/files.ts";
 import { overload } from "./scenarios/overload.ts";
+import { websocket } from "./scenarios/websocket.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -192,6 +194,9 @@ const scenarios: Record<string, () => Promise<void>> = {
     target("(c) hello p99 during burns ≤ Fastify + Piscina's", ours <= theirs, `${fmt.ms(ours)} ms vs ${fmt.ms(theirs)} ms`);
   },
 
+  async websocket() {
+    await websocket(context, durationSec);
+  },
   async flood() {
     const floodSize = 5000;
     // node:http flooded with hellos shows what accepting thousands of connections at once costs

@@ -23,6 +23,9 @@ export {
   type RouterOptions,
 } from "./app/router.js";
 export { HTTPError } from "./http/http-error.js";
+export { WebSocketDenied, WebSocketDisconnect, WebSocketError, closeCodes } from "./http/websocket-errors.js";
+export type { ServerWebSocket, WebSocketClosed, WebSocketMessage } from "./app/server-websocket.js";
+export type { WebSocketFor, WebSocketHandlerFor, WebSocketMethod, WebSocketRoute, WebSocketRouteOptions } from "./app/websocket-route.js";
 export { ResponseValidationError } from "./app/invoke.js";
 export { DependencyCloneError } from "./app/pooled-dependency.js";
 export type { ErrorHandler } from "./app/error-handlers.js";
@@ -33,6 +36,7 @@ export { depends, type Dependency, type DependencyValues } from "./deps/dependen
 export { openApiDocument } from "./openapi/openapi-document.js";
 export type { DocsOptions } from "./app/app.js";
 export type { TestClientOptions, TestRequest, TestResponse } from "./testing/test-client.js";
+export type { TestWebSocket, TestWebSocketClosed, TestWebSocketInit } from "./testing/test-websocket.js";
 export {
   json,
   text,
@@ -52,7 +56,7 @@ export { staticFiles, StaticFiles, type StaticFilesOptions } from "./app/static-
 export { setCookie, deleteCookie, type CookieJar, type CookieOptions, type CookieSetting } from "./http/cookies.js";
 export type { Middleware, Next } from "./app/middleware.js";
 export * from "./middleware/index.js";
-export type { HttpRequest, Query, Headers } from "./http/request.js";
+export type { HttpRequest, Query, Headers, Scheme } from "./http/request.js";
 export type { PathParams } from "./http/path-params.js";
 export { blocking, offload } from "./threads/offload.js";
 export { sleepSync } from "./threads/sleep-sync.js";

@@ -27,3 +27,11 @@ app.get("/validated", { query: z.object({ limit: z.number().int().min(1).max(100
 app.get("/stats", async (req) => serverStats("reset" in req.query));
 // The files scenario: a directory of its own, served as a user would.
 if (process.env.BENCH_FILES_DIR) app.mount("/static", staticFiles(process.env.BENCH_FILES_DIR));
+// WebSockets: an echo, and a handler that reads nothing for a minute (its sender is slowed by TCP).
+app.websocket("/ws/echo", async (ws) => {
+  for await (const message of ws) await ws.send(typeof message === "string" ? JSON.stringify({ echo: message }) : message);
+});
+app.websocket("/ws/lazy", async (ws) => {
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
+  ws.close();
+});

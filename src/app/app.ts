@@ -5,6 +5,7 @@ import { blockingSignature, runBlocking } from "../threads/offload.js";
 import { sharedStateSignature } from "../threads/shared-state.js";
 import { contextSignature, runInContext } from "../threads/context-var.js";
 import { describeValue, TaskKind, type TaskHost } from "../pool/protocol.js";
+import type { Lane } from "../threads/lane.js";
 import { createdApps, hostKey, workerSlot } from "../pool/identity.js";
 import { callerModuleUrl } from "../pool/caller-module.js";
 import { dependencyOrder, type Dependency } from "../deps/dependency.js";
@@ -15,8 +16,9 @@ import { isFileBody } from "../http/file-body.js";
 import { isStreamBody, type RouteResult, type StreamBody } from "../http/response.js";
 import { sendStream, type StreamingPayload } from "./worker-stream.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
+import { webSocketLane, type WebSocketRoute, type WebSocketRouteDefinition } from "./websocket-route.js";
 import type { Middleware } from "./middleware.js";
-import { afterMount, mountedRoute, mountPrefix, runHooks, staticRoutes } from "./mount.js";
+import { afterMount, mountedRoute, mountedWebSocketRoute, mountPrefix, runHooks, staticRoutes } from "./mount.js";
 import { StaticFiles } from "./static-files.js";
 
 /** What /openapi.json and /docs say and where they are served. */
@@ -41,6 +43,8 @@ export type RouteMatch =
   | { kind: "method-not-allowed"; allow: string[] }
   | { kind: "bad-path" };
 
+export type WebSocketMatch = { kind: "route"; route: WebSocketRoute; params: Record<string, string> } | { kind: "not-found" } | { kind: "bad-path" };
+
 /**
  * A Loopwise application: the route table, shared by the main thread and every worker.
  *
@@ -51,6 +55,8 @@ export type RouteMatch =
 export class App extends Router {
   /** Every route in registration order; a route's id is its index. */
   readonly routes: Route[] = [];
+  /** Every WebSocket route in registration order; its id is its index here. */
+  readonly websocketRoutes: WebSocketRoute[] = [];
   /** The module that created the app; each worker imports it to find the same routes. */
   readonly moduleUrl: string | undefined;
   /** Which of the apps created by that module this is (most modules create one). */
@@ -77,6 +83,8 @@ export class App extends Router {
    * matches, so it never loads find-my-way (a quarter of what a worker spent importing the app).
    */
   private router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1> | undefined;
+  /** WebSocket routes have a table of their own: a path may have both a GET route and a WebSocket route. */
+  private websocketRouter: FindMyWay.Instance<FindMyWay.HTTPVersion.V1> | undefined;
 
   constructor(options: AppOptions = {}) {
     super({ dependencies: options.dependencies });
@@ -90,11 +98,32 @@ export class App extends Router {
   protected override add(definition: RouteDefinition): void {
     if (this.mountedAt !== undefined) throw afterMount(this.mountedAt, `${definition.method} ${definition.path}`);
     super.add(definition);
-    const plan = dependencyOrder([...definition.effects, ...Object.values(definition.deps)]);
+    const plan = this.planDependencies(`${definition.method} ${definition.path}`, definition.lane, [
+      ...definition.effects,
+      ...Object.values(definition.deps),
+    ]);
+    const route: Route = { ...definition, id: this.routes.length, plan, errors: definition.errors ?? this.errors };
+    if (workerSlot() === undefined) this.matcher().on(route.method, route.path, () => {}, route);
+    this.routes.push(route);
+  }
+
+  protected override addWebSocket(definition: WebSocketRouteDefinition): void {
+    if (this.mountedAt !== undefined) throw afterMount(this.mountedAt, `WEBSOCKET ${definition.path}`);
+    super.addWebSocket(definition);
+    const plan = this.planDependencies(`WEBSOCKET ${definition.path}`, webSocketLane, [...definition.effects, ...Object.values(definition.deps)]);
+    const route: WebSocketRoute = { ...definition, id: this.websocketRoutes.length, plan, errors: definition.errors ?? this.errors };
+    // Workers never hold a connection: they keep the route (for its dependencies' ids) but no matcher.
+    if (workerSlot() === undefined) (this.websocketRouter ??= makeMatcher()).on("GET", route.path, () => {}, route);
+    this.websocketRoutes.push(route);
+  }
+
+  /** The order a route's dependencies run in; each gets its id in the app's dependency table (the same in every thread). */
+  private planDependencies(where: string, lane: Lane, roots: Dependency[]): Dependency[] {
+    const plan = dependencyOrder(roots);
     for (const dep of plan) {
-      if (definition.lane === "loop" && dep.lane === "worker" && dep.hasCleanup) {
+      if (lane === "loop" && dep.lane === "worker" && dep.hasCleanup) {
         throw new TypeError(
-          `${definition.method} ${definition.path}: dependency ${dep.name} is a plain generator (it cleans up) but the route runs on the loop, ` +
+          `${where}: dependency ${dep.name} is a plain generator (it cleans up) but the route runs on the loop, ` +
             "so it would run on the pool and its cleanup could not follow its value; make it an async generator, or make the route plain",
         );
       }
@@ -103,9 +132,7 @@ export class App extends Router {
         this.dependencyTable.push(dep);
       }
     }
-    const route: Route = { ...definition, id: this.routes.length, plan, errors: definition.errors ?? this.errors };
-    if (workerSlot() === undefined) this.matcher().on(route.method, route.path, () => {}, route);
-    this.routes.push(route);
+    return plan;
   }
 
   override use(...middleware: Middleware[]): this {
@@ -115,9 +142,9 @@ export class App extends Router {
 
   /**
    * Serves another app's routes under `prefix` (each with the other app's middleware, as a
-   * router's, and its exception handlers; its docs under the prefix, its lifespan hooks with
-   * this app's), or a directory's files (`staticFiles(...)`). Mount an app once its routes and
-   * middleware are registered: what it gets after is refused.
+   * router's, and its exception handlers; its WebSocket routes; its docs under the prefix; its
+   * lifespan hooks with this app's), or a directory's files (`staticFiles(...)`). Mount an app
+   * once its routes and middleware are registered: what it gets after is refused.
    *
    *     app.mount("/v1", v1);
    *     app.mount("/static", staticFiles("public"));
@@ -132,6 +159,7 @@ export class App extends Router {
     if (target === this) throw new TypeError("an app cannot be mounted in itself");
     if (target.mountedAt !== undefined) throw new Error(`this app is mounted already, at "${target.mountedAt || "/"}": an app is mounted once`);
     for (const definition of target.definitions) this.add(mountedRoute(definition, at, target.middleware, target.errors));
+    for (const definition of target.websocketDefinitions) this.addWebSocket(mountedWebSocketRoute(definition, at, target.errors));
     target.mountedAt = at;
     this.mounts.push({ prefix: at, app: target });
     this.hooks.startup.push(() => runHooks(target.hooks.startup, undefined));
@@ -172,11 +200,19 @@ export class App extends Router {
   }
 
   private matcher(): FindMyWay.Instance<FindMyWay.HTTPVersion.V1> {
-    if (!this.router) {
-      const make = createRequire(import.meta.url)("find-my-way") as typeof FindMyWay;
-      this.router = make({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false });
+    return (this.router ??= makeMatcher());
+  }
+
+  /** Finds the WebSocket route for a handshake's path (without its query string). */
+  matchWebSocket(path: string): WebSocketMatch {
+    let found: ReturnType<FindMyWay.Instance<FindMyWay.HTTPVersion.V1>["find"]> = null;
+    try {
+      found = this.websocketRouter?.find("GET", path) ?? null;
+    } catch {
+      return { kind: "bad-path" };
     }
-    return this.router;
+    if (found) return { kind: "route", route: found.store as WebSocketRoute, params: found.params as Record<string, string> };
+    return decodable(path) ? { kind: "not-found" } : { kind: "bad-path" };
   }
 
   /** Finds the route for a request path (without its query string). */
@@ -200,6 +236,7 @@ export class App extends Router {
   signature(): string[] {
     return [
       ...this.routes.map((r) => `route ${r.id} ${r.method} ${r.path} ${r.lane}`),
+      ...this.websocketRoutes.map((r) => `websocket ${r.id} ${r.path}`),
       ...this.dependencyTable.map((d, id) => `dependency ${id} ${d.name} ${d.lane}`),
       ...blockingSignature(),
       ...sharedStateSignature(),
@@ -262,6 +299,11 @@ async function readWhole(body: StreamBody): Promise<Uint8Array> {
   for await (const chunk of body)
     chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   return Buffer.concat(chunks);
+}
+
+function makeMatcher(): FindMyWay.Instance<FindMyWay.HTTPVersion.V1> {
+  const make = createRequire(import.meta.url)("find-my-way") as typeof FindMyWay;
+  return make({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false });
 }
 
 /** Whether every %-escape in the path decodes (the router gives no match for one that does not). */

@@ -6,7 +6,7 @@ import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
 import { isFileBody } from "../http/file-body.js";
 import { prepareFile } from "../http/prepare-file.js";
-import type { HttpRequest } from "../http/request.js";
+import type { HttpRequest, Peer } from "../http/request.js";
 import { statusResult, type RouteResult } from "../http/response.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
@@ -35,14 +35,16 @@ export interface RequestHandlerOptions {
   monitor?: LoopMonitor;
   /** Routes outside the app's table, by "METHOD path" (the docs routes): tried when no route of the app matches. */
   builtins?: Map<string, Route>;
+  /** The prefix a proxy serves the app under, for `req.rootPath` ("" when none). */
+  rootPath?: string;
 }
 
 /** Handles one request and calls `done` with its response; `fail` only for a bug in the pipeline. */
-export type RequestHandler = (req: IncomingMessage, client: string, done: (result: HandledRequest) => void, fail: (error: unknown) => void) => void;
+export type RequestHandler = (req: IncomingMessage, peer: Peer, done: (result: HandledRequest) => void, fail: (error: unknown) => void) => void;
 
 export function createRequestHandler(app: App, executor: TaskExecutor, options: RequestHandlerOptions): RequestHandler {
   const pipeline = new Pipeline(app, executor, options);
-  return (req, client, done, fail) => {
+  return (req, peer, done, fail) => {
     // `done` must never throw into a handler's promise chain, where it would be an unhandled rejection.
     const answer: Done = (result) => {
       // A file is opened once every middleware has had its say, with the request's Range and validators.
@@ -54,7 +56,7 @@ export function createRequestHandler(app: App, executor: TaskExecutor, options: 
       }
     };
     try {
-      pipeline.run(req, client, answer, performance.now());
+      pipeline.run(req, peer, answer, performance.now());
     } catch (error) {
       fail(error);
     }
@@ -75,17 +77,20 @@ class Pipeline {
     for (const route of [...app.routes, ...this.builtins.values()]) this.runners.set(route, composeRunner(route, context));
   }
 
-  run(req: IncomingMessage, client: string, done: Done, readAt: number): void {
+  run(req: IncomingMessage, peer: Peer, done: Done, readAt: number): void {
     const url = originForm(req.url ?? "/");
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
     const method = req.method ?? "GET";
-    if (this.app.middleware.length > 0) return void this.throughMiddleware(req, client, method, url, path, queryStart, done, readAt);
+    if (this.app.middleware.length > 0) {
+      const data = new RequestData(req, method, url, path, {}, req.headers, peer, this.options.rootPath ?? "");
+      return void this.throughMiddleware(req, data, queryStart, done, readAt);
+    }
     const found = this.routeFor(method, path, done);
     if (!found) return;
     const { route } = found;
     this.options.monitor?.routed(route.id);
-    const data = new RequestData(req, method, url, path, found.params, req.headers, client);
+    const data = new RequestData(req, method, url, path, found.params, req.headers, peer, this.options.rootPath ?? "");
     if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
     this.parseThenRun(req, route, data, queryStart, readAt, done);
   }
@@ -94,17 +99,8 @@ class Pipeline {
    * The app's middleware sees the request before routing, with its query and cookies read and
    * no params yet; routing, the body and the route run when the last one calls `next()`.
    */
-  private throughMiddleware(
-    req: IncomingMessage,
-    client: string,
-    method: string,
-    url: string,
-    path: string,
-    queryStart: number,
-    done: Done,
-    readAt: number,
-  ): void {
-    const data = new RequestData(req, method, url, path, {}, req.headers, client);
+  private throughMiddleware(req: IncomingMessage, data: RequestData, queryStart: number, done: Done, readAt: number): void {
+    const { method, url, path } = data;
     if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
     try {
       if (queryStart >= 0) data.query = parseQuery(url.slice(queryStart + 1));

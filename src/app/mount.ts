@@ -6,6 +6,7 @@ import type { ErrorHandlers } from "./error-handlers.js";
 import type { Middleware } from "./middleware.js";
 import type { RouteDefinition } from "./router.js";
 import type { StaticFiles } from "./static-files.js";
+import type { WebSocketRouteDefinition } from "./websocket-route.js";
 
 /** `"/v1"` and `"/v1/"` mount at `/v1`; `"/"` at the root. */
 export function mountPrefix(prefix: unknown): string {
@@ -27,6 +28,11 @@ export function mountedRoute(definition: RouteDefinition, prefix: string, middle
     errors: definition.errors ?? errors,
     docs: { ...definition.docs, includeInSchema: false },
   };
+}
+
+/** A mounted app's WebSocket route: under the prefix, answered by the mounted app's exception handlers. */
+export function mountedWebSocketRoute(definition: WebSocketRouteDefinition, prefix: string, errors: ErrorHandlers): WebSocketRouteDefinition {
+  return { ...definition, path: prefix + definition.path, errors: definition.errors ?? errors };
 }
 
 /** The routes of a static mount: the prefix itself (for its index) and everything below it, GET (and so HEAD) only. */

@@ -9,6 +9,7 @@ import { streamsFromWorker } from "./worker-stream.js";
 import type { PathParams } from "../http/path-params.js";
 import type { Headers, HttpRequest, Query } from "../http/request.js";
 import type { OutgoingResponse } from "../http/response.js";
+import { defineWebSocketRoute, type WebSocketMethod, type WebSocketRouteDefinition, type WebSocketRouteOptions } from "./websocket-route.js";
 
 export const httpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 export type HttpMethod = (typeof httpMethods)[number];
@@ -140,6 +141,7 @@ export interface RouterOptions {
 export class Router {
   readonly prefix: string;
   readonly definitions: RouteDefinition[] = [];
+  readonly websocketDefinitions: WebSocketRouteDefinition[] = [];
   readonly dependencies: Dependency[];
   readonly tags: string[];
   /** Middleware added with use(); on a router, it wraps that router's routes when it is included. */
@@ -169,6 +171,22 @@ export class Router {
     this.middleware.push(...checkMiddleware(middleware));
     return this;
   }
+
+  /**
+   * Registers a WebSocket route: its handler gets the accepted connection (and the values of its
+   * `deps`) and runs on the event loop. Path params, query, headers and cookies are validated and
+   * the dependencies resolved before the connection is accepted; a failure refuses the handshake
+   * with the HTTP status an HTTP route would answer (422, 401, ...).
+   *
+   *     app.websocket("/ws/echo", async (ws) => {
+   *       for await (const message of ws) await ws.sendJson({ echo: message });
+   *     });
+   */
+  readonly websocket: WebSocketMethod<this> = ((path: string, a: WebSocketRouteOptions | Function, b?: Function) => {
+    const [options, handler] = typeof a === "function" ? [{}, a] : [a, b];
+    this.addWebSocket(defineWebSocketRoute(this.prefix, path, options, handler, this.dependencies));
+    return this;
+  }) as WebSocketMethod<this>;
 
   /** Registers a handler for any method. */
   route<Path extends string, O extends RouteOptions>(method: HttpMethod, path: Path, options: O, handler: HandlerFor<Path, O>): this {
@@ -238,11 +256,18 @@ export class Router {
         docs: { ...definition.docs, tags: [...this.tags, ...(definition.docs.tags ?? [])] },
       });
     }
+    for (const definition of router.websocketDefinitions) {
+      this.addWebSocket({ ...definition, path: this.prefix + definition.path, effects: [...this.dependencies, ...definition.effects] });
+    }
     return this;
   }
 
   protected add(definition: RouteDefinition): void {
     this.definitions.push(definition);
+  }
+
+  protected addWebSocket(definition: WebSocketRouteDefinition): void {
+    this.websocketDefinitions.push(definition);
   }
 
   private method(method: HttpMethod): RouteMethod<this> {

@@ -73,23 +73,31 @@ function builtin(errors: ErrorHandlers, method: "GET", path: string, name: strin
 
 /**
  * The documentation routes by "METHOD path", built from the route table once every route is
- * registered (at server start). They run on the loop lane and stay outside the table.
+ * registered (at server start). They run on the loop lane and stay outside the table. Behind a
+ * proxy that serves the app under `rootPath`, the page loads its assets and the document from
+ * there, and the document's `servers` names it, so "Try it out" reaches the app too. An app
+ * mounted under `mountedAt` has its docs served there, and its document's paths are there too.
  */
-export function builtinRoutes(table: readonly Route[], options: DocsOptions, errors: ErrorHandlers, mountedAt = ""): Map<string, Route> {
+export function builtinRoutes(
+  table: readonly Route[],
+  options: DocsOptions,
+  errors: ErrorHandlers,
+  rootPath = "",
+  mountedAt = "",
+): Map<string, Route> {
   const routes = new Map<string, Route>();
   const { openapiUrl: ownOpenapiUrl = "/openapi.json", docsUrl: ownDocsUrl = "/docs" } = options;
   if (ownOpenapiUrl === null) return routes;
-  // A mounted app's docs are served under its prefix, and its document says its paths are there.
   const openapiUrl = mountedAt + ownOpenapiUrl;
   const docsUrl = ownDocsUrl === null ? null : mountedAt + ownDocsUrl;
-  const describe = () => (mountedAt === "" ? openApiDocument(table, options) : { ...openApiDocument(table, options), servers: [{ url: mountedAt }] });
+  const serversUrl = rootPath + mountedAt;
   let document: ReturnType<typeof json> | undefined;
   routes.set(
     `GET ${openapiUrl}`,
-    builtin(errors, "GET", openapiUrl, "openapi", () => (document ??= json(describe()))),
+    builtin(errors, "GET", openapiUrl, "openapi", () => (document ??= json(openApiDocument(table, { ...options, rootPath: serversUrl })))),
   );
   if (docsUrl === null) return routes;
-  const page = html(docsPage(options.title ?? "Loopwise", docsUrl, openapiUrl));
+  const page = html(docsPage(options.title ?? "Loopwise", rootPath + docsUrl, rootPath + openapiUrl));
   routes.set(
     `GET ${docsUrl}`,
     builtin(errors, "GET", docsUrl, "docs", () => page),
@@ -108,10 +116,10 @@ export function builtinRoutes(table: readonly Route[], options: DocsOptions, err
 }
 
 /** The docs routes of `app` and of every app mounted in it, each under its prefix; on a clash, the outer app's. */
-export function appBuiltinRoutes(app: App, mountedAt = ""): Map<string, Route> {
-  const routes = builtinRoutes(app.routes, app.docsOptions, app.errors, mountedAt);
+export function appBuiltinRoutes(app: App, rootPath = "", mountedAt = ""): Map<string, Route> {
+  const routes = builtinRoutes(app.routes, app.docsOptions, app.errors, rootPath, mountedAt);
   for (const mount of app.mounts) {
-    for (const [key, route] of appBuiltinRoutes(mount.app, mountedAt + mount.prefix)) if (!routes.has(key)) routes.set(key, route);
+    for (const [key, route] of appBuiltinRoutes(mount.app, rootPath, mountedAt + mount.prefix)) if (!routes.has(key)) routes.set(key, route);
   }
   return routes;
 }

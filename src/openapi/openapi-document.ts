@@ -8,6 +8,8 @@ export interface DocumentInfo {
   title?: string;
   version?: string;
   description?: string;
+  /** The prefix a proxy serves the app under: the document's one server, as FastAPI lists it. */
+  rootPath?: string;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -115,6 +117,7 @@ export function openApiDocument(routes: readonly Route[], info: DocumentInfo = {
   const doc: JsonObject = {
     openapi: "3.1.0",
     info: { title: info.title ?? "Loopwise", version: info.version ?? "0.1.0", ...(info.description ? { description: info.description } : {}) },
+    ...(info.rootPath ? { servers: [{ url: info.rootPath }] } : {}),
     paths,
   };
   if (validates) doc.components = { schemas: validationSchemas };

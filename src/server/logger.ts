@@ -22,6 +22,8 @@ export interface AccessRecord {
   bytes?: number;
   /** The request's id, when the requestId() middleware gave it one. */
   requestId?: string;
+  /** A WebSocket session's close code (its line is written when it ends). */
+  closeCode?: number;
 }
 
 export interface LoggerOptions {
@@ -95,7 +97,8 @@ export class Logger {
     this.info("startup", "Application startup complete.");
   }
   listening(url: string): void {
-    this.info("listening", `Loopwise running on ${url} (Press CTRL+C to quit)`, { url });
+    const where = url.startsWith("unix:") ? `unix socket ${url.slice("unix:".length)}` : url;
+    this.info("listening", `Loopwise running on ${where} (Press CTRL+C to quit)`, { url });
   }
 
   access(record: AccessRecord): void {
@@ -268,10 +271,11 @@ export function formatAccessText(record: AccessRecord): string {
   const queued = record.queuedMs === undefined ? "" : ` queued=${ms(record.queuedMs)}`;
   const bytes = record.bytes === undefined ? "" : ` bytes=${record.bytes}`;
   const id = record.requestId === undefined ? "" : ` id=${JSON.stringify(record.requestId)}`;
+  const close = record.closeCode === undefined ? "" : ` close=${record.closeCode}`;
   return (
     `${new Date(record.start + record.durationMs).toISOString()} INFO ${record.client} - ` +
     `"${record.method} ${record.target} HTTP/${record.httpVersion}" ${record.status} ${reasonPhrase(record.status)} ` +
-    `${ms(record.durationMs)} lane=${record.lane}${queued}${bytes}${id}`
+    `${ms(record.durationMs)} lane=${record.lane}${queued}${bytes}${id}${close}`
   );
 }
 
@@ -291,6 +295,7 @@ export function accessToJson(record: AccessRecord): Record<string, unknown> {
     ...(record.bytes === undefined ? {} : { bytes: record.bytes }),
     ...(record.requestId === undefined ? {} : { request_id: record.requestId }),
     start: record.start,
+    ...(record.closeCode === undefined ? {} : { close_code: record.closeCode }),
   };
 }
 

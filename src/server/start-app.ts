@@ -36,6 +36,7 @@ export type StartConfig = Pick<
   | "bodyLimit"
   | "jsonDepthLimit"
   | "timeout"
+  | "rootPath"
 >;
 
 export interface StartEvents extends Pick<PoolOptions, "onWorkerExit" | "onRestartFailed" | "onResize"> {
@@ -88,7 +89,8 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     jsonDepthLimit: config.jsonDepthLimit,
     timeout: config.timeout,
     monitor,
-    builtins: appBuiltinRoutes(app),
+    builtins: appBuiltinRoutes(app, config.rootPath),
+    rootPath: config.rootPath,
   });
   const stop = async (drained: boolean) => {
     monitor?.close();

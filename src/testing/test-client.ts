@@ -5,10 +5,15 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { App } from "../app/app.js";
 import type { HandledRequest } from "../app/handle-request.js";
-import { defaults, resolveConfig } from "../server/config.js";
+import { defaults, resolveConfig, type Config } from "../server/config.js";
 import { frameResponse } from "../server/frame-response.js";
 import { startApp, type StartedApp } from "../server/start-app.js";
+import type { Peer } from "../http/request.js";
 import { closeSource, isStreamBody, type HeaderValue, type RouteResult } from "../http/response.js";
+import type { TestWebSocket, TestWebSocketInit, TestWebSockets } from "./test-websocket.js";
+
+/** Who a TestClient's requests come from, as Starlette's TestClient names it. */
+const testPeer: Peer = { client: "testclient:0", scheme: "http" };
 
 export interface TestClientOptions {
   /** Worker threads in the pool (default 2). */
@@ -22,6 +27,8 @@ export interface TestClientOptions {
   jsonDepthLimit?: number;
   /** Default handler time limit, ms. */
   timeout?: number;
+  /** As the server's `rootPath`: the prefix a proxy would serve the app under (`req.rootPath`, /docs, OpenAPI `servers`). */
+  rootPath?: string;
 }
 
 type QueryValue = string | number | boolean;
@@ -61,11 +68,33 @@ export interface TestResponse {
  *     await client.close();
  */
 export class TestClient {
-  private constructor(private readonly started: StartedApp) {}
+  private websockets: Promise<TestWebSockets> | undefined;
+
+  private constructor(
+    private readonly app: App,
+    private readonly started: StartedApp,
+    private readonly config: Config,
+  ) {}
 
   static async start(app: App, options: TestClientOptions = {}): Promise<TestClient> {
     const config = resolveConfig({ ...options, poolSize: options.poolSize ?? defaults.testPoolSize }, app.moduleUrl);
-    return new TestClient(await startApp(app, config));
+    return new TestClient(app, await startApp(app, config), config);
+  }
+
+  /**
+   * Opens a WebSocket to one of the app's WebSocket routes, in memory (no port), through the
+   * real handshake: it rejects with WebSocketDenied when the handshake is answered with an HTTP
+   * status (404, 422, a dependency's 401) instead of 101.
+   *
+   *     const ws = await client.websocket("/ws/echo");
+   *     ws.send("hi");
+   *     assert.deepEqual(await ws.receiveJson(), { echo: "hi" });
+   */
+  async websocket(path: string, init: TestWebSocketInit = {}): Promise<TestWebSocket> {
+    this.websockets ??= import("./test-websocket.js").then(
+      ({ TestWebSockets }) => new TestWebSockets(this.app, this.started.pool, this.config.websocketMaxMessageSize),
+    );
+    return (await this.websockets).open(withQuery(path, init.query), init);
   }
 
   get(path: string, init?: TestRequest) {
@@ -85,13 +114,7 @@ export class TestClient {
   }
 
   async request(method: string, path: string, init: TestRequest = {}): Promise<TestResponse> {
-    let url = path;
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(init.query ?? {})) {
-      if (value === undefined) continue;
-      for (const v of Array.isArray(value) ? value : [value]) search.append(key, String(v));
-    }
-    if (search.size > 0) url += (url.includes("?") ? "&" : "?") + search.toString();
+    const url = withQuery(path, init.query);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(init.headers ?? {})) headers[name.toLowerCase()] = value;
     if (init.cookies) {
@@ -113,7 +136,7 @@ export class TestClient {
       headers,
       httpVersion: "1.1",
     }) as unknown as IncomingMessage;
-    const handled = await new Promise<HandledRequest>((resolve, reject) => this.started.handle(req, "testclient:0", resolve, reject));
+    const handled = await new Promise<HandledRequest>((resolve, reject) => this.started.handle(req, testPeer, resolve, reject));
     // Checked and framed as the server would send it: a bad status is a 500 here too.
     const result = frameResponse(handled);
     if (isStreamBody(handled.body) && result.body !== handled.body) closeSource(handled.body);
@@ -130,8 +153,9 @@ export class TestClient {
     };
   }
 
-  /** Ends the pool and runs the shutdown hooks. */
+  /** Closes open WebSockets (1001), ends the pool and runs the shutdown hooks. */
   async close(): Promise<void> {
+    await (await this.websockets)?.close();
     const [failure] = await this.started.stop(true);
     if (failure) throw failure;
   }
@@ -147,6 +171,15 @@ async function bodyBytes(body: RouteResult["body"], head: boolean): Promise<Buff
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks);
+}
+
+function withQuery(path: string, query: TestRequest["query"]): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) search.append(key, String(v));
+  }
+  return search.size > 0 ? path + (path.includes("?") ? "&" : "?") + search.toString() : path;
 }
 
 function joinedHeaders(headers: Record<string, HeaderValue>): Record<string, string> {

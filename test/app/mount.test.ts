@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { App, serve, TestClient, type RunningServer } from "loopwise";
+import WebSocket from "ws";
 import { launchBrowser } from "../browser.ts";
 import { app } from "../fixtures/mount-app.ts";
 import { request } from "../helpers.ts";
@@ -40,6 +41,17 @@ describe("a mounted app, over real sockets", () => {
     assert.deepEqual(loop.json, { handledBy: "v1" });
     assert.deepEqual((await request(`${server.url}/v1/teapot/worker`)).json, { handledBy: "v1" });
     assert.deepEqual((await request(`${server.url}/teapot`)).json, { handledBy: "outer" });
+  });
+
+  test("its WebSocket routes under the prefix", async () => {
+    const ws = new WebSocket(`${server.url.replace("http", "ws")}/v1/ws`);
+    const reply = await new Promise<string>((resolve, reject) => {
+      ws.on("open", () => ws.send("hi"));
+      ws.on("message", (data) => resolve(String(data)));
+      ws.on("error", reject);
+    });
+    ws.close();
+    assert.deepEqual(JSON.parse(reply), { v1: "hi" });
   });
 
   test("its startup hook ran with the outer app's", async () => {
@@ -98,12 +110,27 @@ describe("a mounted app, over real sockets", () => {
   });
 });
 
+test("behind a proxy's root path, a mounted app's docs name both prefixes", async () => {
+  const server = await serve(app, { port: 0, poolSize: 1, logWrite: () => {}, loopMonitor: false, rootPath: "/api" });
+  try {
+    assert.deepEqual((await request(`${server.url}/v1/openapi.json`)).json.servers, [{ url: "/api/v1" }]);
+    assert.match((await request(`${server.url}/v1/docs`)).text, /url: "\/api\/v1\/openapi\.json"/);
+    assert.deepEqual((await request(`${server.url}/openapi.json`)).json.servers, [{ url: "/api" }]);
+  } finally {
+    await server.close();
+  }
+});
+
 test("the TestClient serves a mounted app too", async () => {
   const client = await TestClient.start(app, { poolSize: 1 });
   try {
     const res = await client.get("/v1/items/3");
     assert.match(res.lane, /^worker#/);
     assert.equal(res.json().id, "3");
+    const ws = await client.websocket("/v1/ws");
+    ws.send("hello");
+    assert.deepEqual(await ws.receiveJson(), { v1: "hello" });
+    await ws.close();
   } finally {
     await client.close();
   }
@@ -122,6 +149,7 @@ describe("mount() refuses what would not be served", () => {
     assert.throws(() => new App().mount("/again", inner), /mounted already, at "\/in"/);
     assert.throws(() => inner.get("/late", async () => "late"), /GET \/late added to an app after it was mounted \(at "\/in"\)/);
     assert.throws(() => inner.use(async (_req, next) => next()), /middleware added to an app after it was mounted/);
+    assert.throws(() => inner.websocket("/ws", async () => {}), /WEBSOCKET \/ws added to an app after it was mounted/);
     assert.throws(() => outer.mount("/self", outer), /cannot be mounted in itself/);
     assert.throws(() => outer.mount("in", new App()), /must start with "\/"/);
   });
