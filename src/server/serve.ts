@@ -11,6 +11,7 @@ import { LoopMonitor, type LoopBlock, type MonitoredRoute, type RequestTag } fro
 import { Metrics } from "../monitor/metrics.js";
 import type { WorkerPool } from "../pool/pool.js";
 import { serializeError } from "../pool/protocol.js";
+import { continueLater } from "../params/expect-continue.js";
 import { laneOf } from "../threads/lane.js";
 import { resolveConfig, type Config, type ServeOptions } from "./config.js";
 import { InFlight, onShutdownSignals } from "./drain.js";
@@ -196,6 +197,8 @@ function createHttpServer(config: Config, onRequest: (req: IncomingMessage, res:
   // before the client sends it; Node's default would invite it first.
   server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
     if (!(Number(req.headers["content-length"]) > config.bodyLimit)) res.writeContinue();
+    // A larger body may be a form its route streams (an upload): its reader invites it, or refuses it.
+    else continueLater(req, () => res.writeContinue());
     onRequest(req, res);
   });
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
