@@ -10,6 +10,7 @@ import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
 import { parseCookies } from "../params/cookies.js";
 import { isMultipart, readMultipart } from "../params/multipart.js";
+import { releasingAfter } from "../params/upload-release.js";
 import { parseQuery } from "../params/query.js";
 import { originForm } from "../params/request-target.js";
 import type { App } from "./app.js";
@@ -130,11 +131,7 @@ class Pipeline {
       if (isMultipart(req.headers)) {
         // Streamed, never held whole; its temporary files are removed once the answer is made.
         readMultipart(req, data, route.accepts, route.formLimits).then(
-          (release) =>
-            this.validateThenRun(route, data, readAt, (result) => {
-              done(result);
-              release();
-            }),
+          (release) => this.validateThenRun(route, data, readAt, releasingAfter(done, release)),
           (error) => done(rejected(error, route)),
         );
         return;
