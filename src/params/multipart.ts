@@ -68,7 +68,8 @@ function refused(detail: string): HTTPError {
 }
 
 class FormReader {
-  private readonly fields: Fields = Object.create(null);
+  /** Every field and file in the order the parts came; a file's value comes once it is stored. */
+  private readonly entries: { name: string; value: string | UploadFile | undefined }[] = [];
   private readonly spools: Spool[] = [];
   private fieldBytes = 0;
   private received = 0;
@@ -155,7 +156,7 @@ class FormReader {
       );
       return;
     }
-    this.add(name, value);
+    this.entries.push({ name, value });
   }
 
   private file(name: string | undefined, stream: Readable, filename: string, type: string): void {
@@ -167,43 +168,15 @@ class FormReader {
     this.spools.push(spool);
     stream.once("limit", () => this.fail(refused(`The file in field "${name}" is larger than this route takes (${this.limits.maxFileSize} bytes)`)));
     // Its place in the form is kept now, in the order the parts came; the upload fills it once stored.
-    const slot = this.add(name, undefined as unknown as UploadFile);
+    const entry: { name: string; value: UploadFile | undefined } = { name, value: undefined };
+    this.entries.push(entry);
     spool.done.then(
       (upload) => {
-        // An empty file input sends an empty part with no filename: no file was chosen.
-        if (filename === "" && upload.size === 0) slot.remove();
-        else slot.fill(upload);
+        // An empty file input sends an empty part with no filename: no file was chosen, the field stays missing.
+        if (!(filename === "" && upload.size === 0)) entry.value = upload;
       },
       (error: Error) => this.fail(new HTTPError(400, `Malformed multipart body: ${error.message}`)),
     );
-  }
-
-  /** Puts a value under `name` (a repeated name becomes an array); what comes back can replace or drop it later. */
-  private add(name: string, value: string | UploadFile) {
-    const existing = this.fields[name];
-    let list: (string | UploadFile)[];
-    if (existing === undefined) {
-      this.fields[name] = value;
-      list = [];
-    } else if (Array.isArray(existing)) {
-      existing.push(value);
-      list = existing;
-    } else {
-      list = [existing, value];
-      this.fields[name] = list;
-    }
-    const at = list.length - 1;
-    const fields = this.fields;
-    return {
-      fill(upload: UploadFile) {
-        if (at < 0) fields[name] = upload;
-        else (fields[name] as (string | UploadFile)[])[at] = upload;
-      },
-      remove() {
-        if (at < 0) fields[name] = undefined as never;
-        else (fields[name] as (string | UploadFile)[])[at] = undefined as never;
-      },
-    };
   }
 
   private async finish(): Promise<void> {
@@ -212,7 +185,7 @@ class FormReader {
     const broken = stored.find((s) => s.status === "rejected");
     if (broken) return this.fail(new HTTPError(400, `Malformed multipart body: ${(broken.reason as Error).message}`));
     this.stopListening();
-    this.settle.resolve({ fields: markFormBody(compact(this.fields)), spools: this.spools });
+    this.settle.resolve({ fields: markFormBody(fieldsOf(this.entries)), spools: this.spools });
   }
 
   /** Once: stops reading, removes every file written so far, then rejects. */
@@ -242,16 +215,15 @@ class FormReader {
   }
 }
 
-/** Drops the places of empty file inputs (no file chosen), so such a field reads as missing. */
-function compact(fields: Fields): Fields {
-  for (const name in fields) {
-    const value = fields[name];
-    if (value === undefined) delete fields[name];
-    else if (Array.isArray(value) && value.includes(undefined as never)) {
-      const kept = value.filter((v) => v !== undefined);
-      if (kept.length === 0) delete fields[name];
-      else fields[name] = kept.length === 1 ? kept[0]! : kept;
-    }
+/** The fields by name, as a query string's: a repeated name is a list. */
+function fieldsOf(entries: { name: string; value: string | UploadFile | undefined }[]): Fields {
+  const fields: Fields = Object.create(null);
+  for (const { name, value } of entries) {
+    if (value === undefined) continue;
+    const existing = fields[name];
+    if (existing === undefined) fields[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else fields[name] = [existing, value];
   }
   return fields;
 }

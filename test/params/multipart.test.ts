@@ -193,6 +193,23 @@ describe("multipart forms", () => {
     await noTempFiles();
   });
 
+  test("an answer streamed from the upload is sent whole: the file is removed only once the stream ends", async () => {
+    const content = Buffer.alloc(9_000_000);
+    for (let i = 0; i < content.length; i++) content[i] = i % 251;
+    const form = new FormData();
+    form.append("file", new Blob([content]), "back.bin");
+    const response = await fetch(server.url + "/disk/stream-back", { method: "POST", body: form });
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    await delay(100);
+    assert.equal(tempFiles().length, 1, "the file is still there while the answer streams");
+    const rest: Uint8Array[] = [first.value!];
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest.push(chunk.value);
+    assert.equal(sha256(Buffer.concat(rest)), sha256(content));
+    await noTempFiles();
+  });
+
   test("the web's own APIs take an upload, and a plain dependency of an async route gets it too", async () => {
     const form = new FormData();
     form.append("file", new Blob(["hello world"]), "w.txt");
