@@ -172,6 +172,29 @@ describe("multipart forms", () => {
     await noTempFiles();
   });
 
+  test("odd parts: __proto__ as a field name, parts with no name or not form-data, a preamble, a chunked body", async () => {
+    const odd =
+      `${"preamble ".repeat(1000)}\r\n` +
+      part('name="__proto__"', '{"polluted":true}') +
+      part('name="constructor"', "x") +
+      part('filename="nameless.txt"', "a file with no field name") +
+      `--XyZ\r\nContent-Disposition: attachment; name="y"\r\n\r\nnot form-data\r\n` +
+      part('name="ok"', "1") +
+      "--XyZ--\r\nan epilogue";
+    const response = await raw(server.port, multipartRequest("/echo", odd));
+    assert.equal(statusOf(response), 200, response);
+    assert.deepEqual(bodyOf(response).body, JSON.parse('{"__proto__":"{\\"polluted\\":true}","constructor":"x","ok":"1"}'));
+    assert.equal(({} as { polluted?: unknown }).polluted, undefined);
+    const content = part('name="f"; filename="c.txt"', "sent in chunks") + "--XyZ--\r\n";
+    const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+    const chunked = await raw(
+      server.port,
+      "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        `${chunk(content.slice(0, 30))}${chunk(content.slice(30))}0\r\n\r\n`,
+    );
+    assert.equal(bodyOf(chunked).body.f.sha256, sha256("sent in chunks"));
+  });
+
   test("an empty file input (no file chosen) reads as a missing field", async () => {
     const body = part('name="file"; filename=""', "", "application/octet-stream") + part('name="n"', "1") + "--XyZ--\r\n";
     const response = await raw(server.port, multipartRequest("/disk/refused", body));
