@@ -32,6 +32,8 @@ export type { ErrorHandler } from "./app/error-handlers.js";
 export { RequestValidationError, type ValidationIssue } from "./params/validation-error.js";
 export type { StandardSchemaV1 } from "./params/standard-schema.js";
 export type { InputSchemas } from "./params/input-plan.js";
+export { UploadFile } from "./params/upload-file.js";
+export { defaultFormLimits, type FormLimits } from "./params/form-limits.js";
 export { depends, type Dependency, type DependencyValues } from "./deps/dependency.js";
 export { openApiDocument } from "./openapi/openapi-document.js";
 export type { DocsOptions } from "./app/app.js";

@@ -14,6 +14,7 @@ import { invokePooledDependency, invokeRoute } from "./invoke.js";
 import type { HttpRequest } from "../http/request.js";
 import { isStreamBody, type RouteResult, type StreamBody } from "../http/response.js";
 import { sendStream, type StreamingPayload } from "./worker-stream.js";
+import { reviveUploads } from "../params/upload-crossing.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
 import { webSocketLane, type WebSocketRoute, type WebSocketRouteDefinition } from "./websocket-route.js";
 
@@ -221,7 +222,7 @@ export class App extends Router {
       const dep = this.dependencyTable[target as number];
       if (!dep) throw new Error(`no dependency with id ${target} in this worker`);
       const { req, deps } = payload as { req: HttpRequest; deps: Record<string, unknown> };
-      return invokePooledDependency(dep, withSignal(req, signal), deps, this.errors);
+      return afterUploads(req, () => invokePooledDependency(dep, withSignal(req, signal), deps, this.errors));
     }
     const route = this.routes[target as number];
     if (!route) throw new Error(`no route with id ${target} in this worker`);
@@ -229,10 +230,17 @@ export class App extends Router {
       const { req, channel } = payload as StreamingPayload<HttpRequest>;
       const startedAt = performance.timeOrigin + performance.now();
       const streamed = (result: RouteResult) => (isStreamBody(result.body) ? sendStream(channel, result, result.body, signal, startedAt) : result);
-      return invokeRoute(route, withSignal(req, signal), undefined, streamed);
+      return afterUploads(req, () => invokeRoute(route, withSignal(req, signal), undefined, streamed));
     }
-    return invokeRoute(route, withSignal(payload as HttpRequest, signal), undefined, wholeBody);
+    const req = payload as HttpRequest;
+    return afterUploads(req, () => invokeRoute(route, withSignal(req, signal), undefined, wholeBody));
   }
+}
+
+/** Runs `run` once the uploads that crossed with `req` are files again (at once when there are none). */
+function afterUploads<T>(req: HttpRequest, run: () => T): T | Promise<T> {
+  const revived = reviveUploads(req);
+  return revived === undefined ? run() : revived.then(run);
 }
 
 /** A request that crossed to a worker lost its signal on the way (it cannot be cloned): the task's own takes its place. */

@@ -5,6 +5,7 @@ import { HTTPError } from "../http/http-error.js";
 import { TaskCloneError, TaskError } from "../pool/pool-errors.js";
 import { TaskKind } from "../pool/protocol.js";
 import { captureContext } from "../threads/context-var.js";
+import { crossable } from "../params/upload-crossing.js";
 import { AnsweredError } from "./error-table.js";
 import { cancelSignalOf } from "./request-data.js";
 import type { PooledDependencyOutcome } from "./invoke.js";
@@ -22,7 +23,7 @@ export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, e
       .run<PooledDependencyOutcome>(
         TaskKind.Dependency,
         dependencyIds.get(dep)!,
-        { req, deps },
+        { req: crossable(req), deps },
         { signal: cancelSignalOf(req), context: captureContext() },
       )
       .then(

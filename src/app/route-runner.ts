@@ -8,6 +8,7 @@ import type { RouteResult } from "../http/response.js";
 import { TaskCloneError, TaskError, TaskTimeoutError, WorkerCrashedError } from "../pool/pool-errors.js";
 import type { RunOptions, TaskOutcome } from "../pool/pool-options.js";
 import { captureContext } from "../threads/context-var.js";
+import { crossable } from "../params/upload-crossing.js";
 import { TaskKind } from "../pool/protocol.js";
 import { type Bulkhead, BulkheadTimeoutError } from "../threads/bulkhead.js";
 import { errorResult, RouteTimeoutError } from "./error-table.js";
@@ -71,7 +72,7 @@ function onWorker(route: Route, executor: TaskExecutor, timeout: number | undefi
     // The client's leaving cancels the task (never run if still queued); its context crosses with it.
     const options: RunOptions = { signal: cancelSignalOf(data), context: captureContext() };
     if (timeout !== undefined) options.timeoutMs = left(timeout, readAt);
-    executor.run<RouteResult>(TaskKind.Route, route.id, data, options).then(
+    executor.run<RouteResult>(TaskKind.Route, route.id, crossable(data), options).then(
       (outcome: TaskOutcome<RouteResult>) => done(handled(outcome.value, route, `worker#${outcome.slot}`, outcome.queuedMs)),
       (error) => done(failure(error, route, timeout)),
     );
@@ -92,7 +93,7 @@ function onWorkerStreaming(route: Route, executor: TaskExecutor, timeout: number
     });
     const options: RunOptions = { signal: cancelSignalOf(data), context: captureContext() };
     if (timeout !== undefined) options.timeoutMs = left(timeout, readAt);
-    const payload: StreamingPayload<HttpRequest> = { req: data, channel };
+    const payload: StreamingPayload<HttpRequest> = { req: crossable(data), channel };
     executor.run<RouteResult | { streamed: true }>(TaskKind.Route, route.id, payload, options).then(
       (outcome) => {
         // Streamed: the head answered already, or is on its way on the other channel.

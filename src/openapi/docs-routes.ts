@@ -7,6 +7,7 @@ import type { DocsOptions } from "../app/app.js";
 import type { ErrorHandlers } from "../app/error-handlers.js";
 import { bytes, html, json } from "../http/response.js";
 import type { Route } from "../app/router.js";
+import { defaultFormLimits } from "../params/form-limits.js";
 import { openApiDocument } from "./openapi-document.js";
 
 const assets: Record<string, string> = {
@@ -59,6 +60,7 @@ function builtin(errors: ErrorHandlers, method: "GET", path: string, name: strin
     timeout: undefined,
     bulkhead: undefined,
     accepts: undefined,
+    formLimits: defaultFormLimits,
     schemas: {},
     inputs: undefined,
     response: undefined,

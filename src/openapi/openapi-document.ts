@@ -65,6 +65,27 @@ function parametersFrom(
   }));
 }
 
+const multipart = "multipart/form-data";
+
+/** A file field in JSON Schema: `z.file()` gives `{ type: "string", format: "binary" }`, alone or in a list. */
+function isFileField(field: JsonObject | undefined): boolean {
+  if (!field) return false;
+  if (field.type === "array") return isFileField(field.items as JsonObject | undefined);
+  if (field.format === "binary") return true;
+  const options = (field.anyOf ?? field.oneOf) as JsonObject[] | undefined;
+  return options?.some(isFileField) ?? false;
+}
+
+/**
+ * The media types a declared body is documented under: those the route `accepts`, or else a
+ * multipart form when it has a file field (only a form carries files), JSON otherwise.
+ */
+function bodyMediaTypes(accepts: string[] | undefined, schema: JsonObject): string[] {
+  if (accepts && accepts.length > 0) return accepts;
+  const fields = Object.values((schema.properties ?? {}) as Record<string, JsonObject>);
+  return fields.some(isFileField) ? [multipart] : ["application/json"];
+}
+
 function operation(route: Route, operationId: string): JsonObject {
   const { docs, schemas } = route;
   const pathNames = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
@@ -82,7 +103,10 @@ function operation(route: Route, operationId: string): JsonObject {
   op.operationId = operationId;
   if (parameters.length > 0) op.parameters = parameters;
   if (schemas.body) {
-    op.requestBody = { required: true, content: { "application/json": { schema: jsonSchemaOf(schemas.body, "input") ?? {} } } };
+    const schema = jsonSchemaOf(schemas.body, "input") ?? {};
+    const content: JsonObject = {};
+    for (const type of bodyMediaTypes(route.accepts, schema)) content[type] = { schema };
+    op.requestBody = { required: true, content };
   }
   const success: JsonObject = { description: route.status === 201 ? "Created" : "Successful Response" };
   if (route.status !== 204) success.content = { "application/json": { schema: (route.response && jsonSchemaOf(route.response, "output")) || {} } };

@@ -42,6 +42,10 @@ export interface TestRequest {
   json?: unknown;
   /** Sent as it is (give a `content-type` header). */
   body?: string | Uint8Array;
+  /** Form fields, sent as `application/x-www-form-urlencoded`, or as `multipart/form-data` with `files`. */
+  form?: Record<string, QueryValue | QueryValue[]>;
+  /** Files, sent as `multipart/form-data` (with `form`'s fields): a `File` keeps its name, a `Blob` is named "blob". */
+  files?: Record<string, Blob | Blob[]>;
 }
 
 export interface TestResponse {
@@ -128,6 +132,10 @@ export class TestClient {
       headers["content-type"] ??= "application/json";
     } else if (init.body !== undefined) {
       body = Buffer.from(init.body);
+    } else if (init.form !== undefined || init.files !== undefined) {
+      const encoded = await encodeForm(init.form ?? {}, init.files);
+      body = encoded.body;
+      headers["content-type"] ??= encoded.type;
     }
     if (body) headers["content-length"] = String(body.length);
     const req = Object.assign(Readable.from(body ? [body] : []), {
@@ -180,6 +188,19 @@ function withQuery(path: string, query: TestRequest["query"]): string {
     for (const v of Array.isArray(value) ? value : [value]) search.append(key, String(v));
   }
   return search.size > 0 ? path + (path.includes("?") ? "&" : "?") + search.toString() : path;
+}
+
+/** A form as a browser sends it: urlencoded, or multipart when it has files (encoded by the web's own FormData). */
+async function encodeForm(fields: NonNullable<TestRequest["form"]>, files: TestRequest["files"]): Promise<{ body: Buffer; type: string }> {
+  const entries = Object.entries(fields).flatMap(([name, value]) =>
+    (Array.isArray(value) ? value : [value]).map((v): [string, string] => [name, String(v)]),
+  );
+  if (files === undefined) return { body: Buffer.from(new URLSearchParams(entries).toString()), type: "application/x-www-form-urlencoded" };
+  const form = new FormData();
+  for (const [name, value] of entries) form.append(name, value);
+  for (const [name, value] of Object.entries(files)) for (const file of Array.isArray(value) ? value : [value]) form.append(name, file);
+  const encoded = new Response(form);
+  return { body: Buffer.from(await encoded.arrayBuffer()), type: encoded.headers.get("content-type")! };
 }
 
 function joinedHeaders(headers: Record<string, HeaderValue>): Record<string, string> {
