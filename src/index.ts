@@ -30,9 +30,30 @@ export { RequestValidationError, type ValidationIssue } from "./params/validatio
 export type { StandardSchemaV1 } from "./params/standard-schema.js";
 export type { InputSchemas } from "./params/input-plan.js";
 export { depends, type Dependency, type DependencyValues } from "./deps/dependency.js";
+export { backgroundTasks } from "./deps/background-tasks.js";
+export type { DependencyOverrides, Replacement } from "./deps/overrides.js";
+export { backgroundTask, type BackgroundTasks } from "./threads/background-tasks.js";
 export { openApiDocument } from "./openapi/openapi-document.js";
+export {
+  httpBasic,
+  httpBearer,
+  type HTTPAuthorizationCredentials,
+  type HTTPBasicCredentials,
+  type HTTPBasicOptions,
+  type HTTPBearerOptions,
+} from "./security/http-auth.js";
+export { apiKeyCookie, apiKeyHeader, apiKeyQuery, type APIKeyOptions } from "./security/api-key.js";
+export {
+  oauth2PasswordBearer,
+  oauth2PasswordForm,
+  type OAuth2PasswordBearerOptions,
+  type OAuth2PasswordRequestForm,
+} from "./security/oauth2.js";
+export type { SecurityOptions } from "./security/scheme.js";
+export { compareSecrets } from "./security/compare-secrets.js";
 export type { DocsOptions } from "./app/app.js";
 export type { TestClientOptions, TestRequest, TestResponse } from "./testing/test-client.js";
+export type { BackgroundOutcome } from "./app/background-runner.js";
 export { json, text, html, bytes, redirect, type HeaderValue, type OutgoingResponse, type ResponseInit } from "./http/response.js";
 export type { HttpRequest, Query, Headers } from "./http/request.js";
 export type { PathParams } from "./http/path-params.js";

@@ -107,6 +107,15 @@ export class Logger {
       error: error.message,
     });
   }
+  /** A background task failed (or could not run); the tasks after it still run. */
+  backgroundTaskFailed(method: string, path: string, task: string, lane: string, error: SerializedError): void {
+    this.line(
+      "ERROR",
+      "background-task-error",
+      `Exception in background task ${task} of ${method} ${path} (lane=${lane}):\n${error.stack ?? `${error.name}: ${error.message}`}`,
+      { method, path, task, lane, error: error.message },
+    );
+  }
   /** An error outside any request reached the process (see containStrayErrors); the server goes on. */
   strayError(kind: string, error: SerializedError): void {
     this.line(
@@ -210,6 +219,14 @@ export class Logger {
   graceExpired(count: number, graceMs: number): void {
     this.line("ERROR", "shutdown", `Grace period of ${graceMs} ms is over with ${count} request(s) still running; closing them.`, {
       in_flight: count,
+    });
+  }
+  waitingForBackgroundTasks(count: number): void {
+    this.info("shutdown", `Waiting for ${count} background task${count === 1 ? "" : "s"} to finish.`, { background_tasks: count });
+  }
+  backgroundTasksLeft(count: number, graceMs: number): void {
+    this.line("ERROR", "shutdown", `Grace period of ${graceMs} ms is over with ${count} background task(s) not finished; abandoning them.`, {
+      background_tasks: count,
     });
   }
   waitingForShutdown(): void {

@@ -20,6 +20,8 @@ export interface ResponderParts {
   monitor?: LoopMonitor;
   /** Whether the server is closing: answers then ask the client to close the connection. */
   closing: () => boolean;
+  /** Called once the answer is out (or its client gone): starts the background tasks the handler added. */
+  afterResponse?: (result: HandledRequest) => void;
 }
 
 /** One request on its way: when it started, from whom, and its monitor tag. */
@@ -34,7 +36,9 @@ export interface Exchange {
 export function createResponder(parts: ResponderParts) {
   const { logger, inFlight, metrics, live, monitor } = parts;
 
-  const finished = (exchange: Exchange) => {
+  const finished = (exchange: Exchange, result?: HandledRequest) => {
+    // Before the request stops counting as in flight, so a shutdown waiting for it sees its tasks.
+    if (result?.background) parts.afterResponse?.(result);
     if (exchange.tag) monitor!.finished(exchange.tag);
     inFlight.end();
   };
@@ -91,7 +95,7 @@ export function createResponder(parts: ResponderParts) {
     if (res.destroyed || req.socket.destroyed) {
       // Nobody is there to read it: logged as nginx does, 499 "client closed request".
       report(exchange, result, 499);
-      finished(exchange);
+      finished(exchange, result);
       return;
     }
     try {
@@ -101,7 +105,7 @@ export function createResponder(parts: ResponderParts) {
     } catch (error) {
       return internalError(exchange, error);
     }
-    finished(exchange);
+    finished(exchange, result);
   };
 
   return { respond, internalError };
