@@ -123,7 +123,12 @@ export class App extends Router {
   /** Re-plans every route with `next` (or refuses it, throwing), and tells the workers from the main thread. */
   private overridesChanged(next: ReadonlyMap<Dependency, Dependency>): void {
     const steps: PlanStep[][] = this.routes.map((route) => {
-      const planned = dependencySteps(rootsOf(route), next);
+      let planned: PlanStep[];
+      try {
+        planned = dependencySteps(rootsOf(route), next);
+      } catch (error) {
+        throw new TypeError(`dependencyOverrides: ${(error as Error).message} (a replacement cannot need the dependency it replaces)`);
+      }
       checkSteps(route, planned);
       return planned;
     });

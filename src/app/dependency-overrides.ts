@@ -62,6 +62,7 @@ export function overrideSpec(
     if (target.key === undefined || (fixed === undefined && replacement.key === undefined)) {
       throw new TypeError(`dependencyOverrides: ${target.name} is used by worker-lane routes, and a worker has no way to find it or its replacement`);
     }
+    if (fixed) assertCopyable(target, fixed.value);
     entries.push({ target: target.key, replacement: fixed ? { value: fixed.value } : { key: replacement.key! } });
   }
   const modules = new Set<string>();
@@ -78,6 +79,17 @@ export function overrideSpec(
     modules.add(url);
   }
   return { entries, modules: [...modules] };
+}
+
+function assertCopyable(target: Dependency, value: unknown): void {
+  try {
+    structuredClone(value);
+  } catch (error) {
+    throw new TypeError(
+      `dependencyOverrides: the { value } that replaces ${target.name} is used by worker-lane routes, so it is copied to the workers, ` +
+        `and it cannot be copied to the workers (${(error as Error).message}). Replace it with a dependency made with depends() in a module of its own instead.`,
+    );
+  }
 }
 
 /** In a worker: imports what the spec names and finds each replacement in this thread. */

@@ -66,7 +66,10 @@ describe("/docs with security schemes", () => {
       const operation = page.locator("#operations-default-read_users_me_users_me_get");
       await operation.getByRole("button", { name: "Execute" }).click();
       // The 401 shown before is replaced by this try's answer.
-      await operation.locator(".live-responses-table tbody .response-col_status", { hasText: /^\s*200/ }).first().waitFor({ timeout: 10_000 });
+      await operation
+        .locator(".live-responses-table tbody .response-col_status", { hasText: /^\s*200/ })
+        .first()
+        .waitFor({ timeout: 10_000 });
       const body = await operation.locator(".live-responses-table tbody .response-col_description pre").first().textContent();
       assert.deepEqual(JSON.parse(body ?? ""), { username: "ada", fullName: "Ada Lovelace" });
       assert.deepEqual(external, [], "the page fetched nothing from outside the server");

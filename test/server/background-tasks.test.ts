@@ -1,0 +1,110 @@
+// Background tasks on a real server: the response goes out before the task ends, failures are
+// logged with their route and counted in /metrics, and shutdown drains the tasks within the grace
+// period (and ends anyway when a task hangs), on both lanes, by close() and by SIGTERM.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { serve, type RunningServer } from "loopwise";
+import { app, finishedAt, pooled } from "../fixtures/background-app.ts";
+import { captureLogs, delay, fixture, request, spawnServer } from "../helpers.ts";
+
+const post = (url: string) => request(url, { method: "POST" });
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await delay(20);
+  assert.ok(check(), "the condition never held");
+}
+
+describe("a served app", () => {
+  let server: RunningServer;
+  const logs = captureLogs();
+  before(async () => {
+    server = await serve(app, { port: 0, poolSize: 2, metrics: true, logWrite: logs.write });
+  });
+  after(() => server.close());
+
+  test("the response arrives before its task ends", async () => {
+    const count = finishedAt.length;
+    const sent = Date.now();
+    const reply = await post(`${server.url}/slow?ms=400`);
+    assert.equal(reply.status, 200);
+    assert.ok(reply.doneAt - sent < 400, `the response waited for the task (${reply.doneAt - sent} ms)`);
+    assert.equal(finishedAt.length, count, "the task had not finished when the response arrived");
+    await until(() => finishedAt.length === count + 1);
+    assert.ok(finishedAt.at(-1)! >= reply.doneAt);
+  });
+
+  test("a failing task is logged with its route, task and lane, and the ones after it run", async () => {
+    assert.equal((await post(`${server.url}/fails`)).status, 200);
+    await until(() => logs.err.some((l) => l.includes("background task killsWorker")));
+    const lines = logs.err.filter((l) => l.includes("Exception in background task"));
+    assert.ok(lines.some((l) => l.includes("Exception in background task fails of POST /fails (lane=loop)")));
+    assert.ok(lines.some((l) => /background task failsOnPool of POST \/fails \(lane=worker#\d+\)/.test(l)));
+    await post(`${server.url}/odd/proxy`);
+    await until(() => logs.err.some((l) => l.includes("background task throwsOdd of POST /odd/:kind")));
+  });
+
+  test("/metrics counts tasks by route, task, lane and outcome, and shows the pending ones", async () => {
+    await post(`${server.url}/loop`);
+    await delay(100);
+    const metrics = (await request(`${server.url}/metrics`)).text;
+    assert.match(metrics, /loopwise_background_tasks_total\{route="\/fails",task="fails",lane="loop",outcome="error"\} 1/);
+    assert.match(metrics, /loopwise_background_tasks_total\{route="\/loop",task="onPool",lane="worker",outcome="ok"\} \d+/);
+    assert.match(metrics, /loopwise_background_task_duration_seconds_count\{task="record",lane="loop"\} \d+/);
+    assert.match(metrics, /loopwise_background_tasks_pending 0/);
+  });
+});
+
+describe("shutdown", () => {
+  test("close() waits for the tasks still to run on both lanes, then resolves true", async () => {
+    const logs = captureLogs();
+    const server = await serve(app, { port: 0, poolSize: 1, logWrite: logs.write });
+    const loopDone = finishedAt.length;
+    const poolDone = pooled.get(2);
+    assert.equal((await post(`${server.url}/slow?ms=500`)).status, 200);
+    assert.equal((await post(`${server.url}/slow-pool?ms=500`)).status, 200);
+    assert.equal(await server.close(), true);
+    assert.equal(finishedAt.length, loopDone + 1);
+    assert.equal(pooled.get(2), poolDone + 1);
+    assert.ok(logs.err.some((l) => l.includes("Waiting for 2 background tasks to finish.")));
+  });
+
+  test("a task that hangs, on the loop or on the pool, cannot hold shutdown past the grace period", async () => {
+    const logs = captureLogs();
+    const server = await serve(app, { port: 0, poolSize: 1, gracePeriod: 600, logWrite: logs.write });
+    await post(`${server.url}/hangs`);
+    await post(`${server.url}/spins`);
+    const started = Date.now();
+    assert.equal(await server.close(), false);
+    assert.ok(Date.now() - started < 5000, `shutdown took ${Date.now() - started} ms`);
+    assert.ok(logs.err.some((l) => l.includes("Grace period of 600 ms is over with 2 background task(s) not finished; abandoning them.")));
+  });
+});
+
+describe("SIGTERM with loopwise run", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "loopwise-background-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("finishes the tasks after the last response, on both lanes, then exits 0", async () => {
+    const log = join(dir, "done.log");
+    const server = await spawnServer(`${fixture("background-shutdown-app.ts")}:app`, ["--pool-size", "1"], { BACKGROUND_LOG: log });
+    assert.equal((await post(`${server.url}/later/400`)).status, 200);
+    assert.equal(await server.stop("SIGTERM"), 0);
+    assert.deepEqual(readFileSync(log, "utf8").split("\n").filter(Boolean).sort(), ["loop 400", "pool 400"]);
+    const messages = server.stderr.map((line) => JSON.parse(line).message as string);
+    assert.ok(messages.includes("Waiting for 2 background tasks to finish."), messages.join("\n"));
+  });
+
+  test("a task that never ends: the process still exits, with 1, when the grace period is over", async () => {
+    const server = await spawnServer(`${fixture("background-shutdown-app.ts")}:app`, ["--pool-size", "1", "--grace-period", "500"]);
+    assert.equal((await post(`${server.url}/never`)).status, 200);
+    const started = Date.now();
+    assert.equal(await server.stop("SIGTERM"), 1);
+    assert.ok(Date.now() - started < 5000, `exit took ${Date.now() - started} ms`);
+  });
+});
