@@ -53,7 +53,8 @@ app.get("/basic/me", { deps: { credentials: basic } }, async function basicMe(_r
 // An API key in a header, for machines rather than people.
 const apiKey = apiKeyHeader({ name: "X-API-Key" });
 
-app.get("/reports", { dependencies: [apiKey] }, async function listReports() {
+app.get("/reports", { deps: { key: apiKey } }, async function listReports(_req, { key }) {
+  if (!compareSecrets(key, "reports-key")) throw new HTTPError(403, "Invalid API key");
   return [{ id: 1, title: "Q3" }];
 });
 

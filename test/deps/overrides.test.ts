@@ -24,7 +24,7 @@ describe("with the TestClient", () => {
     const [loop, worker] = await Promise.all([client.get(`/loop${path}`, init), client.get(`/worker${path}`, init)]);
     assert.equal(loop.lane, "loop");
     assert.match(worker.lane, /^worker#/);
-    return [loop, worker];
+    return [loop, worker] as const;
   };
 
   test("a fixed value replaces a dependency on both lanes", async () => {
@@ -100,8 +100,8 @@ describe("with the TestClient", () => {
 
     test("a value the workers cannot copy, a cycle, a plain generator for a loop-lane route", async () => {
       app.dependencyOverrides.set(currentUser, { value: { name: "kept" } });
-      assert.throws(() => app.dependencyOverrides.set(currentUser, { value: { name: () => "x" } }), /value .* cannot be copied to the workers/);
-      assert.throws(() => app.dependencyOverrides.set(settings, { value: { greeting: Symbol("x") } }), /cannot be copied to the workers/);
+      assert.throws(() => app.dependencyOverrides.set(currentUser, { value: { name: () => "x" } as never }), /value .* cannot be copied to the workers/);
+      assert.throws(() => app.dependencyOverrides.set(settings, { value: { greeting: Symbol("x") } as never }), /cannot be copied to the workers/);
       const wraps = depends({ deps: { currentUser } }, async function wraps(_req, { currentUser }) {
         return currentUser;
       });
