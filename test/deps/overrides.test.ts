@@ -100,7 +100,10 @@ describe("with the TestClient", () => {
 
     test("a value the workers cannot copy, a cycle, a plain generator for a loop-lane route", async () => {
       app.dependencyOverrides.set(currentUser, { value: { name: "kept" } });
-      assert.throws(() => app.dependencyOverrides.set(currentUser, { value: { name: () => "x" } as never }), /value .* cannot be copied to the workers/);
+      assert.throws(
+        () => app.dependencyOverrides.set(currentUser, { value: { name: () => "x" } as never }),
+        /value .* cannot be copied to the workers/,
+      );
       assert.throws(() => app.dependencyOverrides.set(settings, { value: { greeting: Symbol("x") } as never }), /cannot be copied to the workers/);
       const wraps = depends({ deps: { currentUser } }, async function wraps(_req, { currentUser }) {
         return currentUser;

@@ -7,15 +7,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { serve, type RunningServer } from "loopwise";
-import { app, finishedAt, pooled } from "../fixtures/background-app.ts";
+import { request as httpRequest } from "node:http";
+import { app, finishedAt, pooled, ran } from "../fixtures/background-app.ts";
 import { captureLogs, delay, fixture, request, spawnServer } from "../helpers.ts";
 
 const post = (url: string) => request(url, { method: "POST" });
 
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; !check() && Date.now() < end; ) await delay(20);
+/** Waits until `check` holds (refreshing what it reads with `refresh`), at most `ms`. */
+async function until(check: () => boolean, ms = 5000, refresh?: () => Promise<void>): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    await refresh?.();
+    if (check()) return;
+    await delay(20);
+  }
   assert.ok(check(), "the condition never held");
 }
+
+let metricsText = "";
 
 describe("a served app", () => {
   let server: RunningServer;
@@ -44,6 +52,29 @@ describe("a served app", () => {
     assert.ok(lines.some((l) => /background task failsOnPool of POST \/fails \(lane=worker#\d+\)/.test(l)));
     await post(`${server.url}/odd/proxy`);
     await until(() => logs.err.some((l) => l.includes("background task throwsOdd of POST /odd/:kind")));
+  });
+
+  test("a client that leaves before the answer: the handler finished, so its tasks still run", async () => {
+    const req = httpRequest(`${server.url}/slow-answer`, { method: "POST", agent: false });
+    req.on("error", () => {});
+    req.end();
+    await delay(100);
+    req.destroy();
+    await until(() => ran.some((r) => r.startsWith("client-left@")), 5000);
+  });
+
+  test("a flood of requests with tasks on both lanes: every task runs, none is left pending", async () => {
+    const before = pooled.get(0);
+    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => post(`${server.url}/${i % 2 ? "loop" : "worker"}`)));
+    assert.ok(replies.every((r) => r.status === 200));
+    await until(() => pooled.get(0) === before + 200, 15_000);
+    await until(
+      () => /loopwise_background_tasks_pending 0/.test(metricsText),
+      5000,
+      async () => {
+        metricsText = (await request(`${server.url}/metrics`)).text;
+      },
+    );
   });
 
   test("/metrics counts tasks by route, task, lane and outcome, and shows the pending ones", async () => {
