@@ -2,7 +2,7 @@
 // function on the event loop, a plain one on the worker pool. The same for the server and the
 // TestClient; what is logged, counted and waited for at shutdown is the server's business.
 import { performance } from "node:perf_hooks";
-import { TaskError, WorkerCrashedError } from "../pool/pool-errors.js";
+import { PoolClosedError, PoolFullError, PoolUnavailableError, TaskError, WorkerCrashedError } from "../pool/pool-errors.js";
 import { serializeError, TaskKind, type SerializedError } from "../pool/protocol.js";
 import type { BackgroundEntry } from "../threads/background-tasks.js";
 import { captureContext } from "../threads/context-var.js";
@@ -18,6 +18,8 @@ export interface BackgroundOutcome {
   durationMs: number;
   /** What it threw (or why it could not run), when it failed. */
   error?: SerializedError;
+  /** It never ran: the pool refused it (busy past its limits, or shutting down), as it would refuse a request. */
+  refused?: true;
 }
 
 /**
@@ -66,6 +68,8 @@ async function runOne(entry: BackgroundEntry, executor: TaskExecutor): Promise<B
     // The worker's own error, not the pool's wrapper around it.
     if (error instanceof TaskError) return done(`worker#${error.slot}`, error.serialized);
     if (error instanceof WorkerCrashedError) return done(`worker#${error.slot}`, serializeError(error));
-    return done("worker", serializeError(error));
+    const outcome = done("worker", serializeError(error));
+    if (error instanceof PoolFullError || error instanceof PoolUnavailableError || error instanceof PoolClosedError) outcome.refused = true;
+    return outcome;
   }
 }

@@ -22,7 +22,7 @@ export interface FinishedBackgroundTask {
   task: string;
   /** "loop", or "worker#N". */
   lane: string;
-  failed: boolean;
+  outcome: "ok" | "error" | "refused";
   durationMs: number;
 }
 
@@ -101,7 +101,7 @@ export class Metrics {
     });
     this.backgroundTasks = new Counter({
       name: "loopwise_background_tasks_total",
-      help: "Background tasks finished, by the route that added them, task, lane and outcome (ok or error).",
+      help: "Background tasks finished, by the route that added them, task, lane and outcome (ok, error, or refused by a busy pool).",
       labelNames: ["route", "task", "lane", "outcome"],
       registers,
     });
@@ -127,7 +127,7 @@ export class Metrics {
 
   backgroundTaskFinished(task: FinishedBackgroundTask): void {
     const lane = task.lane === "loop" ? "loop" : "worker";
-    this.backgroundTasks.inc({ route: task.route ?? "(unmatched)", task: task.task, lane, outcome: task.failed ? "error" : "ok" });
+    this.backgroundTasks.inc({ route: task.route ?? "(unmatched)", task: task.task, lane, outcome: task.outcome });
     this.backgroundDuration.observe({ task: task.task, lane }, seconds(task.durationMs));
   }
 

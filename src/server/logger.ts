@@ -116,6 +116,15 @@ export class Logger {
       { method, path, task, lane, error: error.message },
     );
   }
+  /** The pool refused a background task (busy past its limits, shutting down): one line, as for a refused request. */
+  backgroundTaskRefused(method: string, path: string, task: string, reason: string): void {
+    this.line("WARNING", "background-task-refused", `Background task ${task} of ${method} ${path} was refused by the worker pool: ${reason}`, {
+      method,
+      path,
+      task,
+      error: reason,
+    });
+  }
   /** An error outside any request reached the process (see containStrayErrors); the server goes on. */
   strayError(kind: string, error: SerializedError): void {
     this.line(

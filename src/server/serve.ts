@@ -48,8 +48,10 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   const { pool, monitor } = started;
   logger.poolReady(pool.size, app.routes.length, pool.maxSize);
   const background = new BackgroundWork(pool, (route, outcome) => {
-    if (outcome.error) logger.backgroundTaskFailed(route?.method ?? "", route?.path ?? "", outcome.task, outcome.lane, outcome.error);
-    metrics?.backgroundTaskFinished({ ...outcome, route: route?.path, failed: outcome.error !== undefined });
+    const [method, path] = [route?.method ?? "", route?.path ?? ""];
+    if (outcome.refused) logger.backgroundTaskRefused(method, path, outcome.task, outcome.error!.message);
+    else if (outcome.error) logger.backgroundTaskFailed(method, path, outcome.task, outcome.lane, outcome.error);
+    metrics?.backgroundTaskFinished({ ...outcome, route: route?.path, outcome: outcome.refused ? "refused" : outcome.error ? "error" : "ok" });
   });
   const metrics = config.metrics ? new Metrics(pool, background) : undefined;
   const live = config.dev ? new LiveFeed(pool) : undefined;

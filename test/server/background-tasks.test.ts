@@ -14,7 +14,7 @@ import { captureLogs, delay, fixture, request, spawnServer } from "../helpers.ts
 const post = (url: string) => request(url, { method: "POST" });
 
 /** Waits until `check` holds (refreshing what it reads with `refresh`), at most `ms`. */
-async function until(check: () => boolean, ms = 5000, refresh?: () => Promise<void>): Promise<void> {
+async function until(check: () => boolean, ms = 10_000, refresh?: () => Promise<void>): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end; ) {
     await refresh?.();
     if (check()) return;
@@ -86,6 +86,36 @@ describe("a served app", () => {
     assert.match(metrics, /loopwise_background_task_duration_seconds_count\{task="record",lane="loop"\} \d+/);
     assert.match(metrics, /loopwise_background_tasks_pending 0/);
   });
+});
+
+test("a flood past the pool's limits: plain tasks are refused like requests, in one warning line each, and counted", async () => {
+  const logs = captureLogs();
+  const server = await serve(app, { port: 0, poolSize: 1, maxPoolSize: 1, maxQueue: 4, metrics: true, logWrite: logs.write });
+  try {
+    const replies = await Promise.all(Array.from({ length: 30 }, () => post(`${server.url}/slow-pool-from-loop?ms=100`)));
+    assert.ok(
+      replies.every((r) => r.status === 200),
+      "the requests themselves are answered",
+    );
+    await until(() => logs.err.some((l) => l.includes("Background task slowOnPool of POST /slow-pool-from-loop was refused by the worker pool")));
+    const refused = logs.err.filter((l) => l.includes("was refused by the worker pool"));
+    assert.ok(refused.every((l) => l.includes(" WARNING ")));
+    assert.ok(!logs.err.some((l) => l.includes("PoolFullError") && l.includes("at ")), "no stack for a refusal");
+    await until(
+      () => /loopwise_background_tasks_pending 0/.test(metricsText),
+      15_000,
+      async () => {
+        metricsText = (await request(`${server.url}/metrics`)).text;
+      },
+    );
+    assert.match(
+      metricsText,
+      /loopwise_background_tasks_total\{route="\/slow-pool-from-loop",task="slowOnPool",lane="worker",outcome="refused"\} \d+/,
+    );
+    assert.equal((await request(`${server.url}/ran`)).status, 200);
+  } finally {
+    await server.close();
+  }
 });
 
 describe("shutdown", () => {
