@@ -140,8 +140,16 @@ export class App extends Router {
 
   /** In a worker: applies the main thread's overrides, if they changed since the last task. */
   private async syncOverrides(): Promise<void> {
-    const spec = this.channel().take();
-    if (spec) this.dependencyOverrides.replaceAll(await adoptSpec(spec));
+    const channel = this.channel();
+    const spec = channel.take();
+    if (!spec) return;
+    try {
+      this.dependencyOverrides.replaceAll(await adoptSpec(spec));
+    } catch (error) {
+      // Never serve on with the old overrides as if they were the new ones: each task fails until they apply.
+      channel.forget();
+      throw error;
+    }
   }
 
   /**

@@ -56,6 +56,11 @@ export class OverrideChannel {
     return Atomics.load(this.words, 0) !== this.seen;
   }
 
+  /** Worker: the set just taken could not be applied; it is taken again before the next task. */
+  forget(): void {
+    this.seen = -1;
+  }
+
   /** Worker: the set published last, or undefined if none was ever published. */
   take(): OverrideSpec | undefined {
     for (;;) {
