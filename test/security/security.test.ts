@@ -2,9 +2,11 @@
 // credentials (the attacker's headers included), the OAuth2 form's 422s, and what they declare in
 // /openapi.json. Through the in-process client, on both lanes.
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { TestClient, compareSecrets, httpBasic, apiKeyHeader, oauth2PasswordBearer } from "loopwise";
+import { TestClient, compareSecrets, httpBasic, apiKeyHeader, oauth2PasswordBearer, serve } from "loopwise";
+import { captureLogs } from "../helpers.ts";
 import { decodeBasic } from "../../src/security/http-auth.ts";
 import { app } from "../fixtures/security-app.ts";
 
@@ -211,5 +213,41 @@ describe("/openapi.json", () => {
     const schema = body.content["application/x-www-form-urlencoded"].schema;
     assert.deepEqual(schema.required, ["username", "password"]);
     assert.equal(schema.properties.password.format, "password");
+  });
+});
+
+describe("over a real socket", () => {
+  test("raw bytes outside ASCII in the Authorization header: a 401, and the server answers on", async () => {
+    const server = await serve(app, { port: 0, poolSize: 1, logWrite: captureLogs().write });
+    try {
+      const raw = (header: Buffer) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(server.port, "127.0.0.1", () => {
+            socket.write(
+              Buffer.concat([
+                Buffer.from("GET /bearer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: "),
+                header,
+                Buffer.from("\r\n\r\n"),
+              ]),
+            );
+          });
+          let reply = "";
+          socket.on("data", (d) => (reply += d.toString("latin1")));
+          socket.on("end", () => resolve(reply));
+          socket.on("error", reject);
+        });
+      for (const header of [
+        Buffer.from([0x42, 0x65, 0x61, 0x72, 0x65, 0x72, 0x20, 0xff, 0xfe, 0x80]), // "Bearer " then bytes that are not UTF-8
+        Buffer.concat([Buffer.from("Bearer t"), Buffer.from("é", "utf8")]),
+        Buffer.concat([Buffer.from("Basic "), Buffer.from(Buffer.from([0x61, 0x3a, 0xc3]).toString("base64"))]),
+      ]) {
+        const reply = await raw(header);
+        assert.match(reply, /^HTTP\/1.1 401 /, reply);
+        assert.match(reply, /www-authenticate: Bearer/i);
+      }
+      assert.equal((await raw(Buffer.from("Bearer fine"))).split("\r\n")[0], "HTTP/1.1 200 OK");
+    } finally {
+      await server.close();
+    }
   });
 });
