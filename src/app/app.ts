@@ -5,10 +5,12 @@ import { blockingSignature, runBlocking } from "../threads/offload.js";
 import { sharedStateSignature } from "../threads/shared-state.js";
 import { contextSignature, runInContext } from "../threads/context-var.js";
 import { TaskKind, type TaskHost } from "../pool/protocol.js";
-import type { Lane } from "../threads/lane.js";
-import { createdApps, hostKey, workerSlot } from "../pool/identity.js";
+import { createdApps, hostKey, inheritedBuffer, workerSlot } from "../pool/identity.js";
 import { callerModuleUrl } from "../pool/caller-module.js";
-import { dependencyOrder, type Dependency } from "../deps/dependency.js";
+import { dependencyByKey, dependencySteps, type Dependency, type PlanStep } from "../deps/dependency.js";
+import { OverrideChannel, overridesBufferKey } from "../deps/override-channel.js";
+import { DependencyOverrides } from "../deps/overrides.js";
+import { adoptSpec, checkSteps, overrideSpec, rootsOf } from "./dependency-overrides.js";
 import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handlers.js";
 import { invokePooledDependency, invokeRoute } from "./invoke.js";
 import type { HttpRequest } from "../http/request.js";
@@ -27,6 +29,8 @@ export interface DocsOptions {
   openapiUrl?: string | null;
   /** Where Swagger UI is served (default "/docs"); null turns it off. */
   docsUrl?: string | null;
+  /** Where ReDoc is served (default "/redoc"); null turns it off. */
+  redocUrl?: string | null;
 }
 
 export interface AppOptions extends DocsOptions {
@@ -72,6 +76,14 @@ export class App extends Router {
   /** Documentation settings: title, version, and where /openapi.json and /docs are served (null: not served). */
   readonly docsOptions: DocsOptions;
   /**
+   * Replacements for dependencies (FastAPI's `app.dependency_overrides`), for tests and local
+   * development: `set(dep, replacement)`, `delete(dep)`, `clear()`. They apply on both lanes,
+   * in the workers too, from the next request on.
+   */
+  readonly dependencyOverrides: DependencyOverrides = new DependencyOverrides((next) => this.overridesChanged(next));
+  /** How the workers learn the overrides (made on first use). */
+  private overrideChannel: OverrideChannel | undefined;
+  /**
    * Matches requests to routes: the main thread's job alone. A worker runs routes by id and never
    * matches, so it never loads find-my-way (a quarter of what a worker spent importing the app).
    */
@@ -90,40 +102,87 @@ export class App extends Router {
 
   protected override add(definition: RouteDefinition): void {
     super.add(definition);
-    const plan = this.planDependencies(`${definition.method} ${definition.path}`, definition.lane, [
-      ...definition.effects,
-      ...Object.values(definition.deps),
-    ]);
-    const route: Route = { ...definition, id: this.routes.length, plan, errors: this.errors };
+    const declared = dependencySteps(rootsOf(definition));
+    checkSteps(definition, declared);
+    const overrides = this.dependencyOverrides.current;
+    const steps = overrides.size === 0 ? declared : dependencySteps(rootsOf(definition), overrides);
+    if (steps !== declared) checkSteps(definition, steps);
+    const plan = this.registerDependencies(declared.map((step) => step.slot));
+    const route: Route = { ...definition, id: this.routes.length, plan, steps, errors: this.errors };
     if (workerSlot() === undefined) this.matcher().on(route.method, route.path, () => {}, route);
     this.routes.push(route);
+    // Overrides set before this route: what the workers need may have grown.
+    if (overrides.size > 0 && workerSlot() === undefined) this.overridesChanged(overrides);
   }
 
   protected override addWebSocket(definition: WebSocketRouteDefinition): void {
     super.addWebSocket(definition);
-    const plan = this.planDependencies(`WEBSOCKET ${definition.path}`, webSocketLane, [...definition.effects, ...Object.values(definition.deps)]);
-    const route: WebSocketRoute = { ...definition, id: this.websocketRoutes.length, plan, errors: this.errors };
+    const shape = { method: "WEBSOCKET" as HttpMethod, path: definition.path, lane: webSocketLane };
+    const declared = dependencySteps(rootsOf(definition));
+    checkSteps(shape, declared);
+    const overrides = this.dependencyOverrides.current;
+    const steps = overrides.size === 0 ? declared : dependencySteps(rootsOf(definition), overrides);
+    if (steps !== declared) checkSteps(shape, steps);
+    const plan = this.registerDependencies(declared.map((step) => step.slot));
+    const route: WebSocketRoute = { ...definition, id: this.websocketRoutes.length, plan, steps, errors: this.errors };
     // Workers never hold a connection: they keep the route (for its dependencies' ids) but no matcher.
     if (workerSlot() === undefined) (this.websocketRouter ??= makeMatcher()).on("GET", route.path, () => {}, route);
     this.websocketRoutes.push(route);
   }
 
-  /** The order a route's dependencies run in; each gets its id in the app's dependency table (the same in every thread). */
-  private planDependencies(where: string, lane: Lane, roots: Dependency[]): Dependency[] {
-    const plan = dependencyOrder(roots);
+  /** Gives each dependency of a plan its id in the app's dependency table (the same in every thread). */
+  private registerDependencies(plan: Dependency[]): Dependency[] {
     for (const dep of plan) {
-      if (lane === "loop" && dep.lane === "worker" && dep.hasCleanup) {
-        throw new TypeError(
-          `${where}: dependency ${dep.name} is a plain generator (it cleans up) but the route runs on the loop, ` +
-            "so it would run on the pool and its cleanup could not follow its value; make it an async generator, or make the route plain",
-        );
-      }
       if (!this.dependencyIds.has(dep)) {
         this.dependencyIds.set(dep, this.dependencyTable.length);
         this.dependencyTable.push(dep);
       }
     }
     return plan;
+  }
+
+  /** The shared memory through which this app's workers learn its dependency overrides. */
+  get overridesBuffer(): SharedArrayBuffer {
+    return this.channel().buffer;
+  }
+
+  private channel(): OverrideChannel {
+    this.overrideChannel ??= new OverrideChannel(workerSlot() === undefined ? undefined : inheritedBuffer(overridesBufferKey));
+    return this.overrideChannel;
+  }
+
+  /** Re-plans every route with `next` (or refuses it, throwing), and tells the workers from the main thread. */
+  private overridesChanged(next: ReadonlyMap<Dependency, Dependency>): void {
+    const steps: PlanStep[][] = this.routes.map((route) => {
+      let planned: PlanStep[];
+      try {
+        planned = dependencySteps(rootsOf(route), next);
+      } catch (error) {
+        throw new TypeError(`dependencyOverrides: ${(error as Error).message} (a replacement cannot need the dependency it replaces)`);
+      }
+      checkSteps(route, planned);
+      return planned;
+    });
+    if (workerSlot() === undefined) this.channel().publish(overrideSpec(this.routes, steps, next, this.dependencyIds));
+    this.routes.forEach((route, i) => {
+      route.steps = steps[i]!;
+    });
+    // WebSocket routes run their dependencies from the main thread, which has the overrides at hand.
+    for (const route of this.websocketRoutes) route.steps = dependencySteps(rootsOf(route), next);
+  }
+
+  /** In a worker: applies the main thread's overrides, if they changed since the last task. */
+  private async syncOverrides(): Promise<void> {
+    const channel = this.channel();
+    const spec = channel.take();
+    if (!spec) return;
+    try {
+      this.dependencyOverrides.replaceAll(await adoptSpec(spec));
+    } catch (error) {
+      // Never serve on with the old overrides as if they were the new ones: each task fails until they apply.
+      channel.forget();
+      throw error;
+    }
   }
 
   /**
@@ -207,6 +266,7 @@ export class App extends Router {
     return {
       signature: () => this.signature(),
       start: async (slot) => {
+        await this.syncOverrides();
         for (const hook of this.hooks.workerStart) await hook({ slot });
       },
       // The caller's context variables are set around the task (and nothing else is).
@@ -217,9 +277,12 @@ export class App extends Router {
 
   private runTask(kind: TaskKind, target: number | string, payload: unknown, signal: AbortSignal | undefined): unknown {
     if (kind === TaskKind.Blocking) return runBlocking(target as string, payload as unknown[]);
+    // One atomic read per task; the overrides are read again only after the main thread changed them.
+    if (this.overrideChannel?.changed) return this.syncOverrides().then(() => this.runTask(kind, target, payload, signal));
     if (kind === TaskKind.Dependency) {
-      // A plain dependency of a loop-lane route: its value goes back to the main thread.
-      const dep = this.dependencyTable[target as number];
+      // A plain dependency of a loop-lane route: its value goes back to the main thread. An
+      // override's replacement, which no route declared, comes by the key of where it was made.
+      const dep = typeof target === "string" ? dependencyByKey(target) : this.dependencyTable[target];
       if (!dep) throw new Error(`no dependency with id ${target} in this worker`);
       const { req, deps } = payload as { req: HttpRequest; deps: Record<string, unknown> };
       return afterUploads(req, () => invokePooledDependency(dep, withSignal(req, signal), deps, this.errors));

@@ -22,7 +22,7 @@ export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, e
     executor
       .run<PooledDependencyOutcome>(
         TaskKind.Dependency,
-        dependencyIds.get(dep)!,
+        targetOf(dep, dependencyIds),
         { req: crossable(req), deps },
         { signal: cancelSignalOf(req), context: captureContext() },
       )
@@ -36,6 +36,16 @@ export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, e
           throw cloneError(error, dep) ?? error;
         },
       );
+}
+
+/**
+ * How a worker finds the dependency: its id in the app's table, or (an override's replacement,
+ * which no route declared) the key of where depends() made it.
+ */
+function targetOf(dep: Dependency, dependencyIds: Map<Dependency, number>): number | string {
+  const target = dependencyIds.get(dep) ?? dep.key;
+  if (target === undefined) throw new Error(`dependency ${dep.name} cannot run on the worker pool: a worker has no way to find it`);
+  return target;
 }
 
 /** Why a pooled dependency produced no value, when it is about copying between threads. */

@@ -12,14 +12,14 @@ import { crossable } from "../params/upload-crossing.js";
 import { TaskKind } from "../pool/protocol.js";
 import { type Bulkhead, BulkheadTimeoutError } from "../threads/bulkhead.js";
 import { errorResult, RouteTimeoutError } from "./error-table.js";
-import { invokeRoute } from "./invoke.js";
+import { invokeRoute, type WithBackground } from "./invoke.js";
 import { cancelSignalOf } from "./request-data.js";
 import type { Route } from "./router.js";
 import type { TaskExecutor } from "./task-executor.js";
 import { newChannelName, StreamReceiver, type StreamingPayload } from "./worker-stream.js";
 
-/** A response plus where it was made, for the access log. */
-export interface HandledRequest extends RouteResult {
+/** A response plus where it was made, for the access log, and the background tasks to run once it is sent. */
+export interface HandledRequest extends RouteResult, WithBackground {
   route: Route | undefined;
   /** "loop", or "worker#N" for the worker that ran it. */
   lane: string;

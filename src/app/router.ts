@@ -1,4 +1,4 @@
-import { isDependency, type Dependency, type DependencyMap, type DependencyValues } from "../deps/dependency.js";
+import { isDependency, type Dependency, type DependencyMap, type DependencyValues, type PlanStep } from "../deps/dependency.js";
 import { Bulkhead } from "../threads/bulkhead.js";
 import { laneOf, type Lane } from "../threads/lane.js";
 import { planInputs, type InputPlan, type InputSchemas } from "../params/input-plan.js";
@@ -124,11 +124,13 @@ export interface Route {
   docs: RouteDocs;
   /** Every dependency in the order it runs (sub-dependencies first, each once), set by the app. */
   plan: Dependency[];
+  /** The plan as it runs: the same, with the app's dependency overrides in place (re-made when they change). */
+  steps: PlanStep[];
   /** The app's exception handlers. */
   errors: ErrorHandlers;
 }
 
-export type RouteDefinition = Omit<Route, "id" | "plan" | "errors">;
+export type RouteDefinition = Omit<Route, "id" | "plan" | "steps" | "errors">;
 
 /** `router.get(path, handler)` or `router.get(path, options, handler)`, typed once for every method. */
 export interface RouteMethod<Self> {

@@ -9,6 +9,7 @@ import { bytes, html, json } from "../http/response.js";
 import type { Route } from "../app/router.js";
 import { defaultFormLimits } from "../params/form-limits.js";
 import { openApiDocument } from "./openapi-document.js";
+import { redocBundle, redocBundleBytes, redocContentPolicy, redocPage } from "./redoc-page.js";
 
 const assets: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -69,8 +70,24 @@ function builtin(errors: ErrorHandlers, method: "GET", path: string, name: strin
     middleware: [],
     docs: { includeInSchema: false },
     plan: [],
+    steps: [],
     errors,
   };
+}
+
+function redocRoutes(routes: Map<string, Route>, errors: ErrorHandlers, title: string, redocUrl: string, openapiUrl: string): void {
+  const page = html(redocPage(title, redocUrl, openapiUrl), { headers: { "content-security-policy": redocContentPolicy } });
+  routes.set(
+    `GET ${redocUrl}`,
+    builtin(errors, "GET", redocUrl, "redoc", () => page),
+  );
+  const bundlePath = `${redocUrl}/${redocBundle}`;
+  routes.set(
+    `GET ${bundlePath}`,
+    builtin(errors, "GET", bundlePath, "redoc asset", () =>
+      bytes(redocBundleBytes(), { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" } }),
+    ),
+  );
 }
 
 /**
@@ -81,8 +98,9 @@ function builtin(errors: ErrorHandlers, method: "GET", path: string, name: strin
  */
 export function builtinRoutes(table: readonly Route[], options: DocsOptions, errors: ErrorHandlers, rootPath = ""): Map<string, Route> {
   const routes = new Map<string, Route>();
-  const { openapiUrl = "/openapi.json", docsUrl = "/docs" } = options;
+  const { openapiUrl = "/openapi.json", docsUrl = "/docs", redocUrl = "/redoc" } = options;
   if (openapiUrl === null) return routes;
+  if (redocUrl !== null) redocRoutes(routes, errors, options.title ?? "Loopwise", redocUrl, openapiUrl);
   let document: ReturnType<typeof json> | undefined;
   routes.set(
     `GET ${openapiUrl}`,

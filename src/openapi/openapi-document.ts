@@ -3,6 +3,7 @@
 import { headerName } from "../params/input-plan.js";
 import { jsonSchemaOf, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { Route } from "../app/router.js";
+import { dependencyBody, securityRequirements, securitySchemes } from "./security-docs.js";
 
 export interface DocumentInfo {
   title?: string;
@@ -107,6 +108,9 @@ function operation(route: Route, operationId: string): JsonObject {
     const content: JsonObject = {};
     for (const type of bodyMediaTypes(route.accepts, schema)) content[type] = { schema };
     op.requestBody = { required: true, content };
+  } else {
+    const formBody = dependencyBody(route);
+    if (formBody) op.requestBody = formBody;
   }
   const success: JsonObject = { description: route.status === 201 ? "Created" : "Successful Response" };
   if (route.status !== 204) success.content = { "application/json": { schema: (route.response && jsonSchemaOf(route.response, "output")) || {} } };
@@ -119,6 +123,8 @@ function operation(route: Route, operationId: string): JsonObject {
   }
   op.responses = responses;
   if (docs.deprecated) op.deprecated = true;
+  const security = securityRequirements(route);
+  if (security) op.security = security;
   return op;
 }
 
@@ -145,5 +151,7 @@ export function openApiDocument(routes: readonly Route[], info: DocumentInfo = {
     paths,
   };
   if (validates) doc.components = { schemas: validationSchemas };
+  const schemes = securitySchemes(routes);
+  if (schemes) doc.components = { ...(doc.components as JsonObject | undefined), securitySchemes: schemes };
   return doc;
 }

@@ -5,6 +5,7 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { App } from "../app/app.js";
 import type { HandledRequest } from "../app/handle-request.js";
+import { runBackgroundTasks, type BackgroundOutcome } from "../app/background-runner.js";
 import { defaults, resolveConfig, type Config } from "../server/config.js";
 import { frameResponse } from "../server/frame-response.js";
 import { startApp, type StartedApp } from "../server/start-app.js";
@@ -61,6 +62,11 @@ export interface TestResponse {
   lane: string;
   /** Behind a 500: the error the server would log (never sent to the client). */
   error: { name: string; message: string; stack?: string } | undefined;
+  /**
+   * The background tasks the handler added, each with where it ran and, if it failed, its error.
+   * They have all run when the response arrives (as with FastAPI's TestClient).
+   */
+  background: BackgroundOutcome[];
 }
 
 /**
@@ -145,6 +151,7 @@ export class TestClient {
       httpVersion: "1.1",
     }) as unknown as IncomingMessage;
     const handled = await new Promise<HandledRequest>((resolve, reject) => this.started.handle(req, testPeer, resolve, reject));
+    const background = handled.background ? await runBackgroundTasks(handled.background, this.started.pool) : [];
     // Checked and framed as the server would send it: a bad status is a 500 here too.
     const result = frameResponse(handled);
     if (isStreamBody(handled.body) && result.body !== handled.body) closeSource(handled.body);
@@ -158,6 +165,7 @@ export class TestClient {
       json: () => JSON.parse(text),
       lane: handled.lane,
       error: result.error,
+      background,
     };
   }
 
