@@ -7,6 +7,8 @@
 //   npm run bench -- blocking overload 1 s blocking plain handlers beside FastAPI + uvicorn (installs
 //                                      Debian's python3-fastapi when missing); a 2,000-request flood
 //   npm run bench -- websocket         WebSocket echoes, idle connections and an unread flood, beside bare ws
+//   npm run bench -- uploads           20 MiB multipart uploads spooled to disk, beside node:http + busboy:
+//                                      throughput, CPU and the server's RSS growth
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
@@ -22,6 +24,7 @@ import { blocking } from "./scenarios/blocking.ts";
 import { files } from "./scenarios/files.ts";
 import { overload } from "./scenarios/overload.ts";
 import { websocket } from "./scenarios/websocket.ts";
+import { uploads } from "./scenarios/uploads.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -252,6 +255,7 @@ const scenarios: Record<string, () => Promise<void>> = {
 
   blocking: () => blocking(context),
   overload: () => overload(context),
+  uploads: () => uploads(context),
   files: () => files(context),
 
   async soak() {

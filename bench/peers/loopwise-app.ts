@@ -24,6 +24,10 @@ app.get("/validated", { query: z.object({ limit: z.number().int().min(1).max(100
   message: "hello",
   limit: req.query.limit,
 }));
+// A file spooled to disk, its size answered (the uploads scenario).
+app.post("/upload", { formLimits: { maxFileSize: 30 * 1024 * 1024 } }, async (req) => ({
+  size: Object.values(req.body as Record<string, File>).reduce((total, file) => total + file.size, 0),
+}));
 app.get("/stats", async (req) => serverStats("reset" in req.query));
 // The files scenario: a directory of its own, served as a user would.
 if (process.env.BENCH_FILES_DIR) app.mount("/static", staticFiles(process.env.BENCH_FILES_DIR));

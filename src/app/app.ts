@@ -5,16 +5,19 @@ import { blockingSignature, runBlocking } from "../threads/offload.js";
 import { sharedStateSignature } from "../threads/shared-state.js";
 import { contextSignature, runInContext } from "../threads/context-var.js";
 import { describeValue, TaskKind, type TaskHost } from "../pool/protocol.js";
-import type { Lane } from "../threads/lane.js";
-import { createdApps, hostKey, workerSlot } from "../pool/identity.js";
+import { createdApps, hostKey, inheritedBuffer, workerSlot } from "../pool/identity.js";
 import { callerModuleUrl } from "../pool/caller-module.js";
-import { dependencyOrder, type Dependency } from "../deps/dependency.js";
+import { dependencyByKey, dependencySteps, type Dependency, type PlanStep } from "../deps/dependency.js";
+import { OverrideChannel, overridesBufferKey } from "../deps/override-channel.js";
+import { DependencyOverrides } from "../deps/overrides.js";
+import { adoptSpec, checkSteps, overrideSpec, rootsOf } from "./dependency-overrides.js";
 import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handlers.js";
 import { invokePooledDependency, invokeRoute } from "./invoke.js";
 import type { HttpRequest } from "../http/request.js";
 import { isFileBody } from "../http/file-body.js";
 import { isStreamBody, type RouteResult, type StreamBody } from "../http/response.js";
 import { sendStream, type StreamingPayload } from "./worker-stream.js";
+import { reviveUploads } from "../params/upload-crossing.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
 import { webSocketLane, type WebSocketRoute, type WebSocketRouteDefinition } from "./websocket-route.js";
 import type { Middleware } from "./middleware.js";
@@ -30,6 +33,8 @@ export interface DocsOptions {
   openapiUrl?: string | null;
   /** Where Swagger UI is served (default "/docs"); null turns it off. */
   docsUrl?: string | null;
+  /** Where ReDoc is served (default "/redoc"); null turns it off. */
+  redocUrl?: string | null;
 }
 
 export interface AppOptions extends DocsOptions {
@@ -79,6 +84,14 @@ export class App extends Router {
   /** Where this app is mounted in another one, once it is. */
   private mountedAt: string | undefined;
   /**
+   * Replacements for dependencies (FastAPI's `app.dependency_overrides`), for tests and local
+   * development: `set(dep, replacement)`, `delete(dep)`, `clear()`. They apply on both lanes,
+   * in the workers too, from the next request on.
+   */
+  readonly dependencyOverrides: DependencyOverrides = new DependencyOverrides((next) => this.overridesChanged(next));
+  /** How the workers learn the overrides (made on first use). */
+  private overrideChannel: OverrideChannel | undefined;
+  /**
    * Matches requests to routes: the main thread's job alone. A worker runs routes by id and never
    * matches, so it never loads find-my-way (a quarter of what a worker spent importing the app).
    */
@@ -98,41 +111,88 @@ export class App extends Router {
   protected override add(definition: RouteDefinition): void {
     if (this.mountedAt !== undefined) throw afterMount(this.mountedAt, `${definition.method} ${definition.path}`);
     super.add(definition);
-    const plan = this.planDependencies(`${definition.method} ${definition.path}`, definition.lane, [
-      ...definition.effects,
-      ...Object.values(definition.deps),
-    ]);
-    const route: Route = { ...definition, id: this.routes.length, plan, errors: definition.errors ?? this.errors };
+    const declared = dependencySteps(rootsOf(definition));
+    checkSteps(definition, declared);
+    const overrides = this.dependencyOverrides.current;
+    const steps = overrides.size === 0 ? declared : dependencySteps(rootsOf(definition), overrides);
+    if (steps !== declared) checkSteps(definition, steps);
+    const plan = this.registerDependencies(declared.map((step) => step.slot));
+    const route: Route = { ...definition, id: this.routes.length, plan, steps, errors: definition.errors ?? this.errors };
     if (workerSlot() === undefined) this.matcher().on(route.method, route.path, () => {}, route);
     this.routes.push(route);
+    // Overrides set before this route: what the workers need may have grown.
+    if (overrides.size > 0 && workerSlot() === undefined) this.overridesChanged(overrides);
   }
 
   protected override addWebSocket(definition: WebSocketRouteDefinition): void {
     if (this.mountedAt !== undefined) throw afterMount(this.mountedAt, `WEBSOCKET ${definition.path}`);
     super.addWebSocket(definition);
-    const plan = this.planDependencies(`WEBSOCKET ${definition.path}`, webSocketLane, [...definition.effects, ...Object.values(definition.deps)]);
-    const route: WebSocketRoute = { ...definition, id: this.websocketRoutes.length, plan, errors: definition.errors ?? this.errors };
+    const shape = { method: "WEBSOCKET" as HttpMethod, path: definition.path, lane: webSocketLane };
+    const declared = dependencySteps(rootsOf(definition));
+    checkSteps(shape, declared);
+    const overrides = this.dependencyOverrides.current;
+    const steps = overrides.size === 0 ? declared : dependencySteps(rootsOf(definition), overrides);
+    if (steps !== declared) checkSteps(shape, steps);
+    const plan = this.registerDependencies(declared.map((step) => step.slot));
+    const route: WebSocketRoute = { ...definition, id: this.websocketRoutes.length, plan, steps, errors: definition.errors ?? this.errors };
     // Workers never hold a connection: they keep the route (for its dependencies' ids) but no matcher.
     if (workerSlot() === undefined) (this.websocketRouter ??= makeMatcher()).on("GET", route.path, () => {}, route);
     this.websocketRoutes.push(route);
   }
 
-  /** The order a route's dependencies run in; each gets its id in the app's dependency table (the same in every thread). */
-  private planDependencies(where: string, lane: Lane, roots: Dependency[]): Dependency[] {
-    const plan = dependencyOrder(roots);
+  /** Gives each dependency of a plan its id in the app's dependency table (the same in every thread). */
+  private registerDependencies(plan: Dependency[]): Dependency[] {
     for (const dep of plan) {
-      if (lane === "loop" && dep.lane === "worker" && dep.hasCleanup) {
-        throw new TypeError(
-          `${where}: dependency ${dep.name} is a plain generator (it cleans up) but the route runs on the loop, ` +
-            "so it would run on the pool and its cleanup could not follow its value; make it an async generator, or make the route plain",
-        );
-      }
       if (!this.dependencyIds.has(dep)) {
         this.dependencyIds.set(dep, this.dependencyTable.length);
         this.dependencyTable.push(dep);
       }
     }
     return plan;
+  }
+
+  /** The shared memory through which this app's workers learn its dependency overrides. */
+  get overridesBuffer(): SharedArrayBuffer {
+    return this.channel().buffer;
+  }
+
+  private channel(): OverrideChannel {
+    this.overrideChannel ??= new OverrideChannel(workerSlot() === undefined ? undefined : inheritedBuffer(overridesBufferKey));
+    return this.overrideChannel;
+  }
+
+  /** Re-plans every route with `next` (or refuses it, throwing), and tells the workers from the main thread. */
+  private overridesChanged(next: ReadonlyMap<Dependency, Dependency>): void {
+    const steps: PlanStep[][] = this.routes.map((route) => {
+      let planned: PlanStep[];
+      try {
+        planned = dependencySteps(rootsOf(route), next);
+      } catch (error) {
+        throw new TypeError(`dependencyOverrides: ${(error as Error).message} (a replacement cannot need the dependency it replaces)`);
+      }
+      checkSteps(route, planned);
+      return planned;
+    });
+    if (workerSlot() === undefined) this.channel().publish(overrideSpec(this.routes, steps, next, this.dependencyIds));
+    this.routes.forEach((route, i) => {
+      route.steps = steps[i]!;
+    });
+    // WebSocket routes run their dependencies from the main thread, which has the overrides at hand.
+    for (const route of this.websocketRoutes) route.steps = dependencySteps(rootsOf(route), next);
+  }
+
+  /** In a worker: applies the main thread's overrides, if they changed since the last task. */
+  private async syncOverrides(): Promise<void> {
+    const channel = this.channel();
+    const spec = channel.take();
+    if (!spec) return;
+    try {
+      this.dependencyOverrides.replaceAll(await adoptSpec(spec));
+    } catch (error) {
+      // Never serve on with the old overrides as if they were the new ones: each task fails until they apply.
+      channel.forget();
+      throw error;
+    }
   }
 
   override use(...middleware: Middleware[]): this {
@@ -144,7 +204,8 @@ export class App extends Router {
    * Serves another app's routes under `prefix` (each with the other app's middleware, as a
    * router's, and its exception handlers; its WebSocket routes; its docs under the prefix; its
    * lifespan hooks with this app's), or a directory's files (`staticFiles(...)`). Mount an app
-   * once its routes and middleware are registered: what it gets after is refused.
+   * once its routes and middleware are registered: what it gets after is refused. This app's
+   * dependency overrides reach the mounted routes, since this app serves them.
    *
    *     app.mount("/v1", v1);
    *     app.mount("/static", staticFiles("public"));
@@ -249,6 +310,7 @@ export class App extends Router {
     return {
       signature: () => this.signature(),
       start: async (slot) => {
+        await this.syncOverrides();
         for (const hook of this.hooks.workerStart) await hook({ slot });
       },
       // The caller's context variables are set around the task (and nothing else is).
@@ -259,12 +321,15 @@ export class App extends Router {
 
   private runTask(kind: TaskKind, target: number | string, payload: unknown, signal: AbortSignal | undefined): unknown {
     if (kind === TaskKind.Blocking) return runBlocking(target as string, payload as unknown[]);
+    // One atomic read per task; the overrides are read again only after the main thread changed them.
+    if (this.overrideChannel?.changed) return this.syncOverrides().then(() => this.runTask(kind, target, payload, signal));
     if (kind === TaskKind.Dependency) {
-      // A plain dependency of a loop-lane route: its value goes back to the main thread.
-      const dep = this.dependencyTable[target as number];
+      // A plain dependency of a loop-lane route: its value goes back to the main thread. An
+      // override's replacement, which no route declared, comes by the key of where it was made.
+      const dep = typeof target === "string" ? dependencyByKey(target) : this.dependencyTable[target];
       if (!dep) throw new Error(`no dependency with id ${target} in this worker`);
       const { req, deps } = payload as { req: HttpRequest; deps: Record<string, unknown> };
-      return invokePooledDependency(dep, withSignal(req, signal), deps, this.errors);
+      return afterUploads(req, () => invokePooledDependency(dep, withSignal(req, signal), deps, this.errors));
     }
     const route = this.routes[target as number];
     if (!route) throw new Error(`no route with id ${target} in this worker`);
@@ -272,10 +337,17 @@ export class App extends Router {
       const { req, channel } = payload as StreamingPayload<HttpRequest>;
       const startedAt = performance.timeOrigin + performance.now();
       const streamed = (result: RouteResult) => (isStreamBody(result.body) ? sendStream(channel, result, result.body, signal, startedAt) : result);
-      return invokeRoute(route, withSignal(req, signal), undefined, streamed);
+      return afterUploads(req, () => invokeRoute(route, withSignal(req, signal), undefined, streamed));
     }
-    return invokeRoute(route, withSignal(payload as HttpRequest, signal), undefined, wholeBody);
+    const req = payload as HttpRequest;
+    return afterUploads(req, () => invokeRoute(route, withSignal(req, signal), undefined, wholeBody));
   }
+}
+
+/** Runs `run` once the uploads that crossed with `req` are files again (at once when there are none). */
+function afterUploads<T>(req: HttpRequest, run: () => T): T | Promise<T> {
+  const revived = reviveUploads(req);
+  return revived === undefined ? run() : revived.then(run);
 }
 
 /** A request that crossed to a worker lost its signal on the way (it cannot be cloned): the task's own takes its place. */

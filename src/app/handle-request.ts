@@ -11,6 +11,8 @@ import { statusResult, type RouteResult } from "../http/response.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
 import { parseCookies } from "../params/cookies.js";
+import { isMultipart, readMultipart } from "../params/multipart.js";
+import { releasingAfter } from "../params/upload-release.js";
 import { parseQuery } from "../params/query.js";
 import { originForm } from "../params/request-target.js";
 import type { App } from "./app.js";
@@ -126,11 +128,19 @@ class Pipeline {
         this.validateThenRun(route, data, readAt, done);
         return;
       }
+      if (isMultipart(req.headers)) {
+        // Streamed, never held whole; its temporary files are removed once the answer is made.
+        readMultipart(req, data, route.accepts, route.formLimits).then(
+          (release) => this.validateThenRun(route, data, readAt, releasingAfter(done, release)),
+          (error) => done(rejected(error, route)),
+        );
+        return;
+      }
       readBody(req, this.options.bodyLimit).then(
         (raw) => {
           try {
             data.rawBody = ownBytes(raw);
-            data.body = parseBody(raw, req.headers["content-type"], route.accepts, this.options.jsonDepthLimit);
+            data.body = parseBody(raw, req.headers["content-type"], route.accepts, this.options.jsonDepthLimit, route.formLimits.maxFields);
           } catch (error) {
             return done(rejected(error, route));
           }

@@ -2,6 +2,7 @@
 // routes of a static directory. Every worker imports the same module and mounts the same way,
 // so the table, and each route's id, comes out the same in every thread.
 import type { HttpRequest } from "../http/request.js";
+import { defaultFormLimits } from "../params/form-limits.js";
 import type { ErrorHandlers } from "./error-handlers.js";
 import type { Middleware } from "./middleware.js";
 import type { RouteDefinition } from "./router.js";
@@ -52,6 +53,7 @@ export function staticRoutes(prefix: string, files: StaticFiles): RouteDefinitio
     timeout: undefined,
     bulkhead: undefined,
     accepts: undefined,
+    formLimits: defaultFormLimits,
     schemas: {},
     inputs: undefined,
     response: undefined,

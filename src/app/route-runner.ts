@@ -9,17 +9,18 @@ import type { RouteResult } from "../http/response.js";
 import { TaskCloneError, TaskError, TaskTimeoutError, WorkerCrashedError } from "../pool/pool-errors.js";
 import type { RunOptions, TaskOutcome } from "../pool/pool-options.js";
 import { captureContext } from "../threads/context-var.js";
+import { crossable } from "../params/upload-crossing.js";
 import { TaskKind } from "../pool/protocol.js";
 import { type Bulkhead, BulkheadTimeoutError } from "../threads/bulkhead.js";
 import { errorResult, RouteTimeoutError } from "./error-table.js";
-import { invokeRoute } from "./invoke.js";
+import { invokeRoute, type WithBackground } from "./invoke.js";
 import { cancelSignalOf } from "./request-data.js";
 import type { Route } from "./router.js";
 import type { TaskExecutor } from "./task-executor.js";
 import { newChannelName, StreamReceiver, type StreamingPayload } from "./worker-stream.js";
 
-/** A response plus where it was made, for the access log. */
-export interface HandledRequest extends RouteResult {
+/** A response plus where it was made, for the access log, and the background tasks to run once it is sent. */
+export interface HandledRequest extends RouteResult, WithBackground {
   route: Route | undefined;
   /** "loop", or "worker#N" for the worker that ran it. */
   lane: string;
@@ -72,7 +73,7 @@ function onWorker(route: Route, executor: TaskExecutor, timeout: number | undefi
     // The client's leaving cancels the task (never run if still queued); its context crosses with it.
     const options: RunOptions = { signal: cancelSignalOf(data), context: captureContext() };
     if (timeout !== undefined) options.timeoutMs = left(timeout, readAt);
-    executor.run<RouteResult>(TaskKind.Route, route.id, data, options).then(
+    executor.run<RouteResult>(TaskKind.Route, route.id, crossable(data), options).then(
       (outcome: TaskOutcome<RouteResult>) => done(handled(reviveFileBody(outcome.value), route, `worker#${outcome.slot}`, outcome.queuedMs)),
       (error) => done(failure(error, route, timeout)),
     );
@@ -93,7 +94,7 @@ function onWorkerStreaming(route: Route, executor: TaskExecutor, timeout: number
     });
     const options: RunOptions = { signal: cancelSignalOf(data), context: captureContext() };
     if (timeout !== undefined) options.timeoutMs = left(timeout, readAt);
-    const payload: StreamingPayload<HttpRequest> = { req: data, channel };
+    const payload: StreamingPayload<HttpRequest> = { req: crossable(data), channel };
     executor.run<RouteResult | { streamed: true }>(TaskKind.Route, route.id, payload, options).then(
       (outcome) => {
         // Streamed: the head answered already, or is on its way on the other channel.

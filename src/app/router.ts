@@ -1,7 +1,9 @@
-import { isDependency, type Dependency, type DependencyMap, type DependencyValues } from "../deps/dependency.js";
+import { isDependency, type Dependency, type DependencyMap, type DependencyValues, type PlanStep } from "../deps/dependency.js";
 import { Bulkhead } from "../threads/bulkhead.js";
 import { laneOf, type Lane } from "../threads/lane.js";
 import { planInputs, type InputPlan, type InputSchemas } from "../params/input-plan.js";
+import { resolveFormLimits, type FormLimits, type ResolvedFormLimits } from "../params/form-limits.js";
+import type { UploadFile } from "../params/upload-file.js";
 import { isStandardSchema, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { ErrorHandlers } from "./error-handlers.js";
 import { checkMiddleware, type Middleware } from "./middleware.js";
@@ -47,6 +49,12 @@ export interface RouteOptions extends InputSchemas, RouteDocs {
    * any other type is refused with 415. Default: any type (the body is parsed by its type).
    */
   accepts?: string[];
+  /**
+   * How large a form this route takes: file size, file and field counts, the text fields' total,
+   * and when a file is spooled to disk. Past a limit the request gets a 413. Default: 10 MiB
+   * files, 10 of them, 1000 fields, 1 MiB of text, spooled above 1 MiB.
+   */
+  formLimits?: FormLimits;
   /** At most this many requests of this route run at once; the rest wait their turn (a private bulkhead). */
   concurrency?: number;
   /** A bulkhead shared with other routes: together they run at most `bulkhead.limit` requests at once. */
@@ -60,13 +68,19 @@ export interface RouteOptions extends InputSchemas, RouteDocs {
 }
 
 type Out<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : never;
+
+/** A file field (`z.file()`) arrives as an UploadFile, which is a File with a path and more. */
+type AsUpload<V> = V extends File ? UploadFile : V extends readonly File[] ? UploadFile[] : V;
+type HasFile<B> = true extends { [K in keyof B]-?: NonNullable<B[K]> extends File | readonly File[] ? true : false }[keyof B] ? true : false;
+/** The body a handler receives: the schema's output, with its file fields typed as uploads. */
+type BodyOf<B> = B extends object ? (HasFile<B> extends true ? { [K in keyof B]: AsUpload<B[K]> } : B) : B;
 type MaybePromise<T> = T | Promise<T>;
 
 /** The request a handler of `path` declared with `options` receives: typed from the schemas given. */
 export type RequestFor<Path extends string, O> = HttpRequest<
   O extends { params: StandardSchemaV1 } ? Out<O["params"]> : PathParams<Path>,
   O extends { query: StandardSchemaV1 } ? Out<O["query"]> : Query,
-  O extends { body: StandardSchemaV1 } ? Out<O["body"]> : unknown,
+  O extends { body: StandardSchemaV1 } ? BodyOf<Out<O["body"]>> : unknown,
   O extends { headers: StandardSchemaV1 } ? Headers & Out<O["headers"]> : Headers,
   O extends { cookies: StandardSchemaV1 } ? Out<O["cookies"]> : Record<string, string>
 >;
@@ -95,6 +109,8 @@ export interface Route {
   bulkhead: Bulkhead | undefined;
   /** Lower-cased media types the body may have, or undefined for any. */
   accepts: string[] | undefined;
+  /** The route's form limits, every default filled in. */
+  formLimits: ResolvedFormLimits;
   /** The declared input schemas (for OpenAPI) and their compiled plan (undefined: nothing to validate). */
   schemas: InputSchemas;
   inputs: InputPlan | undefined;
@@ -108,6 +124,8 @@ export interface Route {
   docs: RouteDocs;
   /** Every dependency in the order it runs (sub-dependencies first, each once), set by the app. */
   plan: Dependency[];
+  /** The plan as it runs: the same, with the app's dependency overrides in place (re-made when they change). */
+  steps: PlanStep[];
   /** The exception handlers of the app it belongs to (a mounted app's own, for its routes). */
   errors: ErrorHandlers;
   /** A static mount's catch-all route: the docs routes go before it (a mount at "/" would hide them). */
@@ -115,7 +133,7 @@ export interface Route {
 }
 
 /** A route as a router holds it; `errors` is set only on the routes of a mounted app (the app's own otherwise). */
-export type RouteDefinition = Omit<Route, "id" | "plan" | "errors"> & { errors?: ErrorHandlers };
+export type RouteDefinition = Omit<Route, "id" | "plan" | "steps" | "errors"> & { errors?: ErrorHandlers };
 
 /** `router.get(path, handler)` or `router.get(path, options, handler)`, typed once for every method. */
 export interface RouteMethod<Self> {
@@ -233,6 +251,7 @@ export class Router {
       handler: handler as Route["handler"],
       timeout: options.timeout,
       accepts: options.accepts?.map((type) => type.toLowerCase()),
+      formLimits: resolveFormLimits(options.formLimits, where),
       bulkhead: options.bulkhead ?? (options.concurrency === undefined ? undefined : new Bulkhead(options.concurrency)),
       schemas,
       inputs: planInputs(schemas, where),

@@ -1,7 +1,7 @@
 // `app.websocket(path, options, handler)`: a WebSocket route as the route table holds it,
 // checked and planned once at registration like an HTTP route. Its handler always runs on the
 // event loop: the connection it owns lives on the main thread, and a worker cannot hold it.
-import { isDependency, type Dependency, type DependencyMap } from "../deps/dependency.js";
+import { isDependency, type Dependency, type DependencyMap, type PlanStep } from "../deps/dependency.js";
 import { planInputs, type InputPlan, type InputSchemas } from "../params/input-plan.js";
 import type { StandardSchemaV1 } from "../params/standard-schema.js";
 import type { Lane } from "../threads/lane.js";
@@ -63,11 +63,13 @@ export interface WebSocketRoute {
   maxMessageSize: number | undefined;
   /** Every dependency in the order it runs, set by the app. */
   plan: Dependency[];
+  /** What runs for each dependency of the plan: the dependency, or its override. */
+  steps: PlanStep[];
   errors: ErrorHandlers;
 }
 
 /** A WebSocket route as a router holds it; `errors` is set only on the routes of a mounted app. */
-export type WebSocketRouteDefinition = Omit<WebSocketRoute, "id" | "plan" | "errors"> & { errors?: ErrorHandlers };
+export type WebSocketRouteDefinition = Omit<WebSocketRoute, "id" | "plan" | "steps" | "errors"> & { errors?: ErrorHandlers };
 
 /** Where such a route runs, for the lane checks of its dependencies. */
 export const webSocketLane: Lane = "loop";

@@ -22,6 +22,8 @@ export interface FileSource {
  */
 export class FileBody implements AsyncIterable<Uint8Array>, FileSource {
   readonly kind = fileKind;
+  /** What waits for the file to be sent (a request's uploads, which the file may be one of). Private: not copied across threads. */
+  #whenDone: (() => void)[] = [];
 
   constructor(
     readonly path: string,
@@ -29,8 +31,22 @@ export class FileBody implements AsyncIterable<Uint8Array>, FileSource {
     readonly lastModified: boolean,
   ) {}
 
+  /** Runs `fn` once the file has been sent, or has failed or been given up (at once if it has). */
+  whenDone(fn: () => void): void {
+    this.#whenDone.push(fn);
+  }
+
+  /** The file is sent, failed, or will not be sent: what waited for it runs, once. */
+  done(): void {
+    for (const fn of this.#whenDone.splice(0)) fn();
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
-    yield* createReadStream(this.path);
+    try {
+      yield* createReadStream(this.path);
+    } finally {
+      this.done();
+    }
   }
 }
 

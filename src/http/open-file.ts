@@ -98,6 +98,8 @@ export class FileRange implements AsyncIterable<Uint8Array> {
     private readonly start: number,
     readonly length: number,
     private readonly path: string,
+    /** Called once the descriptor is closed, however the body ended. */
+    private readonly onClose: () => void = () => {},
   ) {
     this[bodyLength] = length;
   }
@@ -105,7 +107,7 @@ export class FileRange implements AsyncIterable<Uint8Array> {
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     if (this.used) throw new Error("a file body is read once");
     this.used = true;
-    const { handle, start, length, path } = this;
+    const { handle, start, length, path, onClose } = this;
     const end = start + length;
     let position = start;
     let ahead: Promise<Buffer> | undefined;
@@ -114,6 +116,7 @@ export class FileRange implements AsyncIterable<Uint8Array> {
       if (closed) return;
       closed = true;
       handle.close();
+      onClose();
     };
     const readNext = () => {
       const at = position;

@@ -34,6 +34,7 @@ export async function prepareFile(result: RouteResult, request: FileRequest): Pr
   try {
     opened = await openRegularFile(body.path);
   } catch (error) {
+    body.done();
     const code = (error as { code?: string }).code;
     if (code !== undefined && notThere.has(code)) return replace(result, 404);
     result.error = serializeError(error);
@@ -44,6 +45,7 @@ export async function prepareFile(result: RouteResult, request: FileRequest): Pr
   } catch (error) {
     // A header of the handler's that the validators cannot read: its bug, a 500.
     opened.handle.close();
+    body.done();
     result.error = serializeError(error);
     replace(result, 500);
   }
@@ -56,14 +58,16 @@ function decide(result: RouteResult, request: FileRequest, body: FileBody, { han
   if (body.lastModified && headers["last-modified"] === undefined) headers["last-modified"] = stats.mtime.toUTCString();
   const size = stats.size;
   const outcome = negotiate(result, request, size);
+  const sent = () => body.done();
   if (outcome === "whole") {
-    result.body = new FileRange(handle, 0, size, body.path);
+    result.body = new FileRange(handle, 0, size, body.path, sent);
   } else if (typeof outcome === "object") {
     result.status = 206;
     headers["content-range"] = `bytes ${outcome.start}-${outcome.end}/${size}`;
-    result.body = new FileRange(handle, outcome.start, outcome.end - outcome.start + 1, body.path);
+    result.body = new FileRange(handle, outcome.start, outcome.end - outcome.start + 1, body.path, sent);
   } else {
     handle.close();
+    body.done();
     if (outcome === 304) notModified(result);
     else replace(result, outcome, outcome === 416 ? { "content-range": `bytes */${size}` } : {});
   }

@@ -7,7 +7,9 @@ import type { App, DocsOptions } from "../app/app.js";
 import type { ErrorHandlers } from "../app/error-handlers.js";
 import { bytes, html, json } from "../http/response.js";
 import type { Route } from "../app/router.js";
+import { defaultFormLimits } from "../params/form-limits.js";
 import { openApiDocument } from "./openapi-document.js";
+import { redocBundle, redocBundleBytes, redocContentPolicy, redocPage } from "./redoc-page.js";
 
 const assets: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -59,6 +61,7 @@ function builtin(errors: ErrorHandlers, method: "GET", path: string, name: strin
     timeout: undefined,
     bulkhead: undefined,
     accepts: undefined,
+    formLimits: defaultFormLimits,
     schemas: {},
     inputs: undefined,
     response: undefined,
@@ -67,8 +70,25 @@ function builtin(errors: ErrorHandlers, method: "GET", path: string, name: strin
     middleware: [],
     docs: { includeInSchema: false },
     plan: [],
+    steps: [],
     errors,
   };
+}
+
+/** ReDoc's page at `redocUrl`; its links start with `rootPath`, as the client sees the app. */
+function redocRoutes(routes: Map<string, Route>, errors: ErrorHandlers, title: string, redocUrl: string, openapiUrl: string, rootPath: string): void {
+  const page = html(redocPage(title, rootPath + redocUrl, rootPath + openapiUrl), { headers: { "content-security-policy": redocContentPolicy } });
+  routes.set(
+    `GET ${redocUrl}`,
+    builtin(errors, "GET", redocUrl, "redoc", () => page),
+  );
+  const bundlePath = `${redocUrl}/${redocBundle}`;
+  routes.set(
+    `GET ${bundlePath}`,
+    builtin(errors, "GET", bundlePath, "redoc asset", () =>
+      bytes(redocBundleBytes(), { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" } }),
+    ),
+  );
 }
 
 /**
@@ -86,15 +106,15 @@ export function builtinRoutes(
   mountedAt = "",
 ): Map<string, Route> {
   const routes = new Map<string, Route>();
-  const { openapiUrl: ownOpenapiUrl = "/openapi.json", docsUrl: ownDocsUrl = "/docs" } = options;
+  const { openapiUrl: ownOpenapiUrl = "/openapi.json", docsUrl: ownDocsUrl = "/docs", redocUrl = "/redoc" } = options;
   if (ownOpenapiUrl === null) return routes;
   const openapiUrl = mountedAt + ownOpenapiUrl;
   const docsUrl = ownDocsUrl === null ? null : mountedAt + ownDocsUrl;
-  const serversUrl = rootPath + mountedAt;
+  if (redocUrl !== null) redocRoutes(routes, errors, options.title ?? "Loopwise", mountedAt + redocUrl, openapiUrl, rootPath);
   let document: ReturnType<typeof json> | undefined;
   routes.set(
     `GET ${openapiUrl}`,
-    builtin(errors, "GET", openapiUrl, "openapi", () => (document ??= json(openApiDocument(table, { ...options, rootPath: serversUrl })))),
+    builtin(errors, "GET", openapiUrl, "openapi", () => (document ??= json(openApiDocument(table, { ...options, rootPath: rootPath + mountedAt })))),
   );
   if (docsUrl === null) return routes;
   const page = html(docsPage(options.title ?? "Loopwise", rootPath + docsUrl, rootPath + openapiUrl));

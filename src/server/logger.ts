@@ -114,6 +114,24 @@ export class Logger {
       error: error.message,
     });
   }
+  /** A background task failed (or could not run); the tasks after it still run. */
+  backgroundTaskFailed(method: string, path: string, task: string, lane: string, error: SerializedError): void {
+    this.line(
+      "ERROR",
+      "background-task-error",
+      `Exception in background task ${task} of ${method} ${path} (lane=${lane}):\n${error.stack ?? `${error.name}: ${error.message}`}`,
+      { method, path, task, lane, error: error.message },
+    );
+  }
+  /** The pool refused a background task (busy past its limits, shutting down): one line, as for a refused request. */
+  backgroundTaskRefused(method: string, path: string, task: string, reason: string): void {
+    this.line("WARNING", "background-task-refused", `Background task ${task} of ${method} ${path} was refused by the worker pool: ${reason}`, {
+      method,
+      path,
+      task,
+      error: reason,
+    });
+  }
   /** An error outside any request reached the process (see containStrayErrors); the server goes on. */
   strayError(kind: string, error: SerializedError): void {
     this.line(
@@ -217,6 +235,14 @@ export class Logger {
   graceExpired(count: number, graceMs: number): void {
     this.line("ERROR", "shutdown", `Grace period of ${graceMs} ms is over with ${count} request(s) still running; closing them.`, {
       in_flight: count,
+    });
+  }
+  waitingForBackgroundTasks(count: number): void {
+    this.info("shutdown", `Waiting for ${count} background task${count === 1 ? "" : "s"} to finish.`, { background_tasks: count });
+  }
+  backgroundTasksLeft(count: number, graceMs: number): void {
+    this.line("ERROR", "shutdown", `Grace period of ${graceMs} ms is over with ${count} background task(s) not finished; abandoning them.`, {
+      background_tasks: count,
     });
   }
   waitingForShutdown(): void {

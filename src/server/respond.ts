@@ -21,6 +21,8 @@ export interface ResponderParts {
   monitor?: LoopMonitor;
   /** Whether the server is closing: answers then ask the client to close the connection. */
   closing: () => boolean;
+  /** Called once the answer is out (or its client gone): starts the background tasks the handler added. */
+  afterResponse?: (result: HandledRequest) => void;
 }
 
 /** One request on its way: when it started, from whom, and its monitor tag. */
@@ -40,7 +42,9 @@ export function createResponder(parts: ResponderParts) {
   let shuttingDown: () => void = () => {};
   const shutdown = new Promise<void>((resolve) => (shuttingDown = resolve));
 
-  const finished = (exchange: Exchange) => {
+  const finished = (exchange: Exchange, result?: HandledRequest) => {
+    // Before the request stops counting as in flight, so a shutdown waiting for it sees its tasks.
+    if (result?.background) parts.afterResponse?.(result);
     if (exchange.tag) monitor!.finished(exchange.tag);
     inFlight.end();
   };
@@ -100,7 +104,7 @@ export function createResponder(parts: ResponderParts) {
       // Nobody is there to read it: logged as nginx does, 499 "client closed request".
       if (isStreamBody(result.body)) closeSource(result.body);
       report(exchange, result, 499);
-      finished(exchange);
+      finished(exchange, result);
       return;
     }
     let sent: RouteResult;
@@ -112,7 +116,7 @@ export function createResponder(parts: ResponderParts) {
     }
     if (isStreamBody(sent.body)) return void streamThenReport(exchange, result, sent);
     report(exchange, result, sent.status);
-    finished(exchange);
+    finished(exchange, result);
   };
 
   /** The access line of a streamed response is written when it ends, with its duration and bytes. */
@@ -125,7 +129,8 @@ export function createResponder(parts: ResponderParts) {
       logger.handlerError(req.method ?? "", req.url ?? "", result.lane, { ...serializeError(outcome.error), name: "StreamError" });
     }
     report(exchange, result, outcome.clientGone ? 499 : sent.status, outcome.bytes);
-    finished(exchange);
+    // Background tasks follow the whole body, as they follow a whole response.
+    finished(exchange, result);
   };
 
   return { respond, internalError, endEventStreams: () => shuttingDown() };

@@ -13,6 +13,7 @@ import type { WorkerPool } from "../pool/pool.js";
 import { serializeError } from "../pool/protocol.js";
 import { laneOf } from "../threads/lane.js";
 import { resolveConfig, type Config, type ServeOptions } from "./config.js";
+import { BackgroundWork } from "./background-work.js";
 import { InFlight, onShutdownSignals } from "./drain.js";
 import { writeResponse } from "./frame-response.js";
 import { Logger } from "./logger.js";
@@ -53,13 +54,27 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   const started = await startReported(app, config, logger, reports);
   const { pool, monitor } = started;
   logger.poolReady(pool.size, app.routes.length, pool.maxSize);
-  const metrics = config.metrics ? new Metrics(pool) : undefined;
+  const background = new BackgroundWork(pool, (route, outcome) => {
+    const [method, path] = [route?.method ?? "", route?.path ?? ""];
+    if (outcome.refused) logger.backgroundTaskRefused(method, path, outcome.task, outcome.error!.message);
+    else if (outcome.error) logger.backgroundTaskFailed(method, path, outcome.task, outcome.lane, outcome.error);
+    metrics?.backgroundTaskFinished({ ...outcome, route: route?.path, outcome: outcome.refused ? "refused" : outcome.error ? "error" : "ok" });
+  });
+  const metrics = config.metrics ? new Metrics(pool, background) : undefined;
   const live = config.dev ? new LiveFeed(pool) : undefined;
   Object.assign(reports, { metrics, live });
 
   let closing = false;
   const inFlight = new InFlight();
-  const { respond, internalError, endEventStreams } = createResponder({ logger, inFlight, metrics, live, monitor, closing: () => closing });
+  const { respond, internalError, endEventStreams } = createResponder({
+    logger,
+    inFlight,
+    metrics,
+    live,
+    monitor,
+    closing: () => closing,
+    afterResponse: (result) => background.start(result),
+  });
   const dispatch = (tag: RequestTag | undefined, req: IncomingMessage, res: ServerResponse) => {
     const start = performance.now();
     live?.started(req, performance.timeOrigin + start);
@@ -106,7 +121,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   announce(url, logger, metrics, live);
   const releaseStrayErrors = config.containStrayErrors ? containStrayErrors(logger) : undefined;
   const close = graceful(
-    { server, logger, inFlight, started, live, gracePeriod: config.gracePeriod },
+    { server, logger, inFlight, background, started, live, gracePeriod: config.gracePeriod },
     () => {
       closing = true;
       endEventStreams();
@@ -154,6 +169,7 @@ interface ClosingParts {
   server: Server;
   logger: Logger;
   inFlight: InFlight;
+  background: BackgroundWork;
   started: StartedApp;
   live: LiveFeed | undefined;
   gracePeriod: number;
@@ -165,10 +181,11 @@ interface ClosingParts {
  * Resolves true if everything finished in time and every hook succeeded.
  */
 function graceful(parts: ClosingParts, begin: () => void, end: () => void): (reason?: string) => Promise<boolean> {
-  const { server, logger, inFlight, started, live, gracePeriod } = parts;
+  const { server, logger, inFlight, background, started, live, gracePeriod } = parts;
   let closed: Promise<boolean> | undefined;
   const run = async (reason: string) => {
     begin();
+    const deadline = performance.now() + gracePeriod;
     logger.shuttingDown(reason);
     live?.close();
     server.close();
@@ -176,6 +193,8 @@ function graceful(parts: ClosingParts, begin: () => void, end: () => void): (rea
     if (inFlight.size > 0) logger.waitingForRequests(inFlight.size);
     let finished = await inFlight.drained(gracePeriod);
     if (!finished) logger.graceExpired(inFlight.size, gracePeriod);
+    // Tasks after the responses: in the same grace period, before the pool they may use ends.
+    finished &&= await backgroundDrained(background, logger, deadline - performance.now(), gracePeriod);
     server.closeAllConnections();
     logger.waitingForShutdown();
     const hookFailures = await started.stop(finished);
@@ -188,6 +207,15 @@ function graceful(parts: ClosingParts, begin: () => void, end: () => void): (rea
     return finished;
   };
   return (reason = "close") => (closed ??= run(reason));
+}
+
+/** Waits up to `leftMs` for the background tasks; false (and a log line) if some are still not finished. */
+async function backgroundDrained(background: BackgroundWork, logger: Logger, leftMs: number, gracePeriod: number): Promise<boolean> {
+  if (background.size === 0) return true;
+  logger.waitingForBackgroundTasks(background.size);
+  const done = await background.drained(Math.max(0, leftMs));
+  if (!done) logger.backgroundTasksLeft(background.size, gracePeriod);
+  return done;
 }
 
 interface Reports {

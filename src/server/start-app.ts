@@ -9,6 +9,7 @@ import { workerSlot } from "../pool/identity.js";
 import { WorkerPool, type PoolOptions } from "../pool/pool.js";
 import { setActivePool } from "../threads/offload.js";
 import { sharedBuffers } from "../threads/shared-state.js";
+import { overridesBufferKey } from "../deps/override-channel.js";
 import type { Config } from "./config.js";
 
 export interface StartedApp {
@@ -64,7 +65,8 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     niceness: config.workerNiceness,
     maxQueue: config.maxQueue,
     resourceLimits: config.workerResourceLimits,
-    sharedBuffers,
+    // The app's dependency overrides reach its workers through memory of its own, set now or later.
+    sharedBuffers: () => ({ ...sharedBuffers(), [overridesBufferKey]: app.overridesBuffer }),
     onWorkerExit: events.onWorkerExit,
     onRestartFailed: events.onRestartFailed,
     onResize: events.onResize,

@@ -1,6 +1,7 @@
 // What the server listens with and on: node:http, or node:https with the key and certificate
 // files (checked before anything starts), on a host and port or on a Unix socket. Every way this
 // can fail at startup says which file or path and why.
+import { continueLater } from "../params/expect-continue.js";
 import cluster from "node:cluster";
 import { chmodSync, lstatSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
@@ -94,6 +95,8 @@ export function createTransport(
   // before the client sends it; Node's default would invite it first.
   server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
     if (!(Number(req.headers["content-length"]) > config.bodyLimit)) res.writeContinue();
+    // A larger body may be a form its route streams (an upload): its reader invites it, or refuses it.
+    else continueLater(req, () => res.writeContinue());
     onRequest(req, res);
   });
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {

@@ -141,7 +141,7 @@ async function prepare(
     if (queryStart >= 0) request.query = parseQuery(request.url.slice(queryStart + 1));
     if (request.headers.cookie !== undefined) request.cookies = parseCookies(request.headers.cookie as string);
     await route.inputs?.apply(request);
-    return await resolveDependencies(route.plan, request, route.plan.length > 0 ? context.runOnPool : undefined);
+    return await resolveDependencies(route.steps, request, route.steps.length > 0 ? context.runOnPool : undefined);
   } catch (error) {
     // Before the connection exists a WebSocketError can only refuse it, as uvicorn does with a close before accept.
     const refusal = isA(error, WebSocketError) ? statusResult(403, (error as WebSocketError).reason || "Forbidden") : undefined;

@@ -5,6 +5,7 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { App } from "../app/app.js";
 import type { HandledRequest } from "../app/handle-request.js";
+import { runBackgroundTasks, type BackgroundOutcome } from "../app/background-runner.js";
 import { defaults, resolveConfig, type Config } from "../server/config.js";
 import { frameResponse } from "../server/frame-response.js";
 import { startApp, type StartedApp } from "../server/start-app.js";
@@ -42,6 +43,10 @@ export interface TestRequest {
   json?: unknown;
   /** Sent as it is (give a `content-type` header). */
   body?: string | Uint8Array;
+  /** Form fields, sent as `application/x-www-form-urlencoded`, or as `multipart/form-data` with `files`. */
+  form?: Record<string, QueryValue | QueryValue[]>;
+  /** Files, sent as `multipart/form-data` (with `form`'s fields): a `File` keeps its name, a `Blob` is named "blob". */
+  files?: Record<string, Blob | Blob[]>;
 }
 
 export interface TestResponse {
@@ -57,6 +62,11 @@ export interface TestResponse {
   lane: string;
   /** Behind a 500: the error the server would log (never sent to the client). */
   error: { name: string; message: string; stack?: string } | undefined;
+  /**
+   * The background tasks the handler added, each with where it ran and, if it failed, its error.
+   * They have all run when the response arrives (as with FastAPI's TestClient).
+   */
+  background: BackgroundOutcome[];
 }
 
 /**
@@ -128,6 +138,10 @@ export class TestClient {
       headers["content-type"] ??= "application/json";
     } else if (init.body !== undefined) {
       body = Buffer.from(init.body);
+    } else if (init.form !== undefined || init.files !== undefined) {
+      const encoded = await encodeForm(init.form ?? {}, init.files);
+      body = encoded.body;
+      headers["content-type"] ??= encoded.type;
     }
     if (body) headers["content-length"] = String(body.length);
     const req = Object.assign(Readable.from(body ? [body] : []), {
@@ -137,6 +151,7 @@ export class TestClient {
       httpVersion: "1.1",
     }) as unknown as IncomingMessage;
     const handled = await new Promise<HandledRequest>((resolve, reject) => this.started.handle(req, testPeer, resolve, reject));
+    const background = handled.background ? await runBackgroundTasks(handled.background, this.started.pool) : [];
     // Checked and framed as the server would send it: a bad status is a 500 here too.
     const result = frameResponse(handled);
     if (isStreamBody(handled.body) && result.body !== handled.body) closeSource(handled.body);
@@ -150,6 +165,7 @@ export class TestClient {
       json: () => JSON.parse(text),
       lane: handled.lane,
       error: result.error,
+      background,
     };
   }
 
@@ -180,6 +196,19 @@ function withQuery(path: string, query: TestRequest["query"]): string {
     for (const v of Array.isArray(value) ? value : [value]) search.append(key, String(v));
   }
   return search.size > 0 ? path + (path.includes("?") ? "&" : "?") + search.toString() : path;
+}
+
+/** A form as a browser sends it: urlencoded, or multipart when it has files (encoded by the web's own FormData). */
+async function encodeForm(fields: NonNullable<TestRequest["form"]>, files: TestRequest["files"]): Promise<{ body: Buffer; type: string }> {
+  const entries = Object.entries(fields).flatMap(([name, value]) =>
+    (Array.isArray(value) ? value : [value]).map((v): [string, string] => [name, String(v)]),
+  );
+  if (files === undefined) return { body: Buffer.from(new URLSearchParams(entries).toString()), type: "application/x-www-form-urlencoded" };
+  const form = new FormData();
+  for (const [name, value] of entries) form.append(name, value);
+  for (const [name, value] of Object.entries(files)) for (const file of Array.isArray(value) ? value : [value]) form.append(name, file);
+  const encoded = new Response(form);
+  return { body: Buffer.from(await encoded.arrayBuffer()), type: encoded.headers.get("content-type")! };
 }
 
 function joinedHeaders(headers: Record<string, HeaderValue>): Record<string, string> {

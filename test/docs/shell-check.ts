@@ -159,6 +159,7 @@ function curlRequest(args: string[], line: string): { method: string; url: strin
   const url = args.find((a) => /^(https?:\/\/)?(localhost|127\.0\.0\.1)[:/]/.test(a));
   assert.ok(url, `curl to no local server: ${line}`);
   const explicit = args.indexOf("-X");
-  const method = explicit >= 0 ? args[explicit + 1]! : args.some((a) => a === "-d" || a === "--data") ? "POST" : "GET";
+  const posts = args.some((a) => a === "-d" || a === "--data" || a === "-F" || a === "--form");
+  const method = explicit >= 0 ? args[explicit + 1]! : posts ? "POST" : "GET";
   return { method, url: url.startsWith("http") ? url : `http://${url}` };
 }

@@ -8,7 +8,8 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { compression, file, serve, type HttpRequest, type OutgoingResponse, type RunningServer } from "loopwise";
-import { app, bigSize, data, publicDir, root } from "../fixtures/files-app.ts";
+import { existsSync } from "node:fs";
+import { app, bigSize, data, publicDir, root, uploadsSeen } from "../fixtures/files-app.ts";
 import { captureLogs, delay, request } from "../helpers.ts";
 
 const linux = process.platform === "linux";
@@ -147,6 +148,26 @@ describe("files under stress", { skip: !linux && "reads /proc/self/fd" }, () => 
     assert.equal(descriptorsOn(style), 1);
     await (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]().return?.();
     await until(() => descriptorsOn(style) === 0);
+  });
+
+  test("an upload sent back as a file: read whole or in part, its temporary file removed once it is sent", async () => {
+    const post = (range?: string) => {
+      const form = new FormData();
+      form.append("file", new Blob([data]), "data.bin");
+      return fetch(`${server.url}/file/echo-upload`, { method: "POST", body: form, headers: range ? { range } : {} });
+    };
+    const whole = await post();
+    assert.equal(whole.status, 200);
+    assert.equal(whole.headers.get("content-disposition"), 'attachment; filename="data.bin"');
+    assert.equal(whole.headers.get("content-length"), String(data.length), "sent as a file, not as a stream of unknown length");
+    assert.match(whole.headers.get("etag") ?? "", /^"/);
+    assert.ok(Buffer.from(await whole.arrayBuffer()).equals(data));
+    await until(() => !existsSync(uploadsSeen.at(-1)!));
+    // Ranges and conditions are for GET and HEAD: a POST's file goes out whole.
+    const again = await post("bytes=0-9");
+    assert.equal(again.status, 200);
+    assert.equal((await again.arrayBuffer()).byteLength, data.length);
+    await until(() => !existsSync(uploadsSeen.at(-1)!));
   });
 
   test("200 downloads at once: every one whole and right, no descriptor left", async () => {
