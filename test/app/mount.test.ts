@@ -7,6 +7,7 @@ import { App, serve, TestClient, type RunningServer } from "loopwise";
 import WebSocket from "ws";
 import { launchBrowser } from "../browser.ts";
 import { app } from "../fixtures/mount-app.ts";
+import { caller } from "../fixtures/mount-sub-app.ts";
 import { request } from "../helpers.ts";
 
 describe("a mounted app, over real sockets", () => {
@@ -118,6 +119,19 @@ test("behind a proxy's root path, a mounted app's docs name both prefixes", asyn
     assert.deepEqual((await request(`${server.url}/openapi.json`)).json.servers, [{ url: "/api" }]);
   } finally {
     await server.close();
+  }
+});
+
+test("the served app's dependency overrides reach the mounted routes, on the worker lane too", async () => {
+  const client = await TestClient.start(app, { poolSize: 1 });
+  try {
+    app.dependencyOverrides.set(caller, { value: "overridden" });
+    const res = await client.get("/v1/items/5", { headers: { "x-caller": "ada" } });
+    assert.match(res.lane, /^worker#/);
+    assert.equal(res.json().who, "overridden");
+  } finally {
+    app.dependencyOverrides.clear();
+    await client.close();
   }
 });
 
