@@ -10,7 +10,7 @@ import { dependencyOrder, type Dependency } from "../deps/dependency.js";
 import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handlers.js";
 import { invokePooledDependency, invokeRoute } from "./invoke.js";
 import type { HttpRequest } from "../http/request.js";
-import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
+import { Router, handlerLane, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
 
 /** What /openapi.json and /docs say and where they are served. */
 export interface DocsOptions {
@@ -80,7 +80,7 @@ export class App extends Router {
     super.add(definition);
     const plan = dependencyOrder([...definition.effects, ...Object.values(definition.deps)]);
     for (const dep of plan) {
-      if (definition.lane === "loop" && dep.lane === "worker" && dep.hasCleanup) {
+      if (handlerLane(definition) === "loop" && dep.lane === "worker" && dep.hasCleanup) {
         throw new TypeError(
           `${definition.method} ${definition.path}: dependency ${dep.name} is a plain generator (it cleans up) but the route runs on the loop, ` +
             "so it would run on the pool and its cleanup could not follow its value; make it an async generator, or make the route plain",

@@ -15,7 +15,7 @@ import type { App } from "./app.js";
 import { errorResult } from "./error-table.js";
 import { pooledDependencyRunner } from "./pooled-dependency.js";
 import { RequestData } from "./request-data.js";
-import { composeRunner, type Done, type HandledRequest, type RouteRunner } from "./route-runner.js";
+import { composeRunner, type Done, type HandledRequest, type QueueRunnerFactory, type RouteRunner } from "./route-runner.js";
 import type { Route } from "./router.js";
 import type { TaskExecutor } from "./task-executor.js";
 
@@ -32,6 +32,8 @@ export interface RequestHandlerOptions {
   monitor?: LoopMonitor;
   /** Routes outside the app's table, by "METHOD path" (the docs routes): tried when no route of the app matches. */
   builtins?: Map<string, Route>;
+  /** Runs queue-lane routes on worker processes (when the server has Redis). */
+  queue?: QueueRunnerFactory;
 }
 
 /** Handles one request and calls `done` with its response; `fail` only for a bug in the pipeline. */
@@ -65,7 +67,12 @@ class Pipeline {
     executor: TaskExecutor,
     private readonly options: RequestHandlerOptions,
   ) {
-    const context = { executor, runOnPool: pooledDependencyRunner(app.dependencyIds, executor), defaultTimeout: options.timeout };
+    const context = {
+      executor,
+      runOnPool: pooledDependencyRunner(app.dependencyIds, executor),
+      defaultTimeout: options.timeout,
+      queue: options.queue,
+    };
     this.builtins = options.builtins ?? new Map();
     for (const route of [...app.routes, ...this.builtins.values()]) this.runners.set(route, composeRunner(route, context));
   }

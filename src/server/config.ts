@@ -3,6 +3,7 @@
 import type { ResourceLimits } from "node:worker_threads";
 import { defaultIdleTimeoutMs, defaultMaxPoolSize, defaultMaxQueueWaitMs, defaultPoolSize, defaultWorkerMemoryMb } from "../pool/pool-options.js";
 import { defaultJsonDepthLimit } from "../params/json-depth.js";
+import { parseRedisUrl } from "../queue/redis-url.js";
 import type { LogFormat, LoggerOptions } from "./logger.js";
 
 export interface ServeOptions {
@@ -75,12 +76,19 @@ export interface ServeOptions {
   dev?: boolean;
   /** OS niceness added to worker threads so they yield the cores to the loop (default 5). */
   workerNiceness?: number;
+  /**
+   * The Redis of the queue lane and durable jobs, `redis://[user:password@]host[:port][/db]` (or
+   * `rediss://`): queue-lane routes are sent there for `loopwise worker` processes to run (default: none;
+   * an app with queue-lane routes refuses to start without it).
+   */
+  redis?: string;
 }
 
 /** ServeOptions with every default filled in. */
 export interface Config
-  extends Required<Omit<ServeOptions, "timeout" | "logWrite" | "moduleUrl" | "exportName" | "loopMonitor" | "workerResourceLimits">> {
+  extends Required<Omit<ServeOptions, "timeout" | "logWrite" | "moduleUrl" | "exportName" | "loopMonitor" | "workerResourceLimits" | "redis">> {
   timeout: number | undefined;
+  redis: string | undefined;
   logWrite: LoggerOptions["write"] | undefined;
   moduleUrl: string;
   exportName: string | undefined;
@@ -153,6 +161,7 @@ export function resolveConfig(options: ServeOptions, appModuleUrl: string | unde
     metrics: options.metrics ?? false,
     dev: options.dev ?? false,
     workerNiceness: options.workerNiceness ?? defaults.workerNiceness,
+    redis: checkedRedisUrl(options.redis),
   };
 }
 
@@ -161,6 +170,12 @@ function checkedMaxPoolSize(max: number | undefined, core: number): number {
   if (max === undefined) return defaults.maxPoolSize(core);
   if (!(Number.isInteger(max) && max >= core)) throw new RangeError(`maxPoolSize must be a whole number at least poolSize (${core}), got ${max}`);
   return max;
+}
+
+/** The URL as given, once it reads as one (a wrong one fails at start, not at the first request). */
+function checkedRedisUrl(url: string | undefined): string | undefined {
+  if (url !== undefined) parseRedisUrl(url);
+  return url;
 }
 
 function checkedDepthLimit(limit: number | undefined): number {

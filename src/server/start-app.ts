@@ -9,10 +9,15 @@ import { workerSlot } from "../pool/identity.js";
 import { WorkerPool, type PoolOptions } from "../pool/pool.js";
 import { setActivePool } from "../threads/offload.js";
 import { sharedBuffers } from "../threads/shared-state.js";
+import { QueueLane, type ConnectionReport } from "../queue/queue-lane.js";
+import { queueRunner } from "../queue/queue-runner.js";
+import { redisUrlBuffers } from "../queue/thread-settings.js";
 import type { Config } from "./config.js";
 
 export interface StartedApp {
   pool: WorkerPool;
+  /** The queue lane, when started with Redis: queue-lane routes and durable jobs go there. */
+  queue: QueueLane | undefined;
   monitor: LoopMonitor | undefined;
   handle: RequestHandler;
   /**
@@ -36,11 +41,16 @@ export type StartConfig = Pick<
   | "bodyLimit"
   | "jsonDepthLimit"
   | "timeout"
+  | "redis"
 >;
 
 export interface StartEvents extends Pick<PoolOptions, "onWorkerExit" | "onRestartFailed" | "onResize"> {
   /** Starts the loop monitor once the pool runs (its watchdog thread alone would not keep the process alive). */
   startMonitor?: () => Promise<LoopMonitor>;
+  /** Told when Redis goes away and comes back. */
+  onQueueConnection?: ConnectionReport;
+  /** False in a worker process: it adds durable jobs but awaits no route job's answer (default true). */
+  awaitQueueAnswers?: boolean;
 }
 
 export async function startApp(app: App, config: StartConfig, events: StartEvents = {}): Promise<StartedApp> {
@@ -51,6 +61,8 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
         "and every worker imports that module. Keep the app in a module of its own and start it from another one (or use app.listen(), which stands aside in workers).",
     );
   }
+  // Redis first: an unreachable one fails the start before any worker is spent on it.
+  const queue = config.redis === undefined ? undefined : await startQueue(config.redis, events);
   const pool = new WorkerPool({
     size: config.poolSize,
     maxSize: config.maxPoolSize,
@@ -63,23 +75,20 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     niceness: config.workerNiceness,
     maxQueue: config.maxQueue,
     resourceLimits: config.workerResourceLimits,
-    sharedBuffers,
+    // Worker threads learn the Redis URL with the shared memory, to add durable jobs themselves.
+    sharedBuffers: () => ({ ...sharedBuffers(), ...redisUrlBuffers(config.redis) }),
     onWorkerExit: events.onWorkerExit,
     onRestartFailed: events.onRestartFailed,
     onResize: events.onResize,
   });
-  await pool.start();
-  try {
-    for (const hook of app.hooks.startup) await hook();
-  } catch (error) {
-    await pool.terminate();
-    throw error;
-  }
   let monitor: LoopMonitor | undefined;
   try {
+    await pool.start();
+    for (const hook of app.hooks.startup) await hook();
     monitor = await events.startMonitor?.();
   } catch (error) {
     await pool.terminate();
+    await queue?.close();
     throw error;
   }
   setActivePool(pool);
@@ -89,6 +98,7 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     timeout: config.timeout,
     monitor,
     builtins: builtinRoutes(app.routes, app.docsOptions, app.errors),
+    queue: queue === undefined ? undefined : queueRunner(queue),
   });
   const stop = async (drained: boolean) => {
     monitor?.close();
@@ -103,7 +113,13 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
         failures.push(error as Error);
       }
     }
+    // Last: the requests have drained (none waits for an answer), and a hook may still add a durable job.
+    await queue?.close();
     return failures;
   };
-  return { pool, monitor, handle, stop };
+  return { pool, queue, monitor, handle, stop };
+}
+
+function startQueue(url: string, events: StartEvents): Promise<QueueLane> {
+  return QueueLane.start(url, { awaitAnswers: events.awaitQueueAnswers ?? true, report: events.onQueueConnection });
 }
