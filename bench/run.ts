@@ -2,6 +2,8 @@
 //   npm run bench                      hello, monitor, validated, worker, burn and flood scenarios
 //   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query)
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
+//   npm run bench -- queue             the queue lane's added latency, and throughput with 1, 2 and 4
+//                                      `loopwise worker` processes (starts Debian's redis-server)
 //   npm run bench -- blocking overload 1 s blocking plain handlers beside FastAPI + uvicorn (installs
 //                                      Debian's python3-fastapi when missing); a 2,000-request flood
 //   npm run bench -- --markdown        tables as Markdown, for the README
@@ -17,6 +19,7 @@ import { fmt, printTable, type Row } from "./lib/table.ts";
 import { calibrate } from "./peers/burn.ts";
 import { blocking } from "./scenarios/blocking.ts";
 import { overload } from "./scenarios/overload.ts";
+import { queue } from "./scenarios/queue.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -232,6 +235,7 @@ const scenarios: Record<string, () => Promise<void>> = {
 
   blocking: () => blocking(context),
   overload: () => overload(context),
+  queue: () => queue(context, durationSec),
 
   async soak() {
     const requests = [

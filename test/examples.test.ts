@@ -263,7 +263,11 @@ describe("examples/render: the queue lane's acceptance", () => {
     const queued = await request(`${server.url}/posters`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"n":60}' });
     assert.equal(queued.status, 202);
     let state: any;
-    await eventually(async () => (state = (await request(`${server.url}/posters/${queued.json.job}`)).json).status === "completed", 10_000, "the poster");
+    await eventually(
+      async () => (state = (await request(`${server.url}/posters/${queued.json.job}`)).json).status === "completed",
+      10_000,
+      "the poster",
+    );
     assert.equal(state.result.pid, workers[1]!.pid);
     assert.equal((await request(`${server.url}/posters/nope`)).status, 404);
   });

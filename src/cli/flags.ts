@@ -68,7 +68,7 @@ export const runFlags: Flag[] = [
     value: "N",
     kind: "integer",
     min: 0,
-    help: "worker-lane requests that may wait for a worker (a memory cap); more get 503",
+    help: "requests that may wait for a worker thread, or on the queue lane for a worker process (a memory cap); more get 503",
     shows: String(defaults.maxQueue),
   },
   {

@@ -7,6 +7,11 @@ export class QueueUnavailableError extends Error {
   readonly retryAfterSeconds = 1;
 }
 
+/** Too many of this server's requests already wait for a worker process (503, retry later): a memory cap. */
+export class QueueFullError extends Error {
+  override readonly name = "QueueFullError";
+}
+
 /** The server is shutting down and stops waiting for answers (503). */
 export class QueueClosedError extends Error {
   override readonly name = "QueueClosedError";

@@ -9,7 +9,7 @@ import { Job, Queue, QueueEvents } from "bullmq";
 import type { CancelSignal } from "../pool/pool-options.js";
 import { decodeResult, type JobData, type RemoteResult, type RouteJobData } from "./job-codec.js";
 import { setJobQueue } from "./job-client.js";
-import { JobCancelledError, QueueClosedError, QueueUnavailableError, RemoteJobError } from "./queue-errors.js";
+import { JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError, RemoteJobError } from "./queue-errors.js";
 import { connectionOptions, queueName, queuePrefix, routeJobRetention } from "./queue-settings.js";
 import { redacted } from "./redis-url.js";
 
@@ -20,6 +20,8 @@ export interface QueueLaneOptions {
   /** Await route jobs' answers (an HTTP server); a worker process only adds durable jobs. */
   awaitAnswers?: boolean;
   report?: ConnectionReport;
+  /** Requests of this server that may wait for a worker process to take their job, a memory cap; more get 503 (default 1024). */
+  maxWaiting?: number;
   /** How long start() waits for Redis to answer before giving up, ms (a refused connection fails at once). */
   connectTimeoutMs?: number;
 }
@@ -59,6 +61,8 @@ export class QueueLane {
   /** Job ids are this process's tag and a count: known before the job is added, so no answer can come before its listener. */
   private readonly tag = randomBytes(4).toString("hex");
   private seq = 0;
+  /** Requests whose job no worker has taken yet. */
+  private unstarted = 0;
   private closed = false;
   private lost = false;
   private sweeper: ReturnType<typeof setInterval> | undefined;
@@ -70,6 +74,7 @@ export class QueueLane {
     readonly queue: Queue,
     private readonly events: QueueEvents | undefined,
     private readonly report: ConnectionReport | undefined,
+    private readonly maxWaiting: number,
   ) {}
 
   /** Connects to Redis (the producer connection, and the events stream when awaiting answers); fails if Redis does not answer. */
@@ -88,7 +93,7 @@ export class QueueLane {
       await closeWithin([queue.close(), events?.close()]);
       throw new QueueUnavailableError(`cannot reach Redis at ${redacted(url)}: ${(error as Error).message || (error as Error).name}`);
     }
-    const lane = new QueueLane(url, queue, events, options.report);
+    const lane = new QueueLane(url, queue, events, options.report, options.maxWaiting ?? 1024);
     lane.listen();
     setJobQueue(queue);
     return lane;
@@ -106,6 +111,9 @@ export class QueueLane {
     if (this.closed) return Promise.reject(new QueueClosedError("the server is shutting down"));
     if (!this.events) return Promise.reject(new Error("this queue lane does not await answers"));
     if (job.signal?.aborted) return Promise.reject(new JobCancelledError("the client left before the job was queued"));
+    if (this.unstarted >= this.maxWaiting) {
+      return Promise.reject(new QueueFullError(`${this.unstarted} requests of this server already wait for a worker process`));
+    }
     const id = `${this.tag}-${++this.seq}`;
     return new Promise<RemoteOutcome>((resolve, reject) => {
       const now = performance.now();
@@ -122,6 +130,7 @@ export class QueueLane {
         reject,
       };
       this.pending.set(id, waiting);
+      this.unstarted++;
       waiting.timer = setTimeout(() => void this.expire(waiting), Math.max(1, job.deadline - Date.now()));
       if (job.signal) {
         waiting.onAbort = () => void this.cancel(waiting);
@@ -154,7 +163,10 @@ export class QueueLane {
     events.on("error", (error) => this.connectionLost(error));
     events.on("active", ({ jobId }) => {
       const waiting = this.pending.get(jobId);
-      if (waiting) waiting.started = true;
+      if (waiting && !waiting.started) {
+        waiting.started = true;
+        this.unstarted--;
+      }
     });
     events.on("completed", ({ jobId, returnvalue }) => {
       this.connectionOk();
@@ -235,6 +247,7 @@ export class QueueLane {
   private finish(waiting: Waiting): boolean {
     if (this.pending.get(waiting.id) !== waiting) return false;
     this.pending.delete(waiting.id);
+    if (!waiting.started) this.unstarted--;
     clearTimeout(waiting.timer);
     if (waiting.onAbort) waiting.signal?.removeEventListener("abort", waiting.onAbort);
     return true;

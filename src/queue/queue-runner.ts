@@ -9,7 +9,7 @@ import type { Route } from "../app/router.js";
 import { statusResult } from "../http/response.js";
 import { captureContext } from "../threads/context-var.js";
 import { encodeRequest, RequestCloneError } from "./job-codec.js";
-import { JobCancelledError, QueueClosedError, QueueUnavailableError, RemoteJobError, expiredReason } from "./queue-errors.js";
+import { JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError, RemoteJobError, expiredReason } from "./queue-errors.js";
 import { DeadlineError, type QueueLane, type RemoteOutcome } from "./queue-lane.js";
 import { defaultQueueTimeoutMs } from "./queue-settings.js";
 
@@ -59,6 +59,9 @@ function queueFailure(error: unknown, route: Route, limit: number): HandledReque
   if (error instanceof QueueUnavailableError) {
     // The log says it once per outage (the lane reports the lost connection), not once per request.
     return answered(statusResult(503, "Service unavailable: the job queue cannot be reached", { "retry-after": "1" }), route);
+  }
+  if (error instanceof QueueFullError) {
+    return answered(statusResult(503, "Server is busy: too many requests are waiting for a worker; retry later", { "retry-after": "1" }), route);
   }
   if (error instanceof QueueClosedError) return answered(statusResult(503, "Server is shutting down", { "retry-after": "1" }), route);
   if (error instanceof JobCancelledError) return answered(statusResult(499, "Client Closed Request"), route);

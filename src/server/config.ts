@@ -37,7 +37,7 @@ export interface ServeOptions {
   requestTimeout?: number;
   /** Default time limit for a handler, ms; routes may set their own (default: none). */
   timeout?: number;
-  /** Worker-lane requests allowed to wait for a worker, a memory cap; more are answered 503 (default 1024). */
+  /** Worker-lane requests allowed to wait for a worker (and queue-lane ones for a worker process), a memory cap; more are answered 503 (default 1024). */
   maxQueue?: number;
   /**
    * Longest a worker-lane request may wait for a worker, ms (default 5000). One expected to wait

@@ -62,7 +62,7 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     );
   }
   // Redis first: an unreachable one fails the start before any worker is spent on it.
-  const queue = config.redis === undefined ? undefined : await startQueue(config.redis, events);
+  const queue = config.redis === undefined ? undefined : await startQueue(config, events);
   const pool = new WorkerPool({
     size: config.poolSize,
     maxSize: config.maxPoolSize,
@@ -120,6 +120,11 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
   return { pool, queue, monitor, handle, stop };
 }
 
-function startQueue(url: string, events: StartEvents): Promise<QueueLane> {
-  return QueueLane.start(url, { awaitAnswers: events.awaitQueueAnswers ?? true, report: events.onQueueConnection });
+function startQueue(config: StartConfig, events: StartEvents): Promise<QueueLane> {
+  return QueueLane.start(config.redis!, {
+    awaitAnswers: events.awaitQueueAnswers ?? true,
+    report: events.onQueueConnection,
+    // The same memory cap as the worker lane's queue, for requests waiting for a worker process.
+    maxWaiting: config.maxQueue,
+  });
 }

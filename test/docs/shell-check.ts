@@ -27,7 +27,7 @@ export interface Served {
   requests: { method: string; url: string }[];
 }
 
-const harmless = new Set(["sleep", "wait", "grep", "sort", "head"]);
+const harmless = new Set(["sleep", "wait", "grep", "sort", "head", "redis-server"]);
 
 /** Splits a shell line into simple commands (words), honouring quotes and dropping a trailing comment. */
 export function simpleCommands(line: string): string[][] {

@@ -28,7 +28,7 @@ describe("with no worker in time", () => {
     dir = mkdtempSync(join(tmpdir(), "loopwise-queue-"));
     env = { RUN_LOG: join(dir, "runs.log") };
     redis = await startRedis();
-    server = await spawnServer(spec, ["--redis", redis.url, "--pool-size", "1"], env);
+    server = await spawnServer(spec, ["--redis", redis.url, "--pool-size", "1", "--max-queue", "2"], env);
   });
   after(async () => {
     await server?.stop();
@@ -43,7 +43,12 @@ describe("with no worker in time", () => {
     const gone = httpRequest(`${server.url}/q/sleep?tag=gone`);
     gone.on("error", () => {});
     gone.end();
-    await delay(300);
+    await delay(150);
+    // Two requests of this server already wait for a worker process: a third is refused at once.
+    const third = await request(`${server.url}/q/sleep?tag=third`);
+    assert.equal(third.status, 503);
+    assert.equal(third.headers["retry-after"], "1");
+    await delay(150);
     gone.destroy();
     const reply = await late;
     assert.equal(reply.status, 504);
@@ -57,6 +62,7 @@ describe("with no worker in time", () => {
       await delay(500);
       assert.deepEqual(runs("sleep:late"), [], "the job of the 504 never ran");
       assert.deepEqual(runs("sleep:gone"), [], "the job of the client that left never ran");
+      assert.deepEqual(runs("sleep:third"), [], "the refused request made no job");
       assert.equal(runs("sleep:fresh").length, 1);
 
       // Taken in time but still running at the deadline: 504, and the worker stops its thread.
@@ -64,9 +70,43 @@ describe("with no worker in time", () => {
       assert.equal(slow.status, 504);
       await eventually(() => worker.jobs.some((j) => j.target === "/q/sleep?tag=overrun&ms=5000"), 5_000, "the worker's line");
       assert.equal(worker.jobs.find((j) => j.target === "/q/sleep?tag=overrun&ms=5000")!.status, 504);
-      assert.ok(worker.stderr.some((line) => line.includes("ran past its timeout")), "its worker thread was replaced");
+      await eventually(() => worker.stderr.some((line) => line.includes("ran past its timeout")), 5_000, "its worker thread to be replaced");
     } finally {
       assert.equal(await worker.stop(), 0);
+    }
+  });
+
+  test("jobs a worker cannot run (not Loopwise's, unreadable, unknown) fail plainly; the worker keeps working", async () => {
+    const { Queue } = await import("bullmq");
+    const intruder = new Queue("jobs", { prefix: "loopwise", connection: { host: "127.0.0.1", port: redis.port } });
+    try {
+      const future = Date.now() + 60_000;
+      const jobs = await Promise.all([
+        intruder.add("junk", { foo: 1 }),
+        intruder.add("GET /q/pid", { kind: "route", route: "GET /q/pid", request: "not base64 at all!", deadline: future, timeoutMs: 60_000 }),
+        intruder.add("GET /q/pid", {
+          kind: "route",
+          route: "GET /q/pid",
+          request: Buffer.from("garbage").toString("base64"),
+          deadline: future,
+          timeoutMs: 60_000,
+        }),
+        intruder.add("nope", { kind: "durable", input: null }),
+      ]);
+      const worker = await spawnWorker(spec, redis.url, ["--pool-size", "1"], env);
+      try {
+        await eventually(async () => (await Promise.all(jobs.map((job) => job.isFailed()))).every(Boolean), 10_000, "the jobs to fail");
+        const reasons = await Promise.all(jobs.map(async (job) => (await intruder.getJob(job.id!))!.failedReason));
+        assert.match(reasons[0]!, /is not a Loopwise job/);
+        assert.match(reasons[1]!, /the request cannot be read/);
+        assert.match(reasons[2]!, /the request cannot be read/);
+        assert.match(reasons[3]!, /declares no durable job "nope"/);
+        assert.equal((await request(`${server.url}/q/sleep?tag=after-junk`)).status, 200);
+      } finally {
+        assert.equal(await worker.stop(), 0);
+      }
+    } finally {
+      await intruder.close();
     }
   });
 

@@ -48,7 +48,11 @@ describe("worker processes in operation", () => {
   test("SIGTERM on a worker finishes its running jobs, takes no new one, and loses no request", async () => {
     const [first, second] = await Promise.all([worker(), worker()]);
     const replies = Array.from({ length: 8 }, (_, i) => request(`${server.url}/q/slow?tag=t${i}&ms=1200`));
-    await eventually(() => Array.from({ length: 8 }, (_, i) => runs(`slow:t${i}`)).some((pids) => pids.includes(first.pid)), 10_000, "the first worker to take a job");
+    await eventually(
+      () => Array.from({ length: 8 }, (_, i) => runs(`slow:t${i}`)).some((pids) => pids.includes(first.pid)),
+      10_000,
+      "the first worker to take a job",
+    );
     const stopping = first.stop("SIGTERM");
     const answers = await Promise.all(replies);
     assert.deepEqual(
@@ -57,8 +61,14 @@ describe("worker processes in operation", () => {
     );
     assert.equal(await stopping, 0, "a clean exit");
     const messages = first.stderr.map((line) => JSON.parse(line).message as string);
-    assert.ok(messages.some((m) => /Taking no new jobs; waiting for \d+ running jobs? to finish/.test(m)), messages.join("\n"));
-    assert.ok(answers.some((r) => r.json.pid === first.pid), "the stopping worker finished what it had");
+    assert.ok(
+      messages.some((m) => /Taking no new jobs; waiting for \d+ running jobs? to finish/.test(m)),
+      messages.join("\n"),
+    );
+    assert.ok(
+      answers.some((r) => r.json.pid === first.pid),
+      "the stopping worker finished what it had",
+    );
     for (let i = 0; i < 8; i++) assert.equal(runs(`slow:t${i}`).length, 1, `t${i} ran once`);
     // From now on the other worker takes everything.
     const after = await Promise.all(Array.from({ length: 4 }, () => request(`${server.url}/q/pid`)));
@@ -92,6 +102,10 @@ describe("worker processes in operation", () => {
     assert.ok(!stalled.some((line) => line.includes("block")), stalled.join("\n"));
     // The worker's own loop monitor named the route that blocked it.
     const blocker = started.find((w) => w.pid === reply.json.pid)!;
-    await eventually(() => blocker.stderr.some((line) => line.includes('"event":"loop-blocked"') && line.includes("GET /q/block")), 5_000, "the block warning");
+    await eventually(
+      () => blocker.stderr.some((line) => line.includes('"event":"loop-blocked"') && line.includes("GET /q/block")),
+      5_000,
+      "the block warning",
+    );
   });
 });

@@ -39,8 +39,14 @@ describe("the queue lane with two worker processes", () => {
     assert.deepEqual(new Set(replies.map((r) => r.status)), new Set([200]));
     const pids = new Set(replies.map((r) => r.json.pid));
     assert.ok(!pids.has(server.child.pid), "the server ran none");
-    assert.ok([...pids].every((pid) => workers.some((w) => w.pid === pid)), "only the workers ran them");
-    assert.ok(replies.every((r) => r.json.thread !== 0), "a plain handler runs on its worker process's pool");
+    assert.ok(
+      [...pids].every((pid) => workers.some((w) => w.pid === pid)),
+      "only the workers ran them",
+    );
+    assert.ok(
+      replies.every((r) => r.json.thread !== 0),
+      "a plain handler runs on its worker process's pool",
+    );
     const asyncReply = await request(`${server.url}/q/async-pid`);
     assert.equal(asyncReply.json.thread, 0, "an async handler runs on its worker process's loop");
     assert.equal((await request(`${server.url}/local`)).json.pid, server.child.pid);
@@ -85,12 +91,19 @@ describe("the queue lane with two worker processes", () => {
     const bytes = await request(`${server.url}/q/bytes`);
     assert.equal(bytes.headers["content-type"], "application/octet-stream");
     assert.equal(bytes.headers["content-length"], "4");
-    assert.deepEqual([...bytes.text.slice(0, 3)].map((c) => c.charCodeAt(0)), [0, 1, 2]);
+    assert.deepEqual(
+      [...bytes.text.slice(0, 3)].map((c) => c.charCodeAt(0)),
+      [0, 1, 2],
+    );
 
     const echoed = await request(`${server.url}/q/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"a":[1,2]}' });
     assert.equal(echoed.status, 201);
     assert.deepEqual(echoed.json, { body: { a: [1, 2] }, bytes: false });
-    const raw = await request(`${server.url}/q/echo`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: Buffer.from([9, 8]) });
+    const raw = await request(`${server.url}/q/echo`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: Buffer.from([9, 8]),
+    });
     assert.deepEqual(raw.json, { body: { 0: 9, 1: 8 }, bytes: true });
   });
 
@@ -128,7 +141,13 @@ describe("the queue lane with two worker processes", () => {
     assert.equal(failed.attempts, 2);
     assert.equal(failed.error, "never works");
 
-    assert.equal(runs().split("\n").filter((line) => line.startsWith("counted:c1 ")).length, 1, "run exactly once");
+    assert.equal(
+      runs()
+        .split("\n")
+        .filter((line) => line.startsWith("counted:c1 ")).length,
+      1,
+      "run exactly once",
+    );
     assert.equal((await request(`${server.url}/jobs/counted/nope`)).status, 404);
     assert.equal((await request(`${server.url}/jobs/flaky/${counted}`)).status, 404, "another job's id");
   });
