@@ -116,6 +116,7 @@ export async function queue(context: BenchContext, durationSec: number): Promise
           "trivial p99 ms": fmt.ms(lane.p99Ms),
           "5 ms CPU req/s": "–",
           "5 ms CPU p99 ms": "–",
+          failures: String(lane.failures),
         },
       ];
       for (const count of [1, 2, 4]) {

@@ -76,7 +76,7 @@ describe("worker processes in operation", () => {
   });
 
   test("a worker killed mid-job: the job goes back to the queue and another worker answers it", async () => {
-    const survivor = started[1]!;
+    const survivor = started.find((w) => w.child.exitCode === null && w.child.signalCode === null) ?? (await worker());
     const victim = await worker();
     // Only the victim is free: the survivor is kept busy until the victim has taken the job.
     const busy = [request(`${server.url}/q/slow?tag=busy1&ms=1500`), request(`${server.url}/q/slow?tag=busy2&ms=1500`)];
@@ -107,5 +107,14 @@ describe("worker processes in operation", () => {
       5_000,
       "the block warning",
     );
+  });
+
+  test("SIGTERM on the server waits for its queue-lane requests in flight, then closes the queue", async () => {
+    const reply = request(`${server.url}/q/slow?tag=drain&ms=1500`);
+    await eventually(() => runs("slow:drain").length === 1, 10_000, "the job to start");
+    const exit = server.stop("SIGTERM");
+    const answer = await reply;
+    assert.equal(answer.status, 200);
+    assert.equal(await exit, 0);
   });
 });
