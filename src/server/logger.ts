@@ -3,6 +3,7 @@ import type { SerializedError } from "../pool/protocol.js";
 import type { PoolResizeEvent, RestartFailedEvent, WorkerExitEvent } from "../pool/pool.js";
 import type { LoopBlock } from "../monitor/loop-monitor.js";
 import type { JobRecord } from "../queue/job-runner.js";
+import { formatJobText, jobToJson } from "./job-log.js";
 
 export type LogFormat = "text" | "json";
 type Level = "INFO" | "WARNING" | "ERROR";
@@ -256,34 +257,7 @@ export class Logger {
   }
   /** One job done by this worker process: its access line. */
   job(record: JobRecord): void {
-    if (!this.accessLogEnabled) return;
-    if (this.format === "json") {
-      const { durationMs, queuedMs, error, ...rest } = record;
-      this.push(
-        "out",
-        JSON.stringify({
-          time: new Date().toISOString(),
-          level: "INFO",
-          event: "job",
-          ...rest,
-          duration_ms: round(durationMs),
-          queued_ms: queuedMs === undefined ? null : round(queuedMs),
-          error: error?.message ?? null,
-        }),
-      );
-      return;
-    }
-    const what =
-      record.target === undefined
-        ? record.name
-        : `"${record.name.split(" ")[0]} ${record.target}" ${record.status} ${reasonPhrase(record.status ?? 0)}`;
-    const queued = record.queuedMs === undefined ? "" : ` queued=${ms(record.queuedMs)}`;
-    const tries = record.attempts > 1 ? ` attempt=${record.attempt}/${record.attempts}` : "";
-    const error = record.error ? `: ${record.error.message}` : "";
-    this.push(
-      "out",
-      `${new Date().toISOString()} INFO job ${record.id} ${what} ${record.outcome} ${ms(record.durationMs)} lane=${record.lane}${queued}${tries}${error}`,
-    );
+    if (this.accessLogEnabled) this.push("out", this.format === "json" ? JSON.stringify(jobToJson(record)) : formatJobText(record));
   }
   jobStalled(id: string): void {
     this.line(
