@@ -4,6 +4,8 @@
 //                                      middleware: none vs one no-op vs requestId + cors + compression)
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
 //   npm run bench -- files             static files: Loopwise's mount beside node:http + send
+//   npm run bench -- queue             the queue lane's added latency, and throughput with 1, 2 and 4
+//                                      `loopwise worker` processes (starts Debian's redis-server)
 //   npm run bench -- blocking overload 1 s blocking plain handlers beside FastAPI + uvicorn (installs
 //                                      Debian's python3-fastapi when missing); a 2,000-request flood
 //   npm run bench -- websocket         WebSocket echoes, idle connections and an unread flood, beside bare ws
@@ -25,6 +27,7 @@ import { files } from "./scenarios/files.ts";
 import { overload } from "./scenarios/overload.ts";
 import { websocket } from "./scenarios/websocket.ts";
 import { uploads } from "./scenarios/uploads.ts";
+import { queue } from "./scenarios/queue.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -257,6 +260,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   overload: () => overload(context),
   uploads: () => uploads(context),
   files: () => files(context),
+  queue: () => queue(context, durationSec),
 
   async soak() {
     const requests = [

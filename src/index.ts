@@ -8,6 +8,7 @@
 import "./server/listen.js";
 import type { App } from "./app/app.js";
 import type { RunningServer, ServeOptions } from "./server/serve.js";
+import type { RunningWorker, WorkerProcessOptions } from "./server/worker-process.js";
 import type { TestClient as TestClientClass, TestClientOptions } from "./testing/test-client.js";
 export { App, type AppOptions } from "./app/app.js";
 export {
@@ -19,6 +20,7 @@ export {
   type Route,
   type RouteDocs,
   type RouteOptions,
+  type RouteLane,
   type RouteMethod,
   type RouterOptions,
 } from "./app/router.js";
@@ -89,6 +91,15 @@ export { ContextVar } from "./threads/context-var.js";
 export type { Lane } from "./threads/lane.js";
 export { defaultPoolSize } from "./pool/pool-options.js";
 export type { ServeOptions, RunningServer } from "./server/serve.js";
+export type { WorkerProcessOptions, RunningWorker } from "./server/worker-process.js";
+export {
+  durableJob,
+  DurableJob,
+  type DurableJobOptions,
+  type DurableJobState,
+  type DurableJobStatus,
+  type EnqueueOptions,
+} from "./queue/durable-job.js";
 export { defaultJsonDepthLimit } from "./params/json-depth.js";
 export type { LogFormat } from "./server/logger.js";
 
@@ -99,6 +110,15 @@ export type { LogFormat } from "./server/logger.js";
 export async function serve(app: App, options: ServeOptions = {}): Promise<RunningServer> {
   const server = await import("./server/serve.js");
   return server.serve(app, options);
+}
+
+/**
+ * Runs the app's queue-lane routes and durable jobs, taken from Redis (what `loopwise worker` does):
+ * plain handlers on this process's pool, async ones on its loop. No HTTP.
+ */
+export async function runWorker(app: App, options: WorkerProcessOptions): Promise<RunningWorker> {
+  const worker = await import("./server/worker-process.js");
+  return worker.runWorker(app, options);
 }
 
 /**

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { captureLogs, delay, request, spawnServer, type ChildServer } from "./helpers.ts";
+import { eventually, spawnWorker, startRedis, type ChildWorker, type RedisServer } from "./redis.ts";
 
 describe("examples/basics", () => {
   let server: RunningServer;
@@ -210,5 +211,64 @@ describe("examples/typed", () => {
     assert.equal(reply.status, 409);
     assert.deepEqual(reply.json(), { detail: "pens are out of stock", path: "/orders/pen" });
     assert.deepEqual((await client.post("/orders/ink")).json(), { ordered: "ink" });
+  });
+});
+
+describe("examples/render: the queue lane's acceptance", () => {
+  const spec = `${fileURLToPath(new URL("../examples/render/main.ts", import.meta.url))}:app`;
+  let redis: RedisServer;
+  let server: ChildServer;
+  let workers: ChildWorker[];
+  before(async () => {
+    redis = await startRedis();
+    [server, ...workers] = await Promise.all([
+      spawnServer(spec, ["--redis", redis.url, "--pool-size", "1"]),
+      spawnWorker(spec, redis.url, ["--pool-size", "2"]),
+      spawnWorker(spec, redis.url, ["--pool-size", "2"]),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([server?.stop(), ...(workers ?? []).map((w) => w.stop())]);
+    await redis?.stop();
+  });
+
+  test("40 concurrent renders are all answered, by both workers and never by the server", async () => {
+    const replies = await Promise.all(Array.from({ length: 40 }, () => request(`${server.url}/render?n=150`)));
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      Array(40).fill(200),
+    );
+    const pids = new Set(replies.map((r) => r.json.pid));
+    assert.deepEqual([...pids].sort(), workers.map((w) => w.pid).sort(), "both workers rendered");
+    assert.ok(!pids.has(server.child.pid));
+    assert.ok(replies.every((r) => r.json.n === 150 && r.json.filled > 0));
+  });
+
+  test("stopping a worker with SIGTERM while 40 more are in flight loses none of them", async () => {
+    const [stopped, kept] = workers as [ChildWorker, ChildWorker];
+    const before = stopped.jobs.length;
+    const replies = Promise.all(Array.from({ length: 40 }, () => request(`${server.url}/render?n=500`)));
+    await eventually(() => stopped.jobs.length > before, 20_000, "the worker to be busy");
+    const exit = stopped.stop("SIGTERM");
+    const answers = await replies;
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      Array(40).fill(200),
+    );
+    assert.equal(await exit, 0);
+    assert.ok(answers.some((r) => r.json.pid === kept.pid));
+  });
+
+  test("a durable poster job runs on a worker and its state reads back", async () => {
+    const queued = await request(`${server.url}/posters`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"n":60}' });
+    assert.equal(queued.status, 202);
+    let state: any;
+    await eventually(
+      async () => (state = (await request(`${server.url}/posters/${queued.json.job}`)).json).status === "completed",
+      10_000,
+      "the poster",
+    );
+    assert.equal(state.result.pid, workers[1]!.pid);
+    assert.equal((await request(`${server.url}/posters/nope`)).status, 404);
   });
 });

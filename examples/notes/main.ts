@@ -1,9 +1,19 @@
 // A small notes service of the kind FastAPI users build: the acceptance app of the HTTP-layer and
 // real-app features. Serve it with `npx loopwise run examples/notes/main.ts:app`.
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { z } from "zod";
-import { App, HTTPError, backgroundTask, backgroundTasks, compareSecrets, depends, httpBearer } from "loopwise";
+import { App, HTTPError, backgroundTask, backgroundTasks, compareSecrets, compression, cors, depends, httpBearer, requestId, sse } from "loopwise";
+import { attachments } from "./attachments.ts";
+import { echoSocket } from "./websocket.ts";
 
 export const app = new App({ title: "Notes" });
+
+// Every answer carries an X-Request-ID (the client's, or a new one); the browser front end on
+// localhost:5173 may call the API; JSON over 1 KB goes out compressed.
+app.use(requestId());
+app.use(cors({ allowOrigins: ["http://localhost:5173"], allowHeaders: ["authorization", "content-type"] }));
+app.use(compression());
 
 interface Note {
   id: number;
@@ -52,3 +62,23 @@ app.get("/notes", async function listNotes() {
 app.get("/audit", async function readAudit() {
   return audit;
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Server-sent events: n events 300 ms apart, the first at once.
+app.get("/notes/events", { query: z.object({ n: z.number().int().min(1).max(100).default(3) }) }, async function noteEvents(req) {
+  return sse(
+    (async function* () {
+      for (let i = 0; i < req.query.n; i++) {
+        if (i > 0) await sleep(300);
+        yield { event: "note-count", id: i, data: { count: notes.length } };
+      }
+    })(),
+  );
+});
+
+// Files attached to notes: kept under NOTES_DIR, one folder per note.
+const dir = process.env.NOTES_DIR ?? join(tmpdir(), "loopwise-notes");
+app.include(attachments({ dir, hasNote: (id) => notes.some((note) => note.id === id) }));
+
+app.include(echoSocket);

@@ -19,7 +19,7 @@ import type { App } from "./app.js";
 import { errorResult } from "./error-table.js";
 import { pooledDependencyRunner } from "./pooled-dependency.js";
 import { RequestData } from "./request-data.js";
-import { composeRunner, type Done, type HandledRequest, type RouteRunner } from "./route-runner.js";
+import { composeRunner, type Done, type HandledRequest, type QueueRunnerFactory, type RouteRunner } from "./route-runner.js";
 import { runMiddleware } from "./middleware.js";
 import type { Route } from "./router.js";
 import type { TaskExecutor } from "./task-executor.js";
@@ -39,6 +39,8 @@ export interface RequestHandlerOptions {
   builtins?: Map<string, Route>;
   /** The prefix a proxy serves the app under, for `req.rootPath` ("" when none). */
   rootPath?: string;
+  /** Runs queue-lane routes on worker processes (when the server has Redis). */
+  queue?: QueueRunnerFactory;
 }
 
 /** Handles one request and calls `done` with its response; `fail` only for a bug in the pipeline. */
@@ -74,7 +76,12 @@ class Pipeline {
     executor: TaskExecutor,
     private readonly options: RequestHandlerOptions,
   ) {
-    const context = { executor, runOnPool: pooledDependencyRunner(app.dependencyIds, executor), defaultTimeout: options.timeout };
+    const context = {
+      executor,
+      runOnPool: pooledDependencyRunner(app.dependencyIds, executor),
+      defaultTimeout: options.timeout,
+      queue: options.queue,
+    };
     this.builtins = options.builtins ?? new Map();
     for (const route of [...app.routes, ...this.builtins.values()]) this.runners.set(route, composeRunner(route, context));
   }

@@ -70,18 +70,17 @@ function lowerCaseHeaders<T extends RouteResult>(result: T): T {
   return result;
 }
 
+/**
+ * Decorates the answer in place (it is ours alone) with where the route ran, for the access log;
+ * what else the endpoint's answer carries (its background tasks) stays with it.
+ */
 function withRoute(result: RouteResult, inner: HandledRequest | undefined, requestId: string | undefined): HandledRequest {
-  const { status, headers, body, error } = result;
-  return {
-    status,
-    headers,
-    body,
-    error,
-    route: inner?.route,
-    lane: inner?.lane ?? "loop",
-    queuedMs: inner?.queuedMs,
-    requestId: requestId ?? inner?.requestId,
-  };
+  const handled = result as HandledRequest;
+  handled.route = inner?.route;
+  handled.lane = inner?.lane ?? "loop";
+  handled.queuedMs = inner?.queuedMs;
+  handled.requestId = requestId ?? inner?.requestId;
+  return handled;
 }
 
 /** Checks what `use()` is given, at the call rather than at the first request. */

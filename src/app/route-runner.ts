@@ -5,7 +5,7 @@ import { performance } from "node:perf_hooks";
 import type { RunOnPool } from "../deps/resolve.js";
 import { reviveFileBody } from "../http/file-body.js";
 import type { HttpRequest } from "../http/request.js";
-import type { RouteResult } from "../http/response.js";
+import { statusResult, type RouteResult } from "../http/response.js";
 import { TaskCloneError, TaskError, TaskTimeoutError, WorkerCrashedError } from "../pool/pool-errors.js";
 import type { RunOptions, TaskOutcome } from "../pool/pool-options.js";
 import { captureContext } from "../threads/context-var.js";
@@ -36,22 +36,26 @@ export type Done = (result: HandledRequest) => void;
 /** Runs a route for validated input; `readAt` (performance.now()) is when the request was read. */
 export type RouteRunner = (data: HttpRequest, readAt: number, done: Done) => void;
 
+/** Makes the runner of a queue-lane route (the queue floor's): `timeoutMs` is the route's limit, if any. */
+export type QueueRunnerFactory = (route: Route, timeoutMs: number | undefined) => RouteRunner;
+
 export interface RunnerContext {
   executor: TaskExecutor;
   /** Runs plain dependencies of loop-lane routes on the pool. */
   runOnPool: RunOnPool;
   /** Time limit for routes that set none, ms. */
   defaultTimeout: number | undefined;
+  /** Runs queue-lane routes on worker processes; without it (no Redis) they are answered 503. */
+  queue?: QueueRunnerFactory;
 }
 
 export function composeRunner(route: Route, context: RunnerContext): RouteRunner {
   const timeout = route.timeout ?? context.defaultTimeout;
-  let runner =
-    route.lane === "loop"
-      ? onLoop(route, route.plan.length > 0 ? context.runOnPool : undefined)
-      : route.streamsFromWorker
-        ? onWorkerStreaming(route, context.executor, timeout)
-        : onWorker(route, context.executor, timeout);
+  let runner: RouteRunner;
+  if (route.lane === "queue") runner = context.queue ? context.queue(route, timeout) : notHere(route);
+  else if (route.lane === "loop") runner = onLoop(route, route.plan.length > 0 ? context.runOnPool : undefined);
+  else if (route.streamsFromWorker) runner = onWorkerStreaming(route, context.executor, timeout);
+  else runner = onWorker(route, context.executor, timeout);
   if (route.lane === "loop" && timeout !== undefined) runner = withLoopTimeout(runner, route, timeout);
   if (route.bulkhead) runner = withBulkhead(runner, route, route.bulkhead, timeout);
   return runner;
@@ -111,6 +115,12 @@ function onWorkerStreaming(route: Route, executor: TaskExecutor, timeout: number
   };
 }
 
+/** A queue-lane route in a process with no queue: never run here (the server refuses to start so; a TestClient may). */
+function notHere(route: Route): RouteRunner {
+  const answer = statusResult(503, `${route.method} ${route.path} runs on the queue lane, and this process has no queue (start it with --redis URL)`);
+  return (_data, _readAt, done) => done(handled({ ...answer, headers: { ...answer.headers } }, route, "queue", undefined));
+}
+
 /** A loop-lane handler cannot be stopped, only answered for: the 504 goes out, the work goes on. */
 function withLoopTimeout(inner: RouteRunner, route: Route, timeout: number): RouteRunner {
   return (data, readAt, done) => {
@@ -152,7 +162,7 @@ function handled(result: RouteResult, route: Route, lane: string, queuedMs: numb
 
 /** The lane could not produce the handler's response: overload, timeout, a dead worker, shutdown. */
 export function failure(error: unknown, route: Route, timeoutMs?: number): HandledRequest {
-  let lane = route.lane === "loop" ? "loop" : "worker";
+  let lane: string = route.lane;
   let queuedMs: number | undefined;
   if (error instanceof TaskError || error instanceof WorkerCrashedError || (error instanceof TaskTimeoutError && error.slot !== undefined)) {
     lane = `worker#${error.slot}`;

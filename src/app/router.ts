@@ -31,9 +31,19 @@ export interface RouteDocs {
   includeInSchema?: boolean;
 }
 
+/**
+ * Where a route's handler runs: the event loop, the worker pool, or (`"queue"`) a separate
+ * `loopwise worker` process reached through Redis, which runs it by the lane rule there.
+ */
+export type RouteLane = Lane | "queue";
+
 export interface RouteOptions extends InputSchemas, RouteDocs {
-  /** Override the lane rule (async → loop, plain → worker) for this route. */
-  lane?: Lane;
+  /**
+   * Override the lane rule (async → loop, plain → worker) for this route, or `"queue"`: the
+   * handler runs on a `loopwise worker` process (the server needs `--redis`); the server awaits
+   * its answer within the route's timeout (default 30 s for this lane).
+   */
+  lane?: RouteLane;
   /** Status for plain return values (FastAPI's `status_code`), 200 to 599; default 200. */
   status?: number;
   /** A name for logs and docs; defaults to the handler's function name (empty for an anonymous one). */
@@ -99,8 +109,8 @@ export interface Route {
   id: number;
   method: HttpMethod;
   path: string;
-  lane: Lane;
-  /** A plain generator handler: its chunks stream back from the worker as they are made. */
+  lane: RouteLane;
+  /** A plain generator handler on the worker lane: its chunks stream back from the worker as they are made. */
   streamsFromWorker: boolean;
   status: number;
   name: string;
@@ -241,11 +251,12 @@ export class Router {
       if (!isDependency(dep)) throw new TypeError(`${where}: dependency "${name}" is not one; wrap its function with depends()`);
     }
     const { tags, summary, description, operationId, deprecated, includeInSchema } = options;
+    const lane = routeLaneOf(handler, options.lane, where);
     this.add({
       method: upper,
       path: this.prefix + path,
-      lane: laneOf(handler, options.lane),
-      streamsFromWorker: streamsFromWorker(handler, laneOf(handler, options.lane)),
+      lane,
+      streamsFromWorker: streamsFromWorker(handler, lane),
       status,
       name: options.name ?? handler.name,
       handler: handler as Route["handler"],
@@ -295,6 +306,19 @@ export class Router {
         ? this.route(method, path, {}, optionsOrHandler as never)
         : this.route(method, path, optionsOrHandler, maybeHandler as never)) as RouteMethod<this>;
   }
+}
+
+function routeLaneOf(handler: Function, lane: RouteLane | undefined, where: string): RouteLane {
+  if (lane === "queue") return lane;
+  if (lane !== undefined && lane !== "loop" && lane !== "worker") {
+    throw new TypeError(`lane for ${where} must be "loop", "worker" or "queue", got ${JSON.stringify(lane)}`);
+  }
+  return laneOf(handler, lane);
+}
+
+/** Where the handler itself runs in the process that runs it: a queue-lane route follows the lane rule on its worker process. */
+export function handlerLane(route: Pick<Route, "lane" | "handler">): Lane {
+  return route.lane === "queue" ? laneOf(route.handler) : route.lane;
 }
 
 function checkDependencies(list: Dependency[], where: string): Dependency[] {

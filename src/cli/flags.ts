@@ -19,6 +19,14 @@ export interface Flag {
   shows: string;
 }
 
+const redisFlag: Flag = {
+  name: "redis",
+  value: "URL",
+  kind: "string",
+  help: "Redis of the queue lane and durable jobs: redis://[user:password@]host[:port][/db] or rediss://",
+  shows: "none",
+};
+
 export const runFlags: Flag[] = [
   { name: "host", value: "HOST", kind: "string", help: "address to listen on", shows: defaults.host },
   { name: "port", value: "N", kind: "integer", min: 0, help: "port to listen on; 0 picks a free one", shows: String(defaults.port) },
@@ -60,7 +68,7 @@ export const runFlags: Flag[] = [
     value: "N",
     kind: "integer",
     min: 0,
-    help: "worker-lane requests that may wait for a worker (a memory cap); more get 503",
+    help: "requests that may wait for a worker thread, or on the queue lane for a worker process (a memory cap); more get 503",
     shows: String(defaults.maxQueue),
   },
   {
@@ -119,6 +127,35 @@ export const runFlags: Flag[] = [
   { name: "ssl-certfile", value: "FILE", kind: "string", help: "serve HTTPS: the PEM certificate, chain after it", shows: "none" },
   { name: "ssl-keyfile-password", value: "PASSWORD", kind: "string", help: "passphrase of an encrypted --ssl-keyfile", shows: "none" },
   { name: "uds", value: "PATH", kind: "string", help: "listen on this Unix socket instead of --host/--port", shows: "none" },
+  redisFlag,
+];
+
+/** `loopwise worker`: no HTTP flags; the pool's, the log's, the monitor's (with its own words where jobs replace requests), and the queue's. */
+const sharedWithWorker: Record<string, string | undefined> = {
+  "pool-size": undefined,
+  "max-pool-size": undefined,
+  "worker-idle-timeout": undefined,
+  "worker-memory": undefined,
+  "max-queue": "plain handlers' tasks that may wait for a worker thread (a memory cap)",
+  "max-queue-wait": "longest a plain handler's task may wait for a worker thread",
+  "grace-period": "how long shutdown waits for the running jobs (then they go back to the queue)",
+  "log-format": undefined,
+  "no-access-log": "no log line per job",
+  "block-threshold": undefined,
+  "no-loop-monitor": undefined,
+};
+
+export const workerFlags: Flag[] = [
+  { ...redisFlag, help: "Redis to take jobs from, the one the servers were given (required)", shows: "none" },
+  {
+    name: "concurrency",
+    value: "N",
+    kind: "integer",
+    min: 1,
+    help: "jobs this process runs at once (plain handlers on its pool, async ones on its loop)",
+    shows: "the pool size",
+  },
+  ...runFlags.filter((flag) => flag.name in sharedWithWorker).map((flag) => ({ ...flag, help: sharedWithWorker[flag.name] ?? flag.help })),
 ];
 
 export const demoFlags: Flag[] = [

@@ -8,14 +8,17 @@ import { Logger } from "../server/logger.js";
 import { serve } from "../server/serve.js";
 import { runWithReload } from "./reload.js";
 import { runDemo } from "./demo.js";
-import { demoFlags, helpText, parseFlags, runFlags, UsageError, type Parsed } from "./flags.js";
+import { demoFlags, helpText, parseFlags, runFlags, UsageError, workerFlags, type Parsed } from "./flags.js";
 import { AppImportError, importApp } from "./import-app.js";
-import { serveOptions } from "./serve-options.js";
+import { serveOptions, workerOptions } from "./serve-options.js";
+import { runWorker } from "../server/worker-process.js";
+import { parseRedisUrl } from "../queue/redis-url.js";
 
 const usage = `Usage: loopwise COMMAND [OPTIONS]
 
 Commands:
   run MODULE[:EXPORT]     serve the app: async handlers on the event loop, plain ones on the worker pool
+  worker MODULE[:EXPORT]  run the app's queue-lane routes and durable jobs, taken from Redis (--redis URL)
   routes MODULE[:EXPORT]  list every route and the lane it runs on
   demo                    replay the FastAPI def vs async def experiment and draw its timeline
 
@@ -27,6 +30,11 @@ const commands = {
     usage: "loopwise run MODULE[:EXPORT] [OPTIONS]",
     summary: "Serve the app: async handlers on the event loop, plain ones on the worker pool.",
     flags: runFlags,
+  },
+  worker: {
+    usage: "loopwise worker MODULE[:EXPORT] --redis URL [OPTIONS]",
+    summary: "Run the app's queue-lane routes and durable jobs, taken from Redis: plain handlers on this process's pool, async ones on its loop.",
+    flags: workerFlags,
   },
   routes: { usage: "loopwise routes MODULE[:EXPORT]", summary: "List every route and the lane it runs on.", flags: [] },
   demo: {
@@ -62,6 +70,16 @@ async function run(args: string[], parsed: Parsed): Promise<number> {
   return -1; // keep running until a signal
 }
 
+async function worker(parsed: Parsed): Promise<number> {
+  const { given, positionals } = parsed;
+  if (positionals.length !== 1) throw new UsageError("worker takes one MODULE[:EXPORT]");
+  if (given.redis === undefined) throw new UsageError("worker needs --redis URL: the Redis the servers send their jobs to");
+  markCliOwnsServer();
+  const { app, moduleUrl, exportName } = await importApp(positionals[0]!);
+  await runWorker(app, { ...workerOptions(given), moduleUrl, exportName, handleSignals: true, containStrayErrors: true });
+  return -1; // keep running until a signal
+}
+
 async function routes(positionals: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("routes takes one MODULE[:EXPORT]");
   markCliOwnsServer();
@@ -74,6 +92,16 @@ async function routes(positionals: string[]): Promise<number> {
   const width = Math.max(...lines.map(([label]) => label!.length), 10);
   for (const [label, lane, name] of lines) console.log(`${label!.padEnd(width)}  ${lane!.padEnd(6)}  ${name}`.trimEnd());
   return 0;
+}
+
+/** A wrong --redis is a usage error, said before anything starts. */
+function checkRedisFlag(url: Parsed["given"][string] | undefined): void {
+  if (typeof url !== "string") return;
+  try {
+    parseRedisUrl(url);
+  } catch (error) {
+    throw new UsageError(`--redis: ${(error as Error).message}`);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -89,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
   if (!(command in commands)) throw new UsageError(`unknown command "${command}"`);
   const spec = commands[command as keyof typeof commands];
   const parsed = parseFlags(rest, [...spec.flags]);
+  checkRedisFlag(parsed.given.redis);
   if (parsed.help) {
     console.log(helpText(spec.usage, spec.summary, [...spec.flags]));
     return 0;
@@ -96,6 +125,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "run":
       return run(rest, parsed);
+    case "worker":
+      return worker(parsed);
     case "routes":
       return routes(parsed.positionals);
     default: {

@@ -1,5 +1,6 @@
 // `loopwise run` flags → serve() options, for the flags given only: the defaults live in server/config.ts.
 import type { ServeOptions } from "../server/config.js";
+import type { WorkerProcessOptions } from "../server/worker-process.js";
 import type { Parsed } from "./flags.js";
 
 /** The serve() options for the `run` flags that were given, and only those. */
@@ -28,8 +29,17 @@ export function serveOptions(given: Parsed["given"]): ServeOptions {
   set("sslCertfile", "ssl-certfile");
   set("sslKeyfilePassword", "ssl-keyfile-password");
   set("uds", "uds");
+  set("redis", "redis");
   if (given["no-access-log"]) options.accessLog = false;
   if (given["no-loop-monitor"]) options.loopMonitor = false;
   else if (given["block-threshold"] !== undefined) options.loopMonitor = { thresholdMs: given["block-threshold"] as number };
+  return options;
+}
+
+/** The runWorker() options for the `worker` flags that were given (`--redis` is checked by the caller). */
+export function workerOptions(given: Parsed["given"]): WorkerProcessOptions {
+  // The worker's flags are a subset of run's: only the shared ones can be here.
+  const options: WorkerProcessOptions = { ...serveOptions(given), redis: given.redis as string };
+  if (given.concurrency !== undefined) options.concurrency = given.concurrency as number;
   return options;
 }

@@ -133,7 +133,8 @@ export class Metrics {
 
   requestFinished(request: FinishedRequest): void {
     const route = request.route ?? "(unmatched)";
-    const lane = request.lane === "loop" ? "loop" : "worker";
+    // "worker#3" and "queue@host:pid/loop" name one thread or process: the label keeps the lane alone.
+    const lane = request.lane === "loop" ? "loop" : request.lane.startsWith("queue") ? "queue" : "worker";
     this.requests.inc({ method: request.method, route, lane, status: String(request.status) });
     this.duration.observe({ method: request.method, route, lane }, seconds(request.durationMs));
     if (request.queuedMs !== undefined) this.queueWait.observe({ route }, seconds(request.queuedMs));

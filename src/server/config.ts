@@ -3,6 +3,7 @@
 import type { ResourceLimits } from "node:worker_threads";
 import { defaultIdleTimeoutMs, defaultMaxPoolSize, defaultMaxQueueWaitMs, defaultPoolSize, defaultWorkerMemoryMb } from "../pool/pool-options.js";
 import { defaultJsonDepthLimit } from "../params/json-depth.js";
+import { parseRedisUrl } from "../queue/redis-url.js";
 import type { LogFormat, LoggerOptions } from "./logger.js";
 import { TrustedProxies } from "./proxy-headers.js";
 
@@ -37,7 +38,7 @@ export interface ServeOptions {
   requestTimeout?: number;
   /** Default time limit for a handler, ms; routes may set their own (default: none). */
   timeout?: number;
-  /** Worker-lane requests allowed to wait for a worker, a memory cap; more are answered 503 (default 1024). */
+  /** Worker-lane requests allowed to wait for a worker (and queue-lane ones for a worker process), a memory cap; more are answered 503 (default 1024). */
   maxQueue?: number;
   /**
    * Longest a worker-lane request may wait for a worker, ms (default 5000). One expected to wait
@@ -103,6 +104,12 @@ export interface ServeOptions {
   websocketPingInterval?: number;
   /** Largest WebSocket message for routes that set no `maxMessageSize`, bytes; larger closes with 1009 (default 1 MiB). */
   websocketMaxMessageSize?: number;
+  /**
+   * The Redis of the queue lane and durable jobs, `redis://[user:password@]host[:port][/db]` (or
+   * `rediss://`): queue-lane routes are sent there for `loopwise worker` processes to run (default: none;
+   * an app with queue-lane routes refuses to start without it).
+   */
+  redis?: string;
 }
 
 /** ServeOptions with every default filled in. */
@@ -121,9 +128,11 @@ export interface Config
       | "sslCertfile"
       | "sslKeyfilePassword"
       | "uds"
+      | "redis"
     >
   > {
   timeout: number | undefined;
+  redis: string | undefined;
   logWrite: LoggerOptions["write"] | undefined;
   moduleUrl: string;
   exportName: string | undefined;
@@ -180,6 +189,7 @@ export function resolveConfig(options: ServeOptions, appModuleUrl: string | unde
   return {
     host: options.host ?? defaults.host,
     port: options.port ?? defaults.port,
+    redis: checkedRedisUrl(options.redis),
     poolSize,
     maxPoolSize: checkedMaxPoolSize(options.maxPoolSize, poolSize),
     workerIdleTimeout: options.workerIdleTimeout ?? defaults.workerIdleTimeout,
@@ -257,6 +267,11 @@ function checkedNonNegative(name: string, value: number): number {
 function checkedPositive(name: string, value: number): number {
   if (!(Number.isSafeInteger(value) && value > 0)) throw new RangeError(`${name} must be a positive whole number, got ${value}`);
   return value;
+}
+
+function checkedRedisUrl(url: string | undefined): string | undefined {
+  if (url !== undefined) parseRedisUrl(url);
+  return url;
 }
 
 function checkedDepthLimit(limit: number | undefined): number {

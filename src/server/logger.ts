@@ -2,6 +2,8 @@ import { STATUS_CODES } from "node:http";
 import type { SerializedError } from "../pool/protocol.js";
 import type { PoolResizeEvent, RestartFailedEvent, WorkerExitEvent } from "../pool/pool.js";
 import type { LoopBlock } from "../monitor/loop-monitor.js";
+import type { JobRecord } from "../queue/job-runner.js";
+import { formatJobText, jobToJson } from "./job-log.js";
 
 export type LogFormat = "text" | "json";
 type Level = "INFO" | "WARNING" | "ERROR";
@@ -259,6 +261,63 @@ export class Logger {
   }
   startupFailed(error: Error): void {
     this.line("ERROR", "startup", `Application startup failed: ${error.message}`, { error: error.message });
+  }
+
+  // The queue lane (server side) and the `loopwise worker` process.
+  queueReady(url: string, routes: number): void {
+    const what = routes === 1 ? "1 queue-lane route runs" : `${routes} queue-lane routes run`;
+    this.info("queue", `Queue lane ready: ${what} on \`loopwise worker\` processes, through ${url}`, { url, routes });
+  }
+  queueConnection(state: "lost" | "restored", url: string, detail: string): void {
+    if (state === "lost") {
+      this.line("WARNING", "queue-connection", `Lost the connection to Redis at ${url} (${detail}); queue-lane requests get 503 until it is back.`, {
+        state,
+        url,
+        error: detail,
+      });
+    } else this.info("queue-connection", `The connection to Redis at ${url} is back.`, { state, url });
+  }
+  startedWorkerProcess(): void {
+    this.info("process", `Started worker process [${process.pid}]`, { pid: process.pid });
+  }
+  consuming(url: string, concurrency: number, routes: number, jobs: number): void {
+    this.info(
+      "consuming",
+      `Taking jobs from ${url}: ${routes} queue-lane route${routes === 1 ? "" : "s"}, ${jobs} durable job${jobs === 1 ? "" : "s"}, ` +
+        `${concurrency} at a time (Press CTRL+C to quit)`,
+      { url, routes, jobs, concurrency },
+    );
+  }
+  /** One job done by this worker process: its access line. */
+  job(record: JobRecord): void {
+    if (this.accessLogEnabled) this.push("out", this.format === "json" ? JSON.stringify(jobToJson(record)) : formatJobText(record));
+  }
+  jobStalled(id: string): void {
+    this.line(
+      "WARNING",
+      "job-stalled",
+      `Job ${id} went back to the queue: the worker process running it stopped renewing its lock (it died or lost Redis).`,
+      { id },
+    );
+  }
+  queueError(message: string): void {
+    this.line("ERROR", "queue-error", `Queue: ${message}`, { error: message });
+  }
+  waitingForJobs(count: number): void {
+    this.info("shutdown", `Taking no new jobs; waiting for ${count} running job${count === 1 ? "" : "s"} to finish.`, { running: count });
+  }
+  jobsGraceExpired(count: number, graceMs: number): void {
+    this.line(
+      "ERROR",
+      "shutdown",
+      `Grace period of ${graceMs} ms is over with ${count} job(s) still running; they go back to the queue for another worker.`,
+      {
+        running: count,
+      },
+    );
+  }
+  finishedWorkerProcess(): void {
+    this.info("process", `Finished worker process [${process.pid}]`, { pid: process.pid });
   }
 
   /** Writes everything pending now (at exit, or before a synchronous crash). */

@@ -5,13 +5,11 @@ import { performance } from "node:perf_hooks";
 import type { App } from "../app/app.js";
 import type { Peer, Scheme } from "../http/request.js";
 import { internalErrorResult } from "../http/response.js";
-import { describeBlock } from "../monitor/describe-block.js";
 import { LiveFeed } from "../monitor/live-feed.js";
-import { LoopMonitor, type LoopBlock, type MonitoredRoute, type RequestTag } from "../monitor/loop-monitor.js";
+import type { LoopBlock, RequestTag } from "../monitor/loop-monitor.js";
 import { Metrics } from "../monitor/metrics.js";
 import type { WorkerPool } from "../pool/pool.js";
 import { serializeError } from "../pool/protocol.js";
-import { laneOf } from "../threads/lane.js";
 import { resolveConfig, type Config, type ServeOptions } from "./config.js";
 import { BackgroundWork } from "./background-work.js";
 import { InFlight, onShutdownSignals } from "./drain.js";
@@ -20,9 +18,12 @@ import { Logger } from "./logger.js";
 import { forwardedPeer, socketPeer, TrustedProxies } from "./proxy-headers.js";
 import { createResponder } from "./respond.js";
 import { startApp, type StartedApp } from "./start-app.js";
+import { startLoopMonitor } from "./start-monitor.js";
+import { registerQueueMetrics } from "../queue/queue-metrics.js";
+import { redacted } from "../queue/redis-url.js";
 import { containStrayErrors } from "./stray-errors.js";
 import { addressOf, createTransport, listenOn, loadTls, schemeOf, type Server } from "./transport.js";
-import { installWebSocketUpgrade, monitoredWebSocketRoutes } from "./websocket-upgrade.js";
+import { installWebSocketUpgrade } from "./websocket-upgrade.js";
 
 export type { ServeOptions } from "./config.js";
 
@@ -54,6 +55,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   const started = await startReported(app, config, logger, reports);
   const { pool, monitor } = started;
   logger.poolReady(pool.size, app.routes.length, pool.maxSize);
+  if (started.queue) logger.queueReady(redacted(started.queue.url), queueRoutes(app).length);
   const background = new BackgroundWork(pool, (route, outcome) => {
     const [method, path] = [route?.method ?? "", route?.path ?? ""];
     if (outcome.refused) logger.backgroundTaskRefused(method, path, outcome.task, outcome.error!.message);
@@ -61,6 +63,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     metrics?.backgroundTaskFinished({ ...outcome, route: route?.path, outcome: outcome.refused ? "refused" : outcome.error ? "error" : "ok" });
   });
   const metrics = config.metrics ? new Metrics(pool, background) : undefined;
+  if (metrics && started.queue) registerQueueMetrics(started.queue, metrics.registry);
   const live = config.dev ? new LiveFeed(pool) : undefined;
   Object.assign(reports, { metrics, live });
 
@@ -232,7 +235,15 @@ async function startReported(app: App, config: Config, logger: Logger, reports: 
   };
   const loopMonitor = config.loopMonitor;
   try {
+    const routes = queueRoutes(app);
+    if (routes.length > 0 && config.redis === undefined) {
+      throw new Error(
+        `${routes.map((r) => `${r.method} ${r.path}`).join(", ")} run${routes.length === 1 ? "s" : ""} on the queue lane: ` +
+          "start the server with --redis URL (the `redis` option) and run `loopwise worker` processes with the same URL",
+      );
+    }
     return await startApp(app, config, {
+      onQueueConnection: (state, url, detail) => logger.queueConnection(state, url, detail),
       startMonitor: loopMonitor === false ? undefined : () => startLoopMonitor(app, loopMonitor.thresholdMs, config, onBlock),
       onWorkerExit: (event) => {
         logger.workerExited(event);
@@ -247,6 +258,8 @@ async function startReported(app: App, config: Config, logger: Logger, reports: 
     throw error;
   }
 }
+
+const queueRoutes = (app: App) => app.routes.filter((route) => route.lane === "queue");
 
 /** Loopwise's own pages, answered before the app's routes when turned on. */
 function servedInternally(req: IncomingMessage, res: ServerResponse, logger: Logger, metrics?: Metrics, live?: LiveFeed): boolean {
@@ -264,26 +277,4 @@ function servedInternally(req: IncomingMessage, res: ServerResponse, logger: Log
     return true;
   }
   return live?.serve(req, res) ?? false;
-}
-
-function startLoopMonitor(
-  app: App,
-  thresholdMs: number,
-  config: Config,
-  onBlock: (block: LoopBlock, route: string | undefined, message: string) => void,
-): Promise<LoopMonitor> {
-  const routes: MonitoredRoute[] = app.routes.map((route) => ({
-    label: `${route.method} ${route.path}`,
-    lane: route.lane,
-    declaredAsync: laneOf(route.handler) === "loop",
-    handler: route.handler,
-    dependencies: route.plan.map((dependency) => dependency.fn),
-  }));
-  routes.push(...monitoredWebSocketRoutes(app));
-  return LoopMonitor.start({
-    thresholdMs,
-    routes,
-    format: config.logFormat,
-    onBlock: (block) => onBlock(block, block.routeId === undefined ? undefined : routes[block.routeId]?.label, describeBlock(block, routes)),
-  });
 }

@@ -10,10 +10,15 @@ import { WorkerPool, type PoolOptions } from "../pool/pool.js";
 import { setActivePool } from "../threads/offload.js";
 import { sharedBuffers } from "../threads/shared-state.js";
 import { overridesBufferKey } from "../deps/override-channel.js";
+import { QueueLane, type ConnectionReport } from "../queue/queue-lane.js";
+import { queueRunner } from "../queue/queue-runner.js";
+import { redisUrlBuffers } from "../queue/thread-settings.js";
 import type { Config } from "./config.js";
 
 export interface StartedApp {
   pool: WorkerPool;
+  /** The queue lane, when started with Redis: queue-lane routes and durable jobs go there. */
+  queue: QueueLane | undefined;
   monitor: LoopMonitor | undefined;
   handle: RequestHandler;
   /**
@@ -38,11 +43,16 @@ export type StartConfig = Pick<
   | "jsonDepthLimit"
   | "timeout"
   | "rootPath"
+  | "redis"
 >;
 
 export interface StartEvents extends Pick<PoolOptions, "onWorkerExit" | "onRestartFailed" | "onResize"> {
   /** Starts the loop monitor once the pool runs (its watchdog thread alone would not keep the process alive). */
   startMonitor?: () => Promise<LoopMonitor>;
+  /** Told when Redis goes away and comes back. */
+  onQueueConnection?: ConnectionReport;
+  /** False in a worker process: it adds durable jobs but awaits no route job's answer (default true). */
+  awaitQueueAnswers?: boolean;
 }
 
 export async function startApp(app: App, config: StartConfig, events: StartEvents = {}): Promise<StartedApp> {
@@ -53,6 +63,8 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
         "and every worker imports that module. Keep the app in a module of its own and start it from another one (or use app.listen(), which stands aside in workers).",
     );
   }
+  // Redis first: an unreachable one fails the start before any worker is spent on it.
+  const queue = config.redis === undefined ? undefined : await startQueue(config, events);
   const pool = new WorkerPool({
     size: config.poolSize,
     maxSize: config.maxPoolSize,
@@ -65,24 +77,21 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     niceness: config.workerNiceness,
     maxQueue: config.maxQueue,
     resourceLimits: config.workerResourceLimits,
-    // The app's dependency overrides reach its workers through memory of its own, set now or later.
-    sharedBuffers: () => ({ ...sharedBuffers(), [overridesBufferKey]: app.overridesBuffer }),
+    // The app's dependency overrides reach its workers through memory of its own, set now or later;
+    // the Redis URL goes with the shared memory, so worker threads add durable jobs themselves.
+    sharedBuffers: () => ({ ...sharedBuffers(), [overridesBufferKey]: app.overridesBuffer, ...redisUrlBuffers(config.redis) }),
     onWorkerExit: events.onWorkerExit,
     onRestartFailed: events.onRestartFailed,
     onResize: events.onResize,
   });
-  await pool.start();
-  try {
-    for (const hook of app.hooks.startup) await hook();
-  } catch (error) {
-    await pool.terminate();
-    throw error;
-  }
   let monitor: LoopMonitor | undefined;
   try {
+    await pool.start();
+    for (const hook of app.hooks.startup) await hook();
     monitor = await events.startMonitor?.();
   } catch (error) {
     await pool.terminate();
+    await queue?.close();
     throw error;
   }
   setActivePool(pool);
@@ -93,6 +102,7 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     monitor,
     builtins: appBuiltinRoutes(app, config.rootPath),
     rootPath: config.rootPath,
+    queue: queue === undefined ? undefined : queueRunner(queue),
   });
   const stop = async (drained: boolean) => {
     monitor?.close();
@@ -107,7 +117,18 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
         failures.push(error as Error);
       }
     }
+    // Last: the requests have drained (none waits for an answer), and a hook may still add a durable job.
+    await queue?.close();
     return failures;
   };
-  return { pool, monitor, handle, stop };
+  return { pool, queue, monitor, handle, stop };
+}
+
+function startQueue(config: StartConfig, events: StartEvents): Promise<QueueLane> {
+  return QueueLane.start(config.redis!, {
+    awaitAnswers: events.awaitQueueAnswers ?? true,
+    report: events.onQueueConnection,
+    // The same memory cap as the worker lane's queue, for requests waiting for a worker process.
+    maxWaiting: config.maxQueue,
+  });
 }

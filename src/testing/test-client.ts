@@ -30,6 +30,11 @@ export interface TestClientOptions {
   timeout?: number;
   /** As the server's `rootPath`: the prefix a proxy would serve the app under (`req.rootPath`, /docs, OpenAPI `servers`). */
   rootPath?: string;
+  /**
+   * Redis for queue-lane routes and durable jobs (`redis://host:port`); the routes then run on
+   * whatever `loopwise worker` processes take from it. Without it, a queue-lane route answers 503.
+   */
+  redis?: string;
 }
 
 type QueryValue = string | number | boolean;
@@ -58,7 +63,7 @@ export interface TestResponse {
   bytes: Buffer;
   /** The body parsed as JSON (throws if it is not JSON). */
   json(): any;
-  /** Where it ran: "loop" or "worker#N". */
+  /** Where it ran: "loop", "worker#N", or "queue@host:pid/..." (a worker process). */
   lane: string;
   /** Behind a 500: the error the server would log (never sent to the client). */
   error: { name: string; message: string; stack?: string } | undefined;

@@ -58,6 +58,6 @@ test("registration mistakes are caught at once with a clear message", () => {
   assert.throws(() => app.get("no-slash", () => null), /must start with "\/"/);
   assert.throws(() => app.route("TRACE" as never, "/t", {}, () => null), /unsupported HTTP method/);
   assert.throws(() => app.get("/s", { status: 99 }, () => null), /must be an HTTP status code/);
-  assert.throws(() => app.get("/l", { lane: "thread" as never }, () => null), /lane must be "loop" or "worker"/);
+  assert.throws(() => app.get("/l", { lane: "thread" as never }, () => null), /lane for GET \/l must be "loop", "worker" or "queue", got "thread"/);
   assert.throws(() => new Router({ prefix: "api" }), /prefix must start with "\/"/);
 });

@@ -64,6 +64,13 @@ describe("middleware", () => {
     assert.equal(outside.headers["x-router"], undefined);
   });
 
+  test("background tasks a handler added still run when the answer went through middleware", async () => {
+    const before = (await request(`${server.url}/stats`)).json.tasksRan;
+    assert.equal((await request(`${server.url}/with-task`, { method: "POST" })).status, 200);
+    for (let i = 0; i < 100 && (await request(`${server.url}/stats`)).json.tasksRan === before; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await request(`${server.url}/stats`)).json.tasksRan, before + 1);
+  });
+
   test("CORS: a preflight from the allowed origin is answered without a route", async () => {
     const reply = await request(`${server.url}/notes`, {
       method: "OPTIONS",

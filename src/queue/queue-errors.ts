@@ -1,0 +1,31 @@
+// The ways the queue lane fails a request, each with the status the client gets (queue-runner.ts
+// turns them into responses; the log line says what happened).
+
+/** Redis cannot be reached: the job was not queued (503, retry later). */
+export class QueueUnavailableError extends Error {
+  override readonly name = "QueueUnavailableError";
+  readonly retryAfterSeconds = 1;
+}
+
+/** Too many of this server's requests already wait for a worker process (503, retry later): a memory cap. */
+export class QueueFullError extends Error {
+  override readonly name = "QueueFullError";
+}
+
+/** The server is shutting down and stops waiting for answers (503). */
+export class QueueClosedError extends Error {
+  override readonly name = "QueueClosedError";
+}
+
+/** BullMQ failed the job: its worker died twice, the route is missing on the worker, ... (500; the reason goes to the log). */
+export class RemoteJobError extends Error {
+  override readonly name = "RemoteJobError";
+}
+
+/** The job was removed from the queue because its client left before a worker took it (499). */
+export class JobCancelledError extends Error {
+  override readonly name = "JobCancelledError";
+}
+
+/** The reason a worker gives when it skips a job whose deadline passed before it was taken. */
+export const expiredReason = "expired: its deadline passed before a worker took it";

@@ -1,0 +1,312 @@
+// The server's side of the queue lane: it puts a route's request on the queue as a job and awaits
+// the answer a `loopwise worker` process sends back. Answers arrive through BullMQ's events
+// stream, which can miss one (a reconnect, a trimmed stream), so the stream is never the only
+// word: a request waiting long has its job read back, and at its deadline the job's own state
+// decides (answered after all, or removed so that it never runs late).
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { Job, Queue, QueueEvents } from "bullmq";
+import type { CancelSignal } from "../pool/pool-options.js";
+import { decodeResult, type JobData, type RemoteResult, type RouteJobData } from "./job-codec.js";
+import { setJobQueue } from "./job-client.js";
+import { JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError, RemoteJobError } from "./queue-errors.js";
+import { connectionOptions, queueName, queuePrefix, routeJobRetention } from "./queue-settings.js";
+import { redacted } from "./redis-url.js";
+
+/** Told when Redis goes away (once per outage) and when it answers again. */
+export type ConnectionReport = (state: "lost" | "restored", url: string, detail: string) => void;
+
+export interface QueueLaneOptions {
+  /** Await route jobs' answers (an HTTP server); a worker process only adds durable jobs. */
+  awaitAnswers?: boolean;
+  report?: ConnectionReport;
+  /** Requests of this server that may wait for a worker process to take their job, a memory cap; more get 503 (default 1024). */
+  maxWaiting?: number;
+  /** How long start() waits for Redis to answer before giving up, ms (a refused connection fails at once). */
+  connectTimeoutMs?: number;
+}
+
+/** A route job as the runner hands it over. */
+export interface RouteJob extends Omit<RouteJobData, "kind"> {
+  /** The client left: a job no worker took yet is removed and never runs. */
+  signal?: CancelSignal;
+}
+
+/** What the runner gets back: the worker's answer, and how long the whole trip took here. */
+export interface RemoteOutcome extends RemoteResult {
+  totalMs: number;
+}
+
+/** A request waiting for its job's answer. */
+interface Waiting {
+  id: string;
+  route: string;
+  enqueuedAt: number;
+  /** A worker took the job (its "active" event came). */
+  started: boolean;
+  /** When its job was last read back, performance.now(). */
+  checkedAt: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  signal: CancelSignal | undefined;
+  onAbort: (() => void) | undefined;
+  resolve: (outcome: RemoteOutcome) => void;
+  reject: (error: Error) => void;
+}
+
+/** A request whose answer has not come this long is read back from its job, and again as often. */
+const sweepEveryMs = 1_000;
+
+export class QueueLane {
+  private readonly pending = new Map<string, Waiting>();
+  /** Job ids are this process's tag and a count: known before the job is added, so no answer can come before its listener. */
+  private readonly tag = randomBytes(4).toString("hex");
+  private seq = 0;
+  /** Requests whose job no worker has taken yet. */
+  private unstarted = 0;
+  private closed = false;
+  private lost = false;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Told of each answered route job (metrics). */
+  onAnswered: ((route: string, waitMs: number, runMs: number) => void) | undefined;
+
+  private constructor(
+    readonly url: string,
+    readonly queue: Queue,
+    private readonly events: QueueEvents | undefined,
+    private readonly report: ConnectionReport | undefined,
+    private readonly maxWaiting: number,
+  ) {}
+
+  /** Connects to Redis (the producer connection, and the events stream when awaiting answers); fails if Redis does not answer. */
+  static async start(url: string, options: QueueLaneOptions = {}): Promise<QueueLane> {
+    const timeoutMs = options.connectTimeoutMs ?? 10_000;
+    const queue = new Queue<JobData>(queueName, { prefix: queuePrefix, connection: connectionOptions(url, true) }) as Queue;
+    let events: QueueEvents | undefined;
+    try {
+      await connected(queue as Connecting, timeoutMs);
+      // Only once Redis answered: BullMQ cannot close an events reader that never connected.
+      if (options.awaitAnswers) {
+        events = new QueueEvents(queueName, { prefix: queuePrefix, connection: connectionOptions(url) });
+        await connected(events as unknown as Connecting, timeoutMs);
+      }
+    } catch (error) {
+      await closeWithin([queue.close(), events?.close()]);
+      throw new QueueUnavailableError(`cannot reach Redis at ${redacted(url)}: ${(error as Error).message || (error as Error).name}`);
+    }
+    const lane = new QueueLane(url, queue, events, options.report, options.maxWaiting ?? 1024);
+    lane.listen();
+    setJobQueue(queue);
+    return lane;
+  }
+
+  /** Requests of this process whose jobs no worker has taken yet, by route. */
+  waitingByRoute(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const waiting of this.pending.values()) if (!waiting.started) counts.set(waiting.route, (counts.get(waiting.route) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Queues a route job and resolves with its answer, or rejects (timeout, Redis down, a failed job, shutdown). */
+  submit(job: RouteJob): Promise<RemoteOutcome> {
+    if (this.closed) return Promise.reject(new QueueClosedError("the server is shutting down"));
+    if (!this.events) return Promise.reject(new Error("this queue lane does not await answers"));
+    if (job.signal?.aborted) return Promise.reject(new JobCancelledError("the client left before the job was queued"));
+    if (this.unstarted >= this.maxWaiting) {
+      return Promise.reject(new QueueFullError(`${this.unstarted} requests of this server already wait for a worker process`));
+    }
+    const id = `${this.tag}-${++this.seq}`;
+    return new Promise<RemoteOutcome>((resolve, reject) => {
+      const now = performance.now();
+      const waiting: Waiting = {
+        id,
+        route: job.route,
+        enqueuedAt: now,
+        started: false,
+        checkedAt: now,
+        timer: undefined,
+        signal: job.signal,
+        onAbort: undefined,
+        resolve,
+        reject,
+      };
+      this.pending.set(id, waiting);
+      this.unstarted++;
+      waiting.timer = setTimeout(() => void this.expire(waiting), Math.max(1, job.deadline - Date.now()));
+      if (job.signal) {
+        waiting.onAbort = () => void this.cancel(waiting);
+        job.signal.addEventListener("abort", waiting.onAbort, { once: true });
+      }
+      const data: RouteJobData = { kind: "route", route: job.route, request: job.request, deadline: job.deadline, timeoutMs: job.timeoutMs };
+      this.queue.add(job.route, data, { jobId: id, attempts: 1, ...routeJobRetention }).then(
+        () => this.connectionOk(),
+        (error: Error) => {
+          this.connectionLost(error);
+          this.fail(waiting, new QueueUnavailableError(`the job could not be queued: ${error.message}`));
+        },
+      );
+    });
+  }
+
+  /** Stops awaiting: requests still waiting fail with QueueClosedError; the connections close. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    for (const waiting of [...this.pending.values()]) this.fail(waiting, new QueueClosedError("the server stopped waiting for the queue"));
+    setJobQueue(undefined, this.queue);
+    await closeWithin([this.events?.close(), this.queue.close()]);
+  }
+
+  private listen(): void {
+    this.queue.on("error", (error) => this.connectionLost(error));
+    const events = this.events;
+    if (!events) return;
+    events.on("error", (error) => this.connectionLost(error));
+    events.on("active", ({ jobId }) => {
+      const waiting = this.pending.get(jobId);
+      if (waiting && !waiting.started) {
+        waiting.started = true;
+        this.unstarted--;
+      }
+    });
+    events.on("completed", ({ jobId, returnvalue }) => {
+      this.connectionOk();
+      const waiting = this.pending.get(jobId);
+      if (waiting) this.answer(waiting, returnvalue);
+    });
+    events.on("failed", ({ jobId, failedReason }) => {
+      const waiting = this.pending.get(jobId);
+      if (waiting) this.fail(waiting, new RemoteJobError(failedReason));
+    });
+    this.sweeper = setInterval(() => this.sweep(), sweepEveryMs);
+    this.sweeper.unref();
+  }
+
+  /** Reads back the jobs of requests that have waited a while: an answer whose event was lost is found here. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const waiting of this.pending.values()) {
+      if (now - waiting.checkedAt < sweepEveryMs) continue;
+      waiting.checkedAt = now;
+      Job.fromId(this.queue, waiting.id).then(
+        (job) => {
+          if (job?.finishedOn !== undefined && this.pending.get(waiting.id) === waiting) this.settleFromJob(waiting, job);
+        },
+        () => {}, // Redis is down: the deadline still ends the wait
+      );
+    }
+  }
+
+  /** The deadline: the job's own state says whether it was answered after all; if not, it is removed so it never runs late. */
+  private async expire(waiting: Waiting): Promise<void> {
+    let job: Job | undefined;
+    try {
+      job = await Job.fromId(this.queue, waiting.id);
+      if (this.pending.get(waiting.id) !== waiting) return;
+      if (job?.finishedOn !== undefined) return this.settleFromJob(waiting, job);
+      // Removal fails for a job a worker holds: that worker stops it at the same deadline.
+      if (job) await this.queue.remove(waiting.id);
+    } catch {
+      // Redis is down: the job is still marked with its deadline, which every worker checks first.
+    }
+    this.fail(waiting, new DeadlineError());
+  }
+
+  /** The client left: a job no worker took yet is removed and never runs; one already running finishes unheard. */
+  private async cancel(waiting: Waiting): Promise<void> {
+    try {
+      if ((await this.queue.remove(waiting.id)) === 1) this.fail(waiting, new JobCancelledError("the client left before a worker took the job"));
+    } catch {
+      // Redis is down: the deadline ends the wait.
+    }
+  }
+
+  private settleFromJob(waiting: Waiting, job: Job): void {
+    if (job.returnvalue !== null && job.returnvalue !== undefined) this.answer(waiting, job.returnvalue);
+    else this.fail(waiting, new RemoteJobError(job.failedReason || "the job failed"));
+  }
+
+  private answer(waiting: Waiting, encoded: unknown): void {
+    let result: RemoteResult;
+    try {
+      result = decodeResult(encoded);
+    } catch (error) {
+      this.fail(waiting, new RemoteJobError(`unreadable answer: ${(error as Error).message}`));
+      return;
+    }
+    if (!this.finish(waiting)) return;
+    const totalMs = performance.now() - waiting.enqueuedAt;
+    this.onAnswered?.(waiting.route, Math.max(0, totalMs - result.runMs), result.runMs);
+    waiting.resolve({ ...result, totalMs });
+  }
+
+  private fail(waiting: Waiting, error: Error): void {
+    if (this.finish(waiting)) waiting.reject(error);
+  }
+
+  /** Takes the request off the waiting list, once; false if it was already settled. */
+  private finish(waiting: Waiting): boolean {
+    if (this.pending.get(waiting.id) !== waiting) return false;
+    this.pending.delete(waiting.id);
+    if (!waiting.started) this.unstarted--;
+    clearTimeout(waiting.timer);
+    if (waiting.onAbort) waiting.signal?.removeEventListener("abort", waiting.onAbort);
+    return true;
+  }
+
+  private connectionLost(error: Error): void {
+    if (this.lost || this.closed) return;
+    this.lost = true;
+    this.report?.("lost", redacted(this.url), error.message || error.name);
+  }
+
+  private connectionOk(): void {
+    if (!this.lost) return;
+    this.lost = false;
+    this.report?.("restored", redacted(this.url), "");
+  }
+}
+
+/** No answer within the route's limit (the runner turns it into the route's 504). */
+export class DeadlineError extends Error {
+  override readonly name = "DeadlineError";
+  constructor() {
+    super("no queue worker answered before the route's deadline");
+  }
+}
+
+/**
+ * Resolves once `client` is connected; the first connection error fails it at once, said plainly:
+ * a supervisor restarts the process, while one that started without its queue would answer every
+ * queue-lane request 503.
+ */
+interface Connecting {
+  on(event: "error", listener: (error: Error) => void): unknown;
+  off(event: "error", listener: (error: Error) => void): unknown;
+  waitUntilReady(): Promise<unknown>;
+}
+
+async function connected(client: Connecting, timeoutMs: number): Promise<void> {
+  let onError: (error: Error) => void = () => {};
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      onError = reject;
+      client.on("error", onError);
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      client.waitUntilReady().then(() => resolve(), reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    client.off("error", onError);
+  }
+}
+
+/** BullMQ's close can wait forever on a connection that is down: the server's shutdown waits 2 s at most. */
+function closeWithin(closing: (Promise<void> | undefined)[]): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise((resolve) => {
+    timer = setTimeout(resolve, 2_000);
+    timer.unref();
+  });
+  return Promise.race([Promise.allSettled(closing), bound]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,32 @@
+// The loop monitor as a server process starts it (serve() and a `loopwise worker` process alike):
+// every route of the app, with where its handler runs in this process, and one report per block.
+import type { App } from "../app/app.js";
+import { handlerLane } from "../app/router.js";
+import { describeBlock } from "../monitor/describe-block.js";
+import { LoopMonitor, type LoopBlock, type MonitoredRoute } from "../monitor/loop-monitor.js";
+import { laneOf } from "../threads/lane.js";
+import type { LogFormat } from "./logger.js";
+import { monitoredWebSocketRoutes } from "./websocket-hub.js";
+
+export function startLoopMonitor(
+  app: App,
+  thresholdMs: number,
+  config: { logFormat: LogFormat },
+  onBlock: (block: LoopBlock, route: string | undefined, message: string) => void,
+): Promise<LoopMonitor> {
+  const routes: MonitoredRoute[] = app.routes.map((route) => ({
+    label: `${route.method} ${route.path}`,
+    lane: handlerLane(route),
+    declaredAsync: laneOf(route.handler) === "loop",
+    handler: route.handler,
+    dependencies: route.plan.map((dependency) => dependency.fn),
+  }));
+  // WebSocket routes follow the HTTP ones: a session's tag carries its index in this list.
+  routes.push(...monitoredWebSocketRoutes(app));
+  return LoopMonitor.start({
+    thresholdMs,
+    routes,
+    format: config.logFormat,
+    onBlock: (block) => onBlock(block, block.routeId === undefined ? undefined : routes[block.routeId]?.label, describeBlock(block, routes)),
+  });
+}

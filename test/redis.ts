@@ -1,0 +1,116 @@
+// A real Redis for the queue-lane tests: Debian's redis-server (scripts/ensure-redis.sh installs
+// it) on a free loopback port, with no persistence and its folder in a temporary directory, and
+// `loopwise worker` processes started against it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { cliPath } from "./helpers.ts";
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts redis-server on a free port; resolves once it accepts connections. */
+export async function startRedis(): Promise<RedisServer> {
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), "loopwise-redis-"));
+    const port = await freePort();
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no"];
+    const child = spawn("redis-server", [...args, "--maxmemory-policy", "noeviction", "--loglevel", "notice"], { stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 10_000);
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        if (line.includes("Ready to accept connections")) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      void exited.then(() => resolve(false));
+    });
+    const stop = async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    };
+    if (ready) return { url: `redis://127.0.0.1:${port}`, port, stop };
+    await stop();
+    // Another process took the port between the probe and redis-server's bind: try another.
+    if (attempt === 3) throw new Error("redis-server did not start (is it installed? see scripts/ensure-redis.sh)");
+  }
+}
+
+export interface ChildWorker {
+  child: ChildProcess;
+  pid: number;
+  /** Parsed JSON lines of stdout: one per job done. */
+  jobs: Record<string, any>[];
+  /** Every stderr line, raw. */
+  stderr: string[];
+  exited: Promise<number | null>;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `loopwise worker SPEC --redis URL` with JSON logs; resolves once it takes jobs. */
+export async function spawnWorker(spec: string, redisUrl: string, args: string[] = [], env: Record<string, string> = {}): Promise<ChildWorker> {
+  const child = spawn(process.execPath, [cliPath, "worker", spec, "--redis", redisUrl, "--log-format", "json", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const jobs: Record<string, any>[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => jobs.push(JSON.parse(line)));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${stderr.join("\n")}`)), 30_000);
+    createInterface({ input: child.stderr! }).on("line", (line) => {
+      stderr.push(line);
+      if (line.includes('"event":"consuming"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code} before taking jobs:\n${stderr.join("\n")}`));
+    });
+  });
+  return {
+    child,
+    pid: child.pid!,
+    jobs,
+    stderr,
+    exited,
+    stop: (signal = "SIGTERM") => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const killer = setTimeout(() => child.kill("SIGKILL"), 40_000);
+      return exited.finally(() => clearTimeout(killer));
+    },
+  };
+}
+
+/** Polls `check` until it is true (every 50 ms, at most `ms`). */
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 20_000, what = "the condition"): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
