@@ -1,20 +1,27 @@
-// Importing the app module, TypeScript included, the same way in the main thread and in workers.
+// Importing the app module, TypeScript included, in the main thread and in workers.
 import { pathToFileURL } from "node:url";
 import { isAbsolute, resolve } from "node:path";
+import type { CompiledModules } from "./compile-app.js";
+import { adoptCompiledSources } from "./identity.js";
 
 const typeScriptFile = /\.(?:c|m)?tsx?(?:$|\?)/;
 let tsxRegistered = false;
 
 /**
- * How a thread loads a TypeScript app: "native" where Node strips types itself (22.18+, 23.6+:
- * `process.features.typescript`), else "tsx". tsx runs its loader in a thread of its own, in
- * every thread that registers it: natively, a worker costs tens of MB and hundreds of ms less.
+ * How a worker loads the app module, cheapest first:
+ * - "plain": a JavaScript app, imported as it is;
+ * - "compiled": a TypeScript app compiled once by the main thread (compile-app.ts);
+ * - "native": Node strips the types itself (22.18+, 23.6+: `process.features.typescript`);
+ * - "tsx": tsx registered in the worker, as the main thread does: it loads any app tsx loads,
+ *   at the price of a loader thread per worker (on Node 20 about 160 ms of CPU and 28 MB).
+ * A worker that cannot start one way starts again the next way (see WorkerSlots).
  */
-export type TypeScriptLoader = "native" | "tsx";
+export type ModuleLoader = "plain" | "compiled" | "native" | "tsx";
 
-export function defaultTypeScriptLoader(): TypeScriptLoader {
+/** Whether Node strips types itself. */
+export function nodeStripsTypes(): boolean {
   const typescript = (process.features as { typescript?: string | false }).typescript;
-  return typescript === "strip" || typescript === "transform" ? "native" : "tsx";
+  return typescript === "strip" || typescript === "transform";
 }
 
 export function isTypeScript(moduleUrl: string): boolean {
@@ -35,8 +42,36 @@ export function toModuleUrl(pathOrUrl: string): string {
   return pathToFileURL(isAbsolute(pathOrUrl) ? pathOrUrl : resolve(process.cwd(), pathOrUrl)).href;
 }
 
-/** Imports the module; a TypeScript one through tsx unless `loader` is "native". */
-export async function importModule(moduleUrl: string, loader: TypeScriptLoader = "tsx"): Promise<Record<string, unknown>> {
+/** Imports the module: TypeScript through tsx by default, or as a worker was told to (`compiled` for "compiled"). */
+export async function importModule(moduleUrl: string, loader: ModuleLoader = "tsx", compiled?: CompiledModules): Promise<Record<string, unknown>> {
+  if (loader === "compiled" && compiled) {
+    // Stack traces point at the .ts sources through the compiled modules' source maps.
+    process.setSourceMapsEnabled(true);
+    adoptCompiledSources(compiled.sources);
+    return (await import(compiled.entryUrl)) as Record<string, unknown>;
+  }
   if (loader === "tsx") await ensureTypeScriptLoader(moduleUrl);
   return (await import(moduleUrl)) as Record<string, unknown>;
+}
+
+/**
+ * The Node flags a worker is started with when it needs no loader: the main thread's, less the
+ * ones that load tsx (`--import tsx`, `--loader tsx`, `--require tsx/cjs`), which would start
+ * a loader thread in every worker for nothing.
+ */
+export function flagsWithoutTsx(execArgv: readonly string[]): string[] {
+  const tsx = (value: string | undefined) => value !== undefined && /^tsx(?:\/|$)|[\\/]node_modules[\\/]tsx[\\/]/.test(value);
+  const takesValue = /^(?:--import|--loader|--experimental-loader|--require|-r)$/;
+  const flags: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (takesValue.test(arg) && tsx(execArgv[i + 1])) {
+      i++;
+      continue;
+    }
+    const inline = /^(--import|--loader|--experimental-loader|--require|-r)=(.*)$/.exec(arg);
+    if (inline && tsx(inline[2])) continue;
+    flags.push(arg);
+  }
+  return flags;
 }

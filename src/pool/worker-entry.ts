@@ -28,7 +28,7 @@ inheritSharedBuffers(data.sharedBuffers);
 lowerThreadPriority(data.niceness);
 
 async function loadHost(): Promise<TaskHost> {
-  const namespace = await importModule(data.moduleUrl, data.typeScript);
+  const namespace = await importModule(data.moduleUrl, data.loader, data.compiled);
   let app: unknown;
   if (data.exportName !== undefined) {
     app = namespace[data.exportName];

@@ -5,7 +5,8 @@
 import { PoolUnavailableError, shedError } from "./pool-errors.js";
 import type { PoolOptions } from "./pool-options.js";
 import type { TaskResult } from "./protocol.js";
-import { defaultTypeScriptLoader, isTypeScript, type TypeScriptLoader } from "./module-loader.js";
+import { compileApp, type CompiledApp } from "./compile-app.js";
+import { flagsWithoutTsx, isTypeScript, nodeStripsTypes, type ModuleLoader } from "./module-loader.js";
 import { backoffMs } from "./restart-policy.js";
 import { spawnWorker, type SpawnOptions } from "./spawn-worker.js";
 import type { WorkerState } from "./worker-state.js";
@@ -34,16 +35,18 @@ export class WorkerSlots {
   private growthFailures = 0;
   private growthPausedUntil = 0;
   private closing = false;
-  /** How workers load a TypeScript app: natively where Node can, until one could not. */
-  private typeScript: TypeScriptLoader = defaultTypeScriptLoader();
+  /** The ways workers may load the app, cheapest first (see ModuleLoader), and the one new workers use. */
+  private loaders: ModuleLoader[] = ["tsx"];
+  private loader = 0;
+  private compiled: CompiledApp | undefined;
 
   constructor(
     readonly coreSize: number,
     readonly maxSize: number,
     /** Made for each start: shared memory registered since is handed on too. */
-    private readonly spawnOptions: () => Omit<SpawnOptions, "typeScript">,
+    private readonly spawnOptions: () => Omit<SpawnOptions, "loader" | "compiled">,
     private readonly events: SlotEvents,
-    private readonly options: Pick<PoolOptions, "onRestartFailed">,
+    private readonly options: Pick<PoolOptions, "onRestartFailed" | "loaders">,
   ) {}
 
   /** Workers in the pool, including the ones still starting. */
@@ -58,6 +61,37 @@ export class WorkerSlots {
   /** False while no worker is ready and replacements keep failing to start. */
   get available(): boolean {
     return this.failedStarts.size === 0 || this.workers.some((w) => w?.ready);
+  }
+
+  /** How new workers load the app. */
+  get moduleLoader(): ModuleLoader {
+    return this.loaders[this.loader]!;
+  }
+
+  /**
+   * Chooses how workers load the app: a TypeScript app is compiled once here, so that no worker
+   * needs a loader of its own; if it cannot be, or a worker cannot start so, they fall back to
+   * Node's own type stripping where Node has it, then to tsx.
+   */
+  async prepare(): Promise<void> {
+    const { moduleUrl } = this.spawnOptions();
+    if (this.options.loaders) {
+      this.loaders = [...this.options.loaders];
+      if (this.loaders.includes("compiled")) this.compiled = await compileApp(moduleUrl);
+      return;
+    }
+    if (!isTypeScript(moduleUrl)) {
+      // A JavaScript app needs no loader; one whose process runs tsx may import TypeScript, so tsx stays the fallback.
+      this.loaders = flagsWithoutTsx(process.execArgv).length < process.execArgv.length ? ["plain", "tsx"] : ["plain"];
+      return;
+    }
+    this.loaders = nodeStripsTypes() ? ["native", "tsx"] : ["tsx"];
+    try {
+      this.compiled = await compileApp(moduleUrl);
+      this.loaders.unshift("compiled");
+    } catch {
+      // Not compiled ahead (CommonJS modules, esbuild missing): the workers load it the next way.
+    }
   }
 
   /** Starts the core; resolves once each loaded the app. */
@@ -118,6 +152,7 @@ export class WorkerSlots {
   async terminate(): Promise<void> {
     this.closing = true;
     this.reserved.length = 0;
+    this.compiled?.dispose();
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.restartTimers.clear();
     await Promise.all(this.workers.map((w) => w?.worker.terminate()));
@@ -125,7 +160,9 @@ export class WorkerSlots {
 
   private spawn(slot: number): Promise<void> {
     this.starting++;
-    const options = { ...this.spawnOptions(), typeScript: this.typeScript };
+    const loader = this.loader;
+    const compiled = this.compiled && { entryUrl: this.compiled.entryUrl, sources: this.compiled.sources };
+    const options = { ...this.spawnOptions(), loader: this.loaders[loader]!, compiled };
     const { state, started } = spawnWorker(slot, options, {
       ready: (worker) => {
         worker.startedUp = true;
@@ -138,20 +175,21 @@ export class WorkerSlots {
       exit: (worker, exitCode, error, wasReady) => this.onExit(worker, exitCode, error, wasReady),
     });
     this.workers[slot - 1] = state;
-    state.typeScript = options.typeScript;
+    state.loader = loader;
     return started.catch((error) => this.fallBack(state) ?? Promise.reject(error));
   }
 
   /**
-   * A worker could not load a TypeScript app natively: Node's type stripping does not load every
-   * app (a `./x.js` specifier for `x.ts`, an enum), tsx does. The slot starts again at once
-   * with tsx, and so does every later worker. Called on its failed start and on its exit,
-   * whichever comes first; returns the new start, or undefined if this is no such failure.
+   * A worker could not load the app the cheap way: a compiled copy or Node's type stripping does
+   * not load every app that tsx does (a dynamic import of a computed path, an enum natively).
+   * The slot starts again at once the next way, and so does every later worker; an app that
+   * cannot load at all fails its last way too, with that error. Called on its failed start and
+   * on its exit, whichever comes first; returns the new start, or undefined if it has no next way.
    */
   private fallBack(worker: WorkerState): Promise<void> | undefined {
-    if (worker.startedUp || worker.typeScript !== "native" || !isTypeScript(this.spawnOptions().moduleUrl) || this.closing) return undefined;
+    if (worker.startedUp || worker.loader >= this.loaders.length - 1 || this.closing) return undefined;
     if (!worker.fallback) {
-      this.typeScript = "tsx";
+      this.loader = Math.max(this.loader, worker.loader + 1);
       worker.fallback = this.spawn(worker.slot);
     }
     return worker.fallback;

@@ -55,8 +55,8 @@ export class WorkerState {
   strayError: Error | undefined;
   /** Set when the pool ends this worker on purpose (idle above the core): its exit is no crash. */
   retired = false;
-  /** How it was asked to load a TypeScript app, and its replacement's start if that failed natively (see WorkerSlots). */
-  typeScript: "native" | "tsx" = "tsx";
+  /** How it was asked to load the app (an index into WorkerSlots' loaders), and its replacement's start if that failed (see WorkerSlots). */
+  loader = 0;
   fallback: Promise<void> | undefined;
   /** Whether it is among the pool's idle workers (IdleWorkers keeps it). */
   inIdle = false;
