@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
+import type { WorkerState } from "./worker-state.js";
 
 /** The process's CPU use over an interval, as a share of all cores. */
 export class CpuMeter {
@@ -29,6 +30,79 @@ export class CpuMeter {
 }
 
 let procReadable = process.platform === "linux";
+
+/** A thread of this process as /proc shows it: its state letter ("R": running or waiting for a core) and the ns it spent so (schedstat), or undefined. */
+function readThread(tid: number): { state: string; runnableNs: number | undefined } | undefined {
+  if (!procReadable) return undefined;
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+    // "tid (name) S ...": the name may hold spaces and parentheses; the state follows the last ")".
+    const state = stat.charAt(stat.lastIndexOf(")") + 2);
+    let runnableNs: number | undefined;
+    try {
+      // "ns on a core, ns waiting for one, timeslices"
+      const [running, waiting] = readFileSync(`/proc/self/task/${tid}/schedstat`, "latin1").split(" ");
+      runnableNs = Number(running) + Number(waiting);
+    } catch {
+      runnableNs = undefined; // a kernel without scheduler statistics
+    }
+    return { state, runnableNs };
+  } catch {
+    return undefined; // the thread ended meanwhile
+  }
+}
+
+export interface BusyWorkersLook {
+  /** Workers inside a task whose thread is not runnable: sleeping, waiting on I/O or a lock. */
+  blocked: number;
+  /** Workers inside a task whose thread is running or waiting for a core. */
+  computing: number;
+}
+
+/**
+ * What the workers inside a task are doing, from their own threads, where they can be seen.
+ * Direct evidence, unlike the process's CPU: a worker that sleeps in its handler is blocked, one
+ * that computes stays runnable even when starved by other processes. A worker counts as
+ * computing if its thread is runnable now, or was for over half the time since the last look
+ * (a computing thread that waits a moment for its garbage collector is not blocked).
+ * Workers that hold a task they have not started (or finished, unreported) are not counted.
+ */
+export class WorkerThreadsMeter {
+  private readings = new Map<WorkerState, { at: number; ns: number }>();
+
+  /** Starts an interval: notes how long each busy worker's thread has been runnable so far. */
+  reset(workers: readonly (WorkerState | undefined)[]): void {
+    this.readings.clear();
+    const at = performance.now();
+    for (const worker of workers) {
+      if (!worker || worker.inFlight.length === 0 || worker.tid === undefined) continue;
+      const ns = readThread(worker.tid)?.runnableNs;
+      if (ns !== undefined) this.readings.set(worker, { at, ns });
+    }
+  }
+
+  /** The look since the last reset or look; undefined where threads cannot be seen. */
+  look(workers: readonly (WorkerState | undefined)[]): BusyWorkersLook | undefined {
+    const look = { blocked: 0, computing: 0 };
+    const at = performance.now();
+    const readings = new Map<WorkerState, { at: number; ns: number }>();
+    for (const worker of workers) {
+      if (!worker?.inTask) continue;
+      const thread = worker.tid === undefined ? undefined : readThread(worker.tid);
+      if (thread === undefined) return undefined;
+      let computing = thread.state === "R";
+      const before = this.readings.get(worker);
+      if (thread.runnableNs !== undefined) {
+        if (!computing && before) computing = (thread.runnableNs - before.ns) / 1e6 > (at - before.at) / 2;
+        readings.set(worker, { at, ns: thread.runnableNs });
+      }
+      if (computing) look.computing++;
+      else look.blocked++;
+    }
+    this.readings = readings;
+    return look;
+  }
+}
 
 /**
  * Threads of this process other than the main one that are running or waiting for a core

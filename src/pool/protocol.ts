@@ -50,6 +50,8 @@ export interface ReadyMessage {
   type: "ready";
   /** The worker's view of the app: one line per route and blocking function. */
   signature: string[];
+  /** The worker's OS thread id (Linux), so the pool can see whether it is blocked or computing. */
+  tid?: number;
 }
 
 /** Worker → main when the app module could not be loaded. */
@@ -115,8 +117,9 @@ export interface WorkerStartData {
   /** Shared memory the main thread created, by registration key. */
   sharedBuffers: Record<string, SharedArrayBuffer>;
   /**
-   * Two Int32s: the id of each task the worker starts, written by the worker (see WorkerState),
-   * and the id of the last task cancelled while the worker held it, written by the main thread.
+   * Three Int32s: the id of each task the worker starts, written by the worker (see WorkerState);
+   * the id of the last task cancelled while the worker held it, written by the main thread; and
+   * the id of each task the worker finishes, written by the worker.
    */
   progress: SharedArrayBuffer;
 }

@@ -49,8 +49,8 @@ export interface WorkerEvents {
 
 /** Starts a worker in `slot`; resolves once it loaded the same app, rejects if it could not. */
 export function spawnWorker(slot: number, options: SpawnOptions, events: WorkerEvents): { state: WorkerState; started: Promise<void> } {
-  // [id of the task the worker last started, id of the last task cancelled while it held it]
-  const progress = new SharedArrayBuffer(8);
+  // [id of the task the worker last started, id of the last task cancelled while it held it, id of the task it last finished]
+  const progress = new SharedArrayBuffer(12);
   const data: WorkerStartData = {
     moduleUrl: options.moduleUrl,
     exportName: options.exportName,
@@ -81,6 +81,7 @@ export function spawnWorker(slot: number, options: SpawnOptions, events: WorkerE
             return reject(new PoolStartupError(`worker#${slot} loaded a different app: ${mismatch}`));
           }
           state.ready = true;
+          state.tid = message.tid;
           resolve();
           return events.ready(state);
         }

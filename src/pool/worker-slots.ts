@@ -7,6 +7,7 @@ import type { PoolOptions } from "./pool-options.js";
 import type { TaskResult } from "./protocol.js";
 import { compileApp, type CompiledApp } from "./compile-app.js";
 import { flagsWithoutTsx, isTypeScript, nodeStripsTypes, type ModuleLoader } from "./module-loader.js";
+import { availableParallelism } from "node:os";
 import { backoffMs } from "./restart-policy.js";
 import { spawnWorker, type SpawnOptions } from "./spawn-worker.js";
 import type { WorkerState } from "./worker-state.js";
@@ -106,9 +107,11 @@ export class WorkerSlots {
 
   /**
    * Starts up to `count` growth workers in free slots (none while growth is paused after failed
-   * starts); returns how many. Creating a thread takes the loop several milliseconds, more while
-   * the ones created before it start up beside it: 36 at once held it for a third of a second.
-   * So they are created one per turn of the event loop, with requests answered in between.
+   * starts); returns how many. A worker takes tens of milliseconds of CPU to start: started all
+   * at once, 36 share the cores and all become ready late (the first after most of a second on
+   * 2 cores), and creating them held the loop for a third of a second. So a few start at a time,
+   * as many as there are cores, each created on a turn of the event loop of its own: they
+   * become ready one after another, each taking work as it comes, in the same total time.
    */
   grow(count: number, now: number): number {
     if (now < this.growthPausedUntil) return 0;
@@ -120,17 +123,39 @@ export class WorkerSlots {
       this.reserved.push(slot);
       started++;
     }
-    if (started > 0 && this.reserved.length === started) setImmediate(this.spawnReserved);
+    if (started > 0) this.startReserved();
     return started;
   }
 
+  /** Growth workers spawned and not ready yet, and the most of them at once. */
+  private growthStarting = 0;
+  private readonly concurrentGrowthStarts = Math.max(2, availableParallelism());
+  private spawnScheduled = false;
+
+  private startReserved(): void {
+    if (this.spawnScheduled || this.reserved.length === 0 || this.growthStarting >= this.concurrentGrowthStarts) return;
+    this.spawnScheduled = true;
+    setImmediate(this.spawnReserved);
+  }
+
   private readonly spawnReserved = (): void => {
+    this.spawnScheduled = false;
     const slot = this.reserved.shift();
     if (slot === undefined || this.closing) return;
     this.starting--; // spawn() counts it again
-    this.spawn(slot).catch(() => {});
-    if (this.reserved.length > 0) setImmediate(this.spawnReserved);
+    this.growthStarting++;
+    this.spawn(slot).then(
+      () => this.growthStarted(),
+      () => this.growthStarted(),
+    );
+    this.startReserved();
   };
+
+  /** A growth worker is ready, or could not start: the next may. */
+  private growthStarted(): void {
+    this.growthStarting--;
+    this.startReserved();
+  }
 
   /** Ends idle growth workers on purpose: not a crash, nothing is replaced or logged as a failure. */
   retire(workers: WorkerState[]): void {
@@ -158,14 +183,15 @@ export class WorkerSlots {
     await Promise.all(this.workers.map((w) => w?.worker.terminate()));
   }
 
-  private spawn(slot: number): Promise<void> {
+  private spawn(slot: number, loader = this.loader): Promise<void> {
     this.starting++;
-    const loader = this.loader;
     const compiled = this.compiled && { entryUrl: this.compiled.entryUrl, sources: this.compiled.sources };
     const options = { ...this.spawnOptions(), loader: this.loaders[loader]!, compiled };
     const { state, started } = spawnWorker(slot, options, {
       ready: (worker) => {
         worker.startedUp = true;
+        // A cheaper way failed and this one worked: later workers start this way at once.
+        if (worker.loader > this.loader) this.loader = worker.loader;
         this.starting--;
         this.failedStarts.delete(worker.slot);
         if (worker.slot > this.coreSize) this.growthFailures = 0;
@@ -182,16 +208,14 @@ export class WorkerSlots {
   /**
    * A worker could not load the app the cheap way: a compiled copy or Node's type stripping does
    * not load every app that tsx does (a dynamic import of a computed path, an enum natively).
-   * The slot starts again at once the next way, and so does every later worker; an app that
-   * cannot load at all fails its last way too, with that error. Called on its failed start and
-   * on its exit, whichever comes first; returns the new start, or undefined if it has no next way.
+   * The slot starts again at once the next way; once a worker started so, every later worker
+   * does too. An app that cannot load at all fails its last way too, with that error. Called on
+   * its failed start and on its exit, whichever comes first; returns the new start, or
+   * undefined if it has no next way.
    */
   private fallBack(worker: WorkerState): Promise<void> | undefined {
     if (worker.startedUp || worker.loader >= this.loaders.length - 1 || this.closing) return undefined;
-    if (!worker.fallback) {
-      this.loader = Math.max(this.loader, worker.loader + 1);
-      worker.fallback = this.spawn(worker.slot);
-    }
+    worker.fallback ??= this.spawn(worker.slot, worker.loader + 1);
     return worker.fallback;
   }
 
@@ -228,6 +252,10 @@ export class WorkerSlots {
 
   /** A growth worker could not start: growth waits a backoff before it tries again. */
   private growthFailed(): void {
+    // The ones not created yet are given up too: growth starts them again if work still waits.
+    this.occupied -= this.reserved.length;
+    this.starting -= this.reserved.length;
+    this.reserved.length = 0;
     this.growthFailures++;
     this.growthPausedUntil = performance.now() + backoffMs(this.growthFailures);
   }
