@@ -146,7 +146,11 @@ async function compileInto(esbuild: typeof Esbuild, entry: string, root: string)
       conditions,
       resolveExtensions,
       ...(tsconfig ? { tsconfig } : { tsconfigRaw: "{}" }),
-      define: { "import.meta.url": `${importMeta}.url`, "import.meta.filename": `${importMeta}.filename`, "import.meta.dirname": `${importMeta}.dirname` },
+      define: {
+        "import.meta.url": `${importMeta}.url`,
+        "import.meta.filename": `${importMeta}.filename`,
+        "import.meta.dirname": `${importMeta}.dirname`,
+      },
       logLevel: "silent",
       plugins: [
         rewriteImports(root, (file) => {
@@ -183,7 +187,13 @@ async function compileInto(esbuild: typeof Esbuild, entry: string, root: string)
           if (args.kind === "entry-point" || args.pluginData === resolving) return undefined;
           if (isBuiltin(args.path) || /^(?:data|https?|node):/.test(args.path)) return { path: args.path, external: true };
           const path = args.path.startsWith("file:") ? fileURLToPath(args.path) : args.path;
-          const found = await build.resolve(path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: resolving, with: args.with });
+          const found = await build.resolve(path, {
+            kind: args.kind,
+            importer: args.importer,
+            resolveDir: args.resolveDir,
+            pluginData: resolving,
+            with: args.with,
+          });
           // Left as written: Node reports it as it would have in the main thread.
           if (found.errors.length > 0 || found.external || !found.path) return { path: args.path, external: true };
           if (!compiledExtension.test(found.path)) return { path: pathToFileURL(found.path).href, external: true };
