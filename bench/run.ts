@@ -4,6 +4,7 @@
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
 //   npm run bench -- blocking overload 1 s blocking plain handlers beside FastAPI + uvicorn (installs
 //                                      Debian's python3-fastapi when missing); a 2,000-request flood
+//   npm run bench -- worker-cost       what one pool worker costs to start and keep, TypeScript and JavaScript
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
@@ -17,6 +18,7 @@ import { fmt, printTable, type Row } from "./lib/table.ts";
 import { calibrate } from "./peers/burn.ts";
 import { blocking } from "./scenarios/blocking.ts";
 import { overload } from "./scenarios/overload.ts";
+import { workerCost } from "./scenarios/worker-cost.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -232,6 +234,7 @@ const scenarios: Record<string, () => Promise<void>> = {
 
   blocking: () => blocking(context),
   overload: () => overload(context),
+  "worker-cost": () => workerCost(context),
 
   async soak() {
     const requests = [
@@ -274,7 +277,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   },
 };
 
-const defaults = ["hello", "monitor", "validated", "worker", "burn", "flood"];
+const defaults = ["hello", "monitor", "validated", "worker", "worker-cost", "burn", "flood"];
 const names = chosen.length ? chosen : defaults;
 for (const name of names) {
   if (!scenarios[name]) {
