@@ -61,7 +61,11 @@ export async function workerCost(ctx: BenchContext): Promise<void> {
       "RSS per worker MB": cost.mb.toFixed(1),
     });
   }
-  printTable(`What a worker costs: the seed app, pools of 1 and ${many} workers started in fresh processes; best of ${ctx.rounds} rounds`, rows, ctx.markdown);
+  printTable(
+    `What a worker costs: the seed app, pools of 1 and ${many} workers started in fresh processes; best of ${ctx.rounds} rounds`,
+    rows,
+    ctx.markdown,
+  );
   const ts = perWorker.get(cases[0]!.name)!;
   const js = perWorker.get(cases[2]!.name)!;
   ctx.target(

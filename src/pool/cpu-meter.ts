@@ -53,55 +53,59 @@ function readThread(tid: number): { state: string; runnableNs: number | undefine
 }
 
 export interface BusyWorkersLook {
-  /** Workers inside a task whose thread is not runnable: sleeping, waiting on I/O or a lock. */
+  /** Workers inside a task whose thread is not runnable, and was not for most of the time since it was last seen in it. */
   blocked: number;
-  /** Workers inside a task whose thread is running or waiting for a core. */
+  /** Workers inside a task whose thread is running or waiting for a core, or was for most of that time. */
   computing: number;
+  /** Workers seen inside their task for the first time, not runnable: judged on the next look. */
+  unknown: number;
+}
+
+interface Sighting {
+  task: number;
+  at: number;
+  runnableNs: number | undefined;
+  state: string;
 }
 
 /**
  * What the workers inside a task are doing, from their own threads, where they can be seen.
  * Direct evidence, unlike the process's CPU: a worker that sleeps in its handler is blocked, one
- * that computes stays runnable even when starved by other processes. A worker counts as
- * computing if its thread is runnable now, or was for over half the time since the last look
- * (a computing thread that waits a moment for its garbage collector is not blocked).
- * Workers that hold a task they have not started (or finished, unreported) are not counted.
+ * that computes stays runnable even when starved by other processes. One glance is not enough
+ * to call a worker blocked: a computing thread leaves the runnable state for a moment (a page
+ * fault, its garbage collector), so it must also have been runnable for less than half the time
+ * since it was last seen in the same task. Workers holding a task they have not started (or
+ * have finished, unreported) are not counted.
  */
 export class WorkerThreadsMeter {
-  private readings = new Map<WorkerState, { at: number; ns: number }>();
+  private sightings = new Map<WorkerState, Sighting>();
 
-  /** Starts an interval: notes how long each busy worker's thread has been runnable so far. */
-  reset(workers: readonly (WorkerState | undefined)[]): void {
-    this.readings.clear();
-    const at = performance.now();
-    for (const worker of workers) {
-      if (!worker || worker.inFlight.length === 0 || worker.tid === undefined) continue;
-      const ns = readThread(worker.tid)?.runnableNs;
-      if (ns !== undefined) this.readings.set(worker, { at, ns });
-    }
-  }
-
-  /** The look since the last reset or look; undefined where threads cannot be seen. */
+  /** The look now; undefined where the workers' threads cannot be seen. */
   look(workers: readonly (WorkerState | undefined)[]): BusyWorkersLook | undefined {
-    const look = { blocked: 0, computing: 0 };
+    const look = { blocked: 0, computing: 0, unknown: 0 };
     const at = performance.now();
-    const readings = new Map<WorkerState, { at: number; ns: number }>();
+    const sightings = new Map<WorkerState, Sighting>();
     for (const worker of workers) {
       if (!worker?.inTask) continue;
       const thread = worker.tid === undefined ? undefined : readThread(worker.tid);
       if (thread === undefined) return undefined;
-      let computing = thread.state === "R";
-      const before = this.readings.get(worker);
-      if (thread.runnableNs !== undefined) {
-        if (!computing && before) computing = (thread.runnableNs - before.ns) / 1e6 > (at - before.at) / 2;
-        readings.set(worker, { at, ns: thread.runnableNs });
-      }
-      if (computing) look.computing++;
+      const now: Sighting = { task: worker.inFlight[0]!.id, at, runnableNs: thread.runnableNs, state: thread.state };
+      sightings.set(worker, now);
+      const before = this.sightings.get(worker);
+      if (now.state === "R") look.computing++;
+      else if (before?.task !== now.task) look.unknown++;
+      else if (mostlyRunnable(before, now)) look.computing++;
       else look.blocked++;
     }
-    this.readings = readings;
+    this.sightings = sightings;
     return look;
   }
+}
+
+/** Whether the thread was runnable for over half the time between two sightings (without scheduler statistics: if it was runnable at the first). */
+function mostlyRunnable(before: Sighting, now: Sighting): boolean {
+  if (before.runnableNs === undefined || now.runnableNs === undefined) return before.state === "R";
+  return (now.runnableNs - before.runnableNs) / 1e6 > (now.at - before.at) / 2;
 }
 
 /**

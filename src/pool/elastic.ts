@@ -11,9 +11,11 @@ import type { WorkerSlots } from "./worker-slots.js";
 const tickMs = 25;
 /**
  * The first look, soon after work starts waiting: time for the busy workers to have begun their
- * tasks. Where their threads can be seen, that one look decides.
+ * tasks. Where their threads can be seen, a worker is judged on its second sighting in a task,
+ * so the look after a first sighting comes sooner.
  */
 const firstLookMs = 5;
+const secondSightingMs = 10;
 
 export interface ElasticHooks {
   /** Refuses the tasks at the head of the queue that waited past the limit (the tick runs even when no worker frees up). */
@@ -48,7 +50,6 @@ export class Elastic {
   workWaits(): void {
     if (this.tick) return;
     this.cpu.reset();
-    this.threads.reset(this.slots.all);
     this.tick = setTimeout(this.look, firstLookMs).unref();
   }
 
@@ -79,6 +80,7 @@ export class Elastic {
     // Judged only when it may decide a growth: reading the threads' states costs a little, and
     // while workers start, their start-up is what uses the CPU.
     let looksNeeded = 2;
+    let nextLookMs = tickMs;
     if (wanted > 0) {
       const seen = this.threads.look(this.slots.all);
       if (seen === undefined) {
@@ -89,6 +91,8 @@ export class Elastic {
         // computing leave a core free; CPU-bound work keeps them runnable, so it never grows.
         looksNeeded = 1;
         this.judge(seen.blocked > 0 && seen.computing < this.cpu.cores);
+      } else if (seen.unknown > 0) {
+        nextLookMs = secondSightingMs;
       }
     }
     if (wanted > 0 && this.blockedLooks >= looksNeeded && this.idle.count === 0) {
@@ -99,7 +103,7 @@ export class Elastic {
         this.hooks.onResize?.({ kind: "grow", from, to: this.slots.size, waiting: this.queue.waiting, cpuShare, cores: this.cpu.cores });
       }
     }
-    this.tick = setTimeout(this.look, tickMs).unref();
+    this.tick = setTimeout(this.look, nextLookMs).unref();
   };
 
   private judge(blocked: boolean): void {
