@@ -10,7 +10,7 @@
 // a main thread would load. `import.meta.url`, `.filename` and `.dirname` keep naming the source.
 // Stack traces point at the .ts file through the source maps, and the worker maps compiled
 // URLs back to source URLs (identity.ts), so registration keys match the main thread's.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire, isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
@@ -96,7 +96,8 @@ const importMeta = "__loopwiseImportMeta";
 export async function compileApp(entryUrl: string): Promise<CompiledApp> {
   if (!compiledExtension.test(entryUrl)) throw new Error(`not compiled ahead: ${entryUrl}`);
   const esbuild = loadEsbuild();
-  const root = mkdtempSync(join(tmpdir(), "loopwise-app-"));
+  sweepStaleCopies();
+  const root = mkdtempSync(join(tmpdir(), `${copyPrefix}${process.pid}-`));
   const removeRoot = () => rmSync(root, { recursive: true, force: true });
   process.once("exit", removeRoot);
   const dispose = () => {
@@ -112,6 +113,43 @@ export async function compileApp(entryUrl: string): Promise<CompiledApp> {
     throw error;
   } finally {
     await esbuild.stop();
+  }
+}
+
+const copyPrefix = "loopwise-app-";
+
+/**
+ * Removes the copies of processes that were killed before they could (SIGKILL, a crash of Node
+ * itself): this user's, an hour old, whose process is gone. Each process compiles into a folder
+ * of its own (mkdtemp: private to this user), named with its pid.
+ */
+function sweepStaleCopies(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir()).filter((name) => name.startsWith(copyPrefix));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^loopwise-app-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || processExists(pid)) continue;
+    const path = join(tmpdir(), name);
+    try {
+      const stat = statSync(path);
+      if (stat.uid !== process.getuid?.() || Date.now() - stat.mtimeMs < 3_600_000) continue;
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Another process swept it first, or it is not ours to remove.
+    }
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
