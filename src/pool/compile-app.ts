@@ -158,97 +158,107 @@ function compiledPath(root: string, file: string): string {
   return join(root, `${file.replace(/^([A-Za-z]):/, "$1").replace(/^[\\/]+/, "")}.mjs`);
 }
 
+/**
+ * Compiles `entry` and the TypeScript modules it reaches into `root`, a round per wave of newly
+ * found modules (each module is an entry point of its own, so it stays a module of its own);
+ * returns compiled URL → source URL.
+ */
 async function compileInto(esbuild: typeof Esbuild, entry: string, root: string): Promise<Record<string, string>> {
   const sources: Record<string, string> = {};
   const found = new Set([entry]);
-  let batch = [entry];
-  const tsconfig = mainThreadTsconfig();
-  const conditions = userConditions();
-  while (batch.length > 0) {
+  const options = buildOptions(root);
+  for (let batch = [entry]; batch.length > 0; ) {
     const discovered: string[] = [];
-    const result = await esbuild.build({
-      entryPoints: batch,
-      bundle: true,
-      write: false,
-      metafile: true,
-      format: "esm",
-      platform: "node",
-      target: `node${process.versions.node}`,
-      // As tsx compiles: function and class names kept (the app's signature names dependencies).
-      keepNames: true,
-      sourcemap: "external",
-      sourcesContent: Boolean(process.env.NODE_V8_COVERAGE),
-      outdir: root,
-      outExtension: { ".js": ".mjs" },
-      mainFields: ["main"],
-      conditions,
-      resolveExtensions,
-      ...(tsconfig ? { tsconfig } : { tsconfigRaw: "{}" }),
-      define: {
-        "import.meta.url": `${importMeta}.url`,
-        "import.meta.filename": `${importMeta}.filename`,
-        "import.meta.dirname": `${importMeta}.dirname`,
-      },
-      logLevel: "silent",
-      plugins: [
-        rewriteImports(root, (file) => {
-          if (found.has(file)) return;
-          found.add(file);
-          discovered.push(file);
-        }),
-      ],
-    });
-    for (const [output, meta] of Object.entries(result.metafile.outputs)) {
-      if (!meta.entryPoint) continue;
-      const source = resolve(meta.entryPoint);
-      const target = compiledPath(root, source);
-      const code = result.outputFiles.find((f) => f.path === resolve(output))!.text;
-      const map = JSON.parse(result.outputFiles.find((f) => f.path === resolve(`${output}.map`))!.text) as { sources: string[] };
-      // Sources as absolute URLs: the map is read from where the copy is, not where esbuild put it.
-      map.sources = map.sources.map((s) => new URL(s, pathToFileURL(resolve(output))).href);
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(`${target}.map`, JSON.stringify(map));
-      writeFileSync(target, `${code}//# sourceMappingURL=${encodeURIComponent(target.slice(dirname(target).length + 1))}.map\n`);
-      sources[pathToFileURL(target).href] = pathToFileURL(source).href;
-    }
+    const compileLater = (file: string) => {
+      if (found.has(file)) return;
+      found.add(file);
+      discovered.push(file);
+    };
+    const result = await esbuild.build({ ...options, entryPoints: batch, plugins: [rewriteImports(root, compileLater)] });
+    writeOutputs(result, root, sources);
     batch = discovered;
   }
   return sources;
+}
 
-  /** Every import stays an import (each module is compiled alone), pointed at what it resolves to. */
-  function rewriteImports(root: string, compileLater: (file: string) => void): Esbuild.Plugin {
-    const resolving = {};
-    return {
-      name: "loopwise-rewrite-imports",
-      setup(build) {
-        build.onResolve({ filter: /.*/ }, async (args) => {
-          if (args.kind === "entry-point" || args.pluginData === resolving) return undefined;
-          if (isBuiltin(args.path) || /^(?:data|https?|node):/.test(args.path)) return { path: args.path, external: true };
-          const path = args.path.startsWith("file:") ? fileURLToPath(args.path) : args.path;
-          const found = await build.resolve(path, {
-            kind: args.kind,
-            importer: args.importer,
-            resolveDir: args.resolveDir,
-            pluginData: resolving,
-            with: args.with,
-          });
-          // Left as written: Node reports it as it would have in the main thread.
-          if (found.errors.length > 0 || found.external || !found.path) return { path: args.path, external: true };
-          if (!compiledExtension.test(found.path)) return { path: pathToFileURL(found.path).href, external: true };
-          compileLater(found.path);
-          return { path: pathToFileURL(compiledPath(root, found.path)).href, external: true };
-        });
-        // `import.meta` of a compiled module names its source: `define` points it at a data: module that says so.
-        build.onLoad({ filter: compiledExtension }, async (args) => {
-          if (!isModuleScope(args.path)) return { errors: [{ text: `${args.path} is CommonJS here (no "type": "module"); left to tsx` }] };
-          let contents = await readFile(args.path, "utf8");
-          if (contents.includes("import.meta")) {
-            // Appended, so no line moves; imports are hoisted whatever their place.
-            contents += `\n;import * as ${importMeta} from ${JSON.stringify(importMetaModule(args.path))};\n`;
-          }
-          return { contents, loader: extname(args.path) === ".tsx" ? "tsx" : "ts" };
-        });
-      },
-    };
+function buildOptions(root: string): Esbuild.BuildOptions & { write: false; metafile: true } {
+  const tsconfig = mainThreadTsconfig();
+  return {
+    bundle: true,
+    write: false,
+    metafile: true,
+    format: "esm",
+    platform: "node",
+    target: `node${process.versions.node}`,
+    // As tsx compiles: function and class names kept (the app's signature names dependencies).
+    keepNames: true,
+    sourcemap: "external",
+    sourcesContent: Boolean(process.env.NODE_V8_COVERAGE),
+    outdir: root,
+    outExtension: { ".js": ".mjs" },
+    mainFields: ["main"],
+    conditions: userConditions(),
+    resolveExtensions,
+    ...(tsconfig ? { tsconfig } : { tsconfigRaw: "{}" }),
+    define: {
+      "import.meta.url": `${importMeta}.url`,
+      "import.meta.filename": `${importMeta}.filename`,
+      "import.meta.dirname": `${importMeta}.dirname`,
+    },
+    logLevel: "silent",
+  };
+}
+
+/** Writes each compiled module where compiledPath() says, its source map beside it, and notes its source. */
+function writeOutputs(result: Esbuild.BuildResult<{ write: false; metafile: true }>, root: string, sources: Record<string, string>): void {
+  for (const [output, meta] of Object.entries(result.metafile.outputs)) {
+    if (!meta.entryPoint) continue;
+    const source = resolve(meta.entryPoint);
+    const target = compiledPath(root, source);
+    const code = result.outputFiles.find((f) => f.path === resolve(output))!.text;
+    const map = JSON.parse(result.outputFiles.find((f) => f.path === resolve(`${output}.map`))!.text) as { sources: string[] };
+    // Sources as absolute URLs: the map is read from where the copy is, not where esbuild put it.
+    map.sources = map.sources.map((s) => new URL(s, pathToFileURL(resolve(output))).href);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(`${target}.map`, JSON.stringify(map));
+    writeFileSync(target, `${code}//# sourceMappingURL=${encodeURIComponent(target.slice(dirname(target).length + 1))}.map\n`);
+    sources[pathToFileURL(target).href] = pathToFileURL(source).href;
   }
+}
+
+/** Every import stays an import (each module is compiled alone), pointed at what it resolves to. */
+function rewriteImports(root: string, compileLater: (file: string) => void): Esbuild.Plugin {
+  const resolving = {};
+  return {
+    name: "loopwise-rewrite-imports",
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === "entry-point" || args.pluginData === resolving) return undefined;
+        if (isBuiltin(args.path) || /^(?:data|https?|node):/.test(args.path)) return { path: args.path, external: true };
+        const path = args.path.startsWith("file:") ? fileURLToPath(args.path) : args.path;
+        const found = await build.resolve(path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: resolving,
+          with: args.with,
+        });
+        // Left as written: Node reports it as it would have in the main thread.
+        if (found.errors.length > 0 || found.external || !found.path) return { path: args.path, external: true };
+        if (!compiledExtension.test(found.path)) return { path: pathToFileURL(found.path).href, external: true };
+        compileLater(found.path);
+        return { path: pathToFileURL(compiledPath(root, found.path)).href, external: true };
+      });
+      // `import.meta` of a compiled module names its source: `define` points it at a data: module that says so.
+      build.onLoad({ filter: compiledExtension }, async (args) => {
+        if (!isModuleScope(args.path)) return { errors: [{ text: `${args.path} is CommonJS here (no "type": "module"); left to tsx` }] };
+        let contents = await readFile(args.path, "utf8");
+        if (contents.includes("import.meta")) {
+          // Appended, so no line moves; imports are hoisted whatever their place.
+          contents += `\n;import * as ${importMeta} from ${JSON.stringify(importMetaModule(args.path))};\n`;
+        }
+        return { contents, loader: extname(args.path) === ".tsx" ? "tsx" : "ts" };
+      });
+    },
+  };
 }

@@ -29,6 +29,10 @@ export class WorkerSlots {
   starting = 0;
   /** Growth slots taken whose worker is created on a coming turn of the loop (see grow). */
   private readonly reserved: number[] = [];
+  /** Growth workers spawned and not ready yet, and the most of them at once (see grow). */
+  private growthStarting = 0;
+  private readonly concurrentGrowthStarts = Math.max(2, availableParallelism());
+  private spawnScheduled = false;
   /** Failed starts in a row, by core slot; a slot with failures is waiting to try again. */
   private readonly failedStarts = new Map<number, number>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
@@ -126,11 +130,6 @@ export class WorkerSlots {
     if (started > 0) this.startReserved();
     return started;
   }
-
-  /** Growth workers spawned and not ready yet, and the most of them at once. */
-  private growthStarting = 0;
-  private readonly concurrentGrowthStarts = Math.max(2, availableParallelism());
-  private spawnScheduled = false;
 
   private startReserved(): void {
     if (this.spawnScheduled || this.reserved.length === 0 || this.growthStarting >= this.concurrentGrowthStarts) return;
