@@ -73,8 +73,8 @@ interface Sighting {
  * Direct evidence, unlike the process's CPU: a worker that sleeps in its handler is blocked, one
  * that computes stays runnable even when starved by other processes. One glance is not enough
  * to call a worker blocked: a computing thread leaves the runnable state for a moment (a page
- * fault, its garbage collector), so it must also have been runnable for less than half the time
- * since it was last seen in the same task. Workers holding a task they have not started (or
+ * fault, its garbage collector), so it must also have been runnable for less than a quarter of
+ * the time since it was last seen in the same task. Workers holding a task they have not started (or
  * have finished, unreported) are not counted.
  */
 export class WorkerThreadsMeter {
@@ -94,7 +94,7 @@ export class WorkerThreadsMeter {
       const before = this.sightings.get(worker);
       if (now.state === "R") look.computing++;
       else if (before?.task !== now.task) look.unknown++;
-      else if (mostlyRunnable(before, now)) look.computing++;
+      else if (runnableAWhile(before, now)) look.computing++;
       else look.blocked++;
     }
     this.sightings = sightings;
@@ -102,10 +102,14 @@ export class WorkerThreadsMeter {
   }
 }
 
-/** Whether the thread was runnable for over half the time between two sightings (without scheduler statistics: if it was runnable at the first). */
-function mostlyRunnable(before: Sighting, now: Sighting): boolean {
+/**
+ * Whether the thread was runnable for over a quarter of the time between two sightings (without
+ * scheduler statistics: if it was runnable at the first). A sleeping handler is runnable for
+ * next to none of it.
+ */
+function runnableAWhile(before: Sighting, now: Sighting): boolean {
   if (before.runnableNs === undefined || now.runnableNs === undefined) return before.state === "R";
-  return (now.runnableNs - before.runnableNs) / 1e6 > (now.at - before.at) / 2;
+  return (now.runnableNs - before.runnableNs) / 1e6 > (now.at - before.at) / 4;
 }
 
 /**

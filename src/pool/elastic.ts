@@ -79,23 +79,25 @@ export class Elastic {
     const wanted = Math.min(this.queue.waiting - this.slots.starting, this.slots.maxSize - this.slots.size);
     // Judged only when it may decide a growth: reading the threads' states costs a little, and
     // while workers start, their start-up is what uses the CPU.
-    let looksNeeded = 2;
     let nextLookMs = tickMs;
+    let mayGrow = false;
     if (wanted > 0) {
       const seen = this.threads.look(this.slots.all);
       if (seen === undefined) {
         // Two looks in a row: a worker waiting a moment for its next task (the loop was busy) looks blocked too.
         this.judge(workersLookBlocked(cpuShare, this.cpu.cores));
+        mayGrow = this.blockedLooks >= 2;
       } else if (seen.blocked + seen.computing > 0) {
         // Seen inside their tasks, one look is enough. More workers help while the ones
-        // computing leave a core free; CPU-bound work keeps them runnable, so it never grows.
-        looksNeeded = 1;
-        this.judge(seen.blocked > 0 && seen.computing < this.cpu.cores);
+        // computing leave a core free and the process leaves a quarter of the cores idle;
+        // CPU-bound work keeps its workers runnable and the cores busy, so it never grows.
+        this.judge(seen.blocked > 0 && seen.computing < this.cpu.cores && cpuShare < 0.75);
+        mayGrow = this.blocked === true;
       } else if (seen.unknown > 0) {
         nextLookMs = secondSightingMs;
       }
     }
-    if (wanted > 0 && this.blockedLooks >= looksNeeded && this.idle.count === 0) {
+    if (mayGrow && this.idle.count === 0) {
       this.reportShrink();
       const from = this.slots.size;
       const started = this.slots.grow(wanted, performance.now());

@@ -28,9 +28,13 @@ export function isTypeScript(moduleUrl: string): boolean {
   return typeScriptFile.test(moduleUrl);
 }
 
-/** Registers tsx once per thread, so TypeScript apps load in any Node version (and with `./x.js` specifiers for `x.ts`). */
-export async function ensureTypeScriptLoader(moduleUrl: string): Promise<void> {
-  if (tsxRegistered || !isTypeScript(moduleUrl)) return;
+/**
+ * Registers tsx once per thread, so TypeScript apps load in any Node version (and with `./x.js`
+ * specifiers for `x.ts`); for a JavaScript module only when `always` (a worker told to use tsx:
+ * the app imports TypeScript, and a worker does not get tsx from the process's `--import tsx`).
+ */
+export async function ensureTypeScriptLoader(moduleUrl: string, always = false): Promise<void> {
+  if (tsxRegistered || !(always || isTypeScript(moduleUrl))) return;
   tsxRegistered = true;
   const { register } = await import("tsx/esm/api");
   register();
@@ -42,15 +46,23 @@ export function toModuleUrl(pathOrUrl: string): string {
   return pathToFileURL(isAbsolute(pathOrUrl) ? pathOrUrl : resolve(process.cwd(), pathOrUrl)).href;
 }
 
-/** Imports the module: TypeScript through tsx by default, or as a worker was told to (`compiled` for "compiled"). */
-export async function importModule(moduleUrl: string, loader: ModuleLoader = "tsx", compiled?: CompiledModules): Promise<Record<string, unknown>> {
+/**
+ * Imports the module: TypeScript through tsx by default (the main thread), or as a worker was
+ * told to (`inWorker`; `compiled` for "compiled").
+ */
+export async function importModule(
+  moduleUrl: string,
+  loader: ModuleLoader = "tsx",
+  compiled?: CompiledModules,
+  inWorker = false,
+): Promise<Record<string, unknown>> {
   if (loader === "compiled" && compiled) {
     // Stack traces point at the .ts sources through the compiled modules' source maps.
     process.setSourceMapsEnabled(true);
     adoptCompiledSources(compiled.sources);
     return (await import(compiled.entryUrl)) as Record<string, unknown>;
   }
-  if (loader === "tsx") await ensureTypeScriptLoader(moduleUrl);
+  if (loader === "tsx") await ensureTypeScriptLoader(moduleUrl, inWorker);
   return (await import(moduleUrl)) as Record<string, unknown>;
 }
 

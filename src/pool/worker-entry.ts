@@ -28,7 +28,7 @@ markWorkerThread(data.slot);
 inheritSharedBuffers(data.sharedBuffers);
 
 async function loadHost(): Promise<TaskHost> {
-  const namespace = await importModule(data.moduleUrl, data.loader, data.compiled);
+  const namespace = await importModule(data.moduleUrl, data.loader, data.compiled, true);
   let app: unknown;
   if (data.exportName !== undefined) {
     app = namespace[data.exportName];

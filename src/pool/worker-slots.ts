@@ -201,7 +201,7 @@ export class WorkerSlots {
     });
     this.workers[slot - 1] = state;
     state.loader = loader;
-    return started.catch((error) => this.fallBack(state) ?? Promise.reject(error));
+    return started.catch((error) => this.fallBack(state, error) ?? Promise.reject(error));
   }
 
   /**
@@ -212,15 +212,18 @@ export class WorkerSlots {
    * its failed start and on its exit, whichever comes first; returns the new start, or
    * undefined if it has no next way.
    */
-  private fallBack(worker: WorkerState): Promise<void> | undefined {
-    if (worker.startedUp || worker.loader >= this.loaders.length - 1 || this.closing) return undefined;
-    worker.fallback ??= this.spawn(worker.slot, worker.loader + 1);
+  private fallBack(worker: WorkerState, error: Error | undefined): Promise<void> | undefined {
+    if (worker.fallback || worker.startedUp || worker.loader >= this.loaders.length - 1 || this.closing) return worker.fallback;
+    // A JavaScript app needs a loader only to import TypeScript; any other failure is the app's own.
+    if (this.loaders[worker.loader] === "plain" && !/ERR_UNKNOWN_FILE_EXTENSION|Unknown file extension/.test(`${error?.message}\n${error?.stack}`))
+      return undefined;
+    worker.fallback = this.spawn(worker.slot, worker.loader + 1);
     return worker.fallback;
   }
 
   private onExit(worker: WorkerState, exitCode: number, error: Error | undefined, wasReady: boolean): void {
     if (!worker.startedUp) this.starting--;
-    if (worker.retired || this.fallBack(worker)) return;
+    if (worker.retired || this.fallBack(worker, error)) return;
     const core = worker.slot <= this.coreSize;
     this.events.died(worker, exitCode, error, core && !this.closing);
     if (this.closing) return;

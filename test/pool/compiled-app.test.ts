@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { serve, type RunningServer } from "loopwise";
+import { serve, type App, type RunningServer } from "loopwise";
 import { app } from "../fixtures/compiled-app.ts";
 import { captureLogs, fixture, request } from "../helpers.ts";
 
@@ -114,4 +114,15 @@ test("a worker that needs no loader leaves out the flags that load tsx, and keep
     ["--conditions=dev", "--import", "./otel.mjs"],
   );
   assert.deepEqual(flagsWithoutTsx(["--enable-source-maps", "--import", "tsxlike"]), ["--enable-source-maps", "--import", "tsxlike"]);
+});
+
+test("a JavaScript app that imports TypeScript starts its workers with the process's tsx flags", async () => {
+  const { app: jsApp } = (await import(new URL("../fixtures/js-imports-ts-app.mjs", import.meta.url).href)) as { app: App };
+  const server = await serve(jsApp, { port: 0, poolSize: 1, maxPoolSize: 1, logWrite: captureLogs().write });
+  try {
+    const reply = await request(server.url + "/shade");
+    assert.deepEqual([reply.status, reply.json], [200, { shade: "dark" }]);
+  } finally {
+    await server.close();
+  }
 });
