@@ -88,10 +88,11 @@ export class Elastic {
         this.judge(workersLookBlocked(cpuShare, this.cpu.cores));
         mayGrow = this.blockedLooks >= 2;
       } else if (seen.blocked + seen.computing > 0) {
-        // Seen inside their tasks, one look is enough. More workers help while the ones
-        // computing leave a core free and the process leaves a quarter of the cores idle;
-        // CPU-bound work keeps its workers runnable and the cores busy, so it never grows.
-        this.judge(seen.blocked > 0 && seen.computing < this.cpu.cores && cpuShare < 0.75);
+        // Seen inside their tasks, one look is enough. More workers help while most busy ones
+        // are blocked and the ones computing leave a core free; CPU-bound work keeps its
+        // workers runnable, so it never grows (the loop's own CPU, busy with the requests
+        // that queue, does not count against growth).
+        this.judge(seen.blocked > seen.computing && seen.computing < this.cpu.cores);
         mayGrow = this.blocked === true;
       } else if (seen.unknown > 0) {
         nextLookMs = secondSightingMs;
