@@ -1,10 +1,14 @@
 // `npm run bench` — Loopwise side by side with its peers, each in its own process, one run.
-//   npm run bench                      hello, monitor, validated, worker, burn and flood scenarios
-//   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query)
+//   npm run bench                      hello, monitor, validated, middleware, worker, worker-cost, burn and flood scenarios
+//   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query;
+//                                      middleware: none vs one no-op vs requestId + cors + compression)
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
 //   npm run bench -- blocking overload 1 s blocking plain handlers beside FastAPI + uvicorn (installs
 //                                      Debian's python3-fastapi when missing); a 2,000-request flood
 //   npm run bench -- worker-cost       what one pool worker costs to start and keep, TypeScript and JavaScript
+//   npm run bench -- websocket         WebSocket echoes, idle connections and an unread flood, beside bare ws
+//   npm run bench -- uploads           20 MiB multipart uploads spooled to disk, beside node:http + busboy:
+//                                      throughput, CPU and the server's RSS growth
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
@@ -19,6 +23,8 @@ import { calibrate } from "./peers/burn.ts";
 import { blocking } from "./scenarios/blocking.ts";
 import { overload } from "./scenarios/overload.ts";
 import { workerCost } from "./scenarios/worker-cost.ts";
+import { websocket } from "./scenarios/websocket.ts";
+import { uploads } from "./scenarios/uploads.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -113,6 +119,18 @@ const scenarios: Record<string, () => Promise<void>> = {
     target("(v) validated query costs ≤ 15% of loop-lane hello", ratio >= 0.85, fmt.ratio(ratio));
   },
 
+  /** What middleware costs on the loop-lane hello: none, one that only calls next(), and request id + CORS + compression. */
+  async middleware() {
+    const none = peers.loopwise("Loopwise, no middleware");
+    const noop = { ...peers.loopwise("Loopwise, one no-op middleware"), env: { BENCH_MIDDLEWARE: "noop" } };
+    const stack = { ...peers.loopwise("Loopwise, requestId + cors + compression"), env: { BENCH_MIDDLEWARE: "stack" } };
+    const results = await throughput([none, noop, stack], "/hello");
+    printTable(`(m) Middleware cost: GET /hello, ${connections} connections, ${durationSec} s`, throughputRows(results, none.name), markdown);
+    // CPU per request, not req/s: on a shared machine the load generator's share varies more than this cost.
+    const ratio = results.get(noop.name)!.cpuUsPerRequest! / results.get(none.name)!.cpuUsPerRequest!;
+    target("(m) one no-op middleware costs ≤ 1.2× the server CPU per request of none", ratio <= 1.2, fmt.ratio(ratio));
+  },
+
   async monitor() {
     const on = peers.loopwise("Loopwise, loop monitor on");
     const off = peers.loopwise("Loopwise, loop monitor off", ["--no-loop-monitor"]);
@@ -179,6 +197,9 @@ const scenarios: Record<string, () => Promise<void>> = {
     target("(c) hello p99 during burns ≤ Fastify + Piscina's", ours <= theirs, `${fmt.ms(ours)} ms vs ${fmt.ms(theirs)} ms`);
   },
 
+  async websocket() {
+    await websocket(context, durationSec);
+  },
   async flood() {
     const floodSize = 5000;
     // node:http flooded with hellos shows what accepting thousands of connections at once costs
@@ -235,6 +256,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   blocking: () => blocking(context),
   overload: () => overload(context),
   "worker-cost": () => workerCost(context),
+  uploads: () => uploads(context),
 
   async soak() {
     const requests = [
@@ -277,7 +299,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   },
 };
 
-const defaults = ["hello", "monitor", "validated", "worker", "worker-cost", "burn", "flood"];
+const defaults = ["hello", "monitor", "validated", "middleware", "worker", "worker-cost", "burn", "flood"];
 const names = chosen.length ? chosen : defaults;
 for (const name of names) {
   if (!scenarios[name]) {

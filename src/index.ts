@@ -23,18 +23,61 @@ export {
   type RouterOptions,
 } from "./app/router.js";
 export { HTTPError } from "./http/http-error.js";
+export { WebSocketDenied, WebSocketDisconnect, WebSocketError, closeCodes } from "./http/websocket-errors.js";
+export type { ServerWebSocket, WebSocketClosed, WebSocketMessage } from "./app/server-websocket.js";
+export type { WebSocketFor, WebSocketHandlerFor, WebSocketMethod, WebSocketRoute, WebSocketRouteOptions } from "./app/websocket-route.js";
 export { ResponseValidationError } from "./app/invoke.js";
 export { DependencyCloneError } from "./app/pooled-dependency.js";
 export type { ErrorHandler } from "./app/error-handlers.js";
 export { RequestValidationError, type ValidationIssue } from "./params/validation-error.js";
 export type { StandardSchemaV1 } from "./params/standard-schema.js";
 export type { InputSchemas } from "./params/input-plan.js";
+export { UploadFile } from "./params/upload-file.js";
+export { defaultFormLimits, type FormLimits } from "./params/form-limits.js";
 export { depends, type Dependency, type DependencyValues } from "./deps/dependency.js";
+export { backgroundTasks } from "./deps/background-tasks.js";
+export type { DependencyOverrides, Replacement } from "./deps/overrides.js";
+export { backgroundTask, type BackgroundTasks } from "./threads/background-tasks.js";
 export { openApiDocument } from "./openapi/openapi-document.js";
+export {
+  httpBasic,
+  httpBearer,
+  type HTTPAuthorizationCredentials,
+  type HTTPBasicCredentials,
+  type HTTPBasicOptions,
+  type HTTPBearerOptions,
+} from "./security/http-auth.js";
+export { apiKeyCookie, apiKeyHeader, apiKeyQuery, type APIKeyOptions } from "./security/api-key.js";
+export {
+  oauth2PasswordBearer,
+  oauth2PasswordForm,
+  type OAuth2PasswordBearerOptions,
+  type OAuth2PasswordRequestForm,
+} from "./security/oauth2.js";
+export type { SecurityOptions } from "./security/scheme.js";
+export { compareSecrets } from "./security/compare-secrets.js";
 export type { DocsOptions } from "./app/app.js";
 export type { TestClientOptions, TestRequest, TestResponse } from "./testing/test-client.js";
-export { json, text, html, bytes, redirect, type HeaderValue, type OutgoingResponse, type ResponseInit } from "./http/response.js";
-export type { HttpRequest, Query, Headers } from "./http/request.js";
+export type { TestWebSocket, TestWebSocketClosed, TestWebSocketInit } from "./testing/test-websocket.js";
+export {
+  json,
+  text,
+  html,
+  bytes,
+  redirect,
+  stream,
+  type BodyChunk,
+  type HeaderValue,
+  type OutgoingResponse,
+  type ResponseInit,
+  type StreamBody,
+} from "./http/response.js";
+export { sse, jsonLines, type EventStreamInit, type ServerSentEvent } from "./http/event-stream.js";
+export { setCookie, deleteCookie, type CookieJar, type CookieOptions, type CookieSetting } from "./http/cookies.js";
+export type { Middleware, Next } from "./app/middleware.js";
+export * from "./middleware/index.js";
+export type { HttpRequest, Query, Headers, Scheme } from "./http/request.js";
+export type { BackgroundOutcome } from "./app/background-runner.js";
 export type { PathParams } from "./http/path-params.js";
 export { blocking, offload } from "./threads/offload.js";
 export { sleepSync } from "./threads/sleep-sync.js";

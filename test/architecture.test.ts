@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 const src = fileURLToPath(new URL("../src/", import.meta.url));
 
 /** Lowest first. The pool knows no HTTP; `http` is the vocabulary every floor above speaks. */
-const floors = ["pool", "threads", "monitor", "http", "params", "deps", "app", "openapi", "server", "testing", "cli"];
+const floors = ["pool", "threads", "monitor", "http", "params", "deps", "security", "app", "middleware", "openapi", "server", "testing", "cli"];
 
 function filesOf(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -28,6 +28,8 @@ export interface Peer {
 
 export const peers = {
   rawHttp: (): PeerSpec => ({ name: "node:http", args: ["--import", "tsx", "bench/peers/raw-http.ts"] }),
+  /** node:http and @fastify/busboy piping each uploaded file to a temporary file: the floor for uploads. */
+  rawUpload: (): PeerSpec => ({ name: "node:http + busboy", args: ["--import", "tsx", "bench/peers/raw-upload.ts"] }),
   fastify: (): PeerSpec => ({ name: "Fastify", args: ["--import", "tsx", "bench/peers/fastify.ts"] }),
   fastifyPiscina: (maxThreads?: number): PeerSpec => ({
     name: maxThreads ? `Fastify + Piscina (maxThreads ${maxThreads})` : "Fastify + Piscina (default)",

@@ -1,10 +1,13 @@
 // The Loopwise side of every scenario, started with `loopwise run` like a user's app.
 import { z } from "zod";
-import { App, sleepSync } from "loopwise";
+import { App, compression, cors, requestId, sleepSync } from "loopwise";
 import { burnCpu } from "./burn.ts";
 import { serverStats } from "./stats.ts";
 
 export const app = new App();
+// The middleware scenario: none (the default), one that does nothing, or a typical stack.
+if (process.env.BENCH_MIDDLEWARE === "noop") app.use((_req, next) => next());
+if (process.env.BENCH_MIDDLEWARE === "stack") app.use(requestId(), cors({ allowOrigins: ["http://localhost:5173"] }), compression());
 app.get("/hello", async () => ({ message: "hello" }));
 // Plain functions: the worker lane.
 app.get("/trivial", () => ({ message: "trivial" }));
@@ -21,4 +24,16 @@ app.get("/validated", { query: z.object({ limit: z.number().int().min(1).max(100
   message: "hello",
   limit: req.query.limit,
 }));
+// A file spooled to disk, its size answered (the uploads scenario).
+app.post("/upload", { formLimits: { maxFileSize: 30 * 1024 * 1024 } }, async (req) => ({
+  size: Object.values(req.body as Record<string, File>).reduce((total, file) => total + file.size, 0),
+}));
 app.get("/stats", async (req) => serverStats("reset" in req.query));
+// WebSockets: an echo, and a handler that reads nothing for a minute (its sender is slowed by TCP).
+app.websocket("/ws/echo", async (ws) => {
+  for await (const message of ws) await ws.send(typeof message === "string" ? JSON.stringify({ echo: message }) : message);
+});
+app.websocket("/ws/lazy", async (ws) => {
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
+  ws.close();
+});

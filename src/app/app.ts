@@ -1,16 +1,24 @@
 import { createRequire } from "node:module";
+import { performance } from "node:perf_hooks";
 import type FindMyWay from "find-my-way";
 import { blockingSignature, runBlocking } from "../threads/offload.js";
 import { sharedStateSignature } from "../threads/shared-state.js";
 import { contextSignature, runInContext } from "../threads/context-var.js";
 import { TaskKind, type TaskHost } from "../pool/protocol.js";
-import { createdApps, hostKey, workerSlot } from "../pool/identity.js";
+import { createdApps, hostKey, inheritedBuffer, workerSlot } from "../pool/identity.js";
 import { callerModuleUrl } from "../pool/caller-module.js";
-import { dependencyOrder, type Dependency } from "../deps/dependency.js";
+import { dependencyByKey, dependencySteps, type Dependency, type PlanStep } from "../deps/dependency.js";
+import { OverrideChannel, overridesBufferKey } from "../deps/override-channel.js";
+import { DependencyOverrides } from "../deps/overrides.js";
+import { adoptSpec, checkSteps, overrideSpec, rootsOf } from "./dependency-overrides.js";
 import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handlers.js";
 import { invokePooledDependency, invokeRoute } from "./invoke.js";
 import type { HttpRequest } from "../http/request.js";
+import { isStreamBody, type RouteResult, type StreamBody } from "../http/response.js";
+import { sendStream, type StreamingPayload } from "./worker-stream.js";
+import { reviveUploads } from "../params/upload-crossing.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
+import { webSocketLane, type WebSocketRoute, type WebSocketRouteDefinition } from "./websocket-route.js";
 
 /** What /openapi.json and /docs say and where they are served. */
 export interface DocsOptions {
@@ -21,6 +29,8 @@ export interface DocsOptions {
   openapiUrl?: string | null;
   /** Where Swagger UI is served (default "/docs"); null turns it off. */
   docsUrl?: string | null;
+  /** Where ReDoc is served (default "/redoc"); null turns it off. */
+  redocUrl?: string | null;
 }
 
 export interface AppOptions extends DocsOptions {
@@ -34,6 +44,8 @@ export type RouteMatch =
   | { kind: "method-not-allowed"; allow: string[] }
   | { kind: "bad-path" };
 
+export type WebSocketMatch = { kind: "route"; route: WebSocketRoute; params: Record<string, string> } | { kind: "not-found" } | { kind: "bad-path" };
+
 /**
  * A Loopwise application: the route table, shared by the main thread and every worker.
  *
@@ -44,6 +56,8 @@ export type RouteMatch =
 export class App extends Router {
   /** Every route in registration order; a route's id is its index. */
   readonly routes: Route[] = [];
+  /** Every WebSocket route in registration order; its id is its index here. */
+  readonly websocketRoutes: WebSocketRoute[] = [];
   /** The module that created the app; each worker imports it to find the same routes. */
   readonly moduleUrl: string | undefined;
   /** Which of the apps created by that module this is (most modules create one). */
@@ -62,10 +76,20 @@ export class App extends Router {
   /** Documentation settings: title, version, and where /openapi.json and /docs are served (null: not served). */
   readonly docsOptions: DocsOptions;
   /**
+   * Replacements for dependencies (FastAPI's `app.dependency_overrides`), for tests and local
+   * development: `set(dep, replacement)`, `delete(dep)`, `clear()`. They apply on both lanes,
+   * in the workers too, from the next request on.
+   */
+  readonly dependencyOverrides: DependencyOverrides = new DependencyOverrides((next) => this.overridesChanged(next));
+  /** How the workers learn the overrides (made on first use). */
+  private overrideChannel: OverrideChannel | undefined;
+  /**
    * Matches requests to routes: the main thread's job alone. A worker runs routes by id and never
    * matches, so it never loads find-my-way (a quarter of what a worker spent importing the app).
    */
   private router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1> | undefined;
+  /** WebSocket routes have a table of their own: a path may have both a GET route and a WebSocket route. */
+  private websocketRouter: FindMyWay.Instance<FindMyWay.HTTPVersion.V1> | undefined;
 
   constructor(options: AppOptions = {}) {
     super({ dependencies: options.dependencies });
@@ -78,22 +102,87 @@ export class App extends Router {
 
   protected override add(definition: RouteDefinition): void {
     super.add(definition);
-    const plan = dependencyOrder([...definition.effects, ...Object.values(definition.deps)]);
+    const declared = dependencySteps(rootsOf(definition));
+    checkSteps(definition, declared);
+    const overrides = this.dependencyOverrides.current;
+    const steps = overrides.size === 0 ? declared : dependencySteps(rootsOf(definition), overrides);
+    if (steps !== declared) checkSteps(definition, steps);
+    const plan = this.registerDependencies(declared.map((step) => step.slot));
+    const route: Route = { ...definition, id: this.routes.length, plan, steps, errors: this.errors };
+    if (workerSlot() === undefined) this.matcher().on(route.method, route.path, () => {}, route);
+    this.routes.push(route);
+    // Overrides set before this route: what the workers need may have grown.
+    if (overrides.size > 0 && workerSlot() === undefined) this.overridesChanged(overrides);
+  }
+
+  protected override addWebSocket(definition: WebSocketRouteDefinition): void {
+    super.addWebSocket(definition);
+    const shape = { method: "WEBSOCKET" as HttpMethod, path: definition.path, lane: webSocketLane };
+    const declared = dependencySteps(rootsOf(definition));
+    checkSteps(shape, declared);
+    const overrides = this.dependencyOverrides.current;
+    const steps = overrides.size === 0 ? declared : dependencySteps(rootsOf(definition), overrides);
+    if (steps !== declared) checkSteps(shape, steps);
+    const plan = this.registerDependencies(declared.map((step) => step.slot));
+    const route: WebSocketRoute = { ...definition, id: this.websocketRoutes.length, plan, steps, errors: this.errors };
+    // Workers never hold a connection: they keep the route (for its dependencies' ids) but no matcher.
+    if (workerSlot() === undefined) (this.websocketRouter ??= makeMatcher()).on("GET", route.path, () => {}, route);
+    this.websocketRoutes.push(route);
+  }
+
+  /** Gives each dependency of a plan its id in the app's dependency table (the same in every thread). */
+  private registerDependencies(plan: Dependency[]): Dependency[] {
     for (const dep of plan) {
-      if (definition.lane === "loop" && dep.lane === "worker" && dep.hasCleanup) {
-        throw new TypeError(
-          `${definition.method} ${definition.path}: dependency ${dep.name} is a plain generator (it cleans up) but the route runs on the loop, ` +
-            "so it would run on the pool and its cleanup could not follow its value; make it an async generator, or make the route plain",
-        );
-      }
       if (!this.dependencyIds.has(dep)) {
         this.dependencyIds.set(dep, this.dependencyTable.length);
         this.dependencyTable.push(dep);
       }
     }
-    const route: Route = { ...definition, id: this.routes.length, plan, errors: this.errors };
-    if (workerSlot() === undefined) this.matcher().on(route.method, route.path, () => {}, route);
-    this.routes.push(route);
+    return plan;
+  }
+
+  /** The shared memory through which this app's workers learn its dependency overrides. */
+  get overridesBuffer(): SharedArrayBuffer {
+    return this.channel().buffer;
+  }
+
+  private channel(): OverrideChannel {
+    this.overrideChannel ??= new OverrideChannel(workerSlot() === undefined ? undefined : inheritedBuffer(overridesBufferKey));
+    return this.overrideChannel;
+  }
+
+  /** Re-plans every route with `next` (or refuses it, throwing), and tells the workers from the main thread. */
+  private overridesChanged(next: ReadonlyMap<Dependency, Dependency>): void {
+    const steps: PlanStep[][] = this.routes.map((route) => {
+      let planned: PlanStep[];
+      try {
+        planned = dependencySteps(rootsOf(route), next);
+      } catch (error) {
+        throw new TypeError(`dependencyOverrides: ${(error as Error).message} (a replacement cannot need the dependency it replaces)`);
+      }
+      checkSteps(route, planned);
+      return planned;
+    });
+    if (workerSlot() === undefined) this.channel().publish(overrideSpec(this.routes, steps, next, this.dependencyIds));
+    this.routes.forEach((route, i) => {
+      route.steps = steps[i]!;
+    });
+    // WebSocket routes run their dependencies from the main thread, which has the overrides at hand.
+    for (const route of this.websocketRoutes) route.steps = dependencySteps(rootsOf(route), next);
+  }
+
+  /** In a worker: applies the main thread's overrides, if they changed since the last task. */
+  private async syncOverrides(): Promise<void> {
+    const channel = this.channel();
+    const spec = channel.take();
+    if (!spec) return;
+    try {
+      this.dependencyOverrides.replaceAll(await adoptSpec(spec));
+    } catch (error) {
+      // Never serve on with the old overrides as if they were the new ones: each task fails until they apply.
+      channel.forget();
+      throw error;
+    }
   }
 
   /**
@@ -128,11 +217,19 @@ export class App extends Router {
   }
 
   private matcher(): FindMyWay.Instance<FindMyWay.HTTPVersion.V1> {
-    if (!this.router) {
-      const make = createRequire(import.meta.url)("find-my-way") as typeof FindMyWay;
-      this.router = make({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false });
+    return (this.router ??= makeMatcher());
+  }
+
+  /** Finds the WebSocket route for a handshake's path (without its query string). */
+  matchWebSocket(path: string): WebSocketMatch {
+    let found: ReturnType<FindMyWay.Instance<FindMyWay.HTTPVersion.V1>["find"]> = null;
+    try {
+      found = this.websocketRouter?.find("GET", path) ?? null;
+    } catch {
+      return { kind: "bad-path" };
     }
-    return this.router;
+    if (found) return { kind: "route", route: found.store as WebSocketRoute, params: found.params as Record<string, string> };
+    return decodable(path) ? { kind: "not-found" } : { kind: "bad-path" };
   }
 
   /** Finds the route for a request path (without its query string). */
@@ -156,6 +253,7 @@ export class App extends Router {
   signature(): string[] {
     return [
       ...this.routes.map((r) => `route ${r.id} ${r.method} ${r.path} ${r.lane}`),
+      ...this.websocketRoutes.map((r) => `websocket ${r.id} ${r.path}`),
       ...this.dependencyTable.map((d, id) => `dependency ${id} ${d.name} ${d.lane}`),
       ...blockingSignature(),
       ...sharedStateSignature(),
@@ -168,6 +266,7 @@ export class App extends Router {
     return {
       signature: () => this.signature(),
       start: async (slot) => {
+        await this.syncOverrides();
         for (const hook of this.hooks.workerStart) await hook({ slot });
       },
       // The caller's context variables are set around the task (and nothing else is).
@@ -178,17 +277,33 @@ export class App extends Router {
 
   private runTask(kind: TaskKind, target: number | string, payload: unknown, signal: AbortSignal | undefined): unknown {
     if (kind === TaskKind.Blocking) return runBlocking(target as string, payload as unknown[]);
+    // One atomic read per task; the overrides are read again only after the main thread changed them.
+    if (this.overrideChannel?.changed) return this.syncOverrides().then(() => this.runTask(kind, target, payload, signal));
     if (kind === TaskKind.Dependency) {
-      // A plain dependency of a loop-lane route: its value goes back to the main thread.
-      const dep = this.dependencyTable[target as number];
+      // A plain dependency of a loop-lane route: its value goes back to the main thread. An
+      // override's replacement, which no route declared, comes by the key of where it was made.
+      const dep = typeof target === "string" ? dependencyByKey(target) : this.dependencyTable[target];
       if (!dep) throw new Error(`no dependency with id ${target} in this worker`);
       const { req, deps } = payload as { req: HttpRequest; deps: Record<string, unknown> };
-      return invokePooledDependency(dep, withSignal(req, signal), deps, this.errors);
+      return afterUploads(req, () => invokePooledDependency(dep, withSignal(req, signal), deps, this.errors));
     }
     const route = this.routes[target as number];
     if (!route) throw new Error(`no route with id ${target} in this worker`);
-    return invokeRoute(route, withSignal(payload as HttpRequest, signal));
+    if (route.streamsFromWorker) {
+      const { req, channel } = payload as StreamingPayload<HttpRequest>;
+      const startedAt = performance.timeOrigin + performance.now();
+      const streamed = (result: RouteResult) => (isStreamBody(result.body) ? sendStream(channel, result, result.body, signal, startedAt) : result);
+      return afterUploads(req, () => invokeRoute(route, withSignal(req, signal), undefined, streamed));
+    }
+    const req = payload as HttpRequest;
+    return afterUploads(req, () => invokeRoute(route, withSignal(req, signal), undefined, wholeBody));
   }
+}
+
+/** Runs `run` once the uploads that crossed with `req` are files again (at once when there are none). */
+function afterUploads<T>(req: HttpRequest, run: () => T): T | Promise<T> {
+  const revived = reviveUploads(req);
+  return revived === undefined ? run() : revived.then(run);
 }
 
 /** A request that crossed to a worker lost its signal on the way (it cannot be cloned): the task's own takes its place. */
@@ -198,6 +313,23 @@ function withSignal(req: HttpRequest, signal: AbortSignal | undefined): HttpRequ
 }
 
 const neverAborted = new AbortController().signal;
+
+/** A streamed body cannot cross to the main thread as it is: a worker reads it whole, then sends it. */
+function wholeBody(result: RouteResult): RouteResult | Promise<RouteResult> {
+  return isStreamBody(result.body) ? readWhole(result.body).then((body) => ({ ...result, body })) : result;
+}
+
+async function readWhole(body: StreamBody): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body)
+    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  return Buffer.concat(chunks);
+}
+
+function makeMatcher(): FindMyWay.Instance<FindMyWay.HTTPVersion.V1> {
+  const make = createRequire(import.meta.url)("find-my-way") as typeof FindMyWay;
+  return make({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false });
+}
 
 /** Whether every %-escape in the path decodes (the router gives no match for one that does not). */
 function decodable(path: string): boolean {

@@ -4,11 +4,13 @@
 // composed (route-runner.ts), not here.
 import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
-import type { HttpRequest } from "../http/request.js";
+import type { HttpRequest, Peer } from "../http/request.js";
 import { statusResult, type RouteResult } from "../http/response.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { hasBody, parseBody, readBody } from "../params/body.js";
 import { parseCookies } from "../params/cookies.js";
+import { isMultipart, readMultipart } from "../params/multipart.js";
+import { releasingAfter } from "../params/upload-release.js";
 import { parseQuery } from "../params/query.js";
 import { originForm } from "../params/request-target.js";
 import type { App } from "./app.js";
@@ -16,6 +18,7 @@ import { errorResult } from "./error-table.js";
 import { pooledDependencyRunner } from "./pooled-dependency.js";
 import { RequestData } from "./request-data.js";
 import { composeRunner, type Done, type HandledRequest, type RouteRunner } from "./route-runner.js";
+import { runMiddleware } from "./middleware.js";
 import type { Route } from "./router.js";
 import type { TaskExecutor } from "./task-executor.js";
 
@@ -32,14 +35,16 @@ export interface RequestHandlerOptions {
   monitor?: LoopMonitor;
   /** Routes outside the app's table, by "METHOD path" (the docs routes): tried when no route of the app matches. */
   builtins?: Map<string, Route>;
+  /** The prefix a proxy serves the app under, for `req.rootPath` ("" when none). */
+  rootPath?: string;
 }
 
 /** Handles one request and calls `done` with its response; `fail` only for a bug in the pipeline. */
-export type RequestHandler = (req: IncomingMessage, client: string, done: (result: HandledRequest) => void, fail: (error: unknown) => void) => void;
+export type RequestHandler = (req: IncomingMessage, peer: Peer, done: (result: HandledRequest) => void, fail: (error: unknown) => void) => void;
 
 export function createRequestHandler(app: App, executor: TaskExecutor, options: RequestHandlerOptions): RequestHandler {
   const pipeline = new Pipeline(app, executor, options);
-  return (req, client, done, fail) => {
+  return (req, peer, done, fail) => {
     // `done` must never throw into a handler's promise chain, where it would be an unhandled rejection.
     const answer: Done = (result) => {
       try {
@@ -49,7 +54,7 @@ export function createRequestHandler(app: App, executor: TaskExecutor, options: 
       }
     };
     try {
-      pipeline.run(req, client, answer, performance.now());
+      pipeline.run(req, peer, answer, performance.now());
     } catch (error) {
       fail(error);
     }
@@ -70,18 +75,45 @@ class Pipeline {
     for (const route of [...app.routes, ...this.builtins.values()]) this.runners.set(route, composeRunner(route, context));
   }
 
-  run(req: IncomingMessage, client: string, done: Done, readAt: number): void {
+  run(req: IncomingMessage, peer: Peer, done: Done, readAt: number): void {
     const url = originForm(req.url ?? "/");
     const queryStart = url.indexOf("?");
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
     const method = req.method ?? "GET";
+    if (this.app.middleware.length > 0) {
+      const data = new RequestData(req, method, url, path, {}, req.headers, peer, this.options.rootPath ?? "");
+      return void this.throughMiddleware(req, data, queryStart, done, readAt);
+    }
     const found = this.routeFor(method, path, done);
     if (!found) return;
     const { route } = found;
     this.options.monitor?.routed(route.id);
-    const data = new RequestData(req, method, url, path, found.params, req.headers, client);
+    const data = new RequestData(req, method, url, path, found.params, req.headers, peer, this.options.rootPath ?? "");
     if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
     this.parseThenRun(req, route, data, queryStart, readAt, done);
+  }
+
+  /**
+   * The app's middleware sees the request before routing, with its query and cookies read and
+   * no params yet; routing, the body and the route run when the last one calls `next()`.
+   */
+  private throughMiddleware(req: IncomingMessage, data: RequestData, queryStart: number, done: Done, readAt: number): void {
+    const { method, url, path } = data;
+    if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
+    try {
+      if (queryStart >= 0) data.query = parseQuery(url.slice(queryStart + 1));
+    } catch (error) {
+      return void done(answered(errorResult(error)));
+    }
+    const endpoint = () =>
+      new Promise<HandledRequest>((resolve) => {
+        const found = this.routeFor(method, path, resolve);
+        if (!found) return;
+        this.options.monitor?.routed(found.route.id);
+        data.params = found.params;
+        this.parseThenRun(req, found.route, data, -1, readAt, resolve);
+      });
+    runMiddleware(this.app.middleware, data, endpoint, this.app.errors).then(done);
   }
 
   private parseThenRun(req: IncomingMessage, route: Route, data: RequestData, queryStart: number, readAt: number, done: Done): void {
@@ -92,10 +124,19 @@ class Pipeline {
         this.validateThenRun(route, data, readAt, done);
         return;
       }
+      if (isMultipart(req.headers)) {
+        // Streamed, never held whole; its temporary files are removed once the answer is made.
+        readMultipart(req, data, route.accepts, route.formLimits).then(
+          (release) => this.validateThenRun(route, data, readAt, releasingAfter(done, release)),
+          (error) => done(rejected(error, route)),
+        );
+        return;
+      }
       readBody(req, this.options.bodyLimit).then(
         (raw) => {
           try {
-            data.body = parseBody(raw, req.headers["content-type"], route.accepts, this.options.jsonDepthLimit);
+            data.rawBody = ownBytes(raw);
+            data.body = parseBody(raw, req.headers["content-type"], route.accepts, this.options.jsonDepthLimit, route.formLimits.maxFields);
           } catch (error) {
             return done(rejected(error, route));
           }
@@ -122,8 +163,15 @@ class Pipeline {
     return void done(answered(statusResult(404, "Not Found")));
   }
 
-  /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
+  /** A router's middleware wraps its routes from here: the body is read, not yet validated. */
   private validateThenRun(route: Route, data: HttpRequest, readAt: number, done: Done): void {
+    if (route.middleware.length === 0) return void this.validateThenCall(route, data, readAt, done);
+    const endpoint = () => new Promise<HandledRequest>((resolve) => this.validateThenCall(route, data, readAt, resolve));
+    runMiddleware(route.middleware, data, endpoint, route.errors).then(done);
+  }
+
+  /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
+  private validateThenCall(route: Route, data: HttpRequest, readAt: number, done: Done): void {
     const runner = this.runners.get(route)!;
     if (route.inputs === undefined) {
       runner(data, readAt, done);
@@ -163,4 +211,12 @@ function rejected(error: unknown, route: Route): HandledRequest {
 
 function answered(result: RouteResult): HandledRequest {
   return { ...result, route: undefined, lane: "loop", queuedMs: undefined };
+}
+
+/**
+ * The body's bytes in a buffer of their own: a chunk read from the socket may be a view of a
+ * larger buffer, all of which would be copied when the request crosses to a worker.
+ */
+function ownBytes(raw: Buffer): Uint8Array {
+  return raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : new Uint8Array(raw);
 }

@@ -1,9 +1,11 @@
+import { backgroundOf } from "../deps/background-tasks.js";
 import type { Dependency } from "../deps/dependency.js";
 import type { ErrorHandlers } from "./error-handlers.js";
 import { HTTPError } from "../http/http-error.js";
 import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
-import { isResponseObject, toResult, type RouteResult } from "../http/response.js";
+import { isResponseObject, primeStream, toResult, type RouteResult } from "../http/response.js";
 import type { HttpRequest } from "../http/request.js";
+import type { BackgroundEntry } from "../threads/background-tasks.js";
 import type { Route } from "./router.js";
 
 const noDeps = Object.freeze({});
@@ -17,7 +19,7 @@ export function invokeRoute(route: Route, req: HttpRequest, runOnPool?: RunOnPoo
 /** `finish` is applied to the result in the same step, so an async handler costs one promise more, not two. */
 export function invokeRoute<T>(route: Route, req: HttpRequest, runOnPool: RunOnPool | undefined, finish: (result: RouteResult) => T): T | Promise<T>;
 export function invokeRoute(route: Route, req: HttpRequest, runOnPool?: RunOnPool, finish = (result: RouteResult): unknown => result): unknown {
-  if (route.plan.length > 0) return invokeWithDependencies(route, req, runOnPool).then(finish);
+  if (route.steps.length > 0) return invokeWithDependencies(route, req, runOnPool).then(finish);
   // Never throws: respond() answers any value thrown, even one that is not an Error.
   const fail = (error: unknown) => finishWith(route.errors.respond(error, req), finish);
   let value: unknown;
@@ -47,7 +49,7 @@ function finishWith<T>(result: RouteResult | Promise<RouteResult>, finish: (resu
 async function invokeWithDependencies(route: Route, req: HttpRequest, runOnPool: RunOnPool | undefined): Promise<RouteResult> {
   let resolved: Awaited<ReturnType<typeof resolveDependencies>>;
   try {
-    resolved = await resolveDependencies(route.plan, req, runOnPool);
+    resolved = await resolveDependencies(route.steps, req, runOnPool);
   } catch (error) {
     return route.errors.respond(error, req);
   }
@@ -60,7 +62,16 @@ async function invokeWithDependencies(route: Route, req: HttpRequest, runOnPool:
   }
   // Cleanups run once the response is built: the handler is done with what they hold.
   if (resolved.cleanups.length > 0) failure = await cleanUp(resolved.cleanups, failure);
-  return failure === undefined ? result! : route.errors.respond(failure.error, req);
+  if (failure !== undefined) return route.errors.respond(failure.error, req);
+  // Tasks run only after a response the handler made: an error discards them, as in FastAPI.
+  const background = backgroundOf(req);
+  if (background) (result as RouteResult & WithBackground).background = background;
+  return result!;
+}
+
+/** A result whose handler added background tasks: they run once it is sent. */
+export interface WithBackground {
+  background?: BackgroundEntry[];
 }
 
 /** The handler's value did not match the route's `response` schema: a 500 whose details go to the log only. */
@@ -70,7 +81,10 @@ export class ResponseValidationError extends Error {
 
 /** Validates a plain value against the route's `response` schema, then makes it a response. */
 function resultOf(value: unknown, route: Route): RouteResult | Promise<RouteResult> {
-  if (!route.response || isResponseObject(value)) return toResult(value, route.status);
+  if (!route.response || isResponseObject(value)) {
+    const result = toResult(value, route.status);
+    return result instanceof Promise ? result.then(primeStream) : primeStream(result);
+  }
   const checked = route.response["~standard"].validate(value);
   const use = (outcome: Awaited<typeof checked>) => {
     if (outcome.issues) {

@@ -5,6 +5,7 @@ import { HTTPError } from "../http/http-error.js";
 import { TaskCloneError, TaskError } from "../pool/pool-errors.js";
 import { TaskKind } from "../pool/protocol.js";
 import { captureContext } from "../threads/context-var.js";
+import { crossable } from "../params/upload-crossing.js";
 import { AnsweredError } from "./error-table.js";
 import { cancelSignalOf } from "./request-data.js";
 import type { PooledDependencyOutcome } from "./invoke.js";
@@ -21,8 +22,8 @@ export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, e
     executor
       .run<PooledDependencyOutcome>(
         TaskKind.Dependency,
-        dependencyIds.get(dep)!,
-        { req, deps },
+        targetOf(dep, dependencyIds),
+        { req: crossable(req), deps },
         { signal: cancelSignalOf(req), context: captureContext() },
       )
       .then(
@@ -35,6 +36,16 @@ export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, e
           throw cloneError(error, dep) ?? error;
         },
       );
+}
+
+/**
+ * How a worker finds the dependency: its id in the app's table, or (an override's replacement,
+ * which no route declared) the key of where depends() made it.
+ */
+function targetOf(dep: Dependency, dependencyIds: Map<Dependency, number>): number | string {
+  const target = dependencyIds.get(dep) ?? dep.key;
+  if (target === undefined) throw new Error(`dependency ${dep.name} cannot run on the worker pool: a worker has no way to find it`);
+  return target;
 }
 
 /** Why a pooled dependency produced no value, when it is about copying between threads. */

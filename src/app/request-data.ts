@@ -2,13 +2,18 @@
 // a worker: structured clone copies own enumerable fields only), plus `signal`, made on first
 // use, that aborts when the client goes away before its answer.
 import type { IncomingMessage } from "node:http";
-import type { Headers, HttpRequest, Query } from "../http/request.js";
+import type { Headers, HttpRequest, Peer, Query, Scheme } from "../http/request.js";
 import type { CancelSignal } from "../pool/pool-options.js";
 
 export class RequestData implements HttpRequest {
   query: Query = {};
   cookies: Record<string, string> = {};
   body: unknown = undefined;
+  // Declared, not initialised: a field that is there only when set costs nothing to copy to a worker.
+  declare rawBody?: Uint8Array;
+  declare requestId?: string;
+  client: string;
+  scheme: Scheme;
   #source: IncomingMessage;
   #abort: AbortController | undefined;
 
@@ -19,9 +24,12 @@ export class RequestData implements HttpRequest {
     public path: string,
     public params: Record<string, string>,
     public headers: Headers,
-    public client: string,
+    peer: Peer,
+    public rootPath: string,
   ) {
     this.#source = source;
+    this.client = peer.client;
+    this.scheme = peer.scheme;
   }
 
   /**

@@ -8,21 +8,25 @@ import type { RouteResult } from "../http/response.js";
 import { TaskCloneError, TaskError, TaskTimeoutError, WorkerCrashedError } from "../pool/pool-errors.js";
 import type { RunOptions, TaskOutcome } from "../pool/pool-options.js";
 import { captureContext } from "../threads/context-var.js";
+import { crossable } from "../params/upload-crossing.js";
 import { TaskKind } from "../pool/protocol.js";
 import { type Bulkhead, BulkheadTimeoutError } from "../threads/bulkhead.js";
 import { errorResult, RouteTimeoutError } from "./error-table.js";
-import { invokeRoute } from "./invoke.js";
+import { invokeRoute, type WithBackground } from "./invoke.js";
 import { cancelSignalOf } from "./request-data.js";
 import type { Route } from "./router.js";
 import type { TaskExecutor } from "./task-executor.js";
+import { newChannelName, StreamReceiver, type StreamingPayload } from "./worker-stream.js";
 
-/** A response plus where it was made, for the access log. */
-export interface HandledRequest extends RouteResult {
+/** A response plus where it was made, for the access log, and the background tasks to run once it is sent. */
+export interface HandledRequest extends RouteResult, WithBackground {
   route: Route | undefined;
   /** "loop", or "worker#N" for the worker that ran it. */
   lane: string;
   /** Time spent waiting for a free worker (and at the route's bulkhead), ms. */
   queuedMs: number | undefined;
+  /** The request's id, when middleware gave it one (for the access log). */
+  requestId?: string;
 }
 
 /** Receives the response; never throws (the request handler makes sure). */
@@ -42,7 +46,11 @@ export interface RunnerContext {
 export function composeRunner(route: Route, context: RunnerContext): RouteRunner {
   const timeout = route.timeout ?? context.defaultTimeout;
   let runner =
-    route.lane === "loop" ? onLoop(route, route.plan.length > 0 ? context.runOnPool : undefined) : onWorker(route, context.executor, timeout);
+    route.lane === "loop"
+      ? onLoop(route, route.plan.length > 0 ? context.runOnPool : undefined)
+      : route.streamsFromWorker
+        ? onWorkerStreaming(route, context.executor, timeout)
+        : onWorker(route, context.executor, timeout);
   if (route.lane === "loop" && timeout !== undefined) runner = withLoopTimeout(runner, route, timeout);
   if (route.bulkhead) runner = withBulkhead(runner, route, route.bulkhead, timeout);
   return runner;
@@ -64,9 +72,40 @@ function onWorker(route: Route, executor: TaskExecutor, timeout: number | undefi
     // The client's leaving cancels the task (never run if still queued); its context crosses with it.
     const options: RunOptions = { signal: cancelSignalOf(data), context: captureContext() };
     if (timeout !== undefined) options.timeoutMs = left(timeout, readAt);
-    executor.run<RouteResult>(TaskKind.Route, route.id, data, options).then(
+    executor.run<RouteResult>(TaskKind.Route, route.id, crossable(data), options).then(
       (outcome: TaskOutcome<RouteResult>) => done(handled(outcome.value, route, `worker#${outcome.slot}`, outcome.queuedMs)),
       (error) => done(failure(error, route, timeout)),
+    );
+  };
+}
+
+/**
+ * A plain generator handler: the answer goes out when the worker sends its head, and its body
+ * follows chunk by chunk (worker-stream.ts). The task itself ends with the stream.
+ */
+function onWorkerStreaming(route: Route, executor: TaskExecutor, timeout: number | undefined): RouteRunner {
+  return (data, readAt, done) => {
+    const channel = newChannelName();
+    const sentAt = performance.timeOrigin + performance.now();
+    const receiver = new StreamReceiver(channel, (head) => {
+      const response: RouteResult = { status: head.status, headers: head.headers, body: head.body };
+      done(handled(response, route, `worker#${head.slot}`, Math.max(0, head.startedAt - sentAt)));
+    });
+    const options: RunOptions = { signal: cancelSignalOf(data), context: captureContext() };
+    if (timeout !== undefined) options.timeoutMs = left(timeout, readAt);
+    const payload: StreamingPayload<HttpRequest> = { req: crossable(data), channel };
+    executor.run<RouteResult | { streamed: true }>(TaskKind.Route, route.id, payload, options).then(
+      (outcome) => {
+        // Streamed: the head answered already, or is on its way on the other channel.
+        if ("streamed" in outcome.value) return;
+        receiver.close();
+        done(handled(outcome.value, route, `worker#${outcome.slot}`, outcome.queuedMs));
+      },
+      (error) => {
+        if (receiver.headSeen) return receiver.fail(error);
+        receiver.close();
+        done(failure(error, route, timeout));
+      },
     );
   };
 }

@@ -1,12 +1,17 @@
-import { isDependency, type Dependency, type DependencyMap, type DependencyValues } from "../deps/dependency.js";
+import { isDependency, type Dependency, type DependencyMap, type DependencyValues, type PlanStep } from "../deps/dependency.js";
 import { Bulkhead } from "../threads/bulkhead.js";
 import { laneOf, type Lane } from "../threads/lane.js";
 import { planInputs, type InputPlan, type InputSchemas } from "../params/input-plan.js";
+import { resolveFormLimits, type FormLimits, type ResolvedFormLimits } from "../params/form-limits.js";
+import type { UploadFile } from "../params/upload-file.js";
 import { isStandardSchema, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { ErrorHandlers } from "./error-handlers.js";
+import { checkMiddleware, type Middleware } from "./middleware.js";
+import { streamsFromWorker } from "./worker-stream.js";
 import type { PathParams } from "../http/path-params.js";
 import type { Headers, HttpRequest, Query } from "../http/request.js";
 import type { OutgoingResponse } from "../http/response.js";
+import { defineWebSocketRoute, type WebSocketMethod, type WebSocketRouteDefinition, type WebSocketRouteOptions } from "./websocket-route.js";
 
 export const httpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 export type HttpMethod = (typeof httpMethods)[number];
@@ -44,6 +49,12 @@ export interface RouteOptions extends InputSchemas, RouteDocs {
    * any other type is refused with 415. Default: any type (the body is parsed by its type).
    */
   accepts?: string[];
+  /**
+   * How large a form this route takes: file size, file and field counts, the text fields' total,
+   * and when a file is spooled to disk. Past a limit the request gets a 413. Default: 10 MiB
+   * files, 10 of them, 1000 fields, 1 MiB of text, spooled above 1 MiB.
+   */
+  formLimits?: FormLimits;
   /** At most this many requests of this route run at once; the rest wait their turn (a private bulkhead). */
   concurrency?: number;
   /** A bulkhead shared with other routes: together they run at most `bulkhead.limit` requests at once. */
@@ -57,13 +68,19 @@ export interface RouteOptions extends InputSchemas, RouteDocs {
 }
 
 type Out<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : never;
+
+/** A file field (`z.file()`) arrives as an UploadFile, which is a File with a path and more. */
+type AsUpload<V> = V extends File ? UploadFile : V extends readonly File[] ? UploadFile[] : V;
+type HasFile<B> = true extends { [K in keyof B]-?: NonNullable<B[K]> extends File | readonly File[] ? true : false }[keyof B] ? true : false;
+/** The body a handler receives: the schema's output, with its file fields typed as uploads. */
+type BodyOf<B> = B extends object ? (HasFile<B> extends true ? { [K in keyof B]: AsUpload<B[K]> } : B) : B;
 type MaybePromise<T> = T | Promise<T>;
 
 /** The request a handler of `path` declared with `options` receives: typed from the schemas given. */
 export type RequestFor<Path extends string, O> = HttpRequest<
   O extends { params: StandardSchemaV1 } ? Out<O["params"]> : PathParams<Path>,
   O extends { query: StandardSchemaV1 } ? Out<O["query"]> : Query,
-  O extends { body: StandardSchemaV1 } ? Out<O["body"]> : unknown,
+  O extends { body: StandardSchemaV1 } ? BodyOf<Out<O["body"]>> : unknown,
   O extends { headers: StandardSchemaV1 } ? Headers & Out<O["headers"]> : Headers,
   O extends { cookies: StandardSchemaV1 } ? Out<O["cookies"]> : Record<string, string>
 >;
@@ -83,6 +100,8 @@ export interface Route {
   method: HttpMethod;
   path: string;
   lane: Lane;
+  /** A plain generator handler: its chunks stream back from the worker as they are made. */
+  streamsFromWorker: boolean;
   status: number;
   name: string;
   handler: (req: HttpRequest<any, any, any, any, any>, deps: any) => unknown;
@@ -90,6 +109,8 @@ export interface Route {
   bulkhead: Bulkhead | undefined;
   /** Lower-cased media types the body may have, or undefined for any. */
   accepts: string[] | undefined;
+  /** The route's form limits, every default filled in. */
+  formLimits: ResolvedFormLimits;
   /** The declared input schemas (for OpenAPI) and their compiled plan (undefined: nothing to validate). */
   schemas: InputSchemas;
   inputs: InputPlan | undefined;
@@ -98,14 +119,18 @@ export interface Route {
   deps: DependencyMap;
   /** Dependencies run for their effect: the app's and routers' first, then the route's own. */
   effects: Dependency[];
+  /** Middleware of the routers it was included through, outermost first (the app's own runs before routing). */
+  middleware: Middleware[];
   docs: RouteDocs;
   /** Every dependency in the order it runs (sub-dependencies first, each once), set by the app. */
   plan: Dependency[];
+  /** The plan as it runs: the same, with the app's dependency overrides in place (re-made when they change). */
+  steps: PlanStep[];
   /** The app's exception handlers. */
   errors: ErrorHandlers;
 }
 
-export type RouteDefinition = Omit<Route, "id" | "plan" | "errors">;
+export type RouteDefinition = Omit<Route, "id" | "plan" | "steps" | "errors">;
 
 /** `router.get(path, handler)` or `router.get(path, options, handler)`, typed once for every method. */
 export interface RouteMethod<Self> {
@@ -131,8 +156,11 @@ export interface RouterOptions {
 export class Router {
   readonly prefix: string;
   readonly definitions: RouteDefinition[] = [];
+  readonly websocketDefinitions: WebSocketRouteDefinition[] = [];
   readonly dependencies: Dependency[];
   readonly tags: string[];
+  /** Middleware added with use(); on a router, it wraps that router's routes when it is included. */
+  readonly middleware: Middleware[] = [];
 
   constructor(options: RouterOptions = {}) {
     this.prefix = normalizePrefix(options.prefix ?? "");
@@ -147,6 +175,33 @@ export class Router {
   readonly delete: RouteMethod<this> = this.method("DELETE");
   readonly head: RouteMethod<this> = this.method("HEAD");
   readonly options: RouteMethod<this> = this.method("OPTIONS");
+
+  /**
+   * Adds middleware, run on the event loop in the order added (the first added is outermost).
+   * On an app it runs for every request, before routing (so it can answer an `OPTIONS`
+   * preflight or a 404); on a router, for the requests routed to that router's routes, once
+   * their body is read. Call it before `include()`: a router's middleware is fixed then.
+   */
+  use(...middleware: Middleware[]): this {
+    this.middleware.push(...checkMiddleware(middleware));
+    return this;
+  }
+
+  /**
+   * Registers a WebSocket route: its handler gets the accepted connection (and the values of its
+   * `deps`) and runs on the event loop. Path params, query, headers and cookies are validated and
+   * the dependencies resolved before the connection is accepted; a failure refuses the handshake
+   * with the HTTP status an HTTP route would answer (422, 401, ...).
+   *
+   *     app.websocket("/ws/echo", async (ws) => {
+   *       for await (const message of ws) await ws.sendJson({ echo: message });
+   *     });
+   */
+  readonly websocket: WebSocketMethod<this> = ((path: string, a: WebSocketRouteOptions | Function, b?: Function) => {
+    const [options, handler] = typeof a === "function" ? [{}, a] : [a, b];
+    this.addWebSocket(defineWebSocketRoute(this.prefix, path, options, handler, this.dependencies));
+    return this;
+  }) as WebSocketMethod<this>;
 
   /** Registers a handler for any method. */
   route<Path extends string, O extends RouteOptions>(method: HttpMethod, path: Path, options: O, handler: HandlerFor<Path, O>): this {
@@ -187,17 +242,20 @@ export class Router {
       method: upper,
       path: this.prefix + path,
       lane: laneOf(handler, options.lane),
+      streamsFromWorker: streamsFromWorker(handler, laneOf(handler, options.lane)),
       status,
       name: options.name ?? handler.name,
       handler: handler as Route["handler"],
       timeout: options.timeout,
       accepts: options.accepts?.map((type) => type.toLowerCase()),
+      formLimits: resolveFormLimits(options.formLimits, where),
       bulkhead: options.bulkhead ?? (options.concurrency === undefined ? undefined : new Bulkhead(options.concurrency)),
       schemas,
       inputs: planInputs(schemas, where),
       response: options.response,
       deps,
       effects: [...this.dependencies, ...checkDependencies(options.dependencies ?? [], `${where}: dependencies`)],
+      middleware: [],
       docs: { tags: [...this.tags, ...(tags ?? [])], summary, description, operationId, deprecated, includeInSchema },
     });
     return this;
@@ -210,14 +268,22 @@ export class Router {
         ...definition,
         path: this.prefix + definition.path,
         effects: [...this.dependencies, ...definition.effects],
+        middleware: [...router.middleware, ...definition.middleware],
         docs: { ...definition.docs, tags: [...this.tags, ...(definition.docs.tags ?? [])] },
       });
+    }
+    for (const definition of router.websocketDefinitions) {
+      this.addWebSocket({ ...definition, path: this.prefix + definition.path, effects: [...this.dependencies, ...definition.effects] });
     }
     return this;
   }
 
   protected add(definition: RouteDefinition): void {
     this.definitions.push(definition);
+  }
+
+  protected addWebSocket(definition: WebSocketRouteDefinition): void {
+    this.websocketDefinitions.push(definition);
   }
 
   private method(method: HttpMethod): RouteMethod<this> {

@@ -101,6 +101,24 @@ export const runFlags: Flag[] = [
   { name: "dev", kind: "switch", help: "the live lanes page at /_loopwise (never in production)", shows: "off" },
   { name: "workers", value: "N", kind: "integer", min: 1, help: "server processes sharing the port, each with its own pool", shows: "1" },
   { name: "reload", kind: "switch", help: "restart on source changes (development; not with --workers)", shows: "off" },
+  {
+    name: "proxy-headers",
+    kind: "switch",
+    help: "client address and scheme from X-Forwarded-For/-Proto, sent by a trusted proxy",
+    shows: "off; on with --forwarded-allow-ips",
+  },
+  {
+    name: "forwarded-allow-ips",
+    value: "IPS",
+    kind: "string",
+    help: "proxies trusted with --proxy-headers: comma-separated addresses, CIDR ranges, or '*'",
+    shows: defaults.forwardedAllowIps,
+  },
+  { name: "root-path", value: "PATH", kind: "string", help: "the prefix a proxy serves the app under (and strips)", shows: "none" },
+  { name: "ssl-keyfile", value: "FILE", kind: "string", help: "serve HTTPS: the PEM private key (with --ssl-certfile)", shows: "none" },
+  { name: "ssl-certfile", value: "FILE", kind: "string", help: "serve HTTPS: the PEM certificate, chain after it", shows: "none" },
+  { name: "ssl-keyfile-password", value: "PASSWORD", kind: "string", help: "passphrase of an encrypted --ssl-keyfile", shows: "none" },
+  { name: "uds", value: "PATH", kind: "string", help: "listen on this Unix socket instead of --host/--port", shows: "none" },
 ];
 
 export const demoFlags: Flag[] = [

@@ -53,7 +53,7 @@ async function run(args: string[], parsed: Parsed): Promise<number> {
       positionals[0]!,
       logger(),
     );
-  if (workers > 1 && !isClusterChild()) return runClusterParent(workers, logger());
+  if (workers > 1 && !isClusterChild()) return runClusterParent(workers, logger(), given.uds as string | undefined);
   markCliOwnsServer();
   const { app, moduleUrl, exportName } = await importApp(positionals[0]!);
   // A stray timer in a supervised child would otherwise take every request in flight there with it.
@@ -66,10 +66,13 @@ async function routes(positionals: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("routes takes one MODULE[:EXPORT]");
   markCliOwnsServer();
   const { app } = await importApp(positionals[0]!);
-  const width = Math.max(...app.routes.map((r) => r.method.length + r.path.length + 1), 10);
-  for (const route of app.routes) {
-    console.log(`${`${route.method} ${route.path}`.padEnd(width)}  ${route.lane.padEnd(6)}  ${route.name}`.trimEnd());
-  }
+  const lines = [
+    ...app.routes.map((r) => [`${r.method} ${r.path}`, r.lane, r.name]),
+    // A WebSocket handler always runs on the loop.
+    ...app.websocketRoutes.map((r) => [`WEBSOCKET ${r.path}`, "loop", r.name]),
+  ];
+  const width = Math.max(...lines.map(([label]) => label!.length), 10);
+  for (const [label, lane, name] of lines) console.log(`${label!.padEnd(width)}  ${lane!.padEnd(6)}  ${name}`.trimEnd());
   return 0;
 }
 

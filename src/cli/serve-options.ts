@@ -21,6 +21,13 @@ export function serveOptions(given: Parsed["given"]): ServeOptions {
   set("logFormat", "log-format");
   set("metrics", "metrics");
   set("dev", "dev");
+  set("proxyHeaders", "proxy-headers");
+  set("forwardedAllowIps", "forwarded-allow-ips");
+  set("rootPath", "root-path");
+  set("sslKeyfile", "ssl-keyfile");
+  set("sslCertfile", "ssl-certfile");
+  set("sslKeyfilePassword", "ssl-keyfile-password");
+  set("uds", "uds");
   if (given["no-access-log"]) options.accessLog = false;
   if (given["no-loop-monitor"]) options.loopMonitor = false;
   else if (given["block-threshold"] !== undefined) options.loopMonitor = { thresholdMs: given["block-threshold"] as number };

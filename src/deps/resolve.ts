@@ -2,7 +2,7 @@
 // inside a worker (a worker-lane route resolves everything there) and on the main thread (a
 // loop-lane route, which sends its plain dependencies to the pool through `runOnPool`).
 import type { HttpRequest } from "../http/request.js";
-import type { Dependency, DependencyMap } from "./dependency.js";
+import type { Dependency, DependencyMap, PlanStep } from "./dependency.js";
 
 type Cleanup = Generator<unknown, unknown, unknown> | AsyncGenerator<unknown, unknown, unknown>;
 
@@ -21,10 +21,13 @@ export function valuesFor(deps: DependencyMap, values: Map<Dependency, unknown>)
   return out;
 }
 
-/** Resolves each dependency of `order` once; on failure the ones already set up are cleaned up first. */
-export async function resolveDependencies(order: Dependency[], req: HttpRequest, runOnPool?: RunOnPool): Promise<ResolvedDependencies> {
+/**
+ * Resolves each step of the plan once; on failure the ones already set up are cleaned up first.
+ * A step's value is known by its declared dependency, whichever ran (an override's replacement).
+ */
+export async function resolveDependencies(steps: PlanStep[], req: HttpRequest, runOnPool?: RunOnPool): Promise<ResolvedDependencies> {
   const resolved: ResolvedDependencies = { values: new Map(), cleanups: [] };
-  for (const dep of order) {
+  for (const { slot, run: dep } of steps) {
     const deps = valuesFor(dep.deps, resolved.values);
     try {
       let value: unknown;
@@ -39,7 +42,7 @@ export async function resolveDependencies(order: Dependency[], req: HttpRequest,
       } else {
         value = await dep.fn(req, deps);
       }
-      resolved.values.set(dep, value);
+      resolved.values.set(slot, value);
     } catch (error) {
       throw (await cleanUp(resolved.cleanups, { error }))!.error;
     }

@@ -3,6 +3,16 @@ export type Query = Record<string, string | string[]>;
 
 export type Headers = Record<string, string | string[] | undefined>;
 
+/** How the client reached the app: plain HTTP or TLS (at this server, or at a trusted proxy in front). */
+export type Scheme = "http" | "https";
+
+/** Who sent a request, as the server determined it (behind a trusted proxy: from its forwarding headers). */
+export interface Peer {
+  /** `ip:port`; `ip:0` when a proxy named the client; `unix:` on a Unix socket. */
+  client: string;
+  scheme: Scheme;
+}
+
 /**
  * What a handler receives, on either lane. It is plain data so that it crosses to a worker
  * unchanged: a worker-lane handler sees exactly what a loop-lane one would.
@@ -22,8 +32,25 @@ export interface HttpRequest<Params = Record<string, string>, QueryT = Query, Bo
   cookies: Cookies;
   /** Parsed body (JSON value, form fields, text, bytes, or undefined when there was none), or the `body` schema's output. */
   body: Body;
-  /** Client address, `ip:port`. */
+  /**
+   * The body's bytes exactly as they came (undefined when there was none), beside the parsed
+   * `body`: what a webhook's signature is computed over.
+   */
+  rawBody?: Uint8Array;
+  /** The request's id, when the `requestId()` middleware gave it one (also in its access log line). */
+  requestId?: string;
+  /**
+   * Client address, `ip:port`. Behind a trusted proxy with `proxyHeaders`, the address the proxy
+   * names in X-Forwarded-For, with port 0; `unix:` for a connection on a Unix socket.
+   */
   client: string;
+  /** "https" when the client used TLS, to this server or (with `proxyHeaders`) to a trusted proxy; else "http". */
+  scheme: Scheme;
+  /**
+   * The path prefix a proxy serves the app under and strips before passing requests on (the
+   * server's `rootPath`, "" when none): links the client follows start with it.
+   */
+  rootPath: string;
   /**
    * Aborts when the client disconnects before the answer is sent, on either lane (and in
    * dependencies): pass it to `fetch`, or check `signal.aborted` between steps of long work.

@@ -1,14 +1,24 @@
 import { STATUS_CODES } from "node:http";
 import { describeValue, type SerializedError } from "../pool/protocol.js";
+import { addCookies, type CookieJar } from "./cookies.js";
 
 /** A header's value; a list sends the header once per item (several `set-cookie` lines). */
 export type HeaderValue = string | string[];
 
-/** A response as plain data: what a worker sends back and what the server writes. */
+/** One piece of a streamed body: text goes out as UTF-8. */
+export type BodyChunk = string | Uint8Array;
+
+/** A body sent piece by piece as it is produced (an async generator, a web ReadableStream, ...). */
+export type StreamBody = AsyncIterable<BodyChunk>;
+
+/**
+ * A response as plain data: what a worker sends back and what the server writes. Middleware
+ * reads and changes it; a streamed body is an async iterable, wrapped rather than read.
+ */
 export interface OutgoingResponse {
   status: number;
   headers: Record<string, HeaderValue>;
-  body: string | Uint8Array;
+  body: string | Uint8Array | StreamBody;
 }
 
 /** A handler's outcome: the response, plus the error behind a 500 so the server can log it. */
@@ -21,6 +31,8 @@ export interface ResponseInit {
   status?: number;
   /** `{ "set-cookie": ["a=1", "b=2"] }` sends two cookies. */
   headers?: Record<string, HeaderValue>;
+  /** Cookies to set (a value, or a value with its attributes) or, given `null`, to delete: `{ session: { value: id, httpOnly: true } }`. */
+  cookies?: CookieJar;
 }
 
 const responseBrand = Symbol.for("loopwise.response");
@@ -30,13 +42,19 @@ interface BrandedResponse extends OutgoingResponse {
 
 const jsonType = "application/json";
 
-function make(body: string | Uint8Array, contentType: string, init: ResponseInit | undefined, defaultStatus = 200): OutgoingResponse {
-  const response: BrandedResponse = {
-    [responseBrand]: true,
-    status: init?.status ?? defaultStatus,
-    headers: { "content-type": contentType, ...init?.headers },
-    body,
-  };
+function make(body: OutgoingResponse["body"], contentType: string, init: ResponseInit | undefined, defaultStatus = 200): OutgoingResponse {
+  const headers: Record<string, HeaderValue> = { "content-type": contentType, ...init?.headers };
+  if (init?.cookies) addCookies(headers, init.cookies);
+  const response: BrandedResponse = { [responseBrand]: true, status: init?.status ?? defaultStatus, headers, body };
+  return response;
+}
+
+/**
+ * Marks a response object (one the pipeline made) as a response, so a middleware that returns
+ * it, or a spread copy of it, has it sent as it is rather than as a JSON value.
+ */
+export function asResponse<T extends OutgoingResponse>(response: T): T {
+  (response as unknown as BrandedResponse)[responseBrand] = true;
   return response;
 }
 
@@ -59,8 +77,21 @@ export function bytes(body: Uint8Array, init?: ResponseInit): OutgoingResponse {
   return make(body, "application/octet-stream", init);
 }
 
-export function redirect(location: string, status = 307): OutgoingResponse {
-  return make("", "text/plain; charset=utf-8", { status, headers: { location: checkString(location, "redirect") } });
+export function redirect(location: string, status = 307, init?: Omit<ResponseInit, "status">): OutgoingResponse {
+  return make("", "text/plain; charset=utf-8", { ...init, status, headers: { ...init?.headers, location: checkString(location, "redirect") } });
+}
+
+/**
+ * A body sent chunk by chunk as `source` yields it, with backpressure: an async generator, a
+ * web `ReadableStream`, any async or sync iterable of strings and bytes. The client leaving
+ * stops it (the generator's `finally` runs). `text/plain` unless `init.headers` says otherwise.
+ *
+ *     app.get("/count", async () => stream(count(), { headers: { "content-type": "text/csv" } }));
+ */
+export function stream(source: AsyncIterable<BodyChunk> | Iterable<BodyChunk> | ReadableStream<BodyChunk>, init?: ResponseInit): OutgoingResponse {
+  const body = Array.isArray(source) ? fromSyncIterable(source) : streamBodyOf(source);
+  if (!body) throw new TypeError(`stream() takes an async or sync iterable or a ReadableStream, got ${describeValue(source)}`);
+  return make(body, "text/plain; charset=utf-8", init);
 }
 
 /** A wrong body is the handler's bug: said here, where its stack points at the call, not later at the socket. */
@@ -78,6 +109,11 @@ function stringify(value: unknown): string {
  * status; `json()`/`text()`/... and web `Response` objects keep their own status and headers.
  */
 export function toResult(value: unknown, status: number): RouteResult | Promise<RouteResult> {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    // A generator or stream returned as it is: streamed as text, the route's status kept.
+    const body = streamBodyOf(value);
+    if (body) return { status, headers: { "content-type": "text/plain; charset=utf-8" }, body };
+  }
   if (isResponseObject(value)) {
     if (responseBrand in value) {
       const { status: s, headers, body } = value as unknown as OutgoingResponse;
@@ -91,16 +127,20 @@ export function toResult(value: unknown, status: number): RouteResult | Promise<
   return { status, headers: { "content-type": jsonType }, body: stringify(value) };
 }
 
-/** A value that already is a response (a `json()`/`text()`... result, a web Response, bytes): sent as it is, never validated. */
+/** A value that already is a response (a `json()`/`text()`... result, a web Response, bytes, a stream): sent as it is, never validated. */
 export function isResponseObject(value: unknown): value is object {
   return (
     value !== null &&
     typeof value === "object" &&
-    (responseBrand in value || (typeof Response === "function" && value instanceof Response) || value instanceof Uint8Array)
+    (responseBrand in value ||
+      (typeof Response === "function" && value instanceof Response) ||
+      value instanceof Uint8Array ||
+      isGenerator(value) ||
+      Symbol.asyncIterator in value)
   );
 }
 
-async function fromWebResponse(response: Response): Promise<RouteResult> {
+function fromWebResponse(response: Response): RouteResult {
   const headers: Record<string, HeaderValue> = {};
   // forEach gives each Set-Cookie apart; keyed by name, all but the last would be lost.
   response.headers.forEach((value, name) => {
@@ -108,7 +148,35 @@ async function fromWebResponse(response: Response): Promise<RouteResult> {
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
-  return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
+  // The body streams as the Response produces it, never read whole first.
+  return { status: response.status, headers, body: response.body ?? "" };
+}
+
+/** Whether a body is streamed (an async iterable) rather than a string or bytes already whole. */
+export function isStreamBody(body: OutgoingResponse["body"]): body is StreamBody {
+  return typeof body === "object" && body !== null && Symbol.asyncIterator in body;
+}
+
+/**
+ * A streamed body for a value that produces one: async iterables and web ReadableStreams as
+ * they are, a sync generator or iterable read one item at a time as the socket takes them.
+ * Undefined for anything else (arrays, maps and sets are JSON values, not streams).
+ */
+export function streamBodyOf(value: unknown): StreamBody | undefined {
+  if (value === null || typeof value !== "object" || value instanceof Uint8Array || typeof value === "string") return undefined;
+  if (Symbol.asyncIterator in value) return value as StreamBody;
+  if (isGenerator(value) || (Symbol.iterator in value && !Array.isArray(value) && !(value instanceof Map) && !(value instanceof Set))) {
+    return fromSyncIterable(value as Iterable<BodyChunk>);
+  }
+  return undefined;
+}
+
+function isGenerator(value: object): value is Generator {
+  return Object.prototype.toString.call(value) === "[object Generator]";
+}
+
+async function* fromSyncIterable(source: Iterable<BodyChunk>): StreamBody {
+  yield* source;
 }
 
 const internalErrorBody = stringify({ detail: STATUS_CODES[500] });
@@ -125,4 +193,49 @@ export function statusResult(
   headers: Record<string, HeaderValue> = {},
 ): RouteResult {
   return { status, headers: { ...headers, "content-type": jsonType }, body: stringify({ detail }) };
+}
+
+/** Stops a streamed body that will not be read to its end (its generator's `finally` runs); a source whose `return()` fails has nothing left to tell anyone. */
+export function closeSource(source: AsyncIterator<unknown> | StreamBody): void {
+  try {
+    const iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source;
+    iterator.return?.()?.catch(() => {});
+  } catch {
+    // A return() that throws synchronously: the same.
+  }
+}
+
+const notYet = Symbol("not yet");
+
+/**
+ * Starts a streamed body before its head is sent: a source that fails at once (a generator
+ * that raises an HTTPError before its first chunk) rejects here, so the failure is answered
+ * like a handler's instead of dropping a connection mid-body. A first chunk not ready within
+ * one turn of the loop is not waited for: the head goes out and the body follows.
+ */
+export function primeStream(result: RouteResult): RouteResult | Promise<RouteResult> {
+  if (!isStreamBody(result.body)) return result;
+  const iterator = result.body[Symbol.asyncIterator]();
+  const first = iterator.next();
+  // Whoever reads the body later sees this rejection; until then it is not unhandled.
+  first.catch(() => {});
+  const aTurn = new Promise<typeof notYet>((resolve) => setImmediate(resolve, notYet));
+  return Promise.race([first, aTurn]).then(() => ({ ...result, body: startingWith(first, iterator) }));
+}
+
+/** The rest of a body whose first `next()` was already asked for. */
+function startingWith(first: Promise<IteratorResult<BodyChunk>>, iterator: AsyncIterator<BodyChunk>): StreamBody {
+  let pending: Promise<IteratorResult<BodyChunk>> | undefined = first;
+  const rest: AsyncIterator<BodyChunk> = {
+    next: () => {
+      const next = pending ?? iterator.next();
+      pending = undefined;
+      return next;
+    },
+    return: async () => {
+      pending = undefined;
+      return (await iterator.return?.()) ?? { done: true, value: undefined };
+    },
+  };
+  return { [Symbol.asyncIterator]: () => rest };
 }

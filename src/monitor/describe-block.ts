@@ -37,6 +37,7 @@ function inNativeCode(where: string | undefined): string {
 }
 
 function advice(route: MonitoredRoute): string {
+  if (route.advice) return route.advice;
   if (route.lane === "worker") {
     return "Its handler runs on the worker pool, so the time went to its work on the loop: reading or parsing a large body.";
   }

@@ -26,6 +26,8 @@ export interface MonitoredRoute {
   handler: Function;
   /** Functions of its dependencies, so a block inside one is pinned on the route too. */
   dependencies: Function[];
+  /** What to do about a block, when the lane rule's advice does not fit (a WebSocket handler, which always runs on the loop). */
+  advice?: string;
 }
 
 export interface LoopMonitorOptions {

@@ -11,6 +11,21 @@ export interface PoolView {
   readonly queued: number;
 }
 
+/** Background tasks not finished yet (waiting their turn or running); read at scrape time. */
+export interface BackgroundView {
+  readonly size: number;
+}
+
+export interface FinishedBackgroundTask {
+  /** The route whose handler added it (its path pattern). */
+  route: string | undefined;
+  task: string;
+  /** "loop", or "worker#N". */
+  lane: string;
+  outcome: "ok" | "error" | "refused";
+  durationMs: number;
+}
+
 export interface FinishedRequest {
   method: string;
   /** The route's path pattern ("/items/:id"), never the raw URL: label values must stay few. */
@@ -33,8 +48,10 @@ export class Metrics {
   private readonly blockedSeconds: Counter<"route">;
   private readonly restarts: Counter<"reason">;
   private readonly refused: Counter<"status">;
+  private readonly backgroundTasks: Counter<"route" | "task" | "lane" | "outcome">;
+  private readonly backgroundDuration: Histogram<"task" | "lane">;
 
-  constructor(pool: PoolView) {
+  constructor(pool: PoolView, background?: BackgroundView) {
     const registers = [this.registry];
     // Includes the event loop delay, measured with monitorEventLoopDelay.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
@@ -82,7 +99,36 @@ export class Metrics {
       labelNames: ["status"],
       registers,
     });
+    this.backgroundTasks = new Counter({
+      name: "loopwise_background_tasks_total",
+      help: "Background tasks finished, by the route that added them, task, lane and outcome (ok, error, or refused by a busy pool).",
+      labelNames: ["route", "task", "lane", "outcome"],
+      registers,
+    });
+    this.backgroundDuration = new Histogram({
+      name: "loopwise_background_task_duration_seconds",
+      help: "Time a background task ran (a plain one's wait for a worker included).",
+      labelNames: ["task", "lane"],
+      buckets: latencyBuckets,
+      registers,
+    });
     poolGauges(pool, registers);
+    if (background) {
+      new Gauge({
+        name: "loopwise_background_tasks_pending",
+        help: "Background tasks not finished yet: waiting their turn after their request's earlier ones, or running.",
+        registers,
+        collect() {
+          this.set(background.size);
+        },
+      });
+    }
+  }
+
+  backgroundTaskFinished(task: FinishedBackgroundTask): void {
+    const lane = task.lane === "loop" ? "loop" : "worker";
+    this.backgroundTasks.inc({ route: task.route ?? "(unmatched)", task: task.task, lane, outcome: task.outcome });
+    this.backgroundDuration.observe({ task: task.task, lane }, seconds(task.durationMs));
   }
 
   requestFinished(request: FinishedRequest): void {

@@ -7,7 +7,9 @@ import type { DocsOptions } from "../app/app.js";
 import type { ErrorHandlers } from "../app/error-handlers.js";
 import { bytes, html, json } from "../http/response.js";
 import type { Route } from "../app/router.js";
+import { defaultFormLimits } from "../params/form-limits.js";
 import { openApiDocument } from "./openapi-document.js";
+import { redocBundle, redocBundleBytes, redocContentPolicy, redocPage } from "./redoc-page.js";
 
 const assets: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -52,38 +54,60 @@ function builtin(errors: ErrorHandlers, method: "GET", path: string, name: strin
     method,
     path,
     lane: "loop",
+    streamsFromWorker: false,
     status: 200,
     name,
     handler,
     timeout: undefined,
     bulkhead: undefined,
     accepts: undefined,
+    formLimits: defaultFormLimits,
     schemas: {},
     inputs: undefined,
     response: undefined,
     deps: {},
     effects: [],
+    middleware: [],
     docs: { includeInSchema: false },
     plan: [],
+    steps: [],
     errors,
   };
 }
 
+function redocRoutes(routes: Map<string, Route>, errors: ErrorHandlers, title: string, redocUrl: string, openapiUrl: string): void {
+  const page = html(redocPage(title, redocUrl, openapiUrl), { headers: { "content-security-policy": redocContentPolicy } });
+  routes.set(
+    `GET ${redocUrl}`,
+    builtin(errors, "GET", redocUrl, "redoc", () => page),
+  );
+  const bundlePath = `${redocUrl}/${redocBundle}`;
+  routes.set(
+    `GET ${bundlePath}`,
+    builtin(errors, "GET", bundlePath, "redoc asset", () =>
+      bytes(redocBundleBytes(), { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" } }),
+    ),
+  );
+}
+
 /**
  * The documentation routes by "METHOD path", built from the route table once every route is
- * registered (at server start). They run on the loop lane and stay outside the table.
+ * registered (at server start). They run on the loop lane and stay outside the table. Behind a
+ * proxy that serves the app under `rootPath`, the page loads its assets and the document from
+ * there, and the document's `servers` names it, so "Try it out" reaches the app too.
  */
-export function builtinRoutes(table: readonly Route[], options: DocsOptions, errors: ErrorHandlers): Map<string, Route> {
+export function builtinRoutes(table: readonly Route[], options: DocsOptions, errors: ErrorHandlers, rootPath = ""): Map<string, Route> {
   const routes = new Map<string, Route>();
-  const { openapiUrl = "/openapi.json", docsUrl = "/docs" } = options;
+  const { openapiUrl = "/openapi.json", docsUrl = "/docs", redocUrl = "/redoc" } = options;
   if (openapiUrl === null) return routes;
+  if (redocUrl !== null) redocRoutes(routes, errors, options.title ?? "Loopwise", redocUrl, openapiUrl);
   let document: ReturnType<typeof json> | undefined;
   routes.set(
     `GET ${openapiUrl}`,
-    builtin(errors, "GET", openapiUrl, "openapi", () => (document ??= json(openApiDocument(table, options)))),
+    builtin(errors, "GET", openapiUrl, "openapi", () => (document ??= json(openApiDocument(table, { ...options, rootPath })))),
   );
   if (docsUrl === null) return routes;
-  const page = html(docsPage(options.title ?? "Loopwise", docsUrl, openapiUrl));
+  const page = html(docsPage(options.title ?? "Loopwise", rootPath + docsUrl, rootPath + openapiUrl));
   routes.set(
     `GET ${docsUrl}`,
     builtin(errors, "GET", docsUrl, "docs", () => page),

@@ -3,11 +3,14 @@
 import { headerName } from "../params/input-plan.js";
 import { jsonSchemaOf, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { Route } from "../app/router.js";
+import { dependencyBody, securityRequirements, securitySchemes } from "./security-docs.js";
 
 export interface DocumentInfo {
   title?: string;
   version?: string;
   description?: string;
+  /** The prefix a proxy serves the app under: the document's one server, as FastAPI lists it. */
+  rootPath?: string;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -63,6 +66,27 @@ function parametersFrom(
   }));
 }
 
+const multipart = "multipart/form-data";
+
+/** A file field in JSON Schema: `z.file()` gives `{ type: "string", format: "binary" }`, alone or in a list. */
+function isFileField(field: JsonObject | undefined): boolean {
+  if (!field) return false;
+  if (field.type === "array") return isFileField(field.items as JsonObject | undefined);
+  if (field.format === "binary") return true;
+  const options = (field.anyOf ?? field.oneOf) as JsonObject[] | undefined;
+  return options?.some(isFileField) ?? false;
+}
+
+/**
+ * The media types a declared body is documented under: those the route `accepts`, or else a
+ * multipart form when it has a file field (only a form carries files), JSON otherwise.
+ */
+function bodyMediaTypes(accepts: string[] | undefined, schema: JsonObject): string[] {
+  if (accepts && accepts.length > 0) return accepts;
+  const fields = Object.values((schema.properties ?? {}) as Record<string, JsonObject>);
+  return fields.some(isFileField) ? [multipart] : ["application/json"];
+}
+
 function operation(route: Route, operationId: string): JsonObject {
   const { docs, schemas } = route;
   const pathNames = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
@@ -80,7 +104,13 @@ function operation(route: Route, operationId: string): JsonObject {
   op.operationId = operationId;
   if (parameters.length > 0) op.parameters = parameters;
   if (schemas.body) {
-    op.requestBody = { required: true, content: { "application/json": { schema: jsonSchemaOf(schemas.body, "input") ?? {} } } };
+    const schema = jsonSchemaOf(schemas.body, "input") ?? {};
+    const content: JsonObject = {};
+    for (const type of bodyMediaTypes(route.accepts, schema)) content[type] = { schema };
+    op.requestBody = { required: true, content };
+  } else {
+    const formBody = dependencyBody(route);
+    if (formBody) op.requestBody = formBody;
   }
   const success: JsonObject = { description: route.status === 201 ? "Created" : "Successful Response" };
   if (route.status !== 204) success.content = { "application/json": { schema: (route.response && jsonSchemaOf(route.response, "output")) || {} } };
@@ -93,6 +123,8 @@ function operation(route: Route, operationId: string): JsonObject {
   }
   op.responses = responses;
   if (docs.deprecated) op.deprecated = true;
+  const security = securityRequirements(route);
+  if (security) op.security = security;
   return op;
 }
 
@@ -115,8 +147,11 @@ export function openApiDocument(routes: readonly Route[], info: DocumentInfo = {
   const doc: JsonObject = {
     openapi: "3.1.0",
     info: { title: info.title ?? "Loopwise", version: info.version ?? "0.1.0", ...(info.description ? { description: info.description } : {}) },
+    ...(info.rootPath ? { servers: [{ url: info.rootPath }] } : {}),
     paths,
   };
   if (validates) doc.components = { schemas: validationSchemas };
+  const schemes = securitySchemes(routes);
+  if (schemes) doc.components = { ...(doc.components as JsonObject | undefined), securitySchemes: schemes };
   return doc;
 }

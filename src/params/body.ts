@@ -2,6 +2,8 @@ import type { IncomingMessage } from "node:http";
 import { HTTPError } from "../http/http-error.js";
 import { defaultJsonDepthLimit, jsonNestedDeeperThan } from "./json-depth.js";
 import { parseQuery } from "./query.js";
+import { markFormBody } from "./form-body.js";
+import { defaultFormLimits } from "./form-limits.js";
 
 /** Whether the request announces a body at all (GET without one skips reading entirely). */
 export function hasBody(req: IncomingMessage): boolean {
@@ -55,9 +57,16 @@ function tooLarge(limit: number): HTTPError {
 /**
  * Turns the raw body into what a handler sees, by media type: JSON → value, form → fields,
  * text → string, anything else → bytes. Malformed JSON is a 400 that says where it broke; so is
- * JSON nested deeper than `jsonDepthLimit` levels, refused before it is parsed.
+ * JSON nested deeper than `jsonDepthLimit` levels, refused before it is parsed, and a form of
+ * more than `maxFields` fields, counted before it is parsed.
  */
-export function parseBody(raw: Buffer, contentType: string | undefined, accepts?: string[], jsonDepthLimit = defaultJsonDepthLimit): unknown {
+export function parseBody(
+  raw: Buffer,
+  contentType: string | undefined,
+  accepts?: string[],
+  jsonDepthLimit = defaultJsonDepthLimit,
+  maxFields = defaultFormLimits.maxFields,
+): unknown {
   if (raw.length === 0) return undefined;
   const mediaType = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
   if (accepts && !accepts.includes(mediaType)) {
@@ -71,8 +80,25 @@ export function parseBody(raw: Buffer, contentType: string | undefined, accepts?
       throw new HTTPError(400, `Malformed JSON body: ${(error as Error).message}`);
     }
   }
-  if (mediaType === "application/x-www-form-urlencoded") return parseQuery(raw.toString("utf8"));
+  if (mediaType === "application/x-www-form-urlencoded") {
+    if (fieldsIn(raw, maxFields) > maxFields) throw new HTTPError(413, `Too many form fields: this route takes at most ${maxFields}`);
+    return markFormBody(parseQuery(raw.toString("utf8")));
+  }
   if (mediaType.startsWith("text/")) return raw.toString("utf8");
   // A copy: a view would drag the whole (possibly pooled) buffer along when cloned to a worker.
   return new Uint8Array(raw);
+}
+
+/** The `&`-separated fields of a urlencoded body (empty ones do not count), up to one past `most`. */
+function fieldsIn(raw: Uint8Array, most: number): number {
+  let fields = 0;
+  let inField = false;
+  for (let i = 0; i < raw.length && fields <= most; i++) {
+    if (raw[i] === 0x26 /* & */) inField = false;
+    else if (!inField) {
+      inField = true;
+      fields++;
+    }
+  }
+  return fields;
 }

@@ -4,6 +4,7 @@
 import type { HttpRequest } from "../http/request.js";
 import { coercerFor, type Coercer } from "./coerce.js";
 import { parseCookies } from "./cookies.js";
+import { isFormBody } from "./form-body.js";
 import { jsonSchemaOf, isStandardSchema, type StandardSchemaV1 } from "./standard-schema.js";
 import { RequestValidationError, toIssues, type InputSource, type ValidationIssue } from "./validation-error.js";
 
@@ -101,7 +102,14 @@ export function planInputs(schemas: InputSchemas, where: string): InputPlan | un
     });
   }
   if (schemas.body) {
-    parts.push({ source: "body", schema: schemas.body, read: (d) => d.body, write: (d, v) => (d.body = v) });
+    // A form's values are strings, coerced like a query string's; a JSON body is taken as it is.
+    const coerce = stringly(schemas.body);
+    parts.push({
+      source: "body",
+      schema: schemas.body,
+      read: (d) => (coerce && isFormBody(d.body) ? coerce(d.body) : d.body),
+      write: (d, v) => (d.body = v),
+    });
   }
   if (parts.length === 0) return undefined;
 

@@ -41,8 +41,13 @@ export function toIssues(
     const value = valueAt(input, issue.path ?? []);
     const code = (issue as { code?: unknown }).code;
     if (value === undefined) return { type: "missing", loc: [source, ...path], msg: "Field required", input: null };
-    return { type: typeof code === "string" ? code : "value_error", loc: [source, ...path], msg: issue.message, input: value };
+    return { type: typeof code === "string" ? code : "value_error", loc: [source, ...path], msg: issue.message, input: shown(value) };
   });
+}
+
+/** An uploaded file is shown by what the client said of it: its bytes are not the point, and JSON would show `{}`. */
+function shown(value: unknown): unknown {
+  return value instanceof File ? { filename: value.name, contentType: value.type, size: value.size } : value;
 }
 
 function valueAt(input: unknown, path: ReadonlyArray<PropertyKey | StandardSchemaV1.PathSegment>): unknown {

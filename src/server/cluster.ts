@@ -5,15 +5,28 @@ import cluster, { type Worker as ClusterWorker } from "node:cluster";
 import { onShutdownSignals } from "./drain.js";
 import type { Logger } from "./logger.js";
 import type { RunningServer } from "./serve.js";
+import { clearStaleSocket } from "./transport.js";
 
 /** What a supervising parent (the cluster parent, or the reloader) sends a child to make it drain and exit. */
 export const shutdownMessage = "loopwise:shutdown";
 /** Set by the reloader on its child, which it stops with `shutdownMessage` over IPC. */
 export const supervisedEnv = "LOOPWISE_SUPERVISED";
 
-/** In the parent: forks `count` copies of this command and supervises them. Resolves with the exit code. */
-export function runClusterParent(count: number, logger: Logger): Promise<number> {
+/**
+ * In the parent: forks `count` copies of this command and supervises them. Resolves with the exit
+ * code. With a Unix socket path, the parent makes it ready first (its children share one socket).
+ */
+export async function runClusterParent(count: number, logger: Logger, socketPath?: string): Promise<number> {
   logger.parentStarted(process.pid, count);
+  if (socketPath !== undefined) {
+    try {
+      await clearStaleSocket(socketPath);
+    } catch (error) {
+      logger.startupFailed(error as Error);
+      logger.flush();
+      return 1;
+    }
+  }
   logger.flush();
   return new Promise((resolve) => {
     const children = new Set<ClusterWorker>();

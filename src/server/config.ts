@@ -4,6 +4,7 @@ import type { ResourceLimits } from "node:worker_threads";
 import { defaultIdleTimeoutMs, defaultMaxPoolSize, defaultMaxQueueWaitMs, defaultPoolSize, defaultWorkerMemoryMb } from "../pool/pool-options.js";
 import { defaultJsonDepthLimit } from "../params/json-depth.js";
 import type { LogFormat, LoggerOptions } from "./logger.js";
+import { TrustedProxies } from "./proxy-headers.js";
 
 export interface ServeOptions {
   host?: string;
@@ -75,17 +76,64 @@ export interface ServeOptions {
   dev?: boolean;
   /** OS niceness added to worker threads so they yield the cores to the loop (default 5). */
   workerNiceness?: number;
+  /**
+   * Take the client's address and scheme from X-Forwarded-For and X-Forwarded-Proto when the
+   * connection comes from a proxy in `forwardedAllowIps` (default false; giving `forwardedAllowIps` turns it on).
+   */
+  proxyHeaders?: boolean;
+  /** The proxies `proxyHeaders` believes: addresses, CIDR ranges (10.0.0.0/8), or "*" for any (default "127.0.0.1,::1"). */
+  forwardedAllowIps?: string | string[];
+  /**
+   * The path prefix a proxy serves the app under and strips before passing requests on (default ""):
+   * /docs then loads `${rootPath}/openapi.json`, whose `servers` names it, and handlers see it as `req.rootPath`.
+   */
+  rootPath?: string;
+  /** Serve HTTPS: the PEM private key file (with `sslCertfile`). */
+  sslKeyfile?: string;
+  /** Serve HTTPS: the PEM certificate file, the chain after it (with `sslKeyfile`). */
+  sslCertfile?: string;
+  /** The passphrase of an encrypted `sslKeyfile`. */
+  sslKeyfilePassword?: string;
+  /** Listen on this Unix socket path instead of `host` and `port`; a stale socket file left by a crash is replaced. */
+  uds?: string;
+  /**
+   * Ping each open WebSocket this often, ms; a peer that has not answered by the next ping is
+   * dropped (close code 1006), so a vanished client is gone within two intervals (default 20000; 0: never).
+   */
+  websocketPingInterval?: number;
+  /** Largest WebSocket message for routes that set no `maxMessageSize`, bytes; larger closes with 1009 (default 1 MiB). */
+  websocketMaxMessageSize?: number;
 }
 
 /** ServeOptions with every default filled in. */
 export interface Config
-  extends Required<Omit<ServeOptions, "timeout" | "logWrite" | "moduleUrl" | "exportName" | "loopMonitor" | "workerResourceLimits">> {
+  extends Required<
+    Omit<
+      ServeOptions,
+      | "timeout"
+      | "logWrite"
+      | "moduleUrl"
+      | "exportName"
+      | "loopMonitor"
+      | "workerResourceLimits"
+      | "forwardedAllowIps"
+      | "sslKeyfile"
+      | "sslCertfile"
+      | "sslKeyfilePassword"
+      | "uds"
+    >
+  > {
   timeout: number | undefined;
   logWrite: LoggerOptions["write"] | undefined;
   moduleUrl: string;
   exportName: string | undefined;
   loopMonitor: { thresholdMs: number } | false;
   workerResourceLimits: ResourceLimits;
+  forwardedAllowIps: string[];
+  sslKeyfile: string | undefined;
+  sslCertfile: string | undefined;
+  sslKeyfilePassword: string | undefined;
+  uds: string | undefined;
 }
 
 /** The defaults, each with the reason it is what it is where that is not obvious. */
@@ -112,6 +160,12 @@ export const defaults = {
   gracePeriod: 30_000,
   blockThresholdMs: 100,
   workerNiceness: 5,
+  // uvicorn trusts 127.0.0.1; ::1 is the same machine, reached when "localhost" resolves to IPv6.
+  forwardedAllowIps: "127.0.0.1,::1",
+  // uvicorn's ws_ping_interval; its ws_ping_timeout is the same span here: the next ping.
+  websocketPingInterval: 20_000,
+  // Like the body limit: a message is held whole in memory before the handler sees it.
+  websocketMaxMessageSize: 1024 * 1024,
   /** TestClient: two workers are enough to show both lanes and keep tests quick to start. */
   testPoolSize: 2,
 } as const;
@@ -153,7 +207,38 @@ export function resolveConfig(options: ServeOptions, appModuleUrl: string | unde
     metrics: options.metrics ?? false,
     dev: options.dev ?? false,
     workerNiceness: options.workerNiceness ?? defaults.workerNiceness,
+    ...deploymentConfig(options),
+    websocketPingInterval: checkedNonNegative("websocketPingInterval", options.websocketPingInterval ?? defaults.websocketPingInterval),
+    websocketMaxMessageSize: checkedPositive("websocketMaxMessageSize", options.websocketMaxMessageSize ?? defaults.websocketMaxMessageSize),
   };
+}
+
+/** The options for serving behind a proxy, over TLS or on a Unix socket, checked. */
+function deploymentConfig(options: ServeOptions) {
+  const forwardedAllowIps = options.forwardedAllowIps ?? defaults.forwardedAllowIps;
+  const trusted = typeof forwardedAllowIps === "string" ? forwardedAllowIps.split(",") : [...forwardedAllowIps];
+  TrustedProxies.parse(trusted); // a mistyped entry is a startup error, not a proxy silently distrusted
+  const { sslKeyfile, sslCertfile, sslKeyfilePassword } = options;
+  if ((sslKeyfile === undefined) !== (sslCertfile === undefined)) throw new RangeError("HTTPS needs both sslKeyfile and sslCertfile");
+  if (sslKeyfilePassword !== undefined && sslKeyfile === undefined) throw new RangeError("sslKeyfilePassword is given without sslKeyfile");
+  if (options.uds !== undefined && options.uds.trim() === "") throw new RangeError("uds must be a path, got an empty string");
+  return {
+    proxyHeaders: options.proxyHeaders ?? options.forwardedAllowIps !== undefined,
+    forwardedAllowIps: trusted.map((entry) => entry.trim()).filter((entry) => entry !== ""),
+    rootPath: checkedRootPath(options.rootPath),
+    sslKeyfile,
+    sslCertfile,
+    sslKeyfilePassword,
+    uds: options.uds,
+  };
+}
+
+/** "/api/" and "/api" are the same prefix; "/" is none. Links are built as rootPath + path. */
+function checkedRootPath(rootPath: string | undefined): string {
+  if (rootPath === undefined || rootPath === "") return "";
+  if (!/^\/[^\s?#\p{Cc}]*$/u.test(rootPath))
+    throw new RangeError(`rootPath must be a path starting with "/" (no query, fragment or spaces), got "${rootPath}"`);
+  return rootPath.replace(/\/+$/, "");
 }
 
 /** The max as given, or the default for this core; a max below the core is an error, not silently raised. */
@@ -161,6 +246,17 @@ function checkedMaxPoolSize(max: number | undefined, core: number): number {
   if (max === undefined) return defaults.maxPoolSize(core);
   if (!(Number.isInteger(max) && max >= core)) throw new RangeError(`maxPoolSize must be a whole number at least poolSize (${core}), got ${max}`);
   return max;
+}
+
+function checkedNonNegative(name: string, value: number): number {
+  // Node's timers hold at most 2^31 - 1 ms.
+  if (!(value >= 0 && value <= 2 ** 31 - 1)) throw new RangeError(`${name} must be a number of ms from 0 to 2147483647, got ${value}`);
+  return value;
+}
+
+function checkedPositive(name: string, value: number): number {
+  if (!(Number.isSafeInteger(value) && value > 0)) throw new RangeError(`${name} must be a positive whole number, got ${value}`);
+  return value;
 }
 
 function checkedDepthLimit(limit: number | undefined): number {

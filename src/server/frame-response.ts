@@ -1,7 +1,7 @@
 // What goes on the wire for a route's answer: its status checked, its body framed by the server
 // alone, and a 500 in place of anything that cannot be sent.
 import { STATUS_CODES, type ServerResponse } from "node:http";
-import { internalErrorResult, type HeaderValue, type RouteResult } from "../http/response.js";
+import { closeSource, internalErrorResult, isStreamBody, type HeaderValue, type RouteResult } from "../http/response.js";
 import { describeValue, serializeError } from "../pool/protocol.js";
 
 /** Headers only the server may set: it frames the body itself, so a handler's copy would contradict it. */
@@ -24,8 +24,9 @@ export function frameResponse(result: RouteResult): RouteResult {
     if (!Number.isInteger(status) || status < 200 || status > 599) {
       return invalid(`the handler answered with status ${describeValue(status)}; a response status must be an integer from 200 to 599`);
     }
-    if (typeof body !== "string" && !(body instanceof Uint8Array)) {
-      return invalid(`the response body must be a string or bytes, got ${describeValue(body)}`);
+    const streamed = isStreamBody(body);
+    if (typeof body !== "string" && !(body instanceof Uint8Array) && !streamed) {
+      return invalid(`the response body must be a string, bytes or an async iterable, got ${describeValue(body)}`);
     }
     if (headers === null || typeof headers !== "object") return invalid(`the response headers must be an object, got ${describeValue(headers)}`);
     const framed: Record<string, HeaderValue> = {};
@@ -33,9 +34,12 @@ export function frameResponse(result: RouteResult): RouteResult {
       const lower = name.toLowerCase();
       if (!framingHeaders.has(lower)) framed[lower] = headers[name]!;
     }
-    if (status === 204 || status === 304) return { status, headers: framed, body: "", error };
-    // 205 Reset Content carries no content either; its empty body is framed as such.
-    if (status === 205) return { status, headers: { ...framed, "content-length": "0" }, body: "", error };
+    if (status === 204 || status === 304 || status === 205) {
+      // 205 Reset Content carries no content either; its empty body is framed as such.
+      return { status, headers: status === 205 ? { ...framed, "content-length": "0" } : framed, body: "", error };
+    }
+    // Its length is known only at the end: Node sends it chunked (HTTP/1.1) or until close (1.0).
+    if (streamed) return { status, headers: framed, body, error };
     if (typeof body === "string") {
       framed["content-length"] = String(Buffer.byteLength(body));
       return { status, headers: framed, body, error };
@@ -54,7 +58,8 @@ function invalid(message: string): RouteResult {
 }
 
 /**
- * Writes a framed response (see frameResponse) and returns what was sent. Headers Node refuses
+ * Writes a framed response (see frameResponse) and returns what was sent; a streamed body is
+ * left for writeStream, after the head. Headers Node refuses
  * to send (a newline or `undefined` in a value, a bad name) are the handler's bug too: a 500,
  * with its own reason phrase (Node would otherwise keep the phrase of the status it refused).
  */
@@ -73,6 +78,9 @@ export function writeResponse(res: ServerResponse, result: RouteResult, closing:
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     res.writeHead(sent.status, STATUS_CODES[sent.status], sent.headers);
   }
-  res.end(sent.body);
+  // A streamed body is written by the caller (writeStream), which knows when it ends; one
+  // replaced by an error (or dropped for a 204) is stopped here.
+  if (isStreamBody(result.body) && sent.body !== result.body) closeSource(result.body);
+  if (!isStreamBody(sent.body)) res.end(sent.body);
   return sent;
 }

@@ -18,6 +18,12 @@ export interface AccessRecord {
   durationMs: number;
   lane: string;
   queuedMs: number | undefined;
+  /** Body bytes sent, for a streamed response (its length was not known at the start). */
+  bytes?: number;
+  /** The request's id, when the requestId() middleware gave it one. */
+  requestId?: string;
+  /** A WebSocket session's close code (its line is written when it ends). */
+  closeCode?: number;
 }
 
 export interface LoggerOptions {
@@ -91,7 +97,8 @@ export class Logger {
     this.info("startup", "Application startup complete.");
   }
   listening(url: string): void {
-    this.info("listening", `Loopwise running on ${url} (Press CTRL+C to quit)`, { url });
+    const where = url.startsWith("unix:") ? `unix socket ${url.slice("unix:".length)}` : url;
+    this.info("listening", `Loopwise running on ${where} (Press CTRL+C to quit)`, { url });
   }
 
   access(record: AccessRecord): void {
@@ -105,6 +112,24 @@ export class Logger {
       path,
       lane,
       error: error.message,
+    });
+  }
+  /** A background task failed (or could not run); the tasks after it still run. */
+  backgroundTaskFailed(method: string, path: string, task: string, lane: string, error: SerializedError): void {
+    this.line(
+      "ERROR",
+      "background-task-error",
+      `Exception in background task ${task} of ${method} ${path} (lane=${lane}):\n${error.stack ?? `${error.name}: ${error.message}`}`,
+      { method, path, task, lane, error: error.message },
+    );
+  }
+  /** The pool refused a background task (busy past its limits, shutting down): one line, as for a refused request. */
+  backgroundTaskRefused(method: string, path: string, task: string, reason: string): void {
+    this.line("WARNING", "background-task-refused", `Background task ${task} of ${method} ${path} was refused by the worker pool: ${reason}`, {
+      method,
+      path,
+      task,
+      error: reason,
     });
   }
   /** An error outside any request reached the process (see containStrayErrors); the server goes on. */
@@ -212,6 +237,14 @@ export class Logger {
       in_flight: count,
     });
   }
+  waitingForBackgroundTasks(count: number): void {
+    this.info("shutdown", `Waiting for ${count} background task${count === 1 ? "" : "s"} to finish.`, { background_tasks: count });
+  }
+  backgroundTasksLeft(count: number, graceMs: number): void {
+    this.line("ERROR", "shutdown", `Grace period of ${graceMs} ms is over with ${count} background task(s) not finished; abandoning them.`, {
+      background_tasks: count,
+    });
+  }
   waitingForShutdown(): void {
     this.info("shutdown", "Waiting for application shutdown.");
   }
@@ -262,10 +295,13 @@ function round(value: number): number {
 /** The access line of DESIGN.md: uvicorn's line plus timestamp, duration, lane and queue wait. */
 export function formatAccessText(record: AccessRecord): string {
   const queued = record.queuedMs === undefined ? "" : ` queued=${ms(record.queuedMs)}`;
+  const bytes = record.bytes === undefined ? "" : ` bytes=${record.bytes}`;
+  const id = record.requestId === undefined ? "" : ` id=${JSON.stringify(record.requestId)}`;
+  const close = record.closeCode === undefined ? "" : ` close=${record.closeCode}`;
   return (
     `${new Date(record.start + record.durationMs).toISOString()} INFO ${record.client} - ` +
     `"${record.method} ${record.target} HTTP/${record.httpVersion}" ${record.status} ${reasonPhrase(record.status)} ` +
-    `${ms(record.durationMs)} lane=${record.lane}${queued}`
+    `${ms(record.durationMs)} lane=${record.lane}${queued}${bytes}${id}${close}`
   );
 }
 
@@ -282,7 +318,10 @@ export function accessToJson(record: AccessRecord): Record<string, unknown> {
     duration_ms: round(record.durationMs),
     lane: record.lane,
     queued_ms: record.queuedMs === undefined ? null : round(record.queuedMs),
+    ...(record.bytes === undefined ? {} : { bytes: record.bytes }),
+    ...(record.requestId === undefined ? {} : { request_id: record.requestId }),
     start: record.start,
+    ...(record.closeCode === undefined ? {} : { close_code: record.closeCode }),
   };
 }
 

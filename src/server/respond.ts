@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import type { HandledRequest } from "../app/handle-request.js";
-import { internalErrorResult } from "../http/response.js";
+import { closeSource, internalErrorResult, isStreamBody, type RouteResult, type StreamBody } from "../http/response.js";
 import type { LiveFeed } from "../monitor/live-feed.js";
 import type { LoopMonitor, RequestTag } from "../monitor/loop-monitor.js";
 import type { Metrics } from "../monitor/metrics.js";
@@ -11,6 +11,7 @@ import { serializeError } from "../pool/protocol.js";
 import type { InFlight } from "./drain.js";
 import { writeResponse } from "./frame-response.js";
 import type { Logger } from "./logger.js";
+import { writeStream } from "./stream-body.js";
 
 export interface ResponderParts {
   logger: Logger;
@@ -20,6 +21,8 @@ export interface ResponderParts {
   monitor?: LoopMonitor;
   /** Whether the server is closing: answers then ask the client to close the connection. */
   closing: () => boolean;
+  /** Called once the answer is out (or its client gone): starts the background tasks the handler added. */
+  afterResponse?: (result: HandledRequest) => void;
 }
 
 /** One request on its way: when it started, from whom, and its monitor tag. */
@@ -34,12 +37,19 @@ export interface Exchange {
 export function createResponder(parts: ResponderParts) {
   const { logger, inFlight, metrics, live, monitor } = parts;
 
-  const finished = (exchange: Exchange) => {
+  // Event streams have no natural end: at shutdown they end at once (the browser reconnects to
+  // another instance, with Last-Event-ID), instead of holding the grace period.
+  let shuttingDown: () => void = () => {};
+  const shutdown = new Promise<void>((resolve) => (shuttingDown = resolve));
+
+  const finished = (exchange: Exchange, result?: HandledRequest) => {
+    // Before the request stops counting as in flight, so a shutdown waiting for it sees its tasks.
+    if (result?.background) parts.afterResponse?.(result);
     if (exchange.tag) monitor!.finished(exchange.tag);
     inFlight.end();
   };
 
-  const report = ({ req, start, client }: Exchange, result: HandledRequest, status: number) => {
+  const report = ({ req, start, client }: Exchange, result: HandledRequest, status: number, bytes?: number) => {
     const durationMs = performance.now() - start;
     const route = result.route?.path;
     const method = req.method ?? "";
@@ -67,6 +77,8 @@ export function createResponder(parts: ResponderParts) {
         durationMs,
         lane: result.lane,
         queuedMs: result.queuedMs,
+        bytes,
+        requestId: result.requestId,
       });
     }
   };
@@ -90,19 +102,36 @@ export function createResponder(parts: ResponderParts) {
     const { req, res } = exchange;
     if (res.destroyed || req.socket.destroyed) {
       // Nobody is there to read it: logged as nginx does, 499 "client closed request".
+      if (isStreamBody(result.body)) closeSource(result.body);
       report(exchange, result, 499);
-      finished(exchange);
+      finished(exchange, result);
       return;
     }
+    let sent: RouteResult;
     try {
-      const sent = writeResponse(res, result, parts.closing());
+      sent = writeResponse(res, result, parts.closing());
       if (sent.error) logger.handlerError(req.method ?? "", req.url ?? "", result.lane, sent.error);
-      report(exchange, result, sent.status);
     } catch (error) {
       return internalError(exchange, error);
     }
-    finished(exchange);
+    if (isStreamBody(sent.body)) return void streamThenReport(exchange, result, sent);
+    report(exchange, result, sent.status);
+    finished(exchange, result);
   };
 
-  return { respond, internalError };
+  /** The access line of a streamed response is written when it ends, with its duration and bytes. */
+  const streamThenReport = async (exchange: Exchange, result: HandledRequest, sent: RouteResult) => {
+    const { req, res } = exchange;
+    const type = sent.headers["content-type"];
+    const endless = typeof type === "string" && type.startsWith("text/event-stream");
+    const outcome = await writeStream(res, sent.body as StreamBody, req.method === "HEAD", endless ? shutdown : undefined);
+    if (outcome.error !== undefined) {
+      logger.handlerError(req.method ?? "", req.url ?? "", result.lane, { ...serializeError(outcome.error), name: "StreamError" });
+    }
+    report(exchange, result, outcome.clientGone ? 499 : sent.status, outcome.bytes);
+    // Background tasks follow the whole body, as they follow a whole response.
+    finished(exchange, result);
+  };
+
+  return { respond, internalError, endEventStreams: () => shuttingDown() };
 }

@@ -1,9 +1,9 @@
 // serve(): the uvicorn part of Loopwise. Config → app start (pool, hooks, handler) → HTTP server
 // → graceful close. Responding lives in respond.ts, draining and signals in drain.ts.
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import type { App } from "../app/app.js";
+import type { Peer, Scheme } from "../http/request.js";
 import { internalErrorResult } from "../http/response.js";
 import { describeBlock } from "../monitor/describe-block.js";
 import { LiveFeed } from "../monitor/live-feed.js";
@@ -13,17 +13,23 @@ import type { WorkerPool } from "../pool/pool.js";
 import { serializeError } from "../pool/protocol.js";
 import { laneOf } from "../threads/lane.js";
 import { resolveConfig, type Config, type ServeOptions } from "./config.js";
+import { BackgroundWork } from "./background-work.js";
 import { InFlight, onShutdownSignals } from "./drain.js";
 import { writeResponse } from "./frame-response.js";
 import { Logger } from "./logger.js";
+import { forwardedPeer, socketPeer, TrustedProxies } from "./proxy-headers.js";
 import { createResponder } from "./respond.js";
 import { startApp, type StartedApp } from "./start-app.js";
 import { containStrayErrors } from "./stray-errors.js";
+import { addressOf, createTransport, listenOn, loadTls, schemeOf, type Server } from "./transport.js";
+import { installWebSocketUpgrade, monitoredWebSocketRoutes } from "./websocket-upgrade.js";
 
 export type { ServeOptions } from "./config.js";
 
 export interface RunningServer {
+  /** `http://host:port`, `https://host:port`, or `unix:PATH` on a Unix socket. */
   readonly url: string;
+  /** 0 on a Unix socket. */
   readonly port: number;
   readonly host: string;
   readonly pool: WorkerPool;
@@ -41,26 +47,43 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   const logger = new Logger({ format: config.logFormat, accessLog: config.accessLog, write: config.logWrite });
   logger.startedProcess();
   logger.waitingForStartup();
+  const tls = loadReported(config, logger);
+  const peerOf = peerFinder(config, schemeOf(tls));
   // Filled in once the pool runs; the pool's and the monitor's reports reach them from then on.
   const reports: Reports = {};
   const started = await startReported(app, config, logger, reports);
   const { pool, monitor } = started;
   logger.poolReady(pool.size, app.routes.length, pool.maxSize);
-  const metrics = config.metrics ? new Metrics(pool) : undefined;
+  const background = new BackgroundWork(pool, (route, outcome) => {
+    const [method, path] = [route?.method ?? "", route?.path ?? ""];
+    if (outcome.refused) logger.backgroundTaskRefused(method, path, outcome.task, outcome.error!.message);
+    else if (outcome.error) logger.backgroundTaskFailed(method, path, outcome.task, outcome.lane, outcome.error);
+    metrics?.backgroundTaskFinished({ ...outcome, route: route?.path, outcome: outcome.refused ? "refused" : outcome.error ? "error" : "ok" });
+  });
+  const metrics = config.metrics ? new Metrics(pool, background) : undefined;
   const live = config.dev ? new LiveFeed(pool) : undefined;
   Object.assign(reports, { metrics, live });
 
   let closing = false;
   const inFlight = new InFlight();
-  const { respond, internalError } = createResponder({ logger, inFlight, metrics, live, monitor, closing: () => closing });
+  const { respond, internalError, endEventStreams } = createResponder({
+    logger,
+    inFlight,
+    metrics,
+    live,
+    monitor,
+    closing: () => closing,
+    afterResponse: (result) => background.start(result),
+  });
   const dispatch = (tag: RequestTag | undefined, req: IncomingMessage, res: ServerResponse) => {
     const start = performance.now();
     live?.started(req, performance.timeOrigin + start);
-    const exchange = { req, res, start, client: `${req.socket.remoteAddress}:${req.socket.remotePort}`, tag };
+    const peer = peerOf(req);
+    const exchange = { req, res, start, client: peer.client, tag };
     inFlight.begin();
     started.handle(
       req,
-      exchange.client,
+      peer,
       (result) => respond(exchange, result),
       (error) => internalError(exchange, error),
     );
@@ -70,9 +93,23 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     if (monitor) monitor.run(dispatch, req, res);
     else dispatch(undefined, req, res);
   };
-  const server = createHttpServer(config, onRequest);
+  const server = createTransport(config, tls, onRequest);
+  const websockets = installWebSocketUpgrade(server, app, {
+    executor: pool,
+    peerOf,
+    rootPath: config.rootPath,
+    logger,
+    metrics,
+    live,
+    monitor,
+    inFlight,
+    onRequest,
+    closing: () => closing,
+    pingInterval: config.websocketPingInterval,
+    maxMessageSize: config.websocketMaxMessageSize,
+  });
   try {
-    await listen(server, config);
+    await listenOn(server, config);
   } catch (error) {
     // The port is taken, or the host is wrong: nothing may keep running behind the error.
     logger.startupFailed(error as Error);
@@ -80,12 +117,15 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     await started.stop(false);
     throw error;
   }
-  const url = announce(server, config, logger, metrics, live);
+  const { url, port } = addressOf(server, config, schemeOf(tls));
+  announce(url, logger, metrics, live);
   const releaseStrayErrors = config.containStrayErrors ? containStrayErrors(logger) : undefined;
   const close = graceful(
-    { server, logger, inFlight, started, live, gracePeriod: config.gracePeriod },
+    { server, logger, inFlight, background, started, live, gracePeriod: config.gracePeriod },
     () => {
       closing = true;
+      endEventStreams();
+      websockets?.shutdown(config.gracePeriod);
     },
     () => {
       releaseStrayErrors?.();
@@ -96,24 +136,40 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     ? onShutdownSignals((signal) => close(signal).then((finished) => process.exit(finished ? 0 : 1)))
     : undefined;
 
-  return { url, port: (server.address() as AddressInfo).port, host: config.host, pool, server, close };
+  return { url, port, host: config.host, pool, server, close };
 }
 
-/** The startup lines, once listening; returns the server's URL. */
-function announce(server: Server, config: Config, logger: Logger, metrics: Metrics | undefined, live: LiveFeed | undefined): string {
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+/** The startup lines, once listening. */
+function announce(url: string, logger: Logger, metrics: Metrics | undefined, live: LiveFeed | undefined): void {
   logger.startupComplete();
   if (metrics) logger.endpoint("metrics", "Prometheus metrics", `${url}/metrics`);
   if (live) logger.endpoint("live-page", "Live lanes page (dev)", `${url}/_loopwise`);
   logger.listening(url);
-  return url;
+}
+
+/** The TLS key and certificate, checked before the pool starts: a bad file fails fast. */
+function loadReported(config: Config, logger: Logger): ReturnType<typeof loadTls> {
+  try {
+    return loadTls(config);
+  } catch (error) {
+    logger.startupFailed(error as Error);
+    logger.flush();
+    throw error;
+  }
+}
+
+/** Who each request comes from: the connection's peer, or with proxyHeaders the client a trusted proxy names. */
+function peerFinder(config: Config, scheme: Scheme): (req: IncomingMessage) => Peer {
+  if (!config.proxyHeaders) return (req) => socketPeer(req, scheme);
+  const trusted = TrustedProxies.parse(config.forwardedAllowIps);
+  return (req) => forwardedPeer(req, scheme, trusted);
 }
 
 interface ClosingParts {
   server: Server;
   logger: Logger;
   inFlight: InFlight;
+  background: BackgroundWork;
   started: StartedApp;
   live: LiveFeed | undefined;
   gracePeriod: number;
@@ -125,10 +181,11 @@ interface ClosingParts {
  * Resolves true if everything finished in time and every hook succeeded.
  */
 function graceful(parts: ClosingParts, begin: () => void, end: () => void): (reason?: string) => Promise<boolean> {
-  const { server, logger, inFlight, started, live, gracePeriod } = parts;
+  const { server, logger, inFlight, background, started, live, gracePeriod } = parts;
   let closed: Promise<boolean> | undefined;
   const run = async (reason: string) => {
     begin();
+    const deadline = performance.now() + gracePeriod;
     logger.shuttingDown(reason);
     live?.close();
     server.close();
@@ -136,6 +193,8 @@ function graceful(parts: ClosingParts, begin: () => void, end: () => void): (rea
     if (inFlight.size > 0) logger.waitingForRequests(inFlight.size);
     let finished = await inFlight.drained(gracePeriod);
     if (!finished) logger.graceExpired(inFlight.size, gracePeriod);
+    // Tasks after the responses: in the same grace period, before the pool they may use ends.
+    finished &&= await backgroundDrained(background, logger, deadline - performance.now(), gracePeriod);
     server.closeAllConnections();
     logger.waitingForShutdown();
     const hookFailures = await started.stop(finished);
@@ -148,6 +207,15 @@ function graceful(parts: ClosingParts, begin: () => void, end: () => void): (rea
     return finished;
   };
   return (reason = "close") => (closed ??= run(reason));
+}
+
+/** Waits up to `leftMs` for the background tasks; false (and a log line) if some are still not finished. */
+async function backgroundDrained(background: BackgroundWork, logger: Logger, leftMs: number, gracePeriod: number): Promise<boolean> {
+  if (background.size === 0) return true;
+  logger.waitingForBackgroundTasks(background.size);
+  const done = await background.drained(Math.max(0, leftMs));
+  if (!done) logger.backgroundTasksLeft(background.size, gracePeriod);
+  return done;
 }
 
 interface Reports {
@@ -178,46 +246,6 @@ async function startReported(app: App, config: Config, logger: Logger, reports: 
     logger.flush();
     throw error;
   }
-}
-
-function createHttpServer(config: Config, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Server {
-  const server = createServer(
-    {
-      keepAliveTimeout: config.keepAliveTimeout,
-      headersTimeout: config.headersTimeout,
-      requestTimeout: config.requestTimeout,
-      // How often Node checks the two timeouts above; its default of 30 s would let them overrun.
-      connectionsCheckingInterval: Math.min(1000, config.headersTimeout),
-    },
-    onRequest,
-  );
-  // `Expect: 100-continue`: a body declared over the limit is refused (413, from the pipeline)
-  // before the client sends it; Node's default would invite it first.
-  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
-    if (!(Number(req.headers["content-length"]) > config.bodyLimit)) res.writeContinue();
-    onRequest(req, res);
-  });
-  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || error.code === "ECONNRESET") return socket.destroy();
-    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
-    const reason = STATUS_CODES[status]!;
-    const body = JSON.stringify({ detail: reason });
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-        `connection: close\r\n\r\n${body}`,
-    );
-  });
-  return server;
-}
-
-function listen(server: Server, config: Config): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ port: config.port, host: config.host, backlog: config.backlog }, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
 }
 
 /** Loopwise's own pages, answered before the app's routes when turned on. */
@@ -251,6 +279,7 @@ function startLoopMonitor(
     handler: route.handler,
     dependencies: route.plan.map((dependency) => dependency.fn),
   }));
+  routes.push(...monitoredWebSocketRoutes(app));
   return LoopMonitor.start({
     thresholdMs,
     routes,

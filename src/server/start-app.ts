@@ -9,6 +9,7 @@ import { workerSlot } from "../pool/identity.js";
 import { WorkerPool, type PoolOptions } from "../pool/pool.js";
 import { setActivePool } from "../threads/offload.js";
 import { sharedBuffers } from "../threads/shared-state.js";
+import { overridesBufferKey } from "../deps/override-channel.js";
 import type { Config } from "./config.js";
 
 export interface StartedApp {
@@ -36,6 +37,7 @@ export type StartConfig = Pick<
   | "bodyLimit"
   | "jsonDepthLimit"
   | "timeout"
+  | "rootPath"
 >;
 
 export interface StartEvents extends Pick<PoolOptions, "onWorkerExit" | "onRestartFailed" | "onResize"> {
@@ -63,7 +65,8 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     niceness: config.workerNiceness,
     maxQueue: config.maxQueue,
     resourceLimits: config.workerResourceLimits,
-    sharedBuffers,
+    // The app's dependency overrides reach its workers through memory of its own, set now or later.
+    sharedBuffers: () => ({ ...sharedBuffers(), [overridesBufferKey]: app.overridesBuffer }),
     onWorkerExit: events.onWorkerExit,
     onRestartFailed: events.onRestartFailed,
     onResize: events.onResize,
@@ -88,7 +91,8 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     jsonDepthLimit: config.jsonDepthLimit,
     timeout: config.timeout,
     monitor,
-    builtins: builtinRoutes(app.routes, app.docsOptions, app.errors),
+    builtins: builtinRoutes(app.routes, app.docsOptions, app.errors, config.rootPath),
+    rootPath: config.rootPath,
   });
   const stop = async (drained: boolean) => {
     monitor?.close();

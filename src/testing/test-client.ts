@@ -5,10 +5,16 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { App } from "../app/app.js";
 import type { HandledRequest } from "../app/handle-request.js";
-import { defaults, resolveConfig } from "../server/config.js";
+import { runBackgroundTasks, type BackgroundOutcome } from "../app/background-runner.js";
+import { defaults, resolveConfig, type Config } from "../server/config.js";
 import { frameResponse } from "../server/frame-response.js";
 import { startApp, type StartedApp } from "../server/start-app.js";
-import type { HeaderValue } from "../http/response.js";
+import type { Peer } from "../http/request.js";
+import { closeSource, isStreamBody, type HeaderValue, type RouteResult } from "../http/response.js";
+import type { TestWebSocket, TestWebSocketInit, TestWebSockets } from "./test-websocket.js";
+
+/** Who a TestClient's requests come from, as Starlette's TestClient names it. */
+const testPeer: Peer = { client: "testclient:0", scheme: "http" };
 
 export interface TestClientOptions {
   /** Worker threads in the pool (default 2). */
@@ -22,6 +28,8 @@ export interface TestClientOptions {
   jsonDepthLimit?: number;
   /** Default handler time limit, ms. */
   timeout?: number;
+  /** As the server's `rootPath`: the prefix a proxy would serve the app under (`req.rootPath`, /docs, OpenAPI `servers`). */
+  rootPath?: string;
 }
 
 type QueryValue = string | number | boolean;
@@ -35,6 +43,10 @@ export interface TestRequest {
   json?: unknown;
   /** Sent as it is (give a `content-type` header). */
   body?: string | Uint8Array;
+  /** Form fields, sent as `application/x-www-form-urlencoded`, or as `multipart/form-data` with `files`. */
+  form?: Record<string, QueryValue | QueryValue[]>;
+  /** Files, sent as `multipart/form-data` (with `form`'s fields): a `File` keeps its name, a `Blob` is named "blob". */
+  files?: Record<string, Blob | Blob[]>;
 }
 
 export interface TestResponse {
@@ -42,12 +54,19 @@ export interface TestResponse {
   /** Lower-cased names; a header sent more than once (`set-cookie`) is joined with ", ", as `fetch`'s `Headers.get` does. */
   headers: Record<string, string>;
   text: string;
+  /** The body's bytes, as sent (compressed, when it was). */
+  bytes: Buffer;
   /** The body parsed as JSON (throws if it is not JSON). */
   json(): any;
   /** Where it ran: "loop" or "worker#N". */
   lane: string;
   /** Behind a 500: the error the server would log (never sent to the client). */
   error: { name: string; message: string; stack?: string } | undefined;
+  /**
+   * The background tasks the handler added, each with where it ran and, if it failed, its error.
+   * They have all run when the response arrives (as with FastAPI's TestClient).
+   */
+  background: BackgroundOutcome[];
 }
 
 /**
@@ -59,11 +78,33 @@ export interface TestResponse {
  *     await client.close();
  */
 export class TestClient {
-  private constructor(private readonly started: StartedApp) {}
+  private websockets: Promise<TestWebSockets> | undefined;
+
+  private constructor(
+    private readonly app: App,
+    private readonly started: StartedApp,
+    private readonly config: Config,
+  ) {}
 
   static async start(app: App, options: TestClientOptions = {}): Promise<TestClient> {
     const config = resolveConfig({ ...options, poolSize: options.poolSize ?? defaults.testPoolSize }, app.moduleUrl);
-    return new TestClient(await startApp(app, config));
+    return new TestClient(app, await startApp(app, config), config);
+  }
+
+  /**
+   * Opens a WebSocket to one of the app's WebSocket routes, in memory (no port), through the
+   * real handshake: it rejects with WebSocketDenied when the handshake is answered with an HTTP
+   * status (404, 422, a dependency's 401) instead of 101.
+   *
+   *     const ws = await client.websocket("/ws/echo");
+   *     ws.send("hi");
+   *     assert.deepEqual(await ws.receiveJson(), { echo: "hi" });
+   */
+  async websocket(path: string, init: TestWebSocketInit = {}): Promise<TestWebSocket> {
+    this.websockets ??= import("./test-websocket.js").then(
+      ({ TestWebSockets }) => new TestWebSockets(this.app, this.started.pool, this.config.websocketMaxMessageSize),
+    );
+    return (await this.websockets).open(withQuery(path, init.query), init);
   }
 
   get(path: string, init?: TestRequest) {
@@ -83,13 +124,7 @@ export class TestClient {
   }
 
   async request(method: string, path: string, init: TestRequest = {}): Promise<TestResponse> {
-    let url = path;
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(init.query ?? {})) {
-      if (value === undefined) continue;
-      for (const v of Array.isArray(value) ? value : [value]) search.append(key, String(v));
-    }
-    if (search.size > 0) url += (url.includes("?") ? "&" : "?") + search.toString();
+    const url = withQuery(path, init.query);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(init.headers ?? {})) headers[name.toLowerCase()] = value;
     if (init.cookies) {
@@ -103,6 +138,10 @@ export class TestClient {
       headers["content-type"] ??= "application/json";
     } else if (init.body !== undefined) {
       body = Buffer.from(init.body);
+    } else if (init.form !== undefined || init.files !== undefined) {
+      const encoded = await encodeForm(init.form ?? {}, init.files);
+      body = encoded.body;
+      headers["content-type"] ??= encoded.type;
     }
     if (body) headers["content-length"] = String(body.length);
     const req = Object.assign(Readable.from(body ? [body] : []), {
@@ -111,25 +150,65 @@ export class TestClient {
       headers,
       httpVersion: "1.1",
     }) as unknown as IncomingMessage;
-    const handled = await new Promise<HandledRequest>((resolve, reject) => this.started.handle(req, "testclient:0", resolve, reject));
+    const handled = await new Promise<HandledRequest>((resolve, reject) => this.started.handle(req, testPeer, resolve, reject));
+    const background = handled.background ? await runBackgroundTasks(handled.background, this.started.pool) : [];
     // Checked and framed as the server would send it: a bad status is a 500 here too.
     const result = frameResponse(handled);
-    const text = typeof result.body === "string" ? result.body : Buffer.from(result.body).toString("utf8");
+    if (isStreamBody(handled.body) && result.body !== handled.body) closeSource(handled.body);
+    const bytes = await bodyBytes(result.body, method.toUpperCase() === "HEAD");
+    const text = bytes.toString("utf8");
     return {
       status: result.status,
       headers: joinedHeaders(result.headers),
       text,
+      bytes,
       json: () => JSON.parse(text),
       lane: handled.lane,
       error: result.error,
+      background,
     };
   }
 
-  /** Ends the pool and runs the shutdown hooks. */
+  /** Closes open WebSockets (1001), ends the pool and runs the shutdown hooks. */
   async close(): Promise<void> {
+    await (await this.websockets)?.close();
     const [failure] = await this.started.stop(true);
     if (failure) throw failure;
   }
+}
+
+/** A streamed body is read to its end, as a client would; a HEAD's is not read at all. */
+async function bodyBytes(body: RouteResult["body"], head: boolean): Promise<Buffer> {
+  if (!isStreamBody(body)) return Buffer.from(body);
+  if (head) {
+    closeSource(body);
+    return Buffer.alloc(0);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+function withQuery(path: string, query: TestRequest["query"]): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) search.append(key, String(v));
+  }
+  return search.size > 0 ? path + (path.includes("?") ? "&" : "?") + search.toString() : path;
+}
+
+/** A form as a browser sends it: urlencoded, or multipart when it has files (encoded by the web's own FormData). */
+async function encodeForm(fields: NonNullable<TestRequest["form"]>, files: TestRequest["files"]): Promise<{ body: Buffer; type: string }> {
+  const entries = Object.entries(fields).flatMap(([name, value]) =>
+    (Array.isArray(value) ? value : [value]).map((v): [string, string] => [name, String(v)]),
+  );
+  if (files === undefined) return { body: Buffer.from(new URLSearchParams(entries).toString()), type: "application/x-www-form-urlencoded" };
+  const form = new FormData();
+  for (const [name, value] of entries) form.append(name, value);
+  for (const [name, value] of Object.entries(files)) for (const file of Array.isArray(value) ? value : [value]) form.append(name, file);
+  const encoded = new Response(form);
+  return { body: Buffer.from(await encoded.arrayBuffer()), type: encoded.headers.get("content-type")! };
 }
 
 function joinedHeaders(headers: Record<string, HeaderValue>): Record<string, string> {

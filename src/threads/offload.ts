@@ -45,6 +45,16 @@ export function setActivePool(pool: WorkerPool | undefined): void {
   activePool = pool;
 }
 
+/** The key a function was registered under with blocking() (or backgroundTask()), if it was. */
+export function registeredKey(fn: Function): string | undefined {
+  return keys.get(fn);
+}
+
+/** The function registered under `key` in this thread. */
+export function registeredFunction(key: string): Function | undefined {
+  return registry.get(key);
+}
+
 export function runBlocking(key: string, args: unknown[]): unknown {
   const fn = registry.get(key);
   if (!fn) throw new Error(`no blocking function ${key} in this worker`);

@@ -36,7 +36,7 @@ function send(handle: ReturnType<typeof createRequestHandler>, method: string, u
   const headers: Record<string, string> =
     body === undefined ? {} : { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) };
   const req = Object.assign(Readable.from(body === undefined ? [] : [Buffer.from(body)]), { method, url, headers, httpVersion: "1.1" });
-  return new Promise((resolve, reject) => handle(req as unknown as IncomingMessage, "test:0", resolve, reject));
+  return new Promise((resolve, reject) => handle(req as unknown as IncomingMessage, { client: "test:0", scheme: "http" }, resolve, reject));
 }
 
 test("the pipeline runs each route on its lane through the executor it is given", async () => {

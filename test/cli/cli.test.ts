@@ -41,6 +41,12 @@ test("loopwise routes lists each route with its lane", async () => {
   assert.match(lines[1]!, /^GET \/sync\/sleep\s+worker\b/);
 });
 
+test("loopwise routes lists WebSocket routes too, on the loop", async () => {
+  const result = await runCli(["routes", fixture("notes-echo-app.ts")]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^WEBSOCKET \/ws\/echo\s+loop\s+echo$/m);
+});
+
 test("the CLI says precisely what is wrong with an import string", async () => {
   const missingFile = await runCli(["routes", "nowhere/main.ts:app"]);
   assert.equal(missingFile.code, 1);

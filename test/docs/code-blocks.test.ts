@@ -214,7 +214,16 @@ describe("docs/reference.md", () => {
   const reference = readPage("docs/reference.md").replace(/<!--[\s\S]*?-->/g, "");
   const documented = (name: string) => reference.includes(`\`${name}\``);
 
-  for (const name of ["ServeOptions", "RouteOptions", "RouterOptions", "AppOptions", "TestClientOptions", "TestRequest"]) {
+  for (const name of [
+    "ServeOptions",
+    "RouteOptions",
+    "RouterOptions",
+    "AppOptions",
+    "TestClientOptions",
+    "TestRequest",
+    "WebSocketRouteOptions",
+    "TestWebSocketInit",
+  ]) {
     test(`documents every option of ${name}`, () => {
       const missing = interfaceFields(name).filter((field) => !documented(field));
       assert.deepEqual(missing, [], `docs/reference.md does not mention these ${name} options`);

@@ -12,6 +12,9 @@ import { app as errors } from "../../docs/examples/errors.ts";
 import { app as lanes } from "../../docs/examples/lanes.ts";
 // The testing page's own example: its tests run as part of this file.
 import "../../docs/examples/hello/main.test.ts";
+// The WebSockets page's example and its TestClient tests.
+import "../../docs/examples/websockets.test.ts";
+import "../../docs/examples/forms-and-files.test.ts";
 
 /** A TestClient for `app` for the tests of one describe block. */
 function clientFor(app: Parameters<typeof TestClient.start>[0], poolSize = 2) {

@@ -27,7 +27,8 @@ export interface Served {
   requests: { method: string; url: string }[];
 }
 
-const harmless = new Set(["sleep", "wait", "grep", "sort", "head"]);
+// openssl: the HTTPS section makes a self-signed certificate to try the server with.
+const harmless = new Set(["sleep", "wait", "grep", "sort", "head", "openssl"]);
 
 /** Splits a shell line into simple commands (words), honouring quotes and dropping a trailing comment. */
 export function simpleCommands(line: string): string[][] {
@@ -158,6 +159,7 @@ function curlRequest(args: string[], line: string): { method: string; url: strin
   const url = args.find((a) => /^(https?:\/\/)?(localhost|127\.0\.0\.1)[:/]/.test(a));
   assert.ok(url, `curl to no local server: ${line}`);
   const explicit = args.indexOf("-X");
-  const method = explicit >= 0 ? args[explicit + 1]! : args.some((a) => a === "-d" || a === "--data") ? "POST" : "GET";
+  const posts = args.some((a) => a === "-d" || a === "--data" || a === "-F" || a === "--form");
+  const method = explicit >= 0 ? args[explicit + 1]! : posts ? "POST" : "GET";
   return { method, url: url.startsWith("http") ? url : `http://${url}` };
 }

@@ -60,3 +60,47 @@ test("the page and metrics are off unless asked for", async () => {
     await server.stop();
   }
 });
+
+test("a browser chats over WebSockets (docs/examples/websockets.ts); the live page shows each handshake, and still draws", async () => {
+  const chat = fileURLToPath(new URL("../../docs/examples/websockets.ts", import.meta.url));
+  const server = await spawnServer(`${chat}:app`, ["--dev", "--pool-size", "1"]);
+  const browser = await launchBrowser();
+  const errors: string[] = [];
+  try {
+    const join = async (name: string) => {
+      const page = await browser.newPage();
+      page.on("pageerror", (error) => errors.push(error.message));
+      await page.goto(server.url);
+      await page.fill("#name", name);
+      await page.click("#join button");
+      await page.locator("#say").waitFor();
+      return page;
+    };
+    const ada = await join("ada");
+    const bob = await join("bob");
+    await ada.locator("li", { hasText: "server: bob joined" }).waitFor({ timeout: 10_000 });
+    await bob.fill("#text", "hello from a real browser");
+    await bob.click("#say button");
+    await ada.locator("li", { hasText: "bob: hello from a real browser" }).waitFor({ timeout: 10_000 });
+
+    const live = await browser.newPage({ viewport: { width: 1280, height: 520 } });
+    live.on("pageerror", (error) => errors.push(error.message));
+    await live.goto(`${server.url}/_loopwise`);
+    await live.waitForSelector("#status.live");
+    const handshakes = live.locator('.req[data-path^="/ws/rooms/lobby"][data-status="101"]');
+    await handshakes.first().waitFor({ timeout: 10_000 });
+    assert.equal(await handshakes.count(), 2);
+    assert.equal(await live.locator('.pending[data-path^="/ws/rooms/lobby"]').count(), 0, "an open session is not a request left in flight");
+    await bob.close();
+    await ada.locator("li", { hasText: "server: bob left" }).waitFor({ timeout: 10_000 });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+  // One access line per session, written when it ended: a closed tab says 1001, "going away".
+  const sessions = server.access.filter((line) => String(line.path).startsWith("/ws/rooms/lobby"));
+  assert.equal(sessions.length, 2);
+  assert.ok(sessions.every((line) => line.status === 101 && typeof line.close_code === "number"));
+  assert.ok(sessions.some((line) => line.close_code === 1001));
+});

@@ -82,10 +82,15 @@ describe("/openapi.json", () => {
     assert.equal(openApiPath("/a/:id(^\\d+)/b/:name/*"), "/a/{id}/b/{name}/{wildcard}");
   });
 
-  test("an app can move or turn off /openapi.json and /docs; a user route takes precedence", () => {
+  test("an app can move or turn off /openapi.json, /docs and /redoc; a user route takes precedence", () => {
     const builtins = (app: SourceApp) => [...builtinRoutes(app.routes, app.docsOptions, app.errors).keys()];
     assert.deepEqual(builtins(new SourceApp({ openapiUrl: null })), []);
-    assert.deepEqual(builtins(new SourceApp({ openapiUrl: "/api/schema.json", docsUrl: null })), ["GET /api/schema.json"]);
+    assert.deepEqual(builtins(new SourceApp({ openapiUrl: "/api/schema.json", docsUrl: null, redocUrl: null })), ["GET /api/schema.json"]);
+    assert.deepEqual(builtins(new SourceApp({ openapiUrl: "/schema.json", docsUrl: null, redocUrl: "/reference" })), [
+      "GET /reference",
+      "GET /reference/redoc.standalone.js",
+      "GET /schema.json",
+    ]);
     // The request handler tries the app's own routes first: a user route on /docs wins.
     const own = new App();
     own.get("/docs", async () => "mine");

@@ -1,7 +1,7 @@
 // Compile-time checks (run by `npm run typecheck`): a handler's argument is typed from the
 // route's schemas, with no casts; `@ts-expect-error` lines must stay errors.
 import { z } from "zod";
-import { App, depends, type HttpRequest, type Query } from "loopwise";
+import { App, depends, type HttpRequest, type Query, type UploadFile } from "loopwise";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const expect = <T extends true>(_: T) => {};
@@ -37,6 +37,17 @@ app.get("/who", { headers: z.object({ xToken: z.string() }), cookies: z.object({
   expect<Equal<(typeof req.headers)["user-agent"], string | string[] | undefined>>(true); // other headers stay
   expect<Equal<typeof req.cookies, { session?: string | undefined }>>(true);
   return null;
+});
+
+// A `z.file()` field arrives as an UploadFile (a File with a path), alone, optional or in a list.
+const Upload = z.object({ title: z.string(), file: z.file(), extra: z.file().optional(), many: z.array(z.file()) });
+app.post("/upload", { body: Upload }, async (req) => {
+  expect<Equal<typeof req.body.file, UploadFile>>(true);
+  expect<Equal<typeof req.body.extra, UploadFile | undefined>>(true);
+  expect<Equal<typeof req.body.many, UploadFile[]>>(true);
+  expect<Equal<typeof req.body.title, string>>(true);
+  const path: string | undefined = req.body.file.path;
+  return path;
 });
 
 // Without schemas, the untyped defaults.

@@ -48,7 +48,7 @@ test("what cannot be sent is a 500 whose error says why", () => {
     [{ status: 101, headers: {}, body: "" }, /status 101; a response status must be an integer from 200 to 599/],
     [{ status: 200.5, headers: {}, body: "" }, /status 200\.5/],
     [{ status: "200", headers: {}, body: "" }, /status '200'/],
-    [{ status: 200, headers: {}, body: undefined }, /body must be a string or bytes, got undefined/],
+    [{ status: 200, headers: {}, body: undefined }, /body must be a string, bytes or an async iterable, got undefined/],
     [{ status: 200, headers: {}, body: { text: "x" } }, /got \{ text: 'x' \}/],
     [{ status: 200, headers: null, body: "" }, /headers must be an object, got null/],
     [

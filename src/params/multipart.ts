@@ -1,0 +1,229 @@
+// Reading a `multipart/form-data` body as it streams in, with @fastify/busboy: text fields into
+// memory (bounded), files through a Spool (memory, then a temporary file). Nothing holds the whole
+// body. Any limit passed is a 413 that names it; a body busboy cannot parse is a 400. Whatever
+// happens — a refusal, a malformed body, a client that leaves halfway — the files written so far
+// are removed before the answer, and on success the caller removes them after it.
+import type { IncomingMessage } from "node:http";
+import { createRequire } from "node:module";
+import type { Readable } from "node:stream";
+import type { BusboyConfig, BusboyHeaders, BusboyInstance } from "@fastify/busboy";
+import { HTTPError } from "../http/http-error.js";
+import type { HttpRequest } from "../http/request.js";
+import { noteBufferBytes } from "./buffer-garbage.js";
+import { continueNow } from "./expect-continue.js";
+import { markFormBody } from "./form-body.js";
+import { largestForm, partHeaderLimit, type ResolvedFormLimits } from "./form-limits.js";
+import { Spool } from "./spool.js";
+import { noteUploads } from "./upload-crossing.js";
+import type { UploadFile } from "./upload-file.js";
+
+const busboy = createRequire(import.meta.url)("@fastify/busboy") as (config: BusboyConfig) => BusboyInstance;
+
+/** Whether the request says its body is a multipart form. */
+export function isMultipart(headers: IncomingMessage["headers"]): boolean {
+  const type = headers["content-type"];
+  return type !== undefined && /^\s*multipart\/form-data\s*(;|$)/i.test(type);
+}
+
+/** Removes the request's temporary files; call it once the request has its answer. */
+export type ReleaseUploads = () => void;
+
+/**
+ * Reads the form into `data.body` (fields by name, a repeated name an array; files as
+ * UploadFile) and resolves with what removes its temporary files. Rejects with an HTTPError.
+ */
+export function readMultipart(
+  req: IncomingMessage,
+  data: HttpRequest,
+  accepts: string[] | undefined,
+  limits: ResolvedFormLimits,
+): Promise<ReleaseUploads> {
+  if (accepts && !accepts.includes("multipart/form-data")) {
+    return Promise.reject(new HTTPError(415, `Unsupported Media Type: this route takes ${accepts.join(" or ")}, got multipart/form-data`));
+  }
+  const most = largestForm(limits);
+  if (Number(req.headers["content-length"]) > most) {
+    return Promise.reject(refused(`Request body is larger than this route's form can be (${most} bytes)`));
+  }
+  continueNow(req);
+  return new FormReader(req, limits, most).read().then((form) => {
+    data.body = form.fields;
+    if (form.spools.length > 0) noteUploads(data);
+    return () => {
+      for (const spool of form.spools) void spool.remove();
+    };
+  });
+}
+
+type Fields = Record<string, string | UploadFile | (string | UploadFile)[]>;
+
+interface Form {
+  fields: Fields;
+  spools: Spool[];
+}
+
+/** A 413 that also closes the connection: the rest of the body is not read. */
+function refused(detail: string): HTTPError {
+  return new HTTPError(413, detail, { connection: "close" });
+}
+
+class FormReader {
+  /** Every field and file in the order the parts came; a file's value comes once it is stored. */
+  private readonly entries: { name: string; value: string | UploadFile | undefined }[] = [];
+  private readonly spools: Spool[] = [];
+  private fieldBytes = 0;
+  private received = 0;
+  /** The whole body came (not `req.complete`: the TestClient's request is a plain stream). */
+  private ended = false;
+  private failure: HTTPError | undefined;
+  private settle!: { resolve: (form: Form) => void; reject: (error: HTTPError) => void };
+  private parser: BusboyInstance | undefined;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly limits: ResolvedFormLimits,
+    private readonly most: number,
+  ) {}
+
+  read(): Promise<Form> {
+    return new Promise<Form>((resolve, reject) => {
+      this.settle = { resolve, reject };
+      try {
+        this.parser = this.makeParser();
+      } catch (error) {
+        this.fail(new HTTPError(400, `Malformed multipart body: ${(error as Error).message}`));
+        return;
+      }
+      this.req.on("data", this.count);
+      this.req.once("end", this.end);
+      this.req.once("aborted", this.gone);
+      this.req.once("error", this.gone);
+      this.req.once("close", this.closed);
+      this.req.pipe(this.parser);
+    });
+  }
+
+  private makeParser(): BusboyInstance {
+    const { maxFileSize, maxFiles, maxFields, maxFieldsSize } = this.limits;
+    const parser = busboy({
+      headers: this.req.headers as BusboyHeaders,
+      limits: {
+        fileSize: maxFileSize,
+        files: maxFiles,
+        fields: maxFields,
+        fieldSize: maxFieldsSize,
+        parts: maxFiles + maxFields,
+        headerSize: partHeaderLimit,
+      },
+      // A part is a file when it has a filename (even an empty one), as in Starlette; else a text field.
+      isPartAFile: (_name: string | undefined, _type: string | undefined, filename: string | undefined) => filename !== undefined,
+    });
+    parser.on("field", (name: string | undefined, value: string, _nameCut: boolean, valueCut: boolean) => this.field(name, value, valueCut));
+    parser.on("file", (name: string | undefined, stream: Readable, filename: string, _encoding: string, type: string) =>
+      this.file(name, stream, filename, type),
+    );
+    parser.on("filesLimit", () => this.fail(refused(`Too many files: this route takes at most ${maxFiles}`)));
+    parser.on("fieldsLimit", () => this.fail(refused(`Too many form fields: this route takes at most ${maxFields}`)));
+    parser.on("partsLimit", () => this.fail(refused(`Too many parts in the form: this route takes at most ${maxFiles + maxFields}`)));
+    parser.on("error", (error: Error) => this.fail(new HTTPError(400, `Malformed multipart body: ${error.message}`)));
+    parser.on("finish", () => void this.finish());
+    return parser;
+  }
+
+  private readonly count = (chunk: Buffer) => {
+    // Busboy skips what lies outside the parts (a preamble, say) without bounds: this bounds it.
+    this.received += chunk.length;
+    noteBufferBytes(chunk.length);
+    if (this.received > this.most) this.fail(refused(`Request body is larger than this route's form can be (${this.most} bytes)`));
+  };
+
+  private readonly end = () => {
+    this.ended = true;
+  };
+
+  private readonly gone = () => this.fail(new HTTPError(400, "The request body ended early: the client closed the connection"));
+
+  private readonly closed = () => {
+    if (!this.ended) this.gone();
+  };
+
+  private field(name: string | undefined, value: string, cut: boolean): void {
+    if (this.failure || name === undefined) return;
+    this.fieldBytes += Buffer.byteLength(value);
+    if (cut || this.fieldBytes > this.limits.maxFieldsSize) {
+      this.fail(
+        refused(`The form's text fields are larger than this route takes (${this.limits.maxFieldsSize} bytes together; "${name}" went past it)`),
+      );
+      return;
+    }
+    this.entries.push({ name, value });
+  }
+
+  private file(name: string | undefined, stream: Readable, filename: string, type: string): void {
+    if (this.failure || name === undefined) {
+      stream.resume();
+      return;
+    }
+    const spool = new Spool(stream, this.limits.spoolThreshold, filename, type);
+    this.spools.push(spool);
+    stream.once("limit", () => this.fail(refused(`The file in field "${name}" is larger than this route takes (${this.limits.maxFileSize} bytes)`)));
+    // Its place in the form is kept now, in the order the parts came; the upload fills it once stored.
+    const entry: { name: string; value: UploadFile | undefined } = { name, value: undefined };
+    this.entries.push(entry);
+    spool.done.then(
+      (upload) => {
+        // An empty file input sends an empty part with no filename: no file was chosen, the field stays missing.
+        if (!(filename === "" && upload.size === 0)) entry.value = upload;
+      },
+      (error: Error) => this.fail(new HTTPError(400, `Malformed multipart body: ${error.message}`)),
+    );
+  }
+
+  private async finish(): Promise<void> {
+    const stored = await Promise.allSettled(this.spools.map((spool) => spool.done));
+    if (this.failure) return;
+    const broken = stored.find((s) => s.status === "rejected");
+    if (broken) return this.fail(new HTTPError(400, `Malformed multipart body: ${(broken.reason as Error).message}`));
+    this.stopListening();
+    this.settle.resolve({ fields: markFormBody(fieldsOf(this.entries)), spools: this.spools });
+  }
+
+  /** Once: stops reading, removes every file written so far, then rejects. */
+  private fail(error: HTTPError): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.stopListening();
+    if (this.parser) {
+      this.req.unpipe(this.parser);
+      this.parser.on("error", () => {});
+      this.parser.destroy();
+    }
+    // The rest of the body is drained, unread; the answer closes the connection.
+    if (!this.ended) {
+      error.headers.connection = "close";
+      this.req.resume();
+    }
+    Promise.all(this.spools.map((spool) => spool.discard())).then(() => this.settle.reject(error));
+  }
+
+  private stopListening(): void {
+    this.req.off("data", this.count);
+    this.req.off("end", this.end);
+    this.req.off("aborted", this.gone);
+    this.req.off("error", this.gone);
+    this.req.off("close", this.closed);
+  }
+}
+
+/** The fields by name, as a query string's: a repeated name is a list. */
+function fieldsOf(entries: { name: string; value: string | UploadFile | undefined }[]): Fields {
+  const fields: Fields = Object.create(null);
+  for (const { name, value } of entries) {
+    if (value === undefined) continue;
+    const existing = fields[name];
+    if (existing === undefined) fields[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else fields[name] = [existing, value];
+  }
+  return fields;
+}

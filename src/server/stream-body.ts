@@ -1,0 +1,81 @@
+// Writing a streamed body: chunk by chunk as the source yields them, waiting while the socket's
+// buffer is full, and stopping the source (its `finally` runs) when the client goes away.
+import type { ServerResponse } from "node:http";
+import { closeSource, type BodyChunk, type StreamBody } from "../http/response.js";
+import { describeValue } from "../pool/protocol.js";
+
+export interface StreamOutcome {
+  /** Body bytes handed to the socket. */
+  bytes: number;
+  /** The source failed after the head was sent: the connection was dropped so the client sees the body is incomplete. */
+  error?: unknown;
+  /** The client left before the end. */
+  clientGone: boolean;
+}
+
+/**
+ * Writes `body` after a head already written; `skip` (HEAD) sends none of it and only closes the
+ * source. When `stop` resolves (the server is shutting down) the body ends cleanly where it is.
+ */
+export async function writeStream(res: ServerResponse, body: StreamBody, skip: boolean, stop?: Promise<void>): Promise<StreamOutcome> {
+  const iterator = body[Symbol.asyncIterator]();
+  if (skip) {
+    closeSource(iterator);
+    res.end();
+    return { bytes: 0, clientGone: false };
+  }
+  let bytes = 0;
+  let gone = false;
+  const onClose = () => {
+    gone = !res.writableFinished;
+  };
+  res.on("close", onClose);
+  try {
+    const stopped = stop?.then((): typeof ended => ended);
+    while (true) {
+      const next = stopped ? await Promise.race([iterator.next(), stopped]) : await iterator.next();
+      if (next === ended) {
+        closeSource(iterator);
+        break;
+      }
+      if (next.done) break;
+      if (gone || res.destroyed) {
+        closeSource(iterator);
+        return { bytes, clientGone: true };
+      }
+      const chunk = checkChunk(next.value);
+      // An empty write would send nothing yet still cost a syscall; skip it.
+      if (chunk.length === 0) continue;
+      bytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
+      if (!res.write(chunk)) await drained(res);
+    }
+    res.end();
+    return { bytes, clientGone: false };
+  } catch (error) {
+    res.destroy();
+    closeSource(iterator);
+    return { bytes, error, clientGone: false };
+  } finally {
+    res.off("close", onClose);
+  }
+}
+
+const ended = Symbol("ended");
+
+function checkChunk(value: unknown): BodyChunk {
+  if (typeof value === "string" || value instanceof Uint8Array) return value;
+  throw new TypeError(`a streamed body yields strings or bytes, got ${describeValue(value)}`);
+}
+
+/** Resolves when the socket takes more, or closes. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
