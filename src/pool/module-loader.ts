@@ -6,6 +6,9 @@ import { adoptCompiledSources } from "./identity.js";
 
 const typeScriptFile = /\.(?:c|m)?tsx?(?:$|\?)/;
 let tsxRegistered = false;
+/** In a worker: how it loaded the app, and the compiled copy of each source, for the modules it imports later. */
+let appLoader: ModuleLoader = "tsx";
+let compiledCopies = new Map<string, string>();
 
 /**
  * How a worker loads the app module, cheapest first:
@@ -56,13 +59,27 @@ export async function importModule(
   compiled?: CompiledModules,
   inWorker = false,
 ): Promise<Record<string, unknown>> {
+  appLoader = loader;
   if (loader === "compiled" && compiled) {
     // Stack traces point at the .ts sources through the compiled modules' source maps.
     process.setSourceMapsEnabled(true);
     adoptCompiledSources(compiled.sources);
+    compiledCopies = new Map(Object.entries(compiled.sources).map(([copy, source]) => [source, copy]));
     return (await import(compiled.entryUrl)) as Record<string, unknown>;
   }
   if (loader === "tsx") await ensureTypeScriptLoader(moduleUrl, inWorker);
+  return (await import(moduleUrl)) as Record<string, unknown>;
+}
+
+/**
+ * In a worker, imports a module of the app that the app module did not (one that defines a
+ * dependency override): the compiled copy where there is one, so that it shares the modules the
+ * app loaded; else the way the app was loaded, tsx for TypeScript that was not compiled ahead.
+ */
+export async function importBesideApp(moduleUrl: string): Promise<Record<string, unknown>> {
+  const copy = compiledCopies.get(moduleUrl);
+  if (copy) return (await import(copy)) as Record<string, unknown>;
+  if (isTypeScript(moduleUrl) && !(appLoader === "native" && nodeStripsTypes())) await ensureTypeScriptLoader(moduleUrl);
   return (await import(moduleUrl)) as Record<string, unknown>;
 }
 
