@@ -35,6 +35,9 @@ export interface CompiledApp extends CompiledModules {
 const compiledExtension = /\.(?:ts|tsx|mts)$/;
 const resolveExtensions = [".ts", ".tsx", ".mts", ".js", ".mjs", ".jsx", ".cjs", ".json"];
 
+/** Compiles in progress in this thread (pools starting at once, as TestClients in one test file may). */
+let compiling = 0;
+
 /** esbuild is tsx's own dependency: found from tsx, so it is there whatever the install layout. */
 function loadEsbuild(): typeof Esbuild {
   const fromHere = createRequire(import.meta.url);
@@ -104,6 +107,7 @@ export async function compileApp(entryUrl: string): Promise<CompiledApp> {
     process.removeListener("exit", removeRoot);
     removeRoot();
   };
+  compiling++;
   try {
     const sources = await compileInto(esbuild, fileURLToPath(entryUrl), root);
     const compiledEntry = Object.keys(sources).find((url) => sources[url] === entryUrl)!;
@@ -112,7 +116,9 @@ export async function compileApp(entryUrl: string): Promise<CompiledApp> {
     dispose();
     throw error;
   } finally {
-    await esbuild.stop();
+    // Its service process is not left running beside the server once every compile is done
+    // (stopped under a compile still running, esbuild would never answer that one).
+    if (--compiling === 0) await esbuild.stop();
   }
 }
 
