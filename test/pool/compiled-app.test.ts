@@ -126,3 +126,12 @@ test("a JavaScript app that imports TypeScript starts its workers with the proce
     await server.close();
   }
 });
+
+test("TypeScript apps whose pools start at once each get their compiled copy", async () => {
+  const [a, b, c] = await Promise.all([1, 2, 3].map(() => serve(app, { port: 0, poolSize: 1, maxPoolSize: 1, logWrite: captureLogs().write })));
+  try {
+    for (const server of [a!, b!, c!]) assert.equal((await request(server.url + "/double/2")).json.value, 4);
+  } finally {
+    await Promise.all([a!, b!, c!].map((s) => s.close()));
+  }
+});
