@@ -1,5 +1,5 @@
 // `npm run bench` — Loopwise side by side with its peers, each in its own process, one run.
-//   npm run bench                      hello, monitor, validated, worker, burn and flood scenarios
+//   npm run bench                      hello, monitor, validated, middleware, worker, worker-cost, burn and flood scenarios
 //   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query;
 //                                      middleware: none vs one no-op vs requestId + cors + compression)
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
@@ -8,6 +8,7 @@
 //                                      `loopwise worker` processes (starts Debian's redis-server)
 //   npm run bench -- blocking overload 1 s blocking plain handlers beside FastAPI + uvicorn (installs
 //                                      Debian's python3-fastapi when missing); a 2,000-request flood
+//   npm run bench -- worker-cost       what one pool worker costs to start and keep, TypeScript and JavaScript
 //   npm run bench -- websocket         WebSocket echoes, idle connections and an unread flood, beside bare ws
 //   npm run bench -- uploads           20 MiB multipart uploads spooled to disk, beside node:http + busboy:
 //                                      throughput, CPU and the server's RSS growth
@@ -25,6 +26,7 @@ import { calibrate } from "./peers/burn.ts";
 import { blocking } from "./scenarios/blocking.ts";
 import { files } from "./scenarios/files.ts";
 import { overload } from "./scenarios/overload.ts";
+import { workerCost } from "./scenarios/worker-cost.ts";
 import { websocket } from "./scenarios/websocket.ts";
 import { uploads } from "./scenarios/uploads.ts";
 import { queue } from "./scenarios/queue.ts";
@@ -258,6 +260,7 @@ const scenarios: Record<string, () => Promise<void>> = {
 
   blocking: () => blocking(context),
   overload: () => overload(context),
+  "worker-cost": () => workerCost(context),
   uploads: () => uploads(context),
   files: () => files(context),
   queue: () => queue(context, durationSec),
@@ -303,7 +306,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   },
 };
 
-const defaults = ["hello", "monitor", "validated", "middleware", "worker", "burn", "flood"];
+const defaults = ["hello", "monitor", "validated", "middleware", "worker", "worker-cost", "burn", "flood"];
 const names = chosen.length ? chosen : defaults;
 for (const name of names) {
   if (!scenarios[name]) {

@@ -5,7 +5,7 @@ import { backgroundTasks } from "../deps/background-tasks.js";
 import { dependencyByKey, moduleOfKey, type Dependency, type PlanStep } from "../deps/dependency.js";
 import type { OverrideSpec } from "../deps/override-channel.js";
 import { fixedValueDependency, fixedValueOf, isTestOrEntryModule } from "../deps/overrides.js";
-import { defaultTypeScriptLoader, importModule } from "../pool/module-loader.js";
+import { importBesideApp } from "../pool/module-loader.js";
 import type { Route, RouteDefinition } from "./router.js";
 
 type RouteShape = Pick<RouteDefinition, "method" | "path" | "lane">;
@@ -94,7 +94,7 @@ function assertCopyable(target: Dependency, value: unknown): void {
 
 /** In a worker: imports what the spec names and finds each replacement in this thread. */
 export async function adoptSpec(spec: OverrideSpec): Promise<Map<Dependency, Dependency>> {
-  for (const url of spec.modules) await importModule(url, defaultTypeScriptLoader());
+  for (const url of spec.modules) await importBesideApp(url);
   const overrides = new Map<Dependency, Dependency>();
   for (const { target, replacement } of spec.entries) {
     const original = dependencyByKey(target);

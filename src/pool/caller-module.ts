@@ -1,5 +1,6 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname } from "node:path";
+import { sourceUrlOf } from "./identity.js";
 
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -16,7 +17,8 @@ export function callerModuleUrl(): string | undefined {
     for (const frame of holder.stack ?? []) {
       const name = frame.getFileName();
       if (!name || name.startsWith("node:")) continue;
-      const url = name.startsWith("file:") ? name.split("?")[0]! : pathToFileURL(name).href;
+      // A compiled copy of a TypeScript module is known by its source's URL (see identity.ts).
+      const url = sourceUrlOf(name.startsWith("file:") ? name.split("?")[0]! : pathToFileURL(name).href);
       if (fileURLToPath(url).startsWith(packageDir + "/")) continue;
       return url;
     }

@@ -1,7 +1,7 @@
 // When the pool grows past its core and when it shrinks back: a short tick while work waits
 // looks whether the busy workers are blocked (then it starts as many workers as tasks wait,
 // up to the max), and a timer retires growth workers that stay idle.
-import { CpuMeter, workersLookBlocked } from "./cpu-meter.js";
+import { CpuMeter, WorkerThreadsMeter, workersLookBlocked } from "./cpu-meter.js";
 import type { IdleWorkers } from "./idle-workers.js";
 import type { PoolResizeEvent } from "./pool-options.js";
 import type { TaskQueue } from "./task-queue.js";
@@ -9,6 +9,13 @@ import type { WorkerSlots } from "./worker-slots.js";
 
 /** How often the pool looks while work waits: short enough that 40 blocked requests wait a tick, not a second. */
 const tickMs = 25;
+/**
+ * The first look, soon after work starts waiting: time for the busy workers to have begun their
+ * tasks. Where their threads can be seen, a worker is judged on its second sighting in a task,
+ * so the look after a first sighting comes sooner.
+ */
+const firstLookMs = 5;
+const secondSightingMs = 10;
 
 export interface ElasticHooks {
   /** Refuses the tasks at the head of the queue that waited past the limit (the tick runs even when no worker frees up). */
@@ -26,6 +33,7 @@ export class Elastic {
   private tick: NodeJS.Timeout | undefined;
   private shrinkTimer: NodeJS.Timeout | undefined;
   private readonly cpu = new CpuMeter();
+  private readonly threads = new WorkerThreadsMeter();
   /** Retirements not reported yet: workers of one burst go idle over a second or two, and are reported in one event. */
   private shrunk: { from: number; retired: number } | undefined;
   private shrinkReport: NodeJS.Timeout | undefined;
@@ -42,7 +50,7 @@ export class Elastic {
   workWaits(): void {
     if (this.tick) return;
     this.cpu.reset();
-    this.tick = setTimeout(this.look, tickMs).unref();
+    this.tick = setTimeout(this.look, firstLookMs).unref();
   }
 
   /** A growth worker went idle: it is retired if it stays idle for the idle timeout. */
@@ -71,12 +79,26 @@ export class Elastic {
     const wanted = Math.min(this.queue.waiting - this.slots.starting, this.slots.maxSize - this.slots.size);
     // Judged only when it may decide a growth: reading the threads' states costs a little, and
     // while workers start, their start-up is what uses the CPU.
+    let nextLookMs = tickMs;
+    let mayGrow = false;
     if (wanted > 0) {
-      this.blocked = workersLookBlocked(cpuShare, this.cpu.cores);
-      this.blockedLooks = this.blocked ? this.blockedLooks + 1 : 0;
+      const seen = this.threads.look(this.slots.all);
+      if (seen === undefined) {
+        // Two looks in a row: a worker waiting a moment for its next task (the loop was busy) looks blocked too.
+        this.judge(workersLookBlocked(cpuShare, this.cpu.cores));
+        mayGrow = this.blockedLooks >= 2;
+      } else if (seen.blocked + seen.computing > 0) {
+        // Seen inside their tasks, one look is enough. More workers help while most busy ones
+        // are blocked and the ones computing leave a core free; CPU-bound work keeps its
+        // workers runnable, so it never grows (the loop's own CPU, busy with the requests
+        // that queue, does not count against growth).
+        this.judge(seen.blocked > seen.computing && seen.computing < this.cpu.cores);
+        mayGrow = this.blocked === true;
+      } else if (seen.unknown > 0) {
+        nextLookMs = secondSightingMs;
+      }
     }
-    // Two looks in a row: a worker waiting a moment for its next task (the loop was busy) looks blocked too.
-    if (wanted > 0 && this.blockedLooks >= 2 && this.idle.count === 0) {
+    if (mayGrow && this.idle.count === 0) {
       this.reportShrink();
       const from = this.slots.size;
       const started = this.slots.grow(wanted, performance.now());
@@ -84,8 +106,13 @@ export class Elastic {
         this.hooks.onResize?.({ kind: "grow", from, to: this.slots.size, waiting: this.queue.waiting, cpuShare, cores: this.cpu.cores });
       }
     }
-    this.tick = setTimeout(this.look, tickMs).unref();
+    this.tick = setTimeout(this.look, nextLookMs).unref();
   };
+
+  private judge(blocked: boolean): void {
+    this.blocked = blocked;
+    this.blockedLooks = blocked ? this.blockedLooks + 1 : 0;
+  }
 
   /**
    * Looks a little after the longest-idle growth worker is due, so that the ones that went idle

@@ -14,6 +14,11 @@
 //      (allocates the SharedArrayBuffer)            (globalThis[sharedBuffers], set before import)
 //   compares signatures ◀── "ready" + lines ──── app[taskHost]().signature()
 //
+//   A TypeScript app may be compiled ahead (compile-app.ts): a worker then imports
+//   /tmp/loopwise-app-X/…/main.ts.mjs where the main thread imported …/main.ts. The worker is
+//   handed the map from compiled URLs to source URLs, and every key above is made from the
+//   source URL (callerModuleUrl asks sourceUrlOf), so both threads still name things alike.
+//
 // The keys live on globalThis under Symbol.for names so that two copies of the package loaded
 // in one thread (the app's and the CLI's) agree.
 
@@ -23,6 +28,7 @@ export const appsKey = Symbol.for("loopwise.apps");
 export const hostKey = Symbol.for("loopwise.task-host");
 const workerSlotKey = Symbol.for("loopwise.worker-slot");
 const sharedBuffersKey = Symbol.for("loopwise.shared-buffers");
+const compiledSourcesKey = Symbol.for("loopwise.compiled-sources");
 
 const globals = globalThis as Record<symbol, unknown>;
 
@@ -49,4 +55,14 @@ export function inheritedBuffer(key: string): SharedArrayBuffer | undefined {
 /** The apps created in this thread so far (the list `new App()` appends to). */
 export function createdApps<T>(): T[] {
   return (globals[appsKey] ??= []) as T[];
+}
+
+/** Called by the worker entry before it imports a compiled app: compiled module URL → its source's URL. */
+export function adoptCompiledSources(sources: Record<string, string>): void {
+  globals[compiledSourcesKey] = sources;
+}
+
+/** The URL a module is known by in every thread: its source's, if this thread imports a compiled copy. */
+export function sourceUrlOf(url: string): string {
+  return (globals[compiledSourcesKey] as Record<string, string> | undefined)?.[url] ?? url;
 }

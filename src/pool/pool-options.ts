@@ -1,6 +1,7 @@
 // What a pool is made with and what it reports: options, events, outcomes, defaults.
 import { availableParallelism, totalmem } from "node:os";
 import type { ResourceLimits } from "node:worker_threads";
+import type { ModuleLoader } from "./module-loader.js";
 
 /**
  * The default pool size. CPU-bound handlers gain nothing from more workers than cores, while
@@ -71,6 +72,8 @@ export interface PoolOptions {
   onRestartFailed?: (event: RestartFailedEvent) => void;
   /** Told when the pool grows past its core or shrinks back, with why. */
   onResize?: (event: PoolResizeEvent) => void;
+  /** The ways workers may load the app, tried in order (default: the cheapest that applies, then the fallbacks; see ModuleLoader). For the bench and tests. */
+  loaders?: ModuleLoader[];
 }
 
 export type PoolResizeEvent =

@@ -14,6 +14,7 @@ import { heldTasksAtExit } from "./worker-exit.js";
 import { Dispatcher } from "./dispatcher.js";
 import { spawnOptionsOf } from "./spawn-worker.js";
 import { WorkerSlots } from "./worker-slots.js";
+import type { ModuleLoader } from "./module-loader.js";
 import type { PendingTask, WorkerState } from "./worker-state.js";
 
 export * from "./pool-errors.js";
@@ -85,12 +86,18 @@ export class WorkerPool {
 
   /** Starts the core workers and checks that each loaded the same app as the main thread. */
   async start(): Promise<void> {
+    await this.slots.prepare();
     const results = await Promise.allSettled(this.slots.startCore());
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) {
       await this.terminate();
       throw failed.reason;
     }
+  }
+
+  /** How new workers load the app: "compiled" for a TypeScript app compiled once by this thread, "plain" for JavaScript (see ModuleLoader). */
+  get moduleLoader(): ModuleLoader {
+    return this.slots.moduleLoader;
   }
 
   /** Workers in the pool now, the ones starting included: the core, and growth above it. */

@@ -1,6 +1,8 @@
 // The messages the main thread and a pool worker exchange, typed in one place.
 // Nothing here knows about HTTP: a task is "run target N of kind K with this payload".
 import { inspect } from "node:util";
+import type { CompiledModules } from "./compile-app.js";
+import type { ModuleLoader } from "./module-loader.js";
 
 /** What a task asks the worker to run. The host inside the worker gives each kind its meaning. */
 export const TaskKind = {
@@ -48,6 +50,8 @@ export interface ReadyMessage {
   type: "ready";
   /** The worker's view of the app: one line per route and blocking function. */
   signature: string[];
+  /** The worker's OS thread id (Linux), so the pool can see whether it is blocked or computing. */
+  tid?: number;
 }
 
 /** Worker → main when the app module could not be loaded. */
@@ -102,8 +106,10 @@ export interface WorkerStartData {
   exportName?: string;
   /** Index among the apps created by that module, when the export name is not known. */
   appIndex: number;
-  /** How to load the module if it is TypeScript: natively where Node can, else with tsx. */
-  typeScript: "native" | "tsx";
+  /** How to load the module (see ModuleLoader). */
+  loader: ModuleLoader;
+  /** For the "compiled" loader: the compiled app to import instead of `moduleUrl`. */
+  compiled?: CompiledModules;
   /** 1-based slot number, used in log lines (`worker#2`). */
   slot: number;
   /** OS niceness increment applied to the worker's own thread. */
@@ -111,8 +117,9 @@ export interface WorkerStartData {
   /** Shared memory the main thread created, by registration key. */
   sharedBuffers: Record<string, SharedArrayBuffer>;
   /**
-   * Two Int32s: the id of each task the worker starts, written by the worker (see WorkerState),
-   * and the id of the last task cancelled while the worker held it, written by the main thread.
+   * Three Int32s: the id of each task the worker starts, written by the worker (see WorkerState);
+   * the id of the last task cancelled while the worker held it, written by the main thread; and
+   * the id of each task the worker finishes, written by the worker.
    */
   progress: SharedArrayBuffer;
 }

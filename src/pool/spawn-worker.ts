@@ -1,5 +1,9 @@
 // Starting one pool worker and wiring its messages to the pool, apart from the scheduling.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Worker, type ResourceLimits } from "node:worker_threads";
+import type { CompiledModules } from "./compile-app.js";
+import { flagsWithoutTsx, type ModuleLoader } from "./module-loader.js";
 import { compareSignatures } from "./compare-signatures.js";
 import { PoolStartupError } from "./pool-errors.js";
 import type { PoolOptions } from "./pool-options.js";
@@ -7,6 +11,8 @@ import type { SerializedError, TaskResult, WorkerStartData, WorkerToMain } from 
 import { WorkerState } from "./worker-state.js";
 
 const workerEntry = new URL("./worker-entry.js", import.meta.url);
+/** Run from its TypeScript sources (some tests), the package's own worker entry needs tsx too. */
+const workerEntryNeedsTsx = !existsSync(fileURLToPath(workerEntry));
 
 export interface SpawnOptions {
   moduleUrl: string;
@@ -17,11 +23,12 @@ export interface SpawnOptions {
   sharedBuffers: Record<string, SharedArrayBuffer>;
   /** The main thread's view of the app; the worker must report the same. */
   signature: string[];
-  typeScript: "native" | "tsx";
+  loader: ModuleLoader;
+  compiled?: CompiledModules;
 }
 
-/** What a worker is started with, from the pool's options (but the TypeScript loader, which the slots choose). */
-export function spawnOptionsOf(options: PoolOptions): Omit<SpawnOptions, "typeScript"> {
+/** What a worker is started with, from the pool's options (but how it loads the app, which the slots choose). */
+export function spawnOptionsOf(options: PoolOptions): Omit<SpawnOptions, "loader" | "compiled"> {
   return {
     moduleUrl: options.moduleUrl,
     exportName: options.exportName,
@@ -42,19 +49,20 @@ export interface WorkerEvents {
 
 /** Starts a worker in `slot`; resolves once it loaded the same app, rejects if it could not. */
 export function spawnWorker(slot: number, options: SpawnOptions, events: WorkerEvents): { state: WorkerState; started: Promise<void> } {
-  // [id of the task the worker last started, id of the last task cancelled while it held it]
-  const progress = new SharedArrayBuffer(8);
+  // [id of the task the worker last started, id of the last task cancelled while it held it, id of the task it last finished]
+  const progress = new SharedArrayBuffer(12);
   const data: WorkerStartData = {
     moduleUrl: options.moduleUrl,
     exportName: options.exportName,
     appIndex: options.appIndex,
-    typeScript: options.typeScript,
+    loader: options.loader,
+    compiled: options.compiled,
     slot,
     niceness: options.niceness,
     sharedBuffers: options.sharedBuffers,
     progress,
   };
-  const worker = new Worker(workerEntry, { workerData: data, resourceLimits: options.resourceLimits, name: `loopwise worker#${slot}` });
+  const worker = createWorker(data, options);
   const state = new WorkerState(slot, worker, progress);
   const started = new Promise<void>((resolve, reject) => {
     let lastError: Error | undefined;
@@ -73,6 +81,7 @@ export function spawnWorker(slot: number, options: SpawnOptions, events: WorkerE
             return reject(new PoolStartupError(`worker#${slot} loaded a different app: ${mismatch}`));
           }
           state.ready = true;
+          state.tid = message.tid;
           resolve();
           return events.ready(state);
         }
@@ -95,6 +104,33 @@ export function spawnWorker(slot: number, options: SpawnOptions, events: WorkerE
     });
   });
   return { state, started };
+}
+
+/** The flags of workers that need no loader, once known to be valid for workers; undefined: inherit the main thread's. */
+let flagsNoLoader: string[] | undefined | null = null;
+
+function createWorker(data: WorkerStartData, options: SpawnOptions): Worker {
+  const create = (execArgv: string[] | undefined) =>
+    new Worker(workerEntry, { workerData: data, resourceLimits: options.resourceLimits, name: `loopwise worker#${data.slot}`, execArgv });
+  if (options.loader === "tsx" || workerEntryNeedsTsx) return create(undefined);
+  if (flagsNoLoader === null) {
+    const flags = flagsWithoutTsx(process.execArgv);
+    // Inherited unless a loader flag is to be left out: given explicitly, process-wide flags (--expose-gc) are refused.
+    if (flags.length === process.execArgv.length) flagsNoLoader = undefined;
+    else {
+      try {
+        const worker = create(flags);
+        flagsNoLoader = flags;
+        return worker;
+      } catch (error) {
+        if ((error as { code?: string }).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw error;
+        // "...invalid execArgv flags: --expose-gc, --foo": those the worker inherits anyway, or does without.
+        const invalid = new Set(((error as Error).message.split(": ")[1] ?? "").split(", "));
+        flagsNoLoader = flags.filter((flag) => !invalid.has(flag) && !invalid.has(flag.split("=")[0]!));
+      }
+    }
+  }
+  return create(flagsNoLoader);
 }
 
 function revive(serialized: SerializedError): Error {

@@ -40,7 +40,11 @@ export class TaskTimings {
     if (!byTarget) this.byKind.set(kind, (byTarget = new Map()));
     const timing = byTarget.get(target);
     if (!timing) byTarget.set(target, { samples: 1, averageMs: runMs });
-    else {
+    else if (timing.samples === 1 && runMs < timing.averageMs) {
+      // A first run is cold (compiling, first imports), often ten times the next: the second replaces it.
+      timing.samples++;
+      timing.averageMs = runMs;
+    } else {
       timing.samples++;
       timing.averageMs += (runMs - timing.averageMs) / Math.min(timing.samples, 32);
     }

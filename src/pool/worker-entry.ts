@@ -3,6 +3,7 @@
 // It imports only the message types and Node built-ins: nothing here knows about HTTP.
 import { AsyncResource } from "node:async_hooks";
 import { getEventListeners } from "node:events";
+import { readlinkSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import {
@@ -25,10 +26,9 @@ const send = (message: WorkerToMain) => port.postMessage(message);
 
 markWorkerThread(data.slot);
 inheritSharedBuffers(data.sharedBuffers);
-lowerThreadPriority(data.niceness);
 
 async function loadHost(): Promise<TaskHost> {
-  const namespace = await importModule(data.moduleUrl, data.typeScript);
+  const namespace = await importModule(data.moduleUrl, data.loader, data.compiled, true);
   let app: unknown;
   if (data.exportName !== undefined) {
     app = namespace[data.exportName];
@@ -48,6 +48,15 @@ async function loadHost(): Promise<TaskHost> {
 }
 
 const now = () => performance.timeOrigin + performance.now();
+
+/** This thread's id as the OS knows it ("PID/task/TID"), where /proc shows it. */
+function osThreadId(): number | undefined {
+  try {
+    return Number(readlinkSync("/proc/thread-self").split("/").pop()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Runs the tasks the main thread sent, one after another, and sends their results back in as
@@ -130,6 +139,7 @@ function createRunner(host: TaskHost) {
       } catch (error) {
         results.push({ id: task.id, ok: false, value: serializeError(error), startedAt, runMs: now() - startedAt });
       }
+      Atomics.store(progress, 2, task.id);
       if (running) {
         giveBackController(running.controller);
         running = undefined;
@@ -163,10 +173,13 @@ function createRunner(host: TaskHost) {
 try {
   const host = await loadHost();
   await host.start(data.slot);
+  // Only now: starting up at the loop's priority, a growth worker is ready sooner on a busy
+  // machine (the pool starts only a few at once, so the loop keeps its share meanwhile).
+  lowerThreadPriority(data.niceness);
   // A handler that returns a Promise is awaited on this worker's own event loop; tasks that
   // arrive meanwhile wait their turn.
   port.on("message", createRunner(host));
-  send({ type: "ready", signature: host.signature() });
+  send({ type: "ready", signature: host.signature(), tid: osThreadId() });
 } catch (error) {
   send({ type: "startup-failed", error: serializeError(error) });
   port.close();

@@ -5,7 +5,9 @@
 import { PoolUnavailableError, shedError } from "./pool-errors.js";
 import type { PoolOptions } from "./pool-options.js";
 import type { TaskResult } from "./protocol.js";
-import { defaultTypeScriptLoader, isTypeScript, type TypeScriptLoader } from "./module-loader.js";
+import { compileApp, type CompiledApp } from "./compile-app.js";
+import { flagsWithoutTsx, isTypeScript, nodeStripsTypes, type ModuleLoader } from "./module-loader.js";
+import { availableParallelism } from "node:os";
 import { backoffMs } from "./restart-policy.js";
 import { spawnWorker, type SpawnOptions } from "./spawn-worker.js";
 import type { WorkerState } from "./worker-state.js";
@@ -27,6 +29,10 @@ export class WorkerSlots {
   starting = 0;
   /** Growth slots taken whose worker is created on a coming turn of the loop (see grow). */
   private readonly reserved: number[] = [];
+  /** Growth workers spawned and not ready yet, and the most of them at once (see grow). */
+  private growthStarting = 0;
+  private readonly concurrentGrowthStarts = Math.max(2, availableParallelism());
+  private spawnScheduled = false;
   /** Failed starts in a row, by core slot; a slot with failures is waiting to try again. */
   private readonly failedStarts = new Map<number, number>();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
@@ -34,16 +40,18 @@ export class WorkerSlots {
   private growthFailures = 0;
   private growthPausedUntil = 0;
   private closing = false;
-  /** How workers load a TypeScript app: natively where Node can, until one could not. */
-  private typeScript: TypeScriptLoader = defaultTypeScriptLoader();
+  /** The ways workers may load the app, cheapest first (see ModuleLoader), and the one new workers use. */
+  private loaders: ModuleLoader[] = ["tsx"];
+  private loader = 0;
+  private compiled: CompiledApp | undefined;
 
   constructor(
     readonly coreSize: number,
     readonly maxSize: number,
     /** Made for each start: shared memory registered since is handed on too. */
-    private readonly spawnOptions: () => Omit<SpawnOptions, "typeScript">,
+    private readonly spawnOptions: () => Omit<SpawnOptions, "loader" | "compiled">,
     private readonly events: SlotEvents,
-    private readonly options: Pick<PoolOptions, "onRestartFailed">,
+    private readonly options: Pick<PoolOptions, "onRestartFailed" | "loaders">,
   ) {}
 
   /** Workers in the pool, including the ones still starting. */
@@ -60,6 +68,37 @@ export class WorkerSlots {
     return this.failedStarts.size === 0 || this.workers.some((w) => w?.ready);
   }
 
+  /** How new workers load the app. */
+  get moduleLoader(): ModuleLoader {
+    return this.loaders[this.loader]!;
+  }
+
+  /**
+   * Chooses how workers load the app: a TypeScript app is compiled once here, so that no worker
+   * needs a loader of its own; if it cannot be, or a worker cannot start so, they fall back to
+   * Node's own type stripping where Node has it, then to tsx.
+   */
+  async prepare(): Promise<void> {
+    const { moduleUrl } = this.spawnOptions();
+    if (this.options.loaders) {
+      this.loaders = [...this.options.loaders];
+      if (this.loaders.includes("compiled")) this.compiled = await compileApp(moduleUrl);
+      return;
+    }
+    if (!isTypeScript(moduleUrl)) {
+      // A JavaScript app needs no loader; one whose process runs tsx may import TypeScript, so tsx stays the fallback.
+      this.loaders = flagsWithoutTsx(process.execArgv).length < process.execArgv.length ? ["plain", "tsx"] : ["plain"];
+      return;
+    }
+    this.loaders = nodeStripsTypes() ? ["native", "tsx"] : ["tsx"];
+    try {
+      this.compiled = await compileApp(moduleUrl);
+      this.loaders.unshift("compiled");
+    } catch {
+      // Not compiled ahead (CommonJS modules, esbuild missing): the workers load it the next way.
+    }
+  }
+
   /** Starts the core; resolves once each loaded the app. */
   startCore(): Promise<void>[] {
     const starts: Promise<void>[] = [];
@@ -72,9 +111,11 @@ export class WorkerSlots {
 
   /**
    * Starts up to `count` growth workers in free slots (none while growth is paused after failed
-   * starts); returns how many. Creating a thread takes the loop several milliseconds, more while
-   * the ones created before it start up beside it: 36 at once held it for a third of a second.
-   * So they are created one per turn of the event loop, with requests answered in between.
+   * starts); returns how many. A worker takes tens of milliseconds of CPU to start: started all
+   * at once, 36 share the cores and all become ready late (the first after most of a second on
+   * 2 cores), and creating them held the loop for a third of a second. So a few start at a time,
+   * as many as there are cores, each created on a turn of the event loop of its own: they
+   * become ready one after another, each taking work as it comes, in the same total time.
    */
   grow(count: number, now: number): number {
     if (now < this.growthPausedUntil) return 0;
@@ -86,17 +127,34 @@ export class WorkerSlots {
       this.reserved.push(slot);
       started++;
     }
-    if (started > 0 && this.reserved.length === started) setImmediate(this.spawnReserved);
+    if (started > 0) this.startReserved();
     return started;
   }
 
+  private startReserved(): void {
+    if (this.spawnScheduled || this.reserved.length === 0 || this.growthStarting >= this.concurrentGrowthStarts) return;
+    this.spawnScheduled = true;
+    setImmediate(this.spawnReserved);
+  }
+
   private readonly spawnReserved = (): void => {
+    this.spawnScheduled = false;
     const slot = this.reserved.shift();
     if (slot === undefined || this.closing) return;
     this.starting--; // spawn() counts it again
-    this.spawn(slot).catch(() => {});
-    if (this.reserved.length > 0) setImmediate(this.spawnReserved);
+    this.growthStarting++;
+    this.spawn(slot).then(
+      () => this.growthStarted(),
+      () => this.growthStarted(),
+    );
+    this.startReserved();
   };
+
+  /** A growth worker is ready, or could not start: the next may. */
+  private growthStarted(): void {
+    this.growthStarting--;
+    this.startReserved();
+  }
 
   /** Ends idle growth workers on purpose: not a crash, nothing is replaced or logged as a failure. */
   retire(workers: WorkerState[]): void {
@@ -118,17 +176,21 @@ export class WorkerSlots {
   async terminate(): Promise<void> {
     this.closing = true;
     this.reserved.length = 0;
+    this.compiled?.dispose();
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.restartTimers.clear();
     await Promise.all(this.workers.map((w) => w?.worker.terminate()));
   }
 
-  private spawn(slot: number): Promise<void> {
+  private spawn(slot: number, loader = this.loader): Promise<void> {
     this.starting++;
-    const options = { ...this.spawnOptions(), typeScript: this.typeScript };
+    const compiled = this.compiled && { entryUrl: this.compiled.entryUrl, sources: this.compiled.sources };
+    const options = { ...this.spawnOptions(), loader: this.loaders[loader]!, compiled };
     const { state, started } = spawnWorker(slot, options, {
       ready: (worker) => {
         worker.startedUp = true;
+        // A cheaper way failed and this one worked: later workers start this way at once.
+        if (worker.loader > this.loader) this.loader = worker.loader;
         this.starting--;
         this.failedStarts.delete(worker.slot);
         if (worker.slot > this.coreSize) this.growthFailures = 0;
@@ -138,28 +200,30 @@ export class WorkerSlots {
       exit: (worker, exitCode, error, wasReady) => this.onExit(worker, exitCode, error, wasReady),
     });
     this.workers[slot - 1] = state;
-    state.typeScript = options.typeScript;
-    return started.catch((error) => this.fallBack(state) ?? Promise.reject(error));
+    state.loader = loader;
+    return started.catch((error) => this.fallBack(state, error) ?? Promise.reject(error));
   }
 
   /**
-   * A worker could not load a TypeScript app natively: Node's type stripping does not load every
-   * app (a `./x.js` specifier for `x.ts`, an enum), tsx does. The slot starts again at once
-   * with tsx, and so does every later worker. Called on its failed start and on its exit,
-   * whichever comes first; returns the new start, or undefined if this is no such failure.
+   * A worker could not load the app the cheap way: a compiled copy or Node's type stripping does
+   * not load every app that tsx does (a dynamic import of a computed path, an enum natively).
+   * The slot starts again at once the next way; once a worker started so, every later worker
+   * does too. An app that cannot load at all fails its last way too, with that error. Called on
+   * its failed start and on its exit, whichever comes first; returns the new start, or
+   * undefined if it has no next way.
    */
-  private fallBack(worker: WorkerState): Promise<void> | undefined {
-    if (worker.startedUp || worker.typeScript !== "native" || !isTypeScript(this.spawnOptions().moduleUrl) || this.closing) return undefined;
-    if (!worker.fallback) {
-      this.typeScript = "tsx";
-      worker.fallback = this.spawn(worker.slot);
-    }
+  private fallBack(worker: WorkerState, error: Error | undefined): Promise<void> | undefined {
+    if (worker.fallback || worker.startedUp || worker.loader >= this.loaders.length - 1 || this.closing) return worker.fallback;
+    // A JavaScript app needs a loader only to import TypeScript; any other failure is the app's own.
+    if (this.loaders[worker.loader] === "plain" && !/ERR_UNKNOWN_FILE_EXTENSION|Unknown file extension/.test(`${error?.message}\n${error?.stack}`))
+      return undefined;
+    worker.fallback = this.spawn(worker.slot, worker.loader + 1);
     return worker.fallback;
   }
 
   private onExit(worker: WorkerState, exitCode: number, error: Error | undefined, wasReady: boolean): void {
     if (!worker.startedUp) this.starting--;
-    if (worker.retired || this.fallBack(worker)) return;
+    if (worker.retired || this.fallBack(worker, error)) return;
     const core = worker.slot <= this.coreSize;
     this.events.died(worker, exitCode, error, core && !this.closing);
     if (this.closing) return;
@@ -190,6 +254,10 @@ export class WorkerSlots {
 
   /** A growth worker could not start: growth waits a backoff before it tries again. */
   private growthFailed(): void {
+    // The ones not created yet are given up too: growth starts them again if work still waits.
+    this.occupied -= this.reserved.length;
+    this.starting -= this.reserved.length;
+    this.reserved.length = 0;
     this.growthFailures++;
     this.growthPausedUntil = performance.now() + backoffMs(this.growthFailures);
   }

@@ -55,9 +55,11 @@ export class WorkerState {
   strayError: Error | undefined;
   /** Set when the pool ends this worker on purpose (idle above the core): its exit is no crash. */
   retired = false;
-  /** How it was asked to load a TypeScript app, and its replacement's start if that failed natively (see WorkerSlots). */
-  typeScript: "native" | "tsx" = "tsx";
+  /** How it was asked to load the app (an index into WorkerSlots' loaders), and its replacement's start if that failed (see WorkerSlots). */
+  loader = 0;
   fallback: Promise<void> | undefined;
+  /** Its OS thread id, where the worker could tell (Linux). */
+  tid: number | undefined;
   /** Whether it is among the pool's idle workers (IdleWorkers keeps it). */
   inIdle = false;
   /** When it last became idle (performance.now()), for retiring idle workers above the core. */
@@ -115,6 +117,15 @@ export class WorkerState {
     this.slowInFlight = 0;
     this.outbox = [];
     return held;
+  }
+
+  /**
+   * Whether the worker is inside the task it holds first: started, not finished. Such a worker
+   * whose thread is not runnable is blocked (sleeping, waiting on I/O), not computing.
+   */
+  get inTask(): boolean {
+    const head = this.inFlight[0];
+    return head !== undefined && Atomics.load(this.progress, 0) === head.id && Atomics.load(this.progress, 2) !== head.id;
   }
 
   /** The id of the task the worker last started (0: none yet). */

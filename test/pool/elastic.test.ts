@@ -61,6 +61,23 @@ describe("growth while the busy workers are blocked", () => {
     const slots = outcomes.map((o) => o.slot);
     assert.ok(Math.max(...slots) <= 12, `slots reused from the lowest: ${slots}`);
   });
+
+  test("growth workers start a few at a time: the first takes work long before the last is ready", async () => {
+    // Let the workers of the first test retire, so that this burst grows again.
+    for (let i = 0; i < 100 && pool.size > 2; i++) await delay(50);
+    const outcomes = await Promise.all(Array.from({ length: 30 }, () => pool.run(Blocking, "sleep", { ms: 600 })));
+    // When each growth worker took its first sleeper, ms after the burst.
+    const firstTaken = new Map<number, number>();
+    for (const o of outcomes) if (o.slot > 2) firstTaken.set(o.slot, Math.min(firstTaken.get(o.slot) ?? Infinity, o.queuedMs));
+    const times = [...firstTaken.values()].sort((a, b) => a - b);
+    assert.ok(times.length >= 10, `${times.length} growth workers took work`);
+    // Started all at once, they share the cores and become ready together, late; a few at a time,
+    // they come one after another, the first within a small part of the time the last needs.
+    assert.ok(
+      times[0]! < times.at(-1)! / 3,
+      `first growth worker took work after ${Math.round(times[0]!)} ms, the last after ${Math.round(times.at(-1)!)} ms`,
+    );
+  });
 });
 
 describe("no growth for CPU-bound work", () => {
