@@ -7,7 +7,7 @@ import { get } from "node:http";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { accessFromJson, formatAccessText, type AccessRecord } from "../server/logger.js";
+import { accessFromJson, formatAccessText, type AccessRecord } from "../server/access-line.js";
 import { renderTimeline, type TimelineRow } from "./timeline.js";
 import { pictureAsHtml, renderPicture, type PicturePanel } from "./timeline-svg.js";
 

@@ -3,8 +3,7 @@
 import { STATUS_CODES } from "node:http";
 import type { JobRecord } from "../queue/job-runner.js";
 
-const ms = (value: number) => `${value.toFixed(1)}ms`;
-const round = (value: number) => Math.round(value * 100) / 100;
+import { ms, round } from "./access-line.js";
 
 /**
  *     2026-11-28T01:03:26.655Z INFO job 7e77661e-2 "GET /render?n=200" 200 OK completed 70.6ms lane=worker#3 queued=1.0ms
