@@ -62,6 +62,7 @@ export class WebSocketHub {
   ) {
     this.context = {
       runOnPool: pooledDependencyRunner(app.dependencyIds, options.executor),
+      middleware: app.middleware,
       rootPath: options.rootPath ?? "",
       report: options.report,
       closing: () => this.stopping || options.closing(),

@@ -6,6 +6,8 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
 import { ServerWebSocket, type WebSocketClosed } from "../app/server-websocket.js";
+import { runMiddleware, type Middleware } from "../app/middleware.js";
+import type { HandledRequest } from "../app/route-runner.js";
 import type { WebSocketRoute } from "../app/websocket-route.js";
 import { cleanUp, resolveDependencies, valuesFor, type ResolvedDependencies, type RunOnPool } from "../deps/resolve.js";
 import type { Headers, HttpRequest, Peer, Query, Scheme } from "../http/request.js";
@@ -41,6 +43,8 @@ export interface SessionReporter {
 
 export interface SessionContext {
   runOnPool: RunOnPool;
+  /** The app's middleware, run on each handshake before its inputs are checked. */
+  middleware: readonly Middleware[];
   /** The server's root path, for `ws.rootPath`. */
   rootPath: string;
   report: SessionReporter;
@@ -97,6 +101,7 @@ export async function runSession(
   const gone = new AbortController();
   handshake.socket.once("close", () => gone.abort());
   const request = new HandshakeRequest(url, path, params, handshake.req.headers, handshake.peer, context.rootPath, gone.signal);
+  if (context.middleware.length > 0 && !(await passesMiddleware(context, handshake, request, route))) return;
   const resolved = await prepare(context, handshake, request, route);
   if (!resolved) return;
   if (gone.signal.aborted || context.closing()) {
@@ -127,6 +132,19 @@ export async function runSession(
   const closed = await session.closed;
   untrack();
   context.report.ended(handshake, closed, session);
+}
+
+/**
+ * The app's middleware sees a handshake as it sees any request: one that answers early (a
+ * `trustedHost()` refusal, an auth check) refuses the handshake with that answer; one that calls
+ * `next()` lets it go on. What it adds to the answer of `next()` has no HTTP answer to go on.
+ */
+async function passesMiddleware(context: SessionContext, handshake: Handshake, request: HttpRequest, route: WebSocketRoute): Promise<boolean> {
+  const goOn: HandledRequest = { status: 101, headers: {}, body: "", route: undefined, lane: "loop", queuedMs: undefined };
+  const answer = await runMiddleware(context.middleware, request, async () => goOn, route.errors);
+  if (answer === goOn) return true;
+  refuse(context, handshake, answer);
+  return false;
 }
 
 /** Validates the handshake's inputs and resolves the dependencies; on failure answers the handshake and resolves undefined. */

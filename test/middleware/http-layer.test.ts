@@ -7,6 +7,7 @@ import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { serve, type RunningServer } from "loopwise";
 import { app } from "../fixtures/http-layer-app.ts";
 import { captureLogs, request } from "../helpers.ts";
+import { openSocket } from "../server/websocket-client.ts";
 
 const allowed = "http://localhost:5173";
 
@@ -69,6 +70,24 @@ describe("middleware", () => {
     assert.equal((await request(`${server.url}/with-task`, { method: "POST" })).status, 200);
     for (let i = 0; i < 100 && (await request(`${server.url}/stats`)).json.tasksRan === before; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal((await request(`${server.url}/stats`)).json.tasksRan, before + 1);
+  });
+
+  test("WebSocket handshakes go through the app's middleware: one that answers early refuses the handshake", async () => {
+    const wsUrl = server.url.replace("http:", "ws:");
+    const open = await openSocket(`${wsUrl}/ws/echo`);
+    open.ws.send("hi");
+    assert.equal(await open.next(), "hi");
+    open.ws.close(1000);
+    await assert.rejects(
+      openSocket(`${wsUrl}/early`),
+      (error: { status: number; text: string }) => error.status === 418 && error.text === "answered by middleware",
+    );
+    await assert.rejects(
+      openSocket(`${wsUrl}/ws/echo`, { headers: { "x-throw-in-middleware": "1" } }),
+      (error: { status: number }) => error.status === 500,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(logs.err.filter((line) => line.includes("middleware failed on purpose")).length >= 1);
   });
 
   test("CORS: a preflight from the allowed origin is answered without a route", async () => {
