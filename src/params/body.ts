@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { drainThen } from "./drain.js";
 import { HTTPError } from "../http/http-error.js";
 import { defaultJsonDepthLimit, jsonNestedDeeperThan } from "./json-depth.js";
 import { parseQuery } from "./query.js";
@@ -25,8 +26,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         cleanup();
-        req.resume();
-        reject(tooLarge(limit));
+        drainThen(req, () => reject(tooLarge(limit)));
         return;
       }
       chunks.push(chunk);

@@ -3,6 +3,7 @@
 // body. Any limit passed is a 413 that names it; a body busboy cannot parse is a 400. Whatever
 // happens — a refusal, a malformed body, a client that leaves halfway — the files written so far
 // are removed before the answer, and on success the caller removes them after it.
+import { drainThen } from "./drain.js";
 import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
@@ -198,12 +199,12 @@ class FormReader {
       this.parser.on("error", () => {});
       this.parser.destroy();
     }
-    // The rest of the body is drained, unread; the answer closes the connection.
-    if (!this.ended) {
-      error.headers.connection = "close";
-      this.req.resume();
-    }
-    Promise.all(this.spools.map((spool) => spool.discard())).then(() => this.settle.reject(error));
+    const discarded = Promise.all(this.spools.map((spool) => spool.discard()));
+    const answer = () => void discarded.then(() => this.settle.reject(error));
+    if (this.ended) return answer();
+    // The rest of the body is read and dropped before the answer, which closes the connection.
+    error.headers.connection = "close";
+    drainThen(this.req, answer);
   }
 
   private stopListening(): void {

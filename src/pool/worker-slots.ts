@@ -214,9 +214,9 @@ export class WorkerSlots {
    */
   private fallBack(worker: WorkerState, error: Error | undefined): Promise<void> | undefined {
     if (worker.fallback || worker.startedUp || worker.loader >= this.loaders.length - 1 || this.closing) return worker.fallback;
-    // A JavaScript app needs a loader only to import TypeScript; any other failure is the app's own.
-    if (this.loaders[worker.loader] === "plain" && !/ERR_UNKNOWN_FILE_EXTENSION|Unknown file extension/.test(`${error?.message}\n${error?.stack}`))
-      return undefined;
+    // A JavaScript app needs a loader only to import TypeScript (unknown to Node 20; stripped by
+    // Node 22.6+ but for what stripping cannot do, an enum); any other failure is the app's own.
+    if (this.loaders[worker.loader] === "plain" && !typeScriptImportFailed(error)) return undefined;
     worker.fallback = this.spawn(worker.slot, worker.loader + 1);
     return worker.fallback;
   }
@@ -267,4 +267,11 @@ export class WorkerSlots {
     this.workers[worker.slot - 1] = undefined;
     this.occupied--;
   }
+}
+
+/** Whether a worker failed for want of a TypeScript loader, on any Node version. */
+function typeScriptImportFailed(error: Error | undefined): boolean {
+  return /ERR_UNKNOWN_FILE_EXTENSION|Unknown file extension|ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX|ERR_INVALID_TYPESCRIPT_SYNTAX|strip-only mode/.test(
+    `${error?.message}\n${error?.stack}`,
+  );
 }
