@@ -201,7 +201,10 @@ class FormReader {
     }
     const discarded = Promise.all(this.spools.map((spool) => spool.discard()));
     const answer = () => void discarded.then(() => this.settle.reject(error));
-    if (this.ended) return answer();
+    if (this.ended) {
+      answer();
+      return;
+    }
     // The rest of the body is read and dropped before the answer, which closes the connection.
     error.headers.connection = "close";
     drainThen(this.req, answer);
