@@ -15,7 +15,7 @@ import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handl
 import { invokePooledDependency, invokeRoute } from "./invoke.js";
 import type { HttpRequest } from "../http/request.js";
 import { isFileBody } from "../http/file-body.js";
-import { isStreamBody, type RouteResult, type StreamBody } from "../http/response.js";
+import { isStreamBody, readStreamWhole, type RouteResult } from "../http/response.js";
 import { sendStream, type StreamingPayload } from "./worker-stream.js";
 import { reviveUploads } from "../params/upload-crossing.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
@@ -363,14 +363,7 @@ const neverAborted = new AbortController().signal;
  * it. A file's body crosses as its path and options (plain fields), to be opened there.
  */
 function wholeBody(result: RouteResult): RouteResult | Promise<RouteResult> {
-  return isStreamBody(result.body) && !isFileBody(result.body) ? readWhole(result.body).then((body) => ({ ...result, body })) : result;
-}
-
-async function readWhole(body: StreamBody): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body)
-    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  return Buffer.concat(chunks);
+  return isStreamBody(result.body) && !isFileBody(result.body) ? readStreamWhole(result.body).then((body) => ({ ...result, body })) : result;
 }
 
 function makeMatcher(): FindMyWay.Instance<FindMyWay.HTTPVersion.V1> {

@@ -2,10 +2,9 @@
 // routes of a static directory. Every worker imports the same module and mounts the same way,
 // so the table, and each route's id, comes out the same in every thread.
 import type { HttpRequest } from "../http/request.js";
-import { defaultFormLimits } from "../params/form-limits.js";
 import type { ErrorHandlers } from "./error-handlers.js";
 import type { Middleware } from "./middleware.js";
-import type { RouteDefinition } from "./router.js";
+import { frameworkRoute, type RouteDefinition } from "./router.js";
 import type { StaticFiles } from "./static-files.js";
 import type { WebSocketRouteDefinition } from "./websocket-route.js";
 
@@ -42,27 +41,7 @@ export function staticRoutes(prefix: string, files: StaticFiles): RouteDefinitio
   const depth = prefix === "" ? 0 : prefix.split("/").length - 1;
   const handler = async (req: HttpRequest) => files.respond(req, depth);
   const paths = prefix === "" ? ["/*"] : [prefix, `${prefix}/*`];
-  return paths.map((path) => ({
-    method: "GET",
-    path,
-    lane: "loop",
-    streamsFromWorker: false,
-    status: 200,
-    name: "static files",
-    handler,
-    timeout: undefined,
-    bulkhead: undefined,
-    accepts: undefined,
-    formLimits: defaultFormLimits,
-    schemas: {},
-    inputs: undefined,
-    response: undefined,
-    deps: {},
-    effects: [],
-    middleware: [],
-    docs: { includeInSchema: false },
-    servesFiles: true,
-  }));
+  return paths.map((path) => ({ ...frameworkRoute(path, "static files", handler), servesFiles: true }));
 }
 
 /** Runs a mounted app's lifespan hooks, in order. */

@@ -2,7 +2,7 @@ import { isDependency, type Dependency, type DependencyMap, type DependencyValue
 import { Bulkhead } from "../threads/bulkhead.js";
 import { laneOf, type Lane } from "../threads/lane.js";
 import { planInputs, type InputPlan, type InputSchemas } from "../params/input-plan.js";
-import { resolveFormLimits, type FormLimits, type ResolvedFormLimits } from "../params/form-limits.js";
+import { defaultFormLimits, resolveFormLimits, type FormLimits, type ResolvedFormLimits } from "../params/form-limits.js";
 import type { UploadFile } from "../params/upload-file.js";
 import { isStandardSchema, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { ErrorHandlers } from "./error-handlers.js";
@@ -333,4 +333,31 @@ function normalizePrefix(prefix: string): string {
   if (prefix === "" || prefix === "/") return "";
   if (!prefix.startsWith("/")) throw new TypeError(`router prefix must start with "/", got ${JSON.stringify(prefix)}`);
   return prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
+}
+
+/**
+ * A route the framework adds itself (the docs pages, a static directory): a GET on the loop
+ * lane with nothing to validate, left out of the OpenAPI document.
+ */
+export function frameworkRoute(path: string, name: string, handler: Route["handler"]): RouteDefinition {
+  return {
+    method: "GET",
+    path,
+    lane: "loop",
+    streamsFromWorker: false,
+    status: 200,
+    name,
+    handler,
+    timeout: undefined,
+    bulkhead: undefined,
+    accepts: undefined,
+    formLimits: defaultFormLimits,
+    schemas: {},
+    inputs: undefined,
+    response: undefined,
+    deps: {},
+    effects: [],
+    middleware: [],
+    docs: { includeInSchema: false },
+  };
 }

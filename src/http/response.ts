@@ -241,3 +241,11 @@ function startingWith(first: Promise<IteratorResult<BodyChunk>>, iterator: Async
   };
   return { [Symbol.asyncIterator]: () => rest };
 }
+
+/** Reads a streamed body to its end, into one buffer. */
+export async function readStreamWhole(body: StreamBody): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body)
+    chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  return Buffer.concat(chunks);
+}

@@ -6,8 +6,7 @@ import { dirname, join } from "node:path";
 import type { App, DocsOptions } from "../app/app.js";
 import type { ErrorHandlers } from "../app/error-handlers.js";
 import { bytes, html, json } from "../http/response.js";
-import type { Route } from "../app/router.js";
-import { defaultFormLimits } from "../params/form-limits.js";
+import { frameworkRoute, type Route } from "../app/router.js";
 import { openApiDocument } from "./openapi-document.js";
 import { redocBundle, redocBundleBytes, redocContentPolicy, redocPage } from "./redoc-page.js";
 
@@ -48,31 +47,8 @@ window.ui = SwaggerUIBundle({
 `;
 }
 
-function builtin(errors: ErrorHandlers, method: "GET", path: string, name: string, handler: () => unknown): Route {
-  return {
-    id: -1,
-    method,
-    path,
-    lane: "loop",
-    streamsFromWorker: false,
-    status: 200,
-    name,
-    handler,
-    timeout: undefined,
-    bulkhead: undefined,
-    accepts: undefined,
-    formLimits: defaultFormLimits,
-    schemas: {},
-    inputs: undefined,
-    response: undefined,
-    deps: {},
-    effects: [],
-    middleware: [],
-    docs: { includeInSchema: false },
-    plan: [],
-    steps: [],
-    errors,
-  };
+function builtin(errors: ErrorHandlers, path: string, name: string, handler: () => unknown): Route {
+  return { ...frameworkRoute(path, name, handler), id: -1, plan: [], steps: [], errors };
 }
 
 /** ReDoc's page at `redocUrl`; its links start with `rootPath`, as the client sees the app. */
@@ -80,12 +56,12 @@ function redocRoutes(routes: Map<string, Route>, errors: ErrorHandlers, title: s
   const page = html(redocPage(title, rootPath + redocUrl, rootPath + openapiUrl), { headers: { "content-security-policy": redocContentPolicy } });
   routes.set(
     `GET ${redocUrl}`,
-    builtin(errors, "GET", redocUrl, "redoc", () => page),
+    builtin(errors, redocUrl, "redoc", () => page),
   );
   const bundlePath = `${redocUrl}/${redocBundle}`;
   routes.set(
     `GET ${bundlePath}`,
-    builtin(errors, "GET", bundlePath, "redoc asset", () =>
+    builtin(errors, bundlePath, "redoc asset", () =>
       bytes(redocBundleBytes(), { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" } }),
     ),
   );
@@ -114,19 +90,19 @@ export function builtinRoutes(
   let document: ReturnType<typeof json> | undefined;
   routes.set(
     `GET ${openapiUrl}`,
-    builtin(errors, "GET", openapiUrl, "openapi", () => (document ??= json(openApiDocument(table, { ...options, rootPath: rootPath + mountedAt })))),
+    builtin(errors, openapiUrl, "openapi", () => (document ??= json(openApiDocument(table, { ...options, rootPath: rootPath + mountedAt })))),
   );
   if (docsUrl === null) return routes;
   const page = html(docsPage(options.title ?? "Loopwise", rootPath + docsUrl, rootPath + openapiUrl));
   routes.set(
     `GET ${docsUrl}`,
-    builtin(errors, "GET", docsUrl, "docs", () => page),
+    builtin(errors, docsUrl, "docs", () => page),
   );
   for (const [file, type] of Object.entries(assets)) {
     let content: Uint8Array | undefined;
     routes.set(
       `GET ${docsUrl}/${file}`,
-      builtin(errors, "GET", `${docsUrl}/${file}`, "docs asset", () => {
+      builtin(errors, `${docsUrl}/${file}`, "docs asset", () => {
         content ??= readFileSync(join(swaggerUiDir(), file));
         return bytes(content, { headers: { "content-type": type, "cache-control": "public, max-age=3600" } });
       }),

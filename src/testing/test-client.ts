@@ -10,7 +10,7 @@ import { defaults, resolveConfig, type Config } from "../server/config.js";
 import { frameResponse } from "../server/frame-response.js";
 import { startApp, type StartedApp } from "../server/start-app.js";
 import type { Peer } from "../http/request.js";
-import { closeSource, isStreamBody, type HeaderValue, type RouteResult } from "../http/response.js";
+import { closeSource, isStreamBody, readStreamWhole, type HeaderValue, type RouteResult } from "../http/response.js";
 import type { TestWebSocket, TestWebSocketInit, TestWebSockets } from "./test-websocket.js";
 
 /** Who a TestClient's requests come from, as Starlette's TestClient names it. */
@@ -189,9 +189,7 @@ async function bodyBytes(body: RouteResult["body"], head: boolean): Promise<Buff
     closeSource(body);
     return Buffer.alloc(0);
   }
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(Buffer.from(chunk));
-  return Buffer.concat(chunks);
+  return readStreamWhole(body);
 }
 
 function withQuery(path: string, query: TestRequest["query"]): string {
