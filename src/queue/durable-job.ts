@@ -114,12 +114,16 @@ export class DurableJob<I, R> {
   async state(id: string): Promise<DurableJobState<R> | undefined> {
     if (typeof id !== "string" || id === "") return undefined;
     const { Job } = await import("bullmq");
-    const job = await Job.fromId(await clientQueue(), id);
+    const queue = await clientQueue();
+    // The state first, then the job: read the other way round, a job finishing in between reads
+    // as completed with no result yet.
+    const status = statusOf(await queue.getJobState(id));
+    const job = await Job.fromId(queue, id);
     if (!job || job.name !== this.name || (job.data as DurableJobData | undefined)?.kind !== "durable") return undefined;
     const state: DurableJobState<R> = {
       id,
       name: job.name,
-      status: statusOf(await job.getState()),
+      status,
       attempts: job.attemptsMade,
       queuedAt: new Date(job.timestamp).toISOString(),
     };
