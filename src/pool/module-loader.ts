@@ -61,6 +61,7 @@ export async function importModule(
 ): Promise<Record<string, unknown>> {
   appLoader = loader;
   if (loader === "compiled" && compiled) {
+    for (const url of compiled.preload) await import(url);
     // Stack traces point at the .ts sources through the compiled modules' source maps.
     process.setSourceMapsEnabled(true);
     adoptCompiledSources(compiled.sources);

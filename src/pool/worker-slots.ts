@@ -184,7 +184,7 @@ export class WorkerSlots {
 
   private spawn(slot: number, loader = this.loader): Promise<void> {
     this.starting++;
-    const compiled = this.compiled && { entryUrl: this.compiled.entryUrl, sources: this.compiled.sources };
+    const compiled = this.compiled && { entryUrl: this.compiled.entryUrl, sources: this.compiled.sources, preload: this.compiled.preload };
     const options = { ...this.spawnOptions(), loader: this.loaders[loader]!, compiled };
     const { state, started } = spawnWorker(slot, options, {
       ready: (worker) => {

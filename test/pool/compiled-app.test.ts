@@ -135,3 +135,19 @@ test("TypeScript apps whose pools start at once each get their compiled copy", a
     await Promise.all([a!, b!, c!].map((s) => s.close()));
   }
 });
+
+test("the package's own entry is imported before the compiled app, so only the app's modules pay for source maps", async () => {
+  type Compile = typeof import("../../src/pool/compile-app.ts");
+  // From the built package, as a served app loads it: there "loopwise" is dist/index.js.
+  const { compileApp } = (await import(new URL("../../dist/pool/compile-app.js", import.meta.url).href)) as Compile;
+  const packageEntry = new URL("../../dist/index.js", import.meta.url).href;
+  const importsPackage = await compileApp(pathToFileURL(fixture("compiled-app.ts")).href);
+  const importsNothing = await compileApp(pathToFileURL(fixture("compiled-lazy.ts")).href);
+  try {
+    assert.deepEqual(importsPackage.preload, [packageEntry]);
+    assert.deepEqual(importsNothing.preload, []);
+  } finally {
+    importsPackage.dispose();
+    importsNothing.dispose();
+  }
+});
