@@ -41,9 +41,9 @@ export const peers = {
     args: [cli, "run", "bench/peers/loopwise-app.ts:app", "--port", "0", "--log-format", "json", "--no-access-log", ...extra],
   }),
   /** The seed app as a user runs it: default settings, access log on (JSON lines, to read them). */
-  loopwiseSeed: (sleepMs: number): PeerSpec => ({
-    name: "Loopwise",
-    args: [cli, "run", "examples/seed/main.ts:app", "--port", "0", "--log-format", "json"],
+  loopwiseSeed: (sleepMs: number, name = "Loopwise", extra: string[] = []): PeerSpec => ({
+    name,
+    args: [cli, "run", "examples/seed/main.ts:app", "--port", "0", "--log-format", "json", ...extra],
     env: { SLEEP_MS: String(sleepMs) },
   }),
   /** The same seed app in FastAPI, on uvicorn's defaults, with Debian's interpreter and packages. */

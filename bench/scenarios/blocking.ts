@@ -2,7 +2,8 @@
 // that sleeps 1 s (sleepSync / time.sleep) at once; 100 ms later /sync/hello and /async/hello
 // are sent. How long until the last sleeper answered, what the hellos waited, what it cost in
 // memory and threads. Loopwise runs the seed app through its CLI, FastAPI the same app on
-// uvicorn, both with their defaults, each in a fresh process for every crowd and round.
+// uvicorn, both with their defaults, each in a fresh process for every crowd and round; Loopwise
+// runs once more with all 40 workers started up front.
 import { execFileSync } from "node:child_process";
 import { Agent } from "node:http";
 import type { BenchContext } from "../lib/context.ts";
@@ -96,7 +97,9 @@ function row(name: string, sleepers: number, run: BlockingRun): Row {
 }
 
 export async function blocking(ctx: BenchContext): Promise<void> {
-  const specs: PeerSpec[] = [peers.loopwiseSeed(sleepMs)];
+  // Beside the defaults, the other end of the trade: every worker started up front, so none is
+  // started while the sleepers wait, for its memory from the start.
+  const specs: PeerSpec[] = [peers.loopwiseSeed(sleepMs), peers.loopwiseSeed(sleepMs, "Loopwise, --pool-size 40", ["--pool-size", "40"])];
   if (fastapiAvailable()) specs.push(peers.fastapiSeed(sleepMs));
   const best = new Map<string, BlockingRun>();
   for (let round = 0; round < ctx.rounds; round++) {

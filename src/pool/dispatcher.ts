@@ -83,7 +83,7 @@ export class Dispatcher {
           this.finish(task).reject(refusal);
           continue;
         }
-        const worker = task.fast ? this.workerForFastTask() : this.idle.take();
+        const worker = task.fast ? this.workerForFastTask() : task.quick ? this.idle.takeForQuick() : this.idle.take();
         if (!worker) break;
         this.queue.take();
         task.state = "running";
@@ -108,7 +108,7 @@ export class Dispatcher {
       if (!worker?.canBatch(maxBatch)) continue;
       if (!best || worker.inFlight.length < best.inFlight.length) best = worker;
     }
-    return best ?? this.idle.take();
+    return best ?? this.idle.takeForQuick();
   }
 
   /** Sends each worker the tasks it was given this tick, in one message. */

@@ -1,6 +1,7 @@
 // When the pool grows past its core and when it shrinks back: a short tick while work waits
 // looks whether the busy workers are blocked (then it starts as many workers as tasks wait,
-// up to the max), and a timer retires growth workers that stay idle.
+// up to the max), whether quick tasks are stuck behind slower work (then it starts the quick
+// worker), and a timer retires growth workers that stay idle.
 import { CpuMeter, WorkerThreadsMeter, workersLookBlocked } from "./cpu-meter.js";
 import type { IdleWorkers } from "./idle-workers.js";
 import type { PoolResizeEvent } from "./pool-options.js";
@@ -76,7 +77,7 @@ export class Elastic {
     }
     const cpuShare = this.cpu.read();
     // Workers already starting will take tasks; grow by the rest.
-    const wanted = Math.min(this.queue.waiting - this.slots.starting, this.slots.maxSize - this.slots.size);
+    const wanted = Math.min(this.queue.waiting - this.slots.starting, this.slots.growthRoom);
     // Judged only when it may decide a growth: reading the threads' states costs a little, and
     // while workers start, their start-up is what uses the CPU.
     let nextLookMs = tickMs;
@@ -106,8 +107,26 @@ export class Elastic {
         this.hooks.onResize?.({ kind: "grow", from, to: this.slots.size, waiting: this.queue.waiting, cpuShare, cores: this.cpu.cores });
       }
     }
+    if (this.quickTasksStuck()) {
+      const from = this.slots.size;
+      const slot = this.slots.startQuickWorker(performance.now());
+      if (slot !== undefined) this.hooks.onResize?.({ kind: "quick", from, to: this.slots.size, slot, waiting: this.queue.waiting });
+    }
     this.tick = setTimeout(this.look, nextLookMs).unref();
   };
+
+  /**
+   * A quick task waits, no worker is idle or starting, and every worker holds work not measured
+   * as quick: it would wait for the rest of a slow task (a 1 s sleeper, a long computation)
+   * that no growth is coming to relieve (the pool is at its max, or its workers compute). The
+   * quick worker, above the max, serves such tasks alone: a health check or a hello stays
+   * prompt behind a pool full of slow work, for the memory of one more worker.
+   */
+  private quickTasksStuck(): boolean {
+    if (!this.queue.quickWaiting || this.slots.quickWorker || this.slots.starting > 0 || this.idle.count > 0) return false;
+    if (this.slots.growthRoom > 0 && this.blocked !== false) return false;
+    return this.slots.all.every((worker) => !worker?.ready || (worker.inFlight.length > 0 && !worker.inFlight[0]!.quick));
+  }
 
   private judge(blocked: boolean): void {
     this.blocked = blocked;

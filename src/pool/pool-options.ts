@@ -88,6 +88,14 @@ export type PoolResizeEvent =
       cores: number;
     }
   | {
+      /** The quick worker started, above the max: quick tasks waited while every worker held slower work. */
+      kind: "quick";
+      from: number;
+      to: number;
+      slot: number;
+      waiting: number;
+    }
+  | {
       kind: "shrink";
       from: number;
       to: number;

@@ -60,7 +60,7 @@ export class WorkerPool {
     }
     this.maxQueue = options.maxQueue ?? 1024;
     this.budget = new WaitBudget(options.maxQueueWaitMs ?? defaultMaxQueueWaitMs);
-    this.idle = new IdleWorkers(this.coreSize);
+    this.idle = new IdleWorkers(this.coreSize, this.maxSize);
     this.slots = new WorkerSlots(
       this.coreSize,
       this.maxSize,

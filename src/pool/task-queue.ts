@@ -98,6 +98,11 @@ export class TaskQueue {
     return this.rest.peek();
   }
 
+  /** Whether a quick task waits. */
+  get quickWaiting(): boolean {
+    return this.quick.peek() !== undefined;
+  }
+
   /** Takes the task `peek()` returned. */
   take(): PendingTask {
     const task = this.peeked.take();

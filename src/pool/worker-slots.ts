@@ -1,7 +1,9 @@
 // Which worker threads exist. The core (slots 1..coreSize) starts up front and is replaced
 // forever, with a backoff while replacements cannot start. Growth workers (the slots above)
 // start on demand, are retired when idle, and are not replaced: growth starts them again if
-// work still waits. Slot numbers (worker#N in the log) are reused.
+// work still waits. One slot above the max holds the quick worker: started when quick tasks
+// wait while every worker is held by slower work, it takes only quick tasks (see Elastic).
+// Slot numbers (worker#N in the log) are reused.
 import { PoolUnavailableError, shedError } from "./pool-errors.js";
 import type { PoolOptions } from "./pool-options.js";
 import type { TaskResult } from "./protocol.js";
@@ -54,9 +56,28 @@ export class WorkerSlots {
     private readonly options: Pick<PoolOptions, "onRestartFailed" | "loaders">,
   ) {}
 
-  /** Workers in the pool, including the ones still starting. */
+  /** Workers in the pool, including the ones still starting (and the quick worker). */
   get size(): number {
     return this.occupied;
+  }
+
+  /** How many more workers growth may start: up to the max, the quick worker apart. */
+  get growthRoom(): number {
+    return this.maxSize - this.occupied + (this.quickWorker ? 1 : 0);
+  }
+
+  /** The worker that takes only quick tasks, while there is one. */
+  get quickWorker(): WorkerState | undefined {
+    return this.workers[this.maxSize];
+  }
+
+  /** Starts the quick worker in the slot above the max (not while growth waits after failed starts); returns its slot, or undefined. */
+  startQuickWorker(now: number): number | undefined {
+    const slot = this.maxSize + 1;
+    if (this.closing || this.quickWorker || now < this.growthPausedUntil) return undefined;
+    this.occupied++;
+    this.spawn(slot).catch(() => {});
+    return slot;
   }
 
   get all(): readonly (WorkerState | undefined)[] {

@@ -168,6 +168,12 @@ export class Logger {
           cores: event.cores,
         },
       );
+    } else if (event.kind === "quick") {
+      this.info(
+        "pool-resize",
+        `Worker pool grew from ${event.from} to ${event.to}: worker#${event.slot} takes only quick tasks, which waited while every worker held slower work`,
+        { kind: event.kind, from: event.from, to: event.to, slot: event.slot, waiting: event.waiting },
+      );
     } else {
       const idle = `${event.retired} worker${event.retired === 1 ? "" : "s"} idle for ${event.idleMs / 1000} s`;
       this.info("pool-resize", `Worker pool shrank from ${event.from} to ${event.to}: ${idle}`, {

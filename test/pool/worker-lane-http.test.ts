@@ -93,6 +93,32 @@ describe("the pool's size in the log, on /metrics and in the live feed", () => {
   });
 });
 
+describe("a pool at its max, every worker held by a sleeper (a pool of 2)", () => {
+  let server: RunningServer;
+  const logs = captureLogs();
+  before(async () => {
+    server = await serve(app, { port: 0, poolSize: 2, maxPoolSize: 2, accessLog: false, logWrite: logs.write });
+  });
+  after(() => server.close());
+
+  test("a quick route is answered by a worker of its own, not after the sleepers, and the log says why", async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await request(`${server.url}/hello`)).status, 200);
+    const sleepers = Array.from({ length: 2 }, () => request(`${server.url}/sleep/1500`));
+    await delay(100);
+    const asked = performance.now();
+    assert.equal((await request(`${server.url}/hello`)).status, 200);
+    const helloMs = performance.now() - asked;
+    assert.ok(helloMs < 1000, `the hello took ${Math.round(helloMs)} ms`);
+    for (const reply of await Promise.all(sleepers)) assert.equal(reply.status, 200);
+    assert.ok(
+      logs.err.some((line) =>
+        line.includes("Worker pool grew from 2 to 3: worker#3 takes only quick tasks, which waited while every worker held slower work"),
+      ),
+      logs.err.join("\n"),
+    );
+  });
+});
+
 /** The newest pool sample the live page's event stream sends. */
 function liveSample(url: string): Promise<{ workers: number }> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,78 @@
+// The quick worker, with real worker threads: when quick tasks wait while every worker holds
+// slower work and no growth is coming, one worker above the max starts for them alone. It never
+// takes slow work, and it is retired after idling like a growth worker.
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import type * as Pool from "../../src/pool/pool.ts";
+import type { TaskKind } from "../../src/pool/protocol.ts";
+import { delay } from "../helpers.ts";
+
+const { WorkerPool } = (await import(new URL("../../dist/pool/pool.js", import.meta.url).href)) as typeof Pool;
+const moduleUrl = new URL("../fixtures/pool-host.mjs", import.meta.url).href;
+const Blocking = 1 as TaskKind;
+
+function makePool(options: Partial<Pool.PoolOptions>, events: Pool.PoolResizeEvent[]) {
+  return new WorkerPool({ moduleUrl, exportName: "host", signature: ["pool-host fixture"], onResize: (e) => events.push(e), ...options });
+}
+
+/** Runs the hello target until the pool has measured it as quick (three runs). */
+async function measureHello(pool: Pool.WorkerPool): Promise<void> {
+  for (let i = 0; i < 3; i++) await pool.run(Blocking, "hello", {});
+}
+
+describe("a pool at its max, every worker held by a sleeper", () => {
+  const events: Pool.PoolResizeEvent[] = [];
+  // Idle timeout longer than the first test's sleeper, so the quick worker is still there for the second.
+  const pool = makePool({ size: 1, maxSize: 1, idleTimeoutMs: 2500 }, events);
+  after(() => pool.terminate());
+
+  test("a quick task is served by the quick worker long before the sleeper ends", async () => {
+    await pool.start();
+    await measureHello(pool);
+    const sleeper = pool.run(Blocking, "sleep", { ms: 1500 });
+    await delay(50);
+    const asked = performance.now();
+    const hello = await pool.run(Blocking, "hello", {});
+    const helloMs = performance.now() - asked;
+    assert.equal(hello.slot, 2, "the slot above the max");
+    assert.ok(helloMs < 1000, `the hello took ${Math.round(helloMs)} ms`);
+    const quick = events.filter((e) => e.kind === "quick");
+    assert.equal(quick.length, 1, JSON.stringify(events));
+    assert.deepEqual(quick[0], { kind: "quick", from: 1, to: 2, slot: 2, waiting: 1 });
+    assert.equal((await sleeper).slot, 1);
+  });
+
+  test("the quick worker never takes slow work: sleepers still wait for the one worker", async () => {
+    assert.equal(pool.size, 2, "the quick worker is there, idle");
+    const [first, second] = await Promise.all([pool.run(Blocking, "sleep", { ms: 300 }), pool.run(Blocking, "sleep", { ms: 300 })]);
+    assert.deepEqual([first.slot, second.slot], [1, 1]);
+    assert.ok(second.queuedMs >= 250, `the second sleeper waited ${Math.round(second.queuedMs)} ms`);
+    assert.equal(events.filter((e) => e.kind === "grow").length, 0, "a pool at its max does not grow");
+  });
+
+  test("idle past the idle timeout, it is retired like a growth worker", async () => {
+    for (let i = 0; i < 120 && pool.size > 1; i++) await delay(50);
+    assert.equal(pool.size, 1);
+    await delay(1200); // the report follows the retirement
+    const shrink = events.find((e) => e.kind === "shrink");
+    assert.ok(shrink && shrink.kind === "shrink" && shrink.from === 2 && shrink.to === 1 && shrink.retired === 1, JSON.stringify(events));
+  });
+});
+
+describe("a pool that can still grow for blocked workers", () => {
+  const events: Pool.PoolResizeEvent[] = [];
+  const pool = makePool({ size: 1, maxSize: 4, idleTimeoutMs: 500 }, events);
+  after(() => pool.terminate());
+
+  test("starts no quick worker: growth serves the quick task", async () => {
+    await pool.start();
+    await measureHello(pool);
+    const sleepers = Array.from({ length: 3 }, () => pool.run(Blocking, "sleep", { ms: 1500 }));
+    await delay(50);
+    const hello = await pool.run(Blocking, "hello", {});
+    assert.ok(hello.slot >= 1 && hello.slot <= 4, `slot ${hello.slot}`);
+    await Promise.all(sleepers);
+    assert.equal(events.filter((e) => e.kind === "quick").length, 0, JSON.stringify(events));
+    assert.ok(events.some((e) => e.kind === "grow"));
+  });
+});
