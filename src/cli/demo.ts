@@ -19,7 +19,8 @@ export interface DemoOptions {
   print?: (text: string) => void;
 }
 
-const cli = fileURLToPath(new URL("./main.js", import.meta.url));
+// "../cli/" so it resolves wherever the bundle puts this code (dist/cli/ or dist/chunks/).
+const cli = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 const seedApp = fileURLToPath(new URL("../../examples/seed/main.ts", import.meta.url));
 const gapMs = 50;
 const now = () => performance.timeOrigin + performance.now();

@@ -8,7 +8,8 @@ import { shutdownMessage, supervisedEnv } from "../server/cluster.js";
 import { onShutdownSignals } from "../server/drain.js";
 import type { Logger } from "../server/logger.js";
 
-const cli = fileURLToPath(new URL("./main.js", import.meta.url));
+// "../cli/" so it resolves wherever the bundle puts this code (dist/cli/ or dist/chunks/).
+const cli = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 const watched = /\.(ts|mts|cts|js|mjs|cjs|json)$/;
 const ignored = /(^|[/\\])(node_modules|dist|\.git)([/\\]|$)/;
 /** Editors write a file in several steps; one restart for the lot. */

@@ -100,8 +100,8 @@ export class LoopMonitor {
       ...(await this.locateCode()),
       format: this.options.format,
     };
-    // Plain JavaScript: no loader flags, so it starts in milliseconds.
-    this.watchdog = new Worker(new URL("./watchdog.js", import.meta.url), {
+    // Plain JavaScript: no loader flags, so it starts in milliseconds. "../monitor/": found from dist/chunks/ too.
+    this.watchdog = new Worker(new URL("../monitor/watchdog.js", import.meta.url), {
       workerData: data,
       transferList: [channel.port2],
       name: "loopwise loop monitor",

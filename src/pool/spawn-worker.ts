@@ -10,7 +10,8 @@ import type { PoolOptions } from "./pool-options.js";
 import type { SerializedError, TaskResult, WorkerStartData, WorkerToMain } from "./protocol.js";
 import { WorkerState } from "./worker-state.js";
 
-const workerEntry = new URL("./worker-entry.js", import.meta.url);
+// "../pool/" so it resolves from dist/chunks/ too, where the bundle puts this code.
+const workerEntry = new URL("../pool/worker-entry.js", import.meta.url);
 /** Run from its TypeScript sources (some tests), the package's own worker entry needs tsx too. */
 const workerEntryNeedsTsx = !existsSync(fileURLToPath(workerEntry));
 

@@ -27,7 +27,8 @@ export class JobConsumer {
 
   /** Starts the consumer thread; resolves once it reaches Redis (rejects at the first connection error, or after `connectTimeoutMs`). */
   static async start(settings: ConsumerSettings, events: ConsumerEvents, connectTimeoutMs = 10_000): Promise<JobConsumer> {
-    const thread = new Worker(new URL("./consumer-thread.js", import.meta.url), { workerData: settings });
+    // "../queue/" so it resolves from dist/chunks/ too, where the bundle puts this code.
+    const thread = new Worker(new URL("../queue/consumer-thread.js", import.meta.url), { workerData: settings });
     const consumer = new JobConsumer(thread, events);
     let started = false;
     await new Promise<void>((resolve, reject) => {
