@@ -35,8 +35,12 @@ const result = await build({
   platform: "node",
   target: "node20",
   packages: "external",
-  // A function's name is part of the app's signature that the main thread and workers compare.
-  keepNames: true,
+  // Names as esbuild leaves them: one clashing with another module's is renamed (`now2`), the
+  // same in every thread, so the signatures threads compare still agree. keepNames would wrap
+  // every named closure in a defineProperty call as it is made, per request on hot paths: about
+  // a tenth of the loop lane's CPU per request. The names users see are set explicitly (the
+  // built-in dependencies), and an app's own code is compiled by compile-app.ts with its names kept.
+  keepNames: false,
   sourcemap: true,
   // Like tsc's maps: the sources ship with the package, and a worker with source maps on reads less.
   sourcesContent: false,

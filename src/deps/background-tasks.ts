@@ -19,7 +19,8 @@ export const backgroundTasks = makeDependency(
     byRequest.set(req, tasks);
     return tasks;
   },
-  { lane: "loop" },
+  // Named here: in the bundled package the function's own name may be changed (a clash with the const).
+  { lane: "loop", name: "backgroundTasks" },
 ) as Dependency<BackgroundTasks>;
 
 /** The tasks the request's handler and dependencies added, if any (a copy: later additions are not run). */

@@ -77,7 +77,8 @@ export const oauth2PasswordForm: Dependency<OAuth2PasswordRequestForm> = registe
   async function oauth2PasswordForm(req: HttpRequest) {
     return readForm(req);
   },
-  { docs: { requestBody: { "application/x-www-form-urlencoded": { schema: formSchema } } } },
+  // Named here: in the bundled package the function's own name may be changed (a clash with the const).
+  { name: "oauth2PasswordForm", docs: { requestBody: { "application/x-www-form-urlencoded": { schema: formSchema } } } },
 ) as Dependency<OAuth2PasswordRequestForm>;
 
 function readForm(req: HttpRequest): OAuth2PasswordRequestForm {
