@@ -17,6 +17,11 @@ const tickMs = 25;
  */
 const firstLookMs = 5;
 const secondSightingMs = 10;
+/**
+ * A task that has run this long is slow work, whatever its measurements say: the quick worker
+ * starts only behind such tasks, not behind a flood of tasks not measured yet.
+ */
+const slowTaskMs = 25;
 
 export interface ElasticHooks {
   /** Refuses the tasks at the head of the queue that waited past the limit (the tick runs even when no worker frees up). */
@@ -116,16 +121,20 @@ export class Elastic {
   };
 
   /**
-   * A quick task waits, no worker is idle or starting, and every worker holds work not measured
-   * as quick: it would wait for the rest of a slow task (a 1 s sleeper, a long computation)
-   * that no growth is coming to relieve (the pool is at its max, or its workers compute). The
-   * quick worker, above the max, serves such tasks alone: a health check or a hello stays
-   * prompt behind a pool full of slow work, for the memory of one more worker.
+   * A quick task waits, no worker is idle or starting, and every worker is in a task not measured
+   * as quick that has run a while: it would wait for the rest of a slow task (a 1 s sleeper, a
+   * long computation) that no growth is coming to relieve (the pool is at its max, or its
+   * workers compute). The quick worker, above the max, serves such tasks alone: a health check
+   * or a hello stays prompt behind a pool full of slow work, for the memory of one more worker.
    */
   private quickTasksStuck(): boolean {
     if (!this.queue.quickWaiting || this.slots.quickWorker || this.slots.starting > 0 || this.idle.count > 0) return false;
     if (this.slots.growthRoom > 0 && this.blocked !== false) return false;
-    return this.slots.all.every((worker) => !worker?.ready || (worker.inFlight.length > 0 && !worker.inFlight[0]!.quick));
+    const startedBefore = performance.timeOrigin + performance.now() - slowTaskMs;
+    return this.slots.all.every((worker) => {
+      const head = worker?.ready ? worker.inFlight[0] : undefined;
+      return !worker?.ready || (head !== undefined && !head.quick && head.dispatchedAt <= startedBefore);
+    });
   }
 
   private judge(blocked: boolean): void {

@@ -76,3 +76,20 @@ describe("a pool that can still grow for blocked workers", () => {
     assert.ok(events.some((e) => e.kind === "grow"));
   });
 });
+
+describe("a stream of trivial tasks from their first, unmeasured ones on, on a pool at its max", () => {
+  const events: Pool.PoolResizeEvent[] = [];
+  const pool = makePool({ size: 2, maxSize: 2 }, events);
+  after(() => pool.terminate());
+
+  test("starts no quick worker: the tasks ahead of the quick ones are not slow, only not measured yet", async () => {
+    await pool.start();
+    // 32 callers, each sending its next task when the last is answered: the first tasks run
+    // before the target is measured, so quick ones soon wait behind them (as under HTTP load).
+    const caller = async () => {
+      for (let i = 0; i < 150; i++) assert.ok((await pool.run(Blocking, "burnSome", { ms: 0.3 })).slot <= 2);
+    };
+    await Promise.all(Array.from({ length: 32 }, caller));
+    assert.deepEqual(events, []);
+  });
+});
