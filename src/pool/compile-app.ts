@@ -27,8 +27,8 @@ export interface CompiledModules {
   /**
    * Modules the worker imports before the compiled app, with source maps still off: this
    * package's own entry, when the app imports it. Mapping stacks costs a parse of every module's
-   * map as it loads (about 13 ms of a worker's start for the package's own 75 modules); only the
-   * app's compiled modules need it, to name their .ts sources.
+   * map as it loads (about 10 ms of a worker's start for the package's own maps); only the app's
+   * compiled modules need it, to name their .ts sources.
    */
   preload: string[];
 }
