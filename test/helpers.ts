@@ -1,6 +1,7 @@
 // Shared test helpers: real sockets, real child processes, captured log lines.
 import { spawn, type ChildProcess } from "node:child_process";
 import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
+import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -143,3 +144,25 @@ export async function waitForFullPool(server: { pool: { ready: number; size: num
   for (let i = 0; i < 400 && server.pool.ready < server.pool.size; i++) await delay(25);
   if (server.pool.ready < server.pool.size) throw new Error("the pool did not heal");
 }
+
+/**
+ * Writes raw bytes on a socket of its own; resolves with everything the server sent until it
+ * closed (or `waitMs` passed). `end` half-closes after writing; node:http aborts a request whose
+ * client half-closes before the body is read, so tests of bodies keep it open.
+ */
+export function rawExchange(port: number, payload: string | Buffer, { end = true, waitMs = 5000 } = {}): Promise<string> {
+  return new Promise((resolve) => {
+    let data = "";
+    const socket = connect(port, "127.0.0.1", () => {
+      socket.write(payload);
+      if (end) socket.end();
+    });
+    socket.on("data", (d) => (data += d.toString("latin1")));
+    socket.on("close", () => resolve(data));
+    socket.on("error", () => resolve(data));
+    socket.setTimeout(waitMs, () => socket.destroy());
+  });
+}
+
+/** The status of a raw HTTP/1.1 response (0 if there was none). */
+export const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);

@@ -10,7 +10,11 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { serve, type RunningServer } from "loopwise";
 import { app } from "../fixtures/uploads-app.ts";
-import { captureLogs, delay } from "../helpers.ts";
+import { captureLogs, delay, rawExchange, statusOf } from "../helpers.ts";
+
+/** Over a socket kept open for writing, as a client still sending its body. */
+const raw = (port: number, payload: string | Buffer, options: { end?: boolean; waitMs?: number } = {}) =>
+  rawExchange(port, payload, { end: false, ...options });
 
 const sha256 = (data: string | Uint8Array) => createHash("sha256").update(data).digest("hex");
 
@@ -39,25 +43,6 @@ async function post(url: string, body: FormData | URLSearchParams | string, head
   return { status: response.status, headers: response.headers, text, json };
 }
 
-/**
- * Writes raw bytes, resolves with everything the server sent until it closed (or `waitMs` passed).
- * The socket stays open for writing: node:http aborts a request whose client half-closes.
- */
-function raw(port: number, payload: string | Buffer, { end = false, waitMs = 5000 } = {}): Promise<string> {
-  return new Promise((resolve) => {
-    let data = "";
-    const socket = connect(port, "127.0.0.1", () => {
-      socket.write(payload);
-      if (end) socket.end();
-    });
-    socket.on("data", (d) => (data += d.toString("latin1")));
-    socket.on("close", () => resolve(data));
-    socket.on("error", () => resolve(data));
-    socket.setTimeout(waitMs, () => socket.destroy());
-  });
-}
-
-const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
 const bodyOf = (response: string) => JSON.parse(response.slice(response.indexOf("\r\n\r\n") + 4));
 
 /** A multipart request by hand, for the bodies no browser would send. */

@@ -1,28 +1,10 @@
 // Bad input over raw sockets: clear 4xx answers, never a 5xx from the framework, never a crash.
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { serve, type RunningServer } from "loopwise";
 import { app } from "../fixtures/reliability-app.ts";
-import { captureLogs, request } from "../helpers.ts";
-
-/** Writes raw bytes, resolves with everything the server sent until it closed (or 5 s passed). */
-function raw(port: number, payload: string | Buffer, { end = true, waitMs = 5000 } = {}): Promise<string> {
-  return new Promise((resolve) => {
-    let data = "";
-    const socket = connect(port, "127.0.0.1", () => {
-      socket.write(payload);
-      if (end) socket.end();
-    });
-    socket.on("data", (d) => (data += d.toString("latin1")));
-    socket.on("close", () => resolve(data));
-    socket.on("error", () => resolve(data));
-    socket.setTimeout(waitMs, () => socket.destroy());
-  });
-}
-
-const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
+import { captureLogs, rawExchange as raw, request, statusOf } from "../helpers.ts";
 
 describe("bad input", () => {
   let server: RunningServer;
