@@ -166,3 +166,21 @@ export function rawExchange(port: number, payload: string | Buffer, { end = true
 
 /** The status of a raw HTTP/1.1 response (0 if there was none). */
 export const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
+
+/**
+ * Polls `find` every 20 ms until it gives something other than undefined or false, and returns
+ * that; fails after `timeoutMs`, naming `what` it waited for.
+ */
+export async function until<T>(
+  find: () => T | undefined | false | Promise<T | undefined | false>,
+  what = "the condition",
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await find();
+    if (found !== undefined && found !== false) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(20);
+  }
+}

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { serve, type RunningServer } from "loopwise";
 import { app } from "../fixtures/monitor-app.ts";
-import { captureLogs, fixture, request, spawnServer } from "../helpers.ts";
+import { captureLogs, fixture, request, spawnServer, until } from "../helpers.ts";
 
 type Warning = {
   event: string;
@@ -20,16 +20,6 @@ type Warning = {
 
 function warningsIn(lines: string[]): Warning[] {
   return lines.map((line) => JSON.parse(line) as Warning).filter((line) => line.event === "loop-blocked");
-}
-
-async function until<T>(find: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe("loop monitor", () => {

@@ -9,19 +9,9 @@ import { after, before, describe, test } from "node:test";
 import { serve, type RunningServer } from "loopwise";
 import { request as httpRequest } from "node:http";
 import { app, finishedAt, pooled, ran } from "../fixtures/background-app.ts";
-import { captureLogs, delay, fixture, request, spawnServer } from "../helpers.ts";
+import { captureLogs, delay, fixture, request, spawnServer, until } from "../helpers.ts";
 
 const post = (url: string) => request(url, { method: "POST" });
-
-/** Waits until `check` holds (refreshing what it reads with `refresh`), at most `ms`. */
-async function until(check: () => boolean, ms = 10_000, refresh?: () => Promise<void>): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    await refresh?.();
-    if (check()) return;
-    await delay(20);
-  }
-  assert.ok(check(), "the condition never held");
-}
 
 let metricsText = "";
 
@@ -38,18 +28,18 @@ describe("a served app", () => {
     const reply = await post(`${server.url}/slow?ms=1500`);
     assert.equal(reply.status, 200);
     assert.equal(finishedAt.length, count, "the task had not finished when the response arrived");
-    await until(() => finishedAt.length === count + 1);
+    await until(() => finishedAt.length === count + 1, "every task finished", 10_000);
     assert.ok(finishedAt.at(-1)! >= reply.doneAt);
   });
 
   test("a failing task is logged with its route, task and lane, and the ones after it run", async () => {
     assert.equal((await post(`${server.url}/fails`)).status, 200);
-    await until(() => logs.err.some((l) => l.includes("background task killsWorker")));
+    await until(() => logs.err.some((l) => l.includes("background task killsWorker")), "the crash in the log", 10_000);
     const lines = logs.err.filter((l) => l.includes("Exception in background task"));
     assert.ok(lines.some((l) => l.includes("Exception in background task fails of POST /fails (lane=loop)")));
     assert.ok(lines.some((l) => /background task failsOnPool of POST \/fails \(lane=worker#\d+\)/.test(l)));
     await post(`${server.url}/odd/proxy`);
-    await until(() => logs.err.some((l) => l.includes("background task throwsOdd of POST /odd/:kind")));
+    await until(() => logs.err.some((l) => l.includes("background task throwsOdd of POST /odd/:kind")), "the odd throw in the log", 10_000);
   });
 
   test("a client that leaves before the answer: the handler finished, so its tasks still run", async () => {
@@ -58,7 +48,7 @@ describe("a served app", () => {
     req.end();
     await delay(100);
     req.destroy();
-    await until(() => ran.some((r) => r.startsWith("client-left@")), 5000);
+    await until(() => ran.some((r) => r.startsWith("client-left@")), "the task of the request whose client left");
   });
 
   test("a flood of requests with tasks on both lanes: every task runs or is refused, none is left pending", async () => {
@@ -77,11 +67,12 @@ describe("a served app", () => {
     const answered = replies.filter((r) => r.status === 200).length;
     assert.ok(answered >= 100, "every loop-lane request is answered");
     await until(
-      () => /loopwise_background_tasks_pending 0/.test(metricsText),
-      30_000,
       async () => {
         metricsText = (await request(`${server.url}/metrics`)).text;
+        return /loopwise_background_tasks_pending 0/.test(metricsText);
       },
+      "no background task pending",
+      30_000,
     );
     // Each answered request added one pool task: it ran, or the busy pool refused it (and said so).
     assert.equal(pooled.get(0) - before.ran + refusedOnPool(metricsText) - before.refused, answered);
@@ -107,16 +98,21 @@ test("a flood past the pool's limits: plain tasks are refused like requests, in 
       replies.every((r) => r.status === 200),
       "the requests themselves are answered",
     );
-    await until(() => logs.err.some((l) => l.includes("Background task slowOnPool of POST /slow-pool-from-loop was refused by the worker pool")));
+    await until(
+      () => logs.err.some((l) => l.includes("Background task slowOnPool of POST /slow-pool-from-loop was refused by the worker pool")),
+      "the refusal in the log",
+      10_000,
+    );
     const refused = logs.err.filter((l) => l.includes("was refused by the worker pool"));
     assert.ok(refused.every((l) => l.includes(" WARNING ")));
     assert.ok(!logs.err.some((l) => l.includes("PoolFullError") && l.includes("at ")), "no stack for a refusal");
     await until(
-      () => /loopwise_background_tasks_pending 0/.test(metricsText),
-      15_000,
       async () => {
         metricsText = (await request(`${server.url}/metrics`)).text;
+        return /loopwise_background_tasks_pending 0/.test(metricsText);
       },
+      "no background task pending",
+      15_000,
     );
     assert.match(
       metricsText,

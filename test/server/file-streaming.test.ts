@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { compression, file, serve, type HttpRequest, type OutgoingResponse, type RunningServer } from "loopwise";
 import { existsSync } from "node:fs";
 import { app, bigSize, data, publicDir, root, uploadsSeen } from "../fixtures/files-app.ts";
-import { captureLogs, delay, request } from "../helpers.ts";
+import { captureLogs, delay, request, until } from "../helpers.ts";
 
 const linux = process.platform === "linux";
 
@@ -25,15 +25,6 @@ function descriptorsOn(path: string): number {
     }
   }
   return count;
-}
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return;
-    await delay(20);
-  }
-  assert.fail("condition not met in time");
 }
 
 /** Starts a download and stops reading at its first chunk; `resume()` reads the rest. */

@@ -5,7 +5,7 @@ import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { serve, TestClient, type RunningServer } from "loopwise";
 import { app } from "../fixtures/http-layer-app.ts";
-import { captureLogs, delay, request } from "../helpers.ts";
+import { captureLogs, delay, request, until } from "../helpers.ts";
 
 interface Arrival {
   at: number;
@@ -35,15 +35,6 @@ function readChunks(url: string, { stopAfter, headers = {} }: { stopAfter?: numb
 }
 
 const stats = async (url: string) => (await request(`${url}/stats`)).json as { finallyRan: number; produced: number; workerFinally: number };
-
-async function until(check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await delay(25);
-  }
-  assert.fail("condition not met in time");
-}
 
 describe("streamed responses", () => {
   let server: RunningServer;

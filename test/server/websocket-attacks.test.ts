@@ -5,18 +5,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { serve, type RunningServer } from "loopwise";
 import { app, journal } from "../fixtures/websocket-app.ts";
-import { captureLogs, delay, request } from "../helpers.ts";
+import { captureLogs, delay, request, until } from "../helpers.ts";
 import { clientFrame, closeCodeIn, handshake, openSocket, rawExchange } from "./websocket-client.ts";
-
-async function until<T>(find: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined && found !== false) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
-}
 
 describe("floods and huge frames", () => {
   const logs = captureLogs();

@@ -5,7 +5,7 @@ import { threadId } from "node:worker_threads";
 import { after, before, describe, test } from "node:test";
 import { serve, type RunningServer } from "loopwise";
 import { app, journal } from "../fixtures/websocket-app.ts";
-import { captureLogs, delay, request } from "../helpers.ts";
+import { captureLogs, delay, request, until } from "../helpers.ts";
 import { handshake, handshakeHeaders, openSocket, rawExchange } from "./websocket-client.ts";
 
 const logs = captureLogs();
@@ -19,16 +19,6 @@ after(() => server.close());
 
 const accessLines = () => logs.out.map((line) => JSON.parse(line));
 const errorLines = () => logs.err.map((line) => JSON.parse(line)).filter((line) => line.event === "handler-error");
-
-async function until<T>(find: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined && found !== false) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
-}
 
 describe("the handshake", () => {
   test("each text message is answered with its JSON echo; the session is one access line with its close code", async () => {
