@@ -1,7 +1,7 @@
 // Shared test helpers: real sockets, real child processes, captured log lines.
 import { spawn, type ChildProcess } from "node:child_process";
 import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
-import { connect } from "node:net";
+import { connect, Server } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
@@ -183,4 +183,20 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await delay(20);
   }
+}
+
+/** Runs `work` and returns the arguments of every `listen()` a net server made meanwhile (a TestClient must make none). */
+export async function listensDuring(work: () => Promise<void>): Promise<unknown[]> {
+  const listening: unknown[] = [];
+  const listen = Server.prototype.listen;
+  Server.prototype.listen = function (this: Server, ...args: unknown[]) {
+    listening.push(args);
+    return listen.apply(this, args as never);
+  } as typeof listen;
+  try {
+    await work();
+  } finally {
+    Server.prototype.listen = listen;
+  }
+  return listening;
 }

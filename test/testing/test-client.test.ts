@@ -1,11 +1,11 @@
 // The in-process client: the whole pipeline and the real pool, without a socket.
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { threadId } from "node:worker_threads";
 import { after, before, test } from "node:test";
 import { TestClient } from "loopwise";
 import { app as basics } from "../../examples/basics/main.ts";
 import { app } from "../fixtures/typed-app.ts";
+import { listensDuring } from "../helpers.ts";
 
 let client: TestClient;
 before(async () => {
@@ -14,13 +14,7 @@ before(async () => {
 after(() => client.close());
 
 test("exercises both lanes with the pool running, and opens no port", async () => {
-  const listening: unknown[] = [];
-  const listen = net.Server.prototype.listen;
-  net.Server.prototype.listen = function (this: unknown, ...args: unknown[]) {
-    listening.push(args);
-    return listen.apply(this, args as never);
-  } as typeof listen;
-  try {
+  const listening = await listensDuring(async () => {
     const loop = await client.get("/items", { query: { limit: 2, tag: ["a", "b"] } });
     assert.equal(loop.lane, "loop");
     assert.deepEqual(loop.json(), { limit: 2, tag: ["a", "b"], thread: threadId });
@@ -28,9 +22,7 @@ test("exercises both lanes with the pool running, and opens no port", async () =
     assert.equal(worker.status, 201);
     assert.match(worker.lane, /^worker#[12]$/);
     assert.notEqual(worker.json().thread, threadId);
-  } finally {
-    net.Server.prototype.listen = listen;
-  }
+  });
   assert.deepEqual(listening, []);
 });
 

@@ -1,10 +1,10 @@
 // The TestClient's WebSockets: in memory (no port), through the real handshake and frames.
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { threadId } from "node:worker_threads";
 import { after, before, test } from "node:test";
 import { TestClient, WebSocketDenied, WebSocketDisconnect } from "loopwise";
 import { app, journal } from "../fixtures/websocket-app.ts";
+import { listensDuring } from "../helpers.ts";
 
 let client: TestClient;
 before(async () => {
@@ -13,22 +13,14 @@ before(async () => {
 after(() => client.close());
 
 test("opens a WebSocket without a port, and echoes", async () => {
-  const listening: unknown[] = [];
-  const listen = net.Server.prototype.listen;
-  net.Server.prototype.listen = function (this: unknown, ...args: unknown[]) {
-    listening.push(args);
-    return listen.apply(this, args as never);
-  } as typeof listen;
-  try {
+  const listening = await listensDuring(async () => {
     const ws = await client.websocket("/ws/echo");
     ws.send("hello");
     assert.deepEqual(await ws.receiveJson(), { echo: "hello" });
     ws.send(new Uint8Array([1, 2]));
     assert.deepEqual(await ws.receiveJson(), { echo: { type: "Buffer", data: [1, 2] } });
     assert.deepEqual(await ws.close(), { code: 1000, reason: "", error: undefined });
-  } finally {
-    net.Server.prototype.listen = listen;
-  }
+  });
   assert.deepEqual(listening, []);
 });
 
