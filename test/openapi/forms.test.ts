@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { openApiDocument, serve, type RunningServer } from "loopwise";
-import { launchBrowser } from "../browser.ts";
+import { launchBrowser, tryItOut } from "../browser.ts";
 import { app } from "../fixtures/uploads-app.ts";
 import { captureLogs } from "../helpers.ts";
 
@@ -58,15 +58,13 @@ describe("/docs uploads a file in a real browser", () => {
       });
       await page.goto(server.url + "/docs");
       const operation = page.locator("#operations-default-upload_attachment_attachments_post");
-      await operation.locator(".opblock-summary").click();
-      assert.equal(await operation.locator(".opblock-section-request-body .body-param-content-type select").inputValue(), "multipart/form-data");
-      await operation.getByRole("button", { name: "Try it out" }).click();
-      await operation.locator('tr[data-property-name="file"] input[type="file"]').setInputFiles(file);
-      await operation.getByRole("button", { name: "Execute" }).click();
-      const live = operation.locator(".live-responses-table");
-      await live.locator("tbody .response-col_status").first().waitFor();
-      assert.equal((await live.locator("tbody .response-col_status").first().textContent())?.trim(), "201");
-      const body = JSON.parse((await live.locator("tbody .response-col_description pre").first().textContent()) ?? "");
+      const result = await tryItOut(operation, {
+        opened: async () =>
+          assert.equal(await operation.locator(".opblock-section-request-body .body-param-content-type select").inputValue(), "multipart/form-data"),
+        fill: () => operation.locator('tr[data-property-name="file"] input[type="file"]').setInputFiles(file),
+      });
+      assert.equal(result.status, "201");
+      const body = JSON.parse(result.body);
       assert.deepEqual(body, { filename: "report.txt", size: content.length, sha256: createHash("sha256").update(content).digest("hex") });
       assert.match(sent[0] ?? "", /^multipart\/form-data; boundary=/);
     } finally {

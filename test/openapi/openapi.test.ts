@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { App, TestClient, serve, type RunningServer } from "loopwise";
 import { openApiPath } from "../../src/openapi/openapi-document.ts";
-import { launchBrowser } from "../browser.ts";
+import { launchBrowser, tryItOut } from "../browser.ts";
 import { app as depsApp } from "../fixtures/deps-app.ts";
 import { app } from "../fixtures/typed-app.ts";
 import { captureLogs, request } from "../helpers.ts";
@@ -127,14 +127,9 @@ describe("/docs in a real browser", () => {
       });
       await page.goto(server.url + "/docs");
       const operation = page.locator("#operations-items-list_items_items_get");
-      await operation.locator(".opblock-summary").click();
-      await operation.getByRole("button", { name: "Try it out" }).click();
-      await operation.locator('tr[data-param-name="limit"] input').fill("7");
-      await operation.getByRole("button", { name: "Execute" }).click();
-      const live = operation.locator(".live-responses-table");
-      await live.locator("tbody .response-col_status").first().waitFor();
-      assert.equal((await live.locator("tbody .response-col_status").first().textContent())?.trim(), "200");
-      const body = JSON.parse((await live.locator("tbody .response-col_description pre").first().textContent()) ?? "");
+      const result = await tryItOut(operation, { fill: () => operation.locator('tr[data-param-name="limit"] input').fill("7") });
+      assert.equal(result.status, "200");
+      const body = JSON.parse(result.body);
       assert.equal(body.limit, 7);
       assert.deepEqual(external, [], "the page fetched nothing from outside the server");
     } finally {

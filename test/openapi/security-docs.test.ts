@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
 import { serve, type RunningServer } from "loopwise";
 import { app } from "../../docs/examples/security.ts";
-import { launchBrowser } from "../browser.ts";
+import { launchBrowser, tryItOut } from "../browser.ts";
 import { captureLogs, request } from "../helpers.ts";
 
 let server: RunningServer;
@@ -33,19 +33,7 @@ function watchExternal(page: Page, base: string): string[] {
 }
 
 /** Tries an operation out in Swagger UI and returns the status and body it shows. */
-async function tryOut(page: Page, operationId: string): Promise<{ status: string; body: string }> {
-  const operation = page.locator(`#operations-default-${operationId}`);
-  await operation.locator(".opblock-summary").click();
-  await operation.getByRole("button", { name: "Try it out" }).click();
-  await operation.getByRole("button", { name: "Execute" }).click();
-  const live = operation.locator(".live-responses-table tbody");
-  await live.locator(".response-col_status").first().waitFor();
-  return {
-    // "401 Undocumented" for a status the operation does not list: the number is what counts.
-    status: ((await live.locator(".response-col_status").first().textContent()) ?? "").trim().split(/\s/)[0]!,
-    body: (await live.locator(".response-col_description pre").first().textContent()) ?? "",
-  };
-}
+const tryOut = (page: Page, operationId: string) => tryItOut(page.locator(`#operations-default-${operationId}`));
 
 describe("/docs with security schemes", () => {
   test("Authorize logs in with the OAuth2 password flow and sends the token", { timeout: 90_000 }, async () => {
