@@ -93,3 +93,35 @@ describe("a stream of trivial tasks from their first, unmeasured ones on, on a p
     assert.deepEqual(events, []);
   });
 });
+
+describe("a quick route that turns slow, then kills its worker, while the pool is full", () => {
+  const events: Pool.PoolResizeEvent[] = [];
+  const pool = makePool({ size: 1, maxSize: 1, idleTimeoutMs: 5000 }, events);
+  after(() => pool.terminate());
+
+  test("each task gets one outcome, the quick worker's death costs only its own task, and the pool serves on", async () => {
+    await pool.start();
+    for (let i = 0; i < 3; i++) await pool.run(Blocking, "hiccup", {});
+    const sleeper = pool.run(Blocking, "sleep", { ms: 1500 });
+    await delay(50);
+    const settled = (p: Promise<Pool.TaskOutcome>) =>
+      p.then(
+        (o) => ({ ok: true, slot: o.slot }),
+        (e: Error) => ({ ok: false, error: e.name }),
+      );
+    // Measured quick, so each goes to the quick line: the first now takes 600 ms on the quick worker.
+    const slow = settled(pool.run(Blocking, "hiccup", { ms: 600 }));
+    await delay(20);
+    const quick = settled(pool.run(Blocking, "hiccup", {}));
+    const crash = settled(pool.run(Blocking, "hiccup", { exit: true }));
+    const [a, b, c] = await Promise.all([slow, quick, crash]);
+    assert.deepEqual(a, { ok: true, slot: 2 });
+    assert.deepEqual(b, { ok: true, slot: 2 }, "it waited for the quick worker, not for the sleeper");
+    assert.deepEqual(c, { ok: false, error: "WorkerCrashedError" });
+    assert.equal((await sleeper).slot, 1, "the core worker's task is untouched");
+    // The quick worker is gone, not replaced; the pool still answers.
+    assert.equal((await pool.run(Blocking, "hello", {})).slot, 1);
+    assert.equal(pool.size, 1);
+    assert.equal(events.filter((e) => e.kind === "quick").length, 1);
+  });
+});
