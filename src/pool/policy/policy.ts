@@ -389,11 +389,16 @@ export class PoolPolicy<T extends PolicyTask> {
 
   /**
    * The workers that will share the queued work: the room to grow counts unless the busy ones
-   * were found computing. Before the first look, a burst is given the benefit of the doubt: if
+   * were found computing (then only the cores left idle count). Before the first look, a burst is given the benefit of the doubt: if
    * it is CPU-bound, the tasks admitted too many are refused by their wait limit, never later.
    */
   private capacity(): number {
-    return this.blocked === false ? this.occupied : this.config.maxSize;
+    return this.blocked === false ? this.occupied + this.cpuRoom : this.config.maxSize;
+  }
+
+  /** Workers computing work may still add: up to the cores (and the max). */
+  private get cpuRoom(): number {
+    return Math.max(0, Math.min(this.config.cores, this.config.maxSize) - this.occupied);
   }
 
   /** The work the busy workers still hold, estimated (ms): the rest of each running task, and all of each one waiting in a batch. */
@@ -596,7 +601,7 @@ export class PoolPolicy<T extends PolicyTask> {
       if (running && running.target.runs === 0 && runningLong(running.dispatchedAt, now)) running.target.seenRunningLong = true;
     }
     // Workers already starting will take tasks; grow by the rest.
-    const wanted = Math.min(this.queue.waiting - this.starting, this.growthRoom);
+    let wanted = Math.min(this.queue.waiting - this.starting, this.growthRoom);
     let nextLookMs = lookEveryMs;
     let mayGrow = false;
     let cpuShare = 0;
@@ -616,6 +621,11 @@ export class PoolPolicy<T extends PolicyTask> {
         mayGrow = this.blocked === true;
       } else if (seen.threads.unknown > 0) {
         nextLookMs = secondSightingMs;
+      }
+      // Computing work may use the cores a core smaller than the machine leaves idle (16 workers on 64 cores), never more.
+      if (!mayGrow && this.blocked === false && this.cpuRoom > 0) {
+        wanted = Math.min(wanted, this.cpuRoom);
+        mayGrow = true;
       }
     }
     if (mayGrow && this.idleCore.length + this.idleGrowth.length === 0) {
