@@ -12,6 +12,22 @@ import { measuredHere } from "./calibration.ts";
 import { scenarios } from "./scenarios.ts";
 import { SimWorld, type SimResult } from "./world.ts";
 
+/** The flags, for --help (each is also a key of the options below). */
+const flags: [string, string][] = [
+  ["--scenario", `one of: ${Object.keys(scenarios).join(", ")} (default sleepers)`],
+  ["--concurrency", "requests at once (default 40)"],
+  ["--sleep-ms", "the blocking requests' wait, ms (default 1000)"],
+  ["--cpu-ms", "the CPU-bound requests' work, ms (default 100)"],
+  ["--cores", "the machine's cores (default: this one's)"],
+  ["--pool-size", "the core (default: the pool's default for those cores)"],
+  ["--max-pool-size", "the max (default: likewise)"],
+  ["--max-queue-wait", "the wait limit, ms (default 5000)"],
+  ["--growth-at-once", "growth workers starting at once (default: the cores, at least 2)"],
+  ["--json", "one line of JSON"],
+  ["--table", "the table of docs/performance.md: 2, 16 and 64 cores"],
+  ["--calibrate", "measure this machine's worker cost"],
+];
+
 const { values } = parseArgs({
   options: {
     scenario: { type: "string", default: "sleepers" },
@@ -26,6 +42,7 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     table: { type: "boolean", default: false },
     calibrate: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
 
@@ -109,7 +126,10 @@ function calibrate(): void {
   console.log(`16 workers: ${(many.cpuMs / 16).toFixed(1)} ms of CPU and ${(many.grownMb / 16).toFixed(1)} MB each (sim/calibration.ts)`);
 }
 
-if (values.calibrate) calibrate();
+if (values.help) {
+  console.log("npm run simulate -- [flags]: the pool's policy in virtual time\n");
+  for (const [flag, help] of flags) console.log(`  ${flag.padEnd(18)} ${help}`);
+} else if (values.calibrate) calibrate();
 else if (values.table) {
   console.log(header);
   for (const cores of [2, 16, 64]) {

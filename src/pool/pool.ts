@@ -105,8 +105,9 @@ export class WorkerPool {
     await this.threads.prepare();
     this.coreStarts = [];
     this.policy.start();
-    const results = await Promise.allSettled(this.coreStarts);
+    const starts = this.coreStarts;
     this.coreStarts = undefined;
+    const results = await Promise.allSettled(starts);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) {
       await this.terminate();

@@ -650,8 +650,8 @@ export class PoolPolicy<T extends PolicyTask> {
   }
 
   /**
-   * A task that goes ahead waits, no worker is idle or starting, and every worker is in a task
-   * that has run a while: it would wait for the rest of slow work (a 1 s sleeper, a long
+   * A task that goes ahead waits (of a target that is not what the workers are running), no
+   * worker is idle or starting, and every worker is in a task that has run a while: it would wait for the rest of slow work (a 1 s sleeper, a long
    * computation) that no growth is coming to relieve (the pool is at its max, or its workers
    * compute). The quick worker, above the max, serves such tasks alone, for the memory of one
    * more worker.
@@ -659,12 +659,16 @@ export class PoolPolicy<T extends PolicyTask> {
   private quickTasksStuck(now: Instant): boolean {
     if (this.workers[this.config.maxSize] || this.idleCore.length + this.idleGrowth.length > 0 || now < this.growthPausedUntil) return false;
     if (this.growthRoom > 0 && this.blocked !== false) return false;
-    if (this.starting > 0 || !this.queue.aheadWaiting) return false;
-    return this.workers.every((worker) => {
-      if (!worker?.ready) return true;
-      const running = worker.held[0];
-      return running !== undefined && runningLong(running.dispatchedAt, now);
-    });
+    if (this.starting > 0) return false;
+    const running = new Set<Target>();
+    for (const worker of this.workers) {
+      if (!worker?.ready) continue;
+      const head = worker.held[0];
+      if (head === undefined || !runningLong(head.dispatchedAt, now)) return false;
+      running.add(head.target);
+    }
+    // A flood of a target never seen is what holds the workers: its tasks are no quick work.
+    return this.queue.aheadWaiting((target) => !running.has(target));
   }
 
   /**

@@ -65,9 +65,12 @@ export class TaskQueue<T extends QueuedTask> {
     return oldestAhead ?? (aheadOnly ? undefined : oldest);
   }
 
-  /** Whether a task that goes ahead waits. */
-  get aheadWaiting(): boolean {
-    return this.next(true) !== undefined;
+  /** Whether a task that goes ahead waits whose target passes `test`. */
+  aheadWaiting(test: (target: Target) => boolean): boolean {
+    for (const target of this.targets) {
+      if (goesAhead(target.speed) && test(target) && this.skipLeft(target) !== undefined) return true;
+    }
+    return false;
   }
 
   /** Takes the task `next()` returned. */

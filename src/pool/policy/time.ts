@@ -1,11 +1,11 @@
 // The pool's two clocks, told apart by their types. The policy reads only the monotonic one
-// (performance.now()); a worker reports when it started a task on the wall clock, which is the
+// (the performance clock); a worker reports when it started a task on the wall clock, which is the
 // only one two threads share.
 
-/** A point on this thread's monotonic clock (performance.now()), in ms. */
+/** A point on this thread's monotonic clock (the performance clock), in ms. */
 export type Instant = number & { readonly clock: "monotonic" };
 
-/** A point on the wall clock (performance.timeOrigin + performance.now()), in ms since 1970. */
+/** A point on the wall clock (the time origin plus the performance clock), in ms since 1970. */
 export type EpochMs = number & { readonly clock: "epoch" };
 
 export function instant(ms: number): Instant {
