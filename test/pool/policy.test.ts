@@ -106,6 +106,21 @@ describe("retiring", () => {
     assert.deepEqual(bench.resizes.at(-1), { kind: "shrink", from: 4, to: 1, retired: 3, idleMs: 1000 });
   });
 
+  test("the quick worker, idle past the idle timeout, is retired like a growth worker", () => {
+    const bench = new PolicyBench({ coreSize: 1, maxSize: 1, idleTimeoutMs: 1000 }).startCore();
+    bench.measure("/hello", 1);
+    const sleeper = bench.arrive("/sleep");
+    const hello = bench.arrive("/hello");
+    bench.advance(30);
+    bench.policy.workerReady(2, bench.at);
+    bench.finish(hello, 1);
+    bench.finish(sleeper, 1000);
+    bench.advance(2500);
+    assert.deepEqual(bench.retired, [2]);
+    assert.equal(bench.policy.size, 1);
+    assert.deepEqual(bench.resizes.at(-1), { kind: "shrink", from: 2, to: 1, retired: 1, idleMs: 1000 });
+  });
+
   test("slots are reused from the lowest", () => {
     const bench = new PolicyBench({ coreSize: 1, maxSize: 4, idleTimeoutMs: 100 }).startCore();
     const first = bench.arriveMany("/sleep", 4);
@@ -216,6 +231,27 @@ describe("who goes first", () => {
     assert.equal(bench.slotOf(sleeper), undefined, "the quick worker never takes slow work");
   });
 
+  test("no quick worker for tasks that run briefly, measured or not yet: only work that has run 25 ms holds a worker for long", () => {
+    const bench = new PolicyBench({ coreSize: 2, maxSize: 2 }).startCore();
+    bench.look = computingLook;
+    for (let round = 0; round < 50; round++) {
+      const tasks = bench.arriveMany("/burn-some", 8);
+      bench.advance(1);
+      for (const task of tasks) if (task.state === "held") bench.finish(task, 0.3);
+      bench.advance(4);
+      for (const task of tasks) if (task.state === "held") bench.finish(task, 0.3);
+    }
+    assert.deepEqual(bench.resizes, []);
+  });
+
+  test("no quick worker for a flood of a new target: its own tasks hold the workers", () => {
+    const bench = new PolicyBench({ coreSize: 2, maxSize: 8, cores: 2 }).startCore();
+    bench.look = computingLook;
+    bench.arriveMany("/burn", 50);
+    bench.advance(200);
+    assert.deepEqual(bench.resizes, []);
+  });
+
   test("no quick worker while the pool can still grow for blocked workers", () => {
     const bench = new PolicyBench({ coreSize: 1, maxSize: 4 }).startCore();
     bench.measure("/hello", 1);
@@ -248,7 +284,10 @@ describe("crashes", () => {
     assert.deepEqual(bench.started.at(-1), [1, "core"], "a core worker is replaced at once");
     assert.ok(rest.every((t) => t.state === "queued" && t.retried));
     bench.policy.workerReady(1, bench.at);
-    assert.ok(rest.every((t) => t.state === "held"), "the replacement takes them");
+    assert.ok(
+      rest.every((t) => t.state === "held"),
+      "the replacement takes them",
+    );
     const second = bench.arrive("/crash");
     bench.policy.exited(1, { wasReady: true, requeue: [], crashed: second }, bench.at);
     bench.policy.workerReady(1, bench.at);
