@@ -4,6 +4,7 @@ import type { LoopBlock } from "../monitor/loop-monitor.js";
 import type { JobRecord } from "../queue/job-runner.js";
 import { accessToJson, formatAccessText, round, type AccessRecord } from "./access-line.js";
 import { formatJobText, jobToJson } from "./job-log.js";
+import type { AbandonedHook } from "./shutdown-hooks.js";
 
 export type { AccessRecord } from "./access-line.js";
 
@@ -228,10 +229,13 @@ export class Logger {
   waitingForBackgroundTasks(count: number): void {
     this.info("shutdown", `Waiting for ${count} background task${count === 1 ? "" : "s"} to finish.`, { background_tasks: count });
   }
-  backgroundTasksLeft(count: number, graceMs: number): void {
-    this.line("ERROR", "shutdown", `Grace period of ${graceMs} ms is over with ${count} background task(s) not finished; abandoning them.`, {
-      background_tasks: count,
-    });
+  backgroundTasksLeft(tasks: string[], graceMs: number): void {
+    this.line(
+      "ERROR",
+      "shutdown",
+      `Grace period of ${graceMs} ms is over with ${tasks.length} background task(s) not finished; abandoning them: ${tasks.join(", ")}.`,
+      { background_tasks: tasks.length, tasks },
+    );
   }
   waitingForShutdown(): void {
     this.info("shutdown", "Waiting for application shutdown.");
@@ -239,8 +243,18 @@ export class Logger {
   shutdownHookFailed(error: Error): void {
     this.line("ERROR", "shutdown", `A shutdown hook failed:\n${error.stack ?? error.message}`, { error: error.message });
   }
-  shutdownComplete(): void {
-    this.info("shutdown", "Application shutdown complete.");
+  /** A hook the grace period cut short, or one whose promise could never settle. */
+  shutdownHookAbandoned(abandoned: AbandonedHook, graceMs: number): void {
+    const why = abandoned.neverSettles
+      ? `${abandoned.hook} never settled: its promise was still pending when nothing was left to run that could settle it; abandoning it.`
+      : `Grace period of ${graceMs} ms is over with ${abandoned.hook} still running; abandoning it.`;
+    const notRun = abandoned.notRun.length > 0 ? ` Not run: ${abandoned.notRun.join(", ")}.` : "";
+    this.line("ERROR", "shutdown", why + notRun, { hook: abandoned.hook, never_settles: abandoned.neverSettles, not_run: abandoned.notRun });
+  }
+  /** The end of the shutdown hooks: complete, or failed when a hook threw or was abandoned. */
+  shutdownComplete(failed = false): void {
+    if (failed) this.line("ERROR", "shutdown", "Application shutdown failed.", {});
+    else this.info("shutdown", "Application shutdown complete.");
   }
   finishedProcess(): void {
     this.info("process", `Finished server process [${process.pid}]`, { pid: process.pid });

@@ -17,6 +17,7 @@ import { writeResponse } from "./frame-response.js";
 import { Logger } from "./logger.js";
 import { forwardedPeer, socketPeer, TrustedProxies } from "./proxy-headers.js";
 import { createResponder } from "./respond.js";
+import { stopWithin } from "./shutdown-hooks.js";
 import { startApp, type StartedApp } from "./start-app.js";
 import { startLoopMonitor } from "./start-monitor.js";
 import { registerQueueMetrics } from "../queue/queue-metrics.js";
@@ -180,8 +181,8 @@ interface ClosingParts {
 
 /**
  * The close sequence, run once however often it is asked for: stop accepting, let in-flight
- * requests finish on both lanes within the grace period, end the pool, run the shutdown hooks.
- * Resolves true if everything finished in time and every hook succeeded.
+ * requests finish on both lanes, then the background tasks, end the pool, run the shutdown hooks:
+ * all within the grace period. Resolves true if everything finished in time and every hook succeeded.
  */
 function graceful(parts: ClosingParts, begin: () => void, end: () => void): (reason?: string) => Promise<boolean> {
   const { server, logger, inFlight, background, started, live, gracePeriod } = parts;
@@ -199,11 +200,7 @@ function graceful(parts: ClosingParts, begin: () => void, end: () => void): (rea
     // Tasks after the responses: in the same grace period, before the pool they may use ends.
     finished &&= await backgroundDrained(background, logger, deadline - performance.now(), gracePeriod);
     server.closeAllConnections();
-    logger.waitingForShutdown();
-    const hookFailures = await started.stop(finished);
-    for (const failure of hookFailures) logger.shutdownHookFailed(failure);
-    finished &&= hookFailures.length === 0;
-    logger.shutdownComplete();
+    finished = (await stopWithin(started, logger, finished, deadline, gracePeriod)) && finished;
     logger.finishedProcess();
     logger.flush();
     end();
@@ -217,7 +214,7 @@ async function backgroundDrained(background: BackgroundWork, logger: Logger, lef
   if (background.size === 0) return true;
   logger.waitingForBackgroundTasks(background.size);
   const done = await background.drained(Math.max(0, leftMs));
-  if (!done) logger.backgroundTasksLeft(background.size, gracePeriod);
+  if (!done) logger.backgroundTasksLeft(background.unfinished(), gracePeriod);
   return done;
 }
 

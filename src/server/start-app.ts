@@ -1,6 +1,7 @@
 // Starting and stopping an app's machinery, the same for serve() and the TestClient: the worker
 // pool (each worker imports the app and checks its routes), the startup hooks, the pool that
 // offload() uses, and the request handler with every route's runner composed.
+import { performance } from "node:perf_hooks";
 import type { App } from "../app/app.js";
 import { createRequestHandler, type RequestHandler } from "../app/handle-request.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
@@ -14,6 +15,7 @@ import { QueueLane, type ConnectionReport } from "../queue/queue-lane.js";
 import { queueRunner } from "../queue/queue-runner.js";
 import { redisUrlBuffers } from "../queue/thread-settings.js";
 import type { Config } from "./config.js";
+import { runShutdownHooks, type HooksReport } from "./shutdown-hooks.js";
 
 export interface StartedApp {
   pool: WorkerPool;
@@ -23,9 +25,10 @@ export interface StartedApp {
   handle: RequestHandler;
   /**
    * Ends the pool (letting its tasks finish when `drained`, else terminating them) and runs the
-   * shutdown hooks; resolves with the hooks' errors.
+   * shutdown hooks, all by `deadline` (a `performance.now()` time; none by default); resolves
+   * with the hooks' errors and the hook the deadline cut short, if any.
    */
-  stop(drained: boolean): Promise<Error[]>;
+  stop(drained: boolean, deadline?: number): Promise<HooksReport>;
 }
 
 export type StartConfig = Pick<
@@ -104,22 +107,15 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     rootPath: config.rootPath,
     queue: queue === undefined ? undefined : queueRunner(queue),
   });
-  const stop = async (drained: boolean) => {
+  const stop = async (drained: boolean, deadline = Number.POSITIVE_INFINITY) => {
     monitor?.close();
-    if (drained) await pool.close();
-    else await pool.terminate();
+    // Tasks still queued or running in the pool (an offload() from a timer, say) get until the deadline.
+    if (!drained || !(await settledBefore(pool.close(), deadline))) await pool.terminate();
     setActivePool(undefined);
-    const failures: Error[] = [];
-    for (const hook of app.hooks.shutdown) {
-      try {
-        await hook();
-      } catch (error) {
-        failures.push(error as Error);
-      }
-    }
+    const report = await runShutdownHooks(app.hooks.shutdown, deadline);
     // Last: the requests have drained (none waits for an answer), and a hook may still add a durable job.
     await queue?.close();
-    return failures;
+    return report;
   };
   return { pool, queue, monitor, handle, stop };
 }
@@ -130,5 +126,22 @@ function startQueue(config: StartConfig, events: StartEvents): Promise<QueueLane
     report: events.onQueueConnection,
     // The same memory cap as the worker lane's queue, for requests waiting for a worker process.
     maxWaiting: config.maxQueue,
+  });
+}
+
+/** Whether `promise` settled before `deadline` (a `performance.now()` time). */
+function settledBefore(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  if (!Number.isFinite(deadline))
+    return promise.then(
+      () => true,
+      () => true,
+    );
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()));
+    const done = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    promise.then(done, done);
   });
 }

@@ -4,6 +4,7 @@
 // plain handlers on this process's pool, async ones on its loop. SIGTERM takes no new job, lets
 // the running ones finish within the grace period, then stops.
 import { hostname } from "node:os";
+import { performance } from "node:perf_hooks";
 import type { App } from "../app/app.js";
 import { JobConsumer } from "../queue/consumer.js";
 import { declaredJobNames } from "../queue/durable-job.js";
@@ -13,6 +14,7 @@ import type { WorkerPool } from "../pool/pool.js";
 import { resolveConfig, type Config, type ServeOptions } from "./config.js";
 import { onShutdownSignals } from "./drain.js";
 import { Logger } from "./logger.js";
+import { stopWithin } from "./shutdown-hooks.js";
 import { startApp, type StartedApp } from "./start-app.js";
 import { startLoopMonitor } from "./start-monitor.js";
 import { containStrayErrors } from "./stray-errors.js";
@@ -71,6 +73,7 @@ export async function runWorker(app: App, options: WorkerProcessOptions): Promis
   let closed: Promise<boolean> | undefined;
   const close = (reason = "close") =>
     (closed ??= (async () => {
+      const deadline = performance.now() + config.gracePeriod;
       logger.shuttingDown(reason);
       if (consumer.size > 0) logger.waitingForJobs(consumer.size);
       let finished = await within(consumer.close(), config.gracePeriod);
@@ -78,11 +81,7 @@ export async function runWorker(app: App, options: WorkerProcessOptions): Promis
         logger.jobsGraceExpired(consumer.size, config.gracePeriod);
         await consumer.close(true);
       }
-      logger.waitingForShutdown();
-      const hookFailures = await started.stop(finished);
-      for (const failure of hookFailures) logger.shutdownHookFailed(failure);
-      finished &&= hookFailures.length === 0;
-      logger.shutdownComplete();
+      finished = (await stopWithin(started, logger, finished, deadline, config.gracePeriod)) && finished;
       logger.finishedWorkerProcess();
       logger.flush();
       releaseStrayErrors?.();

@@ -177,8 +177,10 @@ export class TestClient {
   /** Closes open WebSockets (1001), ends the pool and runs the shutdown hooks. */
   async close(): Promise<void> {
     await (await this.websockets)?.close();
-    const [failure] = await this.started.stop(true);
-    if (failure) throw failure;
+    const { failures, abandoned } = await this.started.stop(true);
+    if (failures[0]) throw failures[0];
+    if (abandoned)
+      throw new Error(`${abandoned.hook} never settled: its promise was still pending when nothing was left to run that could settle it`);
   }
 }
 

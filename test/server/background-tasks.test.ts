@@ -146,7 +146,11 @@ describe("shutdown", () => {
     const started = Date.now();
     assert.equal(await server.close(), false);
     assert.ok(Date.now() - started < 5000, `shutdown took ${Date.now() - started} ms`);
-    assert.ok(logs.err.some((l) => l.includes("Grace period of 600 ms is over with 2 background task(s) not finished; abandoning them.")));
+    const abandoned = logs.err.find((l) => l.includes("Grace period of 600 ms is over with 2 background task(s) not finished; abandoning them:"));
+    assert.ok(abandoned, logs.err.join("\n"));
+    // Each abandoned task is named, with the route that added it.
+    assert.match(abandoned, /hangs of POST \/hangs \(running\)/);
+    assert.match(abandoned, /spins of POST \/spins \(running\)/);
   });
 });
 
