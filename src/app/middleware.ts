@@ -36,24 +36,35 @@ export function runMiddleware(
   let inner: HandledRequest | undefined;
   const dispatch = async (index: number): Promise<RouteResult> => {
     if (index === chain.length) return asResponse(lowerCaseHeaders((inner = await endpoint())));
+    const middleware = chain[index]!;
     let called = false;
     let fromNext: RouteResult | undefined;
     // An error below answers there, so the middleware above still sees (and can mark) the 500.
     const next: Next = async () => {
-      if (called) throw new Error("a middleware called next() twice");
+      if (called) throw new Error(`${describeMiddleware(middleware, index)} called next() twice`);
       called = true;
       return (fromNext = await dispatch(index + 1));
     };
     try {
-      const value = await chain[index]!(req, next);
-      if (value === fromNext) return fromNext!;
-      if (value === undefined) throw new TypeError("a middleware gave no response: return the response of next(), or one of its own");
+      const value = await middleware(req, next);
+      // Checked first: a middleware that called next() without awaiting it has no response from it yet.
+      if (value === undefined) {
+        const hint = called && fromNext === undefined ? " (it called next() without awaiting it)" : "";
+        throw new TypeError(`${describeMiddleware(middleware, index)} gave no response${hint}: return the response of next(), or one of its own`);
+      }
+      if (value === fromNext) return fromNext;
       return asResponse(lowerCaseHeaders(await toResult(value, 200)));
     } catch (error) {
       return asResponse(await errors.respond(error, req));
     }
   };
   return dispatch(0).then((result) => withRoute(result, inner, req.requestId));
+}
+
+/** "middleware #2 (timing)": its place in the chain (1 is outermost) and its name when it has one. */
+function describeMiddleware(middleware: Middleware, index: number): string {
+  const name = typeof middleware.name === "string" && middleware.name !== "" ? ` (${middleware.name})` : "";
+  return `middleware #${index + 1}${name}`;
 }
 
 /** Middleware reads `headers["content-type"]`: a handler's `Content-Type` is found under that name too. */

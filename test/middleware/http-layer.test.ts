@@ -45,8 +45,21 @@ describe("middleware", () => {
     }
     assert.ok(logs.err.some((line) => line.includes("middleware failed on purpose")));
     assert.ok(logs.err.some((line) => line.includes("next() twice")));
-    assert.ok(logs.err.some((line) => line.includes("gave no response")));
+    assert.ok(logs.err.some((line) => line.includes("middleware #2 gave no response: return the response of next()")));
     assert.equal((await request(`${server.url}/small`)).status, 200, "the server goes on");
+  });
+
+  test("a middleware under requestId() and compression() that does not await next(): named in the log, and the 500 keeps its request id", async () => {
+    const reply = await request(`${server.url}/big`, { headers: { "x-next-unawaited": "1", "accept-encoding": "gzip", "x-request-id": "req-77" } });
+    assert.equal(reply.status, 500);
+    assert.deepEqual(reply.json, { detail: "Internal Server Error" });
+    assert.equal(reply.headers["x-request-id"], "req-77");
+    assert.ok(
+      logs.err.some((line) => line.includes("middleware #5 (forgetsToAwait) gave no response (it called next() without awaiting it)")),
+      logs.err.join("\n"),
+    );
+    // The middleware above it are not blamed.
+    assert.ok(!logs.err.some((line) => line.includes("reading 'headers'") || line.includes("reading 'body'")));
   });
 
   test("a router's middleware runs for its routes only, and sees the parsed body", async () => {
