@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { App } from "../app/app.js";
 import { hostKey } from "../pool/identity.js";
 import { importModule, toModuleUrl } from "../pool/module-loader.js";
+import { thrownError, thrownMessage } from "../server/thrown-error.js";
 
 export class AppImportError extends Error {
   override readonly name = "AppImportError";
@@ -34,8 +35,9 @@ export async function importApp(spec: string): Promise<ImportedApp> {
   try {
     namespace = await importModule(moduleUrl);
   } catch (error) {
-    const wrapped = new AppImportError(`Could not import module "${modulePath}": ${(error as Error).message}`);
-    wrapped.stack = (error as Error).stack;
+    const thrown = thrownError(error, "it");
+    const wrapped = new AppImportError(`Could not import module "${modulePath}": ${thrownMessage(thrown, "it")}`);
+    if (thrown === error) wrapped.stack = thrown.stack;
     throw wrapped;
   }
   if (!(exportName in namespace)) {

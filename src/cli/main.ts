@@ -13,6 +13,7 @@ import { AppImportError, importApp } from "./import-app.js";
 import { serveOptions, workerOptions } from "./serve-options.js";
 import { runWorker } from "../server/worker-process.js";
 import { parseRedisUrl } from "../queue/redis-url.js";
+import { NonError, thrownError, thrownMessage } from "../server/thrown-error.js";
 
 const usage = `Usage: loopwise COMMAND [OPTIONS]
 
@@ -151,7 +152,7 @@ main(process.argv.slice(2))
         console.error(`Error: ${error.message}`);
         process.exitCode = 1;
       } else {
-        console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+        console.error(lastWords(error));
         process.exitCode = 1;
       }
     },
@@ -160,3 +161,16 @@ main(process.argv.slice(2))
     // A supervised child's IPC channel would keep it alive after a failed start.
     if (process.exitCode !== undefined && isSupervised()) process.exit();
   });
+
+/** What the command prints about an error nothing else reported: its stack, or a description of a value that is not an Error. */
+function lastWords(error: unknown): string {
+  const thrown = thrownError(error, "the command");
+  if (thrown instanceof NonError) return thrown.message;
+  try {
+    const { stack } = thrown;
+    if (typeof stack === "string") return stack;
+  } catch {
+    // Its message, below.
+  }
+  return thrownMessage(thrown, "the command");
+}

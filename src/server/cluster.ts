@@ -22,7 +22,7 @@ export async function runClusterParent(count: number, logger: Logger, socketPath
     try {
       await clearStaleSocket(socketPath);
     } catch (error) {
-      logger.startupFailed(error as Error);
+      logger.startupFailed(error);
       logger.flush();
       return 1;
     }

@@ -5,6 +5,7 @@ import type { JobRecord } from "../queue/job-runner.js";
 import { accessToJson, formatAccessText, round, type AccessRecord } from "./access-line.js";
 import { formatJobText, jobToJson } from "./job-log.js";
 import type { AbandonedHook } from "./shutdown-hooks.js";
+import { thrownMessage } from "./thrown-error.js";
 
 export type { AccessRecord } from "./access-line.js";
 
@@ -259,8 +260,10 @@ export class Logger {
   finishedProcess(): void {
     this.info("process", `Finished server process [${process.pid}]`, { pid: process.pid });
   }
-  startupFailed(error: Error): void {
-    this.line("ERROR", "startup", `Application startup failed: ${error.message}`, { error: error.message });
+  /** Anything may have been thrown: a value that is not an Error is described, never read as one. */
+  startupFailed(error: unknown): void {
+    const message = thrownMessage(error, "the startup");
+    this.line("ERROR", "startup", `Application startup failed: ${message}`, { error: message });
   }
 
   // The queue lane (server side) and the `loopwise worker` process.

@@ -116,7 +116,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     await listenOn(server, config);
   } catch (error) {
     // The port is taken, or the host is wrong: nothing may keep running behind the error.
-    logger.startupFailed(error as Error);
+    logger.startupFailed(error);
     logger.flush();
     await started.stop(false);
     throw error;
@@ -156,7 +156,7 @@ function loadReported(config: Config, logger: Logger): ReturnType<typeof loadTls
   try {
     return loadTls(config);
   } catch (error) {
-    logger.startupFailed(error as Error);
+    logger.startupFailed(error);
     logger.flush();
     throw error;
   }
@@ -250,7 +250,7 @@ async function startReported(app: App, config: Config, logger: Logger, reports: 
       onResize: (event) => logger.poolResized(event),
     });
   } catch (error) {
-    logger.startupFailed(error as Error);
+    logger.startupFailed(error);
     logger.flush();
     throw error;
   }

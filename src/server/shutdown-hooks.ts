@@ -3,9 +3,9 @@
 // promise can never settle (the event loop ran empty while it waited: nothing is left that could
 // settle it) is told apart from a slow one, so the process does not end silently as if it had run.
 import { performance } from "node:perf_hooks";
-import { describeValue } from "../pool/protocol.js";
 import type { Logger } from "./logger.js";
 import type { StartedApp } from "./start-app.js";
+import { nameOf, thrownError } from "./thrown-error.js";
 
 export interface AbandonedHook {
   /** "onShutdown hook #2 (closeDatabase)". */
@@ -50,35 +50,18 @@ export async function runShutdownHooks(hooks: readonly (() => unknown)[], deadli
     try {
       result = hook();
     } catch (error) {
-      failures.push(thrownError(error, hookName(hook, i)));
+      failures.push(thrownError(error, nameOf("onShutdown hook", hook, i)));
       continue;
     }
     if (!isThenable(result)) continue;
     const outcome = await settleBy(result, deadline);
-    if (outcome.kind === "rejected") failures.push(thrownError(outcome.error, hookName(hook, i)));
+    if (outcome.kind === "rejected") failures.push(thrownError(outcome.error, nameOf("onShutdown hook", hook, i)));
     else if (outcome.kind !== "fulfilled") {
-      const notRun = hooks.slice(i + 1).map((later, j) => hookName(later, i + 1 + j));
-      return { failures, abandoned: { hook: hookName(hook, i), neverSettles: outcome.kind === "never", notRun } };
+      const notRun = hooks.slice(i + 1).map((later, j) => nameOf("onShutdown hook", later, i + 1 + j));
+      return { failures, abandoned: { hook: nameOf("onShutdown hook", hook, i), neverSettles: outcome.kind === "never", notRun } };
     }
   }
   return { failures };
-}
-
-/** "onShutdown hook #N", with the function's name when it has one. */
-function hookName(hook: Function, index: number): string {
-  const name = typeof hook.name === "string" && hook.name !== "" ? ` (${hook.name})` : "";
-  return `onShutdown hook #${index + 1}${name}`;
-}
-
-/** The hook's own Error, or an Error that describes the value it threw instead. */
-export function thrownError(value: unknown, by: string): Error {
-  let isError = false;
-  try {
-    isError = value instanceof Error;
-  } catch {
-    // A Proxy whose prototype cannot be read: described below like any other value.
-  }
-  return isError ? (value as Error) : new Error(`${by} threw a value that is not an Error: ${describeValue(value)}`);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -16,6 +16,7 @@ import { queueRunner } from "../queue/queue-runner.js";
 import { redisUrlBuffers } from "../queue/thread-settings.js";
 import type { Config } from "./config.js";
 import { runShutdownHooks, type HooksReport } from "./shutdown-hooks.js";
+import { nameOf, thrownError } from "./thrown-error.js";
 
 export interface StartedApp {
   pool: WorkerPool;
@@ -90,7 +91,13 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
   let monitor: LoopMonitor | undefined;
   try {
     await pool.start();
-    for (const hook of app.hooks.startup) await hook();
+    for (const [i, hook] of app.hooks.startup.entries()) {
+      try {
+        await hook();
+      } catch (error) {
+        throw thrownError(error, nameOf("onStartup hook", hook, i));
+      }
+    }
     monitor = await events.startMonitor?.();
   } catch (error) {
     await pool.terminate();

@@ -109,7 +109,7 @@ async function startWorkerApp(app: App, config: Config, logger: Logger): Promise
       awaitQueueAnswers: false,
     });
   } catch (error) {
-    logger.startupFailed(error as Error);
+    logger.startupFailed(error);
     logger.flush();
     throw error;
   }
@@ -139,7 +139,7 @@ async function startConsumer(app: App, started: StartedApp, { redis, concurrency
       },
     );
   } catch (error) {
-    logger.startupFailed(error as Error);
+    logger.startupFailed(error);
     logger.flush();
     await started.stop(false);
     throw error;
