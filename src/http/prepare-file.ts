@@ -125,7 +125,8 @@ function preconditionFailed(asked: Headers, sent: Record<string, HeaderValue>): 
 /**
  * The one byte range asked for, "unsatisfiable", or undefined to send the whole file: no
  * Range, an If-Range that no longer holds, a unit other than bytes, a malformed or invalid
- * header, or several ranges (answering those whole is allowed, and spares a multipart body).
+ * header, or several ranges apart (answering those whole is allowed, and spares a multipart body;
+ * ranges that overlap or touch are merged into one first, as RFC 9110 §14.2 allows).
  */
 function singleRange(asked: Headers, sent: Record<string, HeaderValue>, size: number): ByteRange | "unsatisfiable" | undefined {
   const range = header(asked, "range");

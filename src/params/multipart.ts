@@ -165,7 +165,7 @@ class FormReader {
       stream.resume();
       return;
     }
-    const spool = new Spool(stream, this.limits.spoolThreshold, filename, type);
+    const spool = new Spool(stream, this.limits.spoolThreshold, displayName(filename), type);
     this.spools.push(spool);
     stream.once("limit", () => this.fail(refused(`The file in field "${name}" is larger than this route takes (${this.limits.maxFileSize} bytes)`)));
     // Its place in the form is kept now, in the order the parts came; the upload fills it once stored.
@@ -230,4 +230,13 @@ function fieldsOf(entries: { name: string; value: string | UploadFile | undefine
     else fields[name] = [existing, value];
   }
   return fields;
+}
+
+/**
+ * The client's file name without control characters: a NUL, a newline or an escape has no place
+ * in a name, and would break a log line or make `fs` refuse the path an app builds from it.
+ */
+function displayName(filename: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+  return filename.replace(/[\u0000-\u001f\u007f]/g, "");
 }

@@ -216,9 +216,10 @@ function handshakeProblem(req: IncomingMessage): RouteResult | undefined {
   if (req.method !== "GET") return statusResult(400, "A WebSocket handshake must be a GET request");
   const key = req.headers["sec-websocket-key"];
   if (typeof key !== "string" || !/^[+/0-9A-Za-z]{22}==$/.test(key.trim())) return statusResult(400, "Missing or invalid Sec-WebSocket-Key header");
-  const version = req.headers["sec-websocket-version"];
-  if (version !== "13" && version !== "8") {
-    return statusResult(400, "Unsupported WebSocket version: Sec-WebSocket-Version must be 13", { "sec-websocket-version": "13, 8" });
+  // 13 is RFC 6455's version; 8 was a 2011 draft (hybi-10) no browser has sent since then, and the
+  // 400 advertises only what it asks for (RFC 6455 §4.4).
+  if (req.headers["sec-websocket-version"] !== "13") {
+    return statusResult(400, "Unsupported WebSocket version: Sec-WebSocket-Version must be 13", { "sec-websocket-version": "13" });
   }
   return undefined;
 }

@@ -55,6 +55,7 @@ describe("file responses through the TestClient", () => {
     ["bytes=0-99999999999999999999", 206, `bytes 0-${size - 1}/${size}`, [0, size]],
     [`bytes=-${size * 2}`, 206, `bytes 0-${size - 1}/${size}`, [0, size]],
     ["bytes=0-4,3-9", 206, `bytes 0-9/${size}`, [0, 10]],
+    ["bytes=5-9,0-4", 206, `bytes 0-9/${size}`, [0, 10]],
     [" Bytes = 10-19 ", 206, `bytes 10-19/${size}`, [10, 20]],
     ["bytes=-0", 416, `bytes */${size}`, "none"],
     ["bytes=999999999-", 416, `bytes */${size}`, "none"],

@@ -149,12 +149,18 @@ describe("multipart forms", () => {
       part('name="a"; filename="../../etc/passwd"', "one") +
       part('name="b"; filename="..\\\\..\\\\windows\\\\win.ini"', "two") +
       part('name="c"; filename=".."', "three") +
+      // Control characters (a NUL, a tab, an escape) never reach the name.
+      part('name="d"; filename="re\x00port.txt"', "four") +
+      part('name="e"; filename="tab\tand\x1bescape\x7f.txt"', "five") +
       "--XyZ--\r\n";
     const response = await raw(server.port, multipartRequest("/disk", body));
     assert.equal(statusOf(response), 200, response);
     const files = bodyOf(response);
-    assert.deepEqual([files.a.name, files.b.name, files.c.name], ["passwd", "win.ini", ""]);
-    for (const file of [files.a, files.b, files.c]) assert.match(file.path, /loopwise-uploads-\d+-\w+\/upload-\d+$/);
+    assert.deepEqual(
+      [files.a.name, files.b.name, files.c.name, files.d.name, files.e.name],
+      ["passwd", "win.ini", "", "report.txt", "tabandescape.txt"],
+    );
+    for (const file of [files.a, files.b, files.c, files.d, files.e]) assert.match(file.path, /loopwise-uploads-\d+-\w+\/upload-\d+$/);
     await noTempFiles();
   });
 
