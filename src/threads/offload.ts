@@ -34,10 +34,24 @@ export async function offload<F extends (...args: any[]) => any>(fn: F, ...args:
         "Wrap it with blocking() at the top level of a module the app imports, so every worker registers it too.",
     );
   }
-  if (workerSlot() !== undefined) return await fn(...args);
+  // Inside a worker the caller is already off the loop; during startup nothing is served yet
+  // (and the workers start only after the startup hooks), so the function runs where it is.
+  if (workerSlot() !== undefined || (!activePool && startingUp > 0)) return await fn(...args);
   if (!activePool) throw new Error("offload(): no worker pool is running (start the app with loopwise run or app.listen())");
   const outcome = await activePool.run<Awaited<ReturnType<F>>>(TaskKind.Blocking, key, args, { context: captureContext() });
   return outcome.value;
+}
+
+let startingUp = 0;
+
+/** Runs the startup hooks, during which `offload()` calls its function directly. */
+export async function duringStartup<T>(run: () => Promise<T>): Promise<T> {
+  startingUp++;
+  try {
+    return await run();
+  } finally {
+    startingUp--;
+  }
 }
 
 /** Set by the server while it runs, so `offload()` knows which pool to use. */
