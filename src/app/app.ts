@@ -23,6 +23,7 @@ import { webSocketLane, type WebSocketRoute, type WebSocketRouteDefinition } fro
 import type { Middleware } from "./middleware.js";
 import { afterMount, mountedRoute, mountedWebSocketRoute, mountPrefix, staticRoutes } from "./mount.js";
 import { recordHookSite, runLifespanHooks } from "./lifespan-hooks.js";
+import { checkRouteDeclaration } from "./route-checks.js";
 import { StaticFiles } from "./static-files.js";
 
 /** What /openapi.json and /docs say and where they are served. */
@@ -111,6 +112,7 @@ export class App extends Router {
 
   protected override add(definition: RouteDefinition): void {
     if (this.mountedAt !== undefined) throw afterMount(this.mountedAt, `${definition.method} ${definition.path}`);
+    checkRouteDeclaration(definition);
     super.add(definition);
     const declared = dependencySteps(rootsOf(definition));
     checkSteps(definition, declared);
