@@ -9,8 +9,11 @@ import { App, HTTPError, depends } from "loopwise";
 export const app = new App({ title: "Todos", version: "1.0.0", description: "A CRUD example on SQLite." });
 
 const Todo = z.object({ id: z.number().int(), title: z.string(), done: z.boolean() });
-const NewTodo = z.object({ title: z.string().trim().min(1).max(200), done: z.boolean().default(false) });
-const TodoPatch = NewTodo.partial();
+const TodoFields = z.object({ title: z.string().trim().min(1).max(200), done: z.boolean() });
+const NewTodo = TodoFields.extend({ done: TodoFields.shape.done.default(false) });
+// A PATCH validates only what was sent (FastAPI's exclude_unset): every field optional and none
+// with a default, so a field left out stays out of req.body instead of resetting the stored one.
+const TodoPatch = TodoFields.partial();
 const TodoId = z.object({ id: z.number().int().positive() });
 const ListQuery = z.object({
   done: z.boolean().optional(),
