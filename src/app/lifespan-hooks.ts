@@ -44,7 +44,10 @@ export async function runLifespanHooks<A>(kind: HookKind, hooks: readonly ((arg:
 
 /** "main.ts:12" (relative to the working folder when inside it), or undefined when unknown. */
 export function hookSite(hook: Function): string | undefined {
-  const frame = sites.get(hook)?.stack?.split("\n").find((line) => line.startsWith("    at "));
+  const frame = sites
+    .get(hook)
+    ?.stack?.split("\n")
+    .find((line) => line.startsWith("    at "));
   const match = frame && /\(?((?:file:\/\/)?[^\s()]+?):(\d+):\d+\)?$/.exec(frame);
   if (!match) return undefined;
   let file = match[1]!;

@@ -19,7 +19,9 @@ export function checkRouteDeclaration(route: Pick<RouteDefinition, "method" | "p
     }
   }
   if ((route.status === 204 || route.status === 304) && route.response !== undefined) {
-    throw new TypeError(`${where}: a ${route.status} response has no body, so it cannot declare a response schema; remove "response" or choose another status`);
+    throw new TypeError(
+      `${where}: a ${route.status} response has no body, so it cannot declare a response schema; remove "response" or choose another status`,
+    );
   }
 }
 

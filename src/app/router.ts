@@ -97,14 +97,15 @@ export type RequestFor<Path extends string, O> = HttpRequest<
 >;
 
 /** A route answering 204 or 304 sends no body: nothing, or a ready-made response. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler with no return statement returns void.
 type NoBody = void | undefined | null | OutgoingResponse | Response;
 
 /** What such a handler may return: anything, or what the `response` schema takes (or a ready-made response). */
 export type ReturnFor<O> = O extends { status: 204 | 304 }
   ? MaybePromise<NoBody>
   : O extends { response: StandardSchemaV1 }
-  ? MaybePromise<StandardSchemaV1.InferInput<O["response"]> | OutgoingResponse | Response | Uint8Array>
-  : unknown;
+    ? MaybePromise<StandardSchemaV1.InferInput<O["response"]> | OutgoingResponse | Response | Uint8Array>
+    : unknown;
 
 export type DepsFor<O> = O extends { deps: DependencyMap } ? DependencyValues<O["deps"]> : {};
 
@@ -122,11 +123,15 @@ type ParamsInPath<Path extends string, O, Self> = Self extends { readonly routes
   ? O extends { params: StandardSchemaV1 }
     ? [Exclude<keyof StandardSchemaV1.InferInput<O["params"]>, keyof PathParams<Path>>] extends [never]
       ? unknown
-      : { params: `params key "${Extract<Exclude<keyof StandardSchemaV1.InferInput<O["params"]>, keyof PathParams<Path>>, string>}" is not a parameter of the path ${Path}` }
+      : {
+          params: `params key "${Extract<Exclude<keyof StandardSchemaV1.InferInput<O["params"]>, keyof PathParams<Path>>, string>}" is not a parameter of the path ${Path}`;
+        }
     : unknown
   : unknown;
 
-type NoBodyDeclared<O> = O extends { status: 204 | 304; response: StandardSchemaV1 } ? { response: "a 204 or 304 route sends no body: remove response" } : unknown;
+type NoBodyDeclared<O> = O extends { status: 204 | 304; response: StandardSchemaV1 }
+  ? { response: "a 204 or 304 route sends no body: remove response" }
+  : unknown;
 
 /** One registered route, as the app's table holds it. Its id is its registration order. */
 export interface Route {

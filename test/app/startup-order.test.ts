@@ -30,5 +30,8 @@ test("a failing onStartup hook is named with its module and line, and no worker 
 test("a failing onWorkerStart hook is named with its module and line in the worker's startup error", async () => {
   const { code, stderr } = await runCli(["run", app, "--port", "0", "--pool-size", "1"], { BOOKS_DB: freshDb(), FAIL: "worker-start" });
   assert.equal(code, 1);
-  assert.match(stderr, /worker#1 could not load the app .*: onWorkerStart hook registered at test\/fixtures\/startup-order-app\.ts:38 failed: SqliteError: no such table: no_such_table/);
+  assert.match(
+    stderr,
+    /worker#1 could not load the app .*: onWorkerStart hook registered at test\/fixtures\/startup-order-app\.ts:38 failed: SqliteError: no such table: no_such_table/,
+  );
 });
