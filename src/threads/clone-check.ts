@@ -83,7 +83,7 @@ export function cloneProblem(value: unknown): CloneProblem | undefined {
       for (let i = item.length - 1; i >= 0; i--) pending.push([item[i], `${path}[${i}]`]);
     } else if (!ArrayBuffer.isView(item) && !(item instanceof ArrayBuffer)) {
       const keys = Object.keys(item);
-      for (let i = keys.length - 1; i >= 0; i--) pending.push([(item as Record<string, unknown>)[keys[i]!], `${path}${property(keys[i]!)}`]);
+      for (let i = keys.length - 1; i >= 0; i--) pending.push([(item as Record<string, unknown>)[keys[i]!], `${path}${propertyPath(keys[i]!)}`]);
     }
   }
   return undefined;
@@ -104,7 +104,8 @@ function kindOf(value: object): string {
   return "object";
 }
 
-function property(key: string): string {
+/** `.name`, or `["odd key"]`: how a key reads in a path into a value. */
+export function propertyPath(key: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }
 

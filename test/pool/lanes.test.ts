@@ -96,7 +96,7 @@ describe("lanes", () => {
   });
 
   test("a value that cannot be serialised is a 500, not a crash", async () => {
-    const reply = await request(server.url + "/worker/bigint");
+    const reply = await request(server.url + "/worker/unserialisable");
     assert.equal(reply.status, 500);
     assert.equal((await request(server.url + "/worker/where")).status, 200);
   });
