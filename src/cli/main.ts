@@ -8,7 +8,7 @@ import { Logger } from "../server/logger.js";
 import { serve } from "../server/serve.js";
 import { runWithReload } from "./reload.js";
 import { runDemo } from "./demo.js";
-import { demoFlags, helpText, parseFlags, runFlags, UsageError, workerFlags, type Parsed } from "./flags.js";
+import { closest, demoFlags, helpText, parseFlags, runFlags, UsageError, workerFlags, type Parsed } from "./flags.js";
 import { AppImportError, importApp } from "./import-app.js";
 import { serveOptions, workerOptions } from "./serve-options.js";
 import { runWorker } from "../server/worker-process.js";
@@ -114,8 +114,22 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return command === undefined ? 2 : 0;
   }
-  if (!(command in commands)) throw new UsageError(`unknown command "${command}"`);
+  if (!(command in commands)) {
+    const near = closest(command, Object.keys(commands));
+    throw new UsageError(`unknown command "${command}"${near ? `; did you mean "${near}"?` : ""}`);
+  }
   const spec = commands[command as keyof typeof commands];
+  try {
+    return await runCommand(command as keyof typeof commands, rest);
+  } catch (error) {
+    // A mistake in a command's flags or arguments is answered with that command's usage, not the top level's.
+    if (error instanceof UsageError) error.help ??= helpText(spec.usage, spec.summary, [...spec.flags]);
+    throw error;
+  }
+}
+
+async function runCommand(command: keyof typeof commands, rest: string[]): Promise<number> {
+  const spec = commands[command];
   const parsed = parseFlags(rest, [...spec.flags]);
   checkRedisFlag(parsed.given.redis);
   if (parsed.help) {
@@ -145,7 +159,7 @@ main(process.argv.slice(2))
     },
     (error: unknown) => {
       if (error instanceof UsageError) {
-        console.error(`Error: ${error.message}\n\n${usage}`);
+        console.error(`Error: ${error.message}\n\n${error.help ?? usage}`);
         process.exitCode = 2;
       } else if (error instanceof AppImportError) {
         console.error(`Error: ${error.message}`);
