@@ -105,7 +105,8 @@ function jsonable(value: unknown, path: string, ancestors: Set<object>): unknown
 
 function jsonableObject(value: object, path: string, ancestors: Set<object>): unknown {
   // Before toJSON(): a Buffer's own would give {"type":"Buffer","data":[...]}.
-  if (value instanceof Uint8Array || value instanceof DataView) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
+  if (value instanceof Uint8Array || value instanceof DataView)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
     return jsonable((value as { toJSON(key: string): unknown }).toJSON(""), path, ancestors);
   }

@@ -68,11 +68,17 @@ test("an import string in uvicorn's form finds the module's file, or says which 
   assert.match(found.stdout, /GET \/worker\/where/);
   const wrongExtension = await runCli(["routes", "test/fixtures/lanes-app.js:app"]);
   assert.equal(wrongExtension.code, 1);
-  assert.match(wrongExtension.stderr, /Could not import module "test\/fixtures\/lanes-app.js": no such file\. Did you mean test\/fixtures\/lanes-app.ts\?/);
+  assert.match(
+    wrongExtension.stderr,
+    /Could not import module "test\/fixtures\/lanes-app.js": no such file\. Did you mean test\/fixtures\/lanes-app.ts\?/,
+  );
   // An app the module makes but does not export: every worker finds the app by its export.
   const unexported = await runCli(["routes", "test.fixtures.unexported:app"]);
   assert.equal(unexported.code, 1);
-  assert.match(unexported.stderr, /Attribute "app" not found in module "test.fixtures.unexported"\. The module creates an App but does not export it: write `export const app = new App\(\)`\./);
+  assert.match(
+    unexported.stderr,
+    /Attribute "app" not found in module "test.fixtures.unexported"\. The module creates an App but does not export it: write `export const app = new App\(\)`\./,
+  );
 });
 
 test("a mistyped flag or command says what was meant, with that command's usage", async () => {

@@ -45,7 +45,10 @@ for (const lane of ["loop", "worker", "json"]) {
         const reply = await request(server.url + path);
         assert.equal(reply.status, 500);
         assert.deepEqual(reply.json, { detail: "Internal Server Error" });
-        const line = await until(() => server.stderr.find((l) => l.includes(`"path":"${path}"`) && l.includes("JsonEncodingError")), `the log of ${path}`);
+        const line = await until(
+          () => server.stderr.find((l) => l.includes(`"path":"${path}"`) && l.includes("JsonEncodingError")),
+          `the log of ${path}`,
+        );
         const logged = JSON.parse(line).message as string;
         assert.match(logged, new RegExp(`^Exception in GET ${path.replace(/[/-]/g, "\\$&")} \\(lane=(loop|worker#1)\\):\\nJsonEncodingError: `));
         assert.match(logged, message);
