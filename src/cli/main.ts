@@ -8,6 +8,7 @@ import { Logger } from "../server/logger.js";
 import { serve } from "../server/serve.js";
 import { runWithReload } from "./reload.js";
 import { runDemo } from "./demo.js";
+import { InitError, initProject, type OwnPackage } from "./init.js";
 import { closest, demoFlags, helpText, parseFlags, runFlags, UsageError, workerFlags, type Parsed } from "./flags.js";
 import { AppImportError, importApp } from "./import-app.js";
 import { serveOptions, workerOptions } from "./serve-options.js";
@@ -17,6 +18,7 @@ import { parseRedisUrl } from "../queue/redis-url.js";
 const usage = `Usage: loopwise COMMAND [OPTIONS]
 
 Commands:
+  init                    start a project in the current folder: package.json, tsconfig.json, main.ts, a test
   run MODULE[:EXPORT]     serve the app: async handlers on the event loop, plain ones on the worker pool
   worker MODULE[:EXPORT]  run the app's queue-lane routes and durable jobs, taken from Redis (--redis URL)
   routes MODULE[:EXPORT]  list every route and the lane it runs on
@@ -26,6 +28,12 @@ MODULE is a .ts or .js file; EXPORT defaults to "app".
 Run "loopwise COMMAND --help" for a command's options; "loopwise --version" for the version.`;
 
 const commands = {
+  init: {
+    usage: "loopwise init",
+    summary:
+      "Start a project in the current folder: package.json (type module, scripts), tsconfig.json, main.ts, test/main.test.ts and .gitignore. Files already there are kept.",
+    flags: [],
+  },
   run: {
     usage: "loopwise run MODULE[:EXPORT] [OPTIONS]",
     summary: "Serve the app: async handlers on the event loop, plain ones on the worker pool.",
@@ -44,9 +52,12 @@ const commands = {
   },
 } as const;
 
+function ownPackage(): OwnPackage {
+  return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as OwnPackage;
+}
+
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-  return `loopwise ${pkg.version} (Node.js ${process.version})`;
+  return `loopwise ${ownPackage().version} (Node.js ${process.version})`;
 }
 
 async function run(args: string[], parsed: Parsed): Promise<number> {
@@ -137,6 +148,10 @@ async function runCommand(command: keyof typeof commands, rest: string[]): Promi
     return 0;
   }
   switch (command) {
+    case "init":
+      if (parsed.positionals.length > 0) throw new UsageError("init takes no arguments: it starts a project in the current folder");
+      console.log(initProject(process.cwd(), ownPackage()).join("\n"));
+      return 0;
     case "run":
       return run(rest, parsed);
     case "worker":
@@ -161,7 +176,7 @@ main(process.argv.slice(2))
       if (error instanceof UsageError) {
         console.error(`Error: ${error.message}\n\n${error.help ?? usage}`);
         process.exitCode = 2;
-      } else if (error instanceof AppImportError) {
+      } else if (error instanceof AppImportError || error instanceof InitError) {
         console.error(`Error: ${error.message}`);
         process.exitCode = 1;
       } else {
