@@ -1,8 +1,15 @@
 // `loopwise init`: a project in the current folder that serves and passes its test at once: an
 // ES-module package.json with the scripts, a tsconfig.json that type-checks the docs' code, an
 // app, a test of it, and a .gitignore. Files already there are kept; package.json is completed.
+// The files are copies of examples/project/, which the package ships and its tests run.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The project's files as the package holds them (this module is two folders below its root, in src/ or dist/). */
+const templates = fileURLToPath(new URL("../../examples/project/", import.meta.url));
+/** Copied as they are; the .gitignore is written here, since npm leaves .gitignore files out of a package. */
+export const templateFiles = ["tsconfig.json", "main.ts", "test/main.test.ts"];
 
 /** A folder init cannot complete (a package.json that is not JSON): said without a stack. */
 export class InitError extends Error {
@@ -16,78 +23,7 @@ export interface OwnPackage {
   devDependencies?: Record<string, string>;
 }
 
-export const mainTemplate = `// The app: \`npm start\` serves it (loopwise run main.ts:app), \`npm test\` tests it.
-import { pbkdf2Sync } from "node:crypto";
-import { z } from "zod";
-import { App } from "loopwise";
-
-export const app = new App();
-
-// async: runs on the event loop, like FastAPI's \`async def\`.
-app.get("/", async () => ({ message: "Hello World" }));
-
-// Plain: runs on a worker thread, like FastAPI's \`def\`. Its blocking hash holds one worker, never the server.
-app.get("/hash/:word", (req) => ({
-  hash: pbkdf2Sync(req.params.word, "salt", 100_000, 32, "sha256").toString("hex"),
-}));
-
-// A validated body: anything else is a 422 naming the field.
-const NewItem = z.object({ name: z.string().min(1), price: z.number().positive() });
-app.post("/items", { body: NewItem, status: 201 }, async (req) => ({ id: 1, ...req.body }));
-`;
-
-export const testTemplate = `// The app in process, with its worker pool: no port. \`npm test\` runs it.
-import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { TestClient } from "loopwise";
-import { app } from "../main.ts";
-
-let client: TestClient;
-before(async () => {
-  client = await TestClient.start(app);
-});
-after(() => client.close());
-
-test("the root says hello, on the event loop", async () => {
-  const res = await client.get("/");
-  assert.equal(res.status, 200);
-  assert.deepEqual(res.json(), { message: "Hello World" });
-  assert.equal(res.lane, "loop");
-});
-
-test("hashing runs on a worker thread", async () => {
-  const res = await client.get("/hash/hello");
-  assert.equal(res.json().hash.length, 64);
-  assert.match(res.lane, /^worker#\\d+$/);
-});
-
-test("an invalid body is a 422 that names the field", async () => {
-  assert.equal((await client.post("/items", { json: { name: "pen", price: 2 } })).status, 201);
-  const res = await client.post("/items", { json: { name: "pen", price: -1 } });
-  assert.equal(res.status, 422);
-  assert.deepEqual(res.json().detail[0].loc, ["body", "price"]);
-});
-`;
-
-// ES2017 or later keeps async functions native (the lane rule sees them); .ts imports need noEmit
-// (Loopwise runs the .ts files itself); verbatimModuleSyntax keeps imports as Node's type stripping reads them.
-export const tsconfigTemplate = `{
-  "compilerOptions": {
-    "target": "ES2022",
-    "module": "NodeNext",
-    "moduleResolution": "NodeNext",
-    "lib": ["ES2023"],
-    "types": ["node"],
-    "strict": true,
-    "noEmit": true,
-    "allowImportingTsExtensions": true,
-    "verbatimModuleSyntax": true,
-    "skipLibCheck": true
-  }
-}
-`;
-
-export const gitignoreTemplate = `node_modules/
+const gitignore = `node_modules/
 *.db
 `;
 
@@ -114,10 +50,8 @@ export function initProject(folder: string, own: OwnPackage): string[] {
     created.push(name);
   };
   const notes = writePackage(folder, own, created);
-  write("tsconfig.json", tsconfigTemplate);
-  write("main.ts", mainTemplate);
-  write("test/main.test.ts", testTemplate);
-  write(".gitignore", gitignoreTemplate);
+  for (const name of templateFiles) write(name, readFileSync(join(templates, name), "utf8"));
+  write(".gitignore", gitignore);
   return [
     ...(created.length > 0 ? [`Created ${created.join(", ")}.`] : []),
     ...(kept.length > 0 ? [`Kept ${kept.join(", ")} as they were.`] : []),

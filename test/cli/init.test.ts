@@ -9,11 +9,11 @@ import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { cliPath, request } from "../helpers.ts";
-// The project init writes is the one docs/first-steps.md shows: its test runs here too.
-import "../../docs/examples/project/test/main.test.ts";
+// The project init writes (examples/project, shown in docs/first-steps.md): its test runs here too.
+import "../../examples/project/test/main.test.ts";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
-const documented = join(repo, "docs/examples/project");
+const shipped = join(repo, "examples/project");
 const generated = ["main.ts", "test/main.test.ts", "tsconfig.json", ".gitignore"];
 
 /** The environment of a command run as a user would: not as a child of this test runner (which would skip its tests). */
@@ -53,8 +53,8 @@ test("init in an empty folder writes a project that type-checks, passes its test
   const { code, out } = await init(project);
   assert.equal(code, 0, out);
   assert.match(out, /^Created package\.json, tsconfig\.json, main\.ts, test\/main\.test\.ts, \.gitignore\.\n\nNext:\n {2}npm install\n {2}npm start/);
-  // The files are the ones the docs show.
-  for (const file of generated) assert.equal(readFileSync(join(project, file), "utf8"), readFileSync(join(documented, file), "utf8"), file);
+  // The files are the ones examples/project holds (and the docs show).
+  for (const file of generated) assert.equal(readFileSync(join(project, file), "utf8"), readFileSync(join(shipped, file), "utf8"), file);
   const pkg = JSON.parse(readFileSync(join(project, "package.json"), "utf8"));
   const own = JSON.parse(readFileSync(join(repo, "package.json"), "utf8"));
   assert.equal(pkg.name, "bookshop");

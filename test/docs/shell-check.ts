@@ -85,7 +85,7 @@ export function checkShellLine(line: string, context: ShellContext): void {
 }
 
 /** The folder of the project `loopwise init` writes (docs/first-steps.md): npm there runs that project's scripts. */
-const initProject = join(root, "docs/examples/project");
+const initProject = join(root, "examples/project");
 
 function checkNpm(args: string[], line: string, cwd: string): void {
   const [sub, ...rest] = args;
