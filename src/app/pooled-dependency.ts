@@ -11,7 +11,6 @@ import { AnsweredError } from "./error-table.js";
 import { cancelSignalOf } from "./request-data.js";
 import type { PooledDependencyOutcome } from "./invoke.js";
 import type { TaskExecutor } from "./task-executor.js";
-
 import { DependencyCloneError } from "./dependency-crossing.js";
 
 export { DependencyCloneError };

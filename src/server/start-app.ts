@@ -1,6 +1,6 @@
-// Starting and stopping an app's machinery, the same for serve() and the TestClient: the worker
-// startup hooks, then the worker pool (each worker imports the app and checks its routes), the pool that
-// offload() uses, and the request handler with every route's runner composed.
+// Starting and stopping an app's machinery, the same for serve() and the TestClient: the startup
+// hooks first (FastAPI's order), then the worker pool (each worker imports the app and checks its
+// routes), the pool that offload() uses, and the request handler with every route's runner composed.
 import type { App } from "../app/app.js";
 import { createRequestHandler, type RequestHandler } from "../app/handle-request.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
