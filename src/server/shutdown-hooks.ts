@@ -5,10 +5,10 @@
 import { performance } from "node:perf_hooks";
 import type { Logger } from "./logger.js";
 import type { StartedApp } from "./start-app.js";
-import { nameOf, thrownError } from "./thrown-error.js";
+import { hookSite, LifespanHookError } from "../app/lifespan-hooks.js";
 
 export interface AbandonedHook {
-  /** "onShutdown hook #2 (closeDatabase)". */
+  /** "onShutdown hook (closeDatabase) registered at main.ts:12", or "onShutdown hook #2" when its line is unknown. */
   hook: string;
   /** Its promise could never settle: nothing was left in the event loop to settle it. */
   neverSettles: boolean;
@@ -17,7 +17,7 @@ export interface AbandonedHook {
 }
 
 export interface HooksReport {
-  /** What the hooks threw, as Errors (a thrown non-Error value is described in the message). */
+  /** What the hooks threw, each as a LifespanHookError naming the hook (a value that is not an Error is described). */
   failures: Error[];
   abandoned?: AbandonedHook;
 }
@@ -50,18 +50,30 @@ export async function runShutdownHooks(hooks: readonly (() => unknown)[], deadli
     try {
       result = hook();
     } catch (error) {
-      failures.push(thrownError(error, nameOf("onShutdown hook", hook, i)));
+      failures.push(hookError(hook, error));
       continue;
     }
     if (!isThenable(result)) continue;
     const outcome = await settleBy(result, deadline);
-    if (outcome.kind === "rejected") failures.push(thrownError(outcome.error, nameOf("onShutdown hook", hook, i)));
+    if (outcome.kind === "rejected") failures.push(hookError(hook, outcome.error));
     else if (outcome.kind !== "fulfilled") {
-      const notRun = hooks.slice(i + 1).map((later, j) => nameOf("onShutdown hook", later, i + 1 + j));
-      return { failures, abandoned: { hook: nameOf("onShutdown hook", hook, i), neverSettles: outcome.kind === "never", notRun } };
+      const notRun = hooks.slice(i + 1).map((later, j) => hookLabel(later, i + 1 + j));
+      return { failures, abandoned: { hook: hookLabel(hook, i), neverSettles: outcome.kind === "never", notRun } };
     }
   }
   return { failures };
+}
+
+/** A mounted app's hooks run inside one of this app's: the inner error names the precise one. */
+function hookError(hook: Function, error: unknown): Error {
+  return error instanceof LifespanHookError ? error : new LifespanHookError("onShutdown", hookSite(hook), error);
+}
+
+/** "onShutdown hook (closeDatabase) registered at main.ts:12", or by its place when its line is unknown. */
+function hookLabel(hook: Function, index: number): string {
+  const name = typeof hook.name === "string" && hook.name !== "" ? ` (${hook.name})` : "";
+  const site = hookSite(hook);
+  return site ? `onShutdown hook${name} registered at ${site}` : `onShutdown hook #${index + 1}${name}`;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -1,6 +1,6 @@
-// Starting and stopping an app's machinery, the same for serve() and the TestClient: the worker
-// pool (each worker imports the app and checks its routes), the startup hooks, the pool that
-// offload() uses, and the request handler with every route's runner composed.
+// Starting and stopping an app's machinery, the same for serve() and the TestClient: the startup
+// hooks first (FastAPI's order), then the worker pool (each worker imports the app and checks its
+// routes), the pool that offload() uses, and the request handler with every route's runner composed.
 import { performance } from "node:perf_hooks";
 import type { App } from "../app/app.js";
 import { createRequestHandler, type RequestHandler } from "../app/handle-request.js";
@@ -8,7 +8,8 @@ import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { appBuiltinRoutes } from "../openapi/docs-routes.js";
 import { workerSlot } from "../pool/identity.js";
 import { WorkerPool, type PoolOptions } from "../pool/pool.js";
-import { setActivePool } from "../threads/offload.js";
+import { duringStartup, setActivePool } from "../threads/offload.js";
+import { runLifespanHooks } from "../app/lifespan-hooks.js";
 import { sharedBuffers } from "../threads/shared-state.js";
 import { overridesBufferKey } from "../deps/override-channel.js";
 import { QueueLane, type ConnectionReport } from "../queue/queue-lane.js";
@@ -16,7 +17,6 @@ import { queueRunner } from "../queue/queue-runner.js";
 import { redisUrlBuffers } from "../queue/thread-settings.js";
 import type { Config } from "./config.js";
 import { runShutdownHooks, type HooksReport } from "./shutdown-hooks.js";
-import { nameOf, thrownError } from "./thrown-error.js";
 
 export interface StartedApp {
   pool: WorkerPool;
@@ -90,14 +90,9 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
   });
   let monitor: LoopMonitor | undefined;
   try {
+    // FastAPI's order: the app's startup first, so every worker's onWorkerStart finds what it made.
+    await duringStartup(() => runLifespanHooks("onStartup", app.hooks.startup, undefined));
     await pool.start();
-    for (const [i, hook] of app.hooks.startup.entries()) {
-      try {
-        await hook();
-      } catch (error) {
-        throw thrownError(error, nameOf("onStartup hook", hook, i));
-      }
-    }
     monitor = await events.startMonitor?.();
   } catch (error) {
     await pool.terminate();

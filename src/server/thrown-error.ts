@@ -19,12 +19,6 @@ export function thrownError(value: unknown, by: string): Error {
   return isError ? (value as Error) : new NonError(`${by} threw a value that is not an Error: ${describeValue(value)}`);
 }
 
-/** "onStartup hook #2 (openDatabase)": a function by its kind, its place (from 1) and its name when it has one. */
-export function nameOf(kind: string, fn: Function, index: number): string {
-  const name = typeof fn.name === "string" && fn.name !== "" ? ` (${fn.name})` : "";
-  return `${kind} #${index + 1}${name}`;
-}
-
 /** The message of what was thrown, read safely (a getter that throws, a message that is not a string). */
 export function thrownMessage(value: unknown, by: string): string {
   try {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { delay, fixture, request, spawnServer } from "../helpers.ts";
 
@@ -44,6 +44,7 @@ test("past the grace period, shutdown closes what is left and exits 1 with a log
 });
 
 describe("onShutdown hooks within the grace period", () => {
+  const hooksApp = relative(process.cwd(), fixture("shutdown-hooks-app.ts"));
   let dir: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "loopwise-hooks-"));
@@ -66,9 +67,11 @@ describe("onShutdown hooks within the grace period", () => {
     const { code, tookMs, messages, ran } = await stopWith("slow", "1000");
     assert.equal(code, 1);
     assert.ok(tookMs < 8000, `shutdown took ${tookMs} ms with a 1000 ms grace period`);
+    // Each hook is named with the line that registered it.
     assert.ok(
       messages.includes(
-        "Grace period of 1000 ms is over with onShutdown hook #1 (misbehaving) still running; abandoning it. Not run: onShutdown hook #2 (closeLog).",
+        `Grace period of 1000 ms is over with onShutdown hook (misbehaving) registered at ${hooksApp}:10 still running; abandoning it. ` +
+          `Not run: onShutdown hook (closeLog) registered at ${hooksApp}:15.`,
       ),
       messages.join("\n"),
     );
@@ -83,7 +86,9 @@ describe("onShutdown hooks within the grace period", () => {
     // Nothing was left to run: the server says so without waiting out the 20 s grace period.
     assert.ok(tookMs < 10_000, `shutdown took ${tookMs} ms`);
     assert.ok(
-      messages.some((m) => m.startsWith("onShutdown hook #1 (misbehaving) never settled: its promise was still pending when nothing was left")),
+      messages.some((m) =>
+        m.startsWith(`onShutdown hook (misbehaving) registered at ${hooksApp}:10 never settled: its promise was still pending when nothing was left`),
+      ),
       messages.join("\n"),
     );
     assert.ok(!messages.includes("Application shutdown complete."));
@@ -93,7 +98,7 @@ describe("onShutdown hooks within the grace period", () => {
     const { code, messages, ran } = await stopWith("null", "3000");
     assert.equal(code, 1);
     assert.ok(
-      messages.some((m) => m.includes("onShutdown hook #1 (misbehaving) threw a value that is not an Error: null")),
+      messages.some((m) => m.includes(`onShutdown hook registered at ${hooksApp}:10 failed: a value that is not an Error: null`)),
       messages.join("\n"),
     );
     assert.equal(ran, "closeLog ran\n");
