@@ -52,8 +52,8 @@ export async function writeStream(res: ServerResponse, body: StreamBody, skip: b
     res.end();
     return { bytes, clientGone: false };
   } catch (error) {
-    res.destroy();
     closeSource(iterator);
+    dropAfterFlush(res);
     return { bytes, error, clientGone: false };
   } finally {
     res.off("close", onClose);
@@ -61,6 +61,29 @@ export async function writeStream(res: ServerResponse, body: StreamBody, skip: b
 }
 
 const ended = Symbol("ended");
+
+/** How long the head and chunks already written may take to reach a client before the connection is cut regardless. */
+const flushLimitMs = 5000;
+
+/**
+ * Ends the connection without the body's end (no final chunk), so the client sees the body is
+ * incomplete, but only once the head and the chunks written so far have gone out: destroying the
+ * socket at once would discard them when the source failed in the same tick as its last chunk
+ * (Node holds a response's first writes back until the next tick), and the client would get no
+ * status line at all.
+ */
+function dropAfterFlush(res: ServerResponse): void {
+  const socket = res.socket;
+  if (!socket || socket.destroyed || !socket.writable) return void res.destroy();
+  const cut = () => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(cut, flushLimitMs).unref();
+  socket.once("finish", cut);
+  socket.once("close", () => clearTimeout(timer));
+  socket.end();
+}
 
 function checkChunk(value: unknown): BodyChunk {
   if (typeof value === "string" || value instanceof Uint8Array) return value;

@@ -87,6 +87,32 @@ describe("streamed responses", () => {
     assert.equal((await request(`${server.url}/small`)).status, 200);
   });
 
+  test("a loop-lane source that fails in the same tick as its chunks: the head and those chunks arrive, then the connection drops", async () => {
+    for (const [path, sent, logged] of [
+      ["/stream/fails-at-once", "one\ntwo\n", "failed right after two chunks"],
+      ["/stream/bad-chunk-later", "one\n", "a streamed body yields strings or bytes, got 42"],
+      ["/stream/lines-cycle", '{"n":1}\n{"n":2}\n', "(a cycle) at .self"],
+    ] as const) {
+      const reply = await readChunks(`${server.url}${path}`);
+      assert.equal(reply.status, 200, path);
+      assert.equal(reply.chunks.map((c) => c.text).join(""), sent, path);
+      assert.ok(reply.error, `${path}: the client sees the body is incomplete`);
+      await until(
+        () =>
+          logs.err.find(
+            (l, i) =>
+              l.includes(`Exception in GET ${path} (lane=loop)`) &&
+              logs.err
+                .slice(i, i + 3)
+                .join("\n")
+                .includes(logged),
+          ),
+        `the StreamError of ${path}`,
+      );
+    }
+    assert.equal((await request(`${server.url}/small`)).status, 200, "the server goes on");
+  });
+
   test("backpressure: a client that does not read holds the source back", async () => {
     const before = (await stats(server.url)).produced;
     const paused = await new Promise<number>((resolve) => {
