@@ -13,6 +13,14 @@ export interface RedisServer {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** SIGKILLs redis-server, as a crash would; `restart()` brings it back on the same port (and, when it persists, with its data). */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+export interface RedisOptions {
+  /** Keeps every write in an append-only file synced at once, so a killed Redis restarts with its jobs (default false). */
+  persistent?: boolean;
 }
 
 function freePort(): Promise<number> {
@@ -27,33 +35,49 @@ function freePort(): Promise<number> {
 }
 
 /** Starts redis-server on a free port; resolves once it accepts connections. */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   for (let attempt = 1; ; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), "loopwise-redis-"));
     const port = await freePort();
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no"];
-    const child = spawn("redis-server", [...args, "--maxmemory-policy", "noeviction", "--loglevel", "notice"], { stdio: ["ignore", "pipe", "pipe"] });
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 10_000);
-      createInterface({ input: child.stdout! }).on("line", (line) => {
-        if (line.includes("Ready to accept connections")) {
-          clearTimeout(timer);
-          resolve(true);
-        }
-      });
-      void exited.then(() => resolve(false));
-    });
+    const persistence = options.persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence, "--dir", dir, "--daemonize", "no"];
+    let running = await runRedis(args);
     const stop = async () => {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      await exited;
+      await running.stop("SIGTERM");
       rmSync(dir, { recursive: true, force: true });
     };
-    if (ready) return { url: `redis://127.0.0.1:${port}`, port, stop };
+    const kill = () => running.stop("SIGKILL");
+    const restart = async () => {
+      running = await runRedis(args);
+      if (!running.ready) throw new Error(`redis-server did not restart on port ${port}`);
+    };
+    if (running.ready) return { url: `redis://127.0.0.1:${port}`, port, stop, kill, restart };
     await stop();
     // Another process took the port between the probe and redis-server's bind: try another.
     if (attempt === 3) throw new Error("redis-server did not start (is it installed? see scripts/ensure-redis.sh)");
   }
+}
+
+async function runRedis(args: string[]): Promise<{ ready: boolean; stop(signal: NodeJS.Signals): Promise<void> }> {
+  const child = spawn("redis-server", [...args, "--maxmemory-policy", "noeviction", "--loglevel", "notice"], { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 10_000);
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (line.includes("Ready to accept connections")) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    void exited.then(() => resolve(false));
+  });
+  return {
+    ready,
+    stop: async (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
 }
 
 export interface ChildWorker {

@@ -2,7 +2,9 @@
 // the answer a `loopwise worker` process sends back. Answers arrive through BullMQ's events
 // stream, which can miss one (a reconnect, a trimmed stream), so the stream is never the only
 // word: a request waiting long has its job read back, and at its deadline the job's own state
-// decides (answered after all, or removed so that it never runs late).
+// decides (answered after all, or removed so that it never runs late). When the connection to
+// Redis is lost, the requests waiting get a bounded wait (outageWaitMs): Redis back within it, their
+// jobs are read back at once (an answer that came meanwhile is delivered); not back, 503.
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Job, Queue, QueueEvents } from "bullmq";
@@ -10,7 +12,7 @@ import type { CancelSignal } from "../pool/pool-options.js";
 import { decodeResult, type JobData, type RemoteResult, type RouteJobData } from "./job-codec.js";
 import { setJobQueue } from "./job-client.js";
 import { JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError, RemoteJobError } from "./queue-errors.js";
-import { connectionOptions, queueName, queuePrefix, routeJobRetention } from "./queue-settings.js";
+import { connectionOptions, outageWaitMs, queueName, queuePrefix, routeJobRetention } from "./queue-settings.js";
 import { redacted } from "./redis-url.js";
 
 /** Told when Redis goes away (once per outage) and when it answers again. */
@@ -44,6 +46,8 @@ interface Waiting {
   enqueuedAt: number;
   /** A worker took the job (its "active" event came). */
   started: boolean;
+  /** Redis stored the job: from then on, a job missing from Redis was lost with its data. */
+  added: boolean;
   /** When its job was last read back, performance.now(). */
   checkedAt: number;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -65,6 +69,8 @@ export class QueueLane {
   private unstarted = 0;
   private closed = false;
   private lost = false;
+  /** Ends the wait of every request once the connection has been lost for outageWaitMs. */
+  private outageTimer: ReturnType<typeof setTimeout> | undefined;
   private sweeper: ReturnType<typeof setInterval> | undefined;
   /** Told of each answered route job (metrics). */
   onAnswered: ((route: string, waitMs: number, runMs: number) => void) | undefined;
@@ -122,6 +128,7 @@ export class QueueLane {
         route: job.route,
         enqueuedAt: now,
         started: false,
+        added: false,
         checkedAt: now,
         timer: undefined,
         signal: job.signal,
@@ -138,7 +145,10 @@ export class QueueLane {
       }
       const data: RouteJobData = { kind: "route", route: job.route, request: job.request, deadline: job.deadline, timeoutMs: job.timeoutMs };
       this.queue.add(job.route, data, { jobId: id, attempts: 1, ...routeJobRetention }).then(
-        () => this.connectionOk(),
+        () => {
+          waiting.added = true;
+          this.connectionOk();
+        },
         (error: Error) => {
           this.connectionLost(error);
           this.fail(waiting, new QueueUnavailableError(`the job could not be queued: ${error.message}`));
@@ -151,6 +161,7 @@ export class QueueLane {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweeper);
+    clearTimeout(this.outageTimer);
     for (const waiting of [...this.pending.values()]) this.fail(waiting, new QueueClosedError("the server stopped waiting for the queue"));
     setJobQueue(undefined, this.queue);
     await closeWithin([this.events?.close(), this.queue.close()]);
@@ -158,6 +169,10 @@ export class QueueLane {
 
   private listen(): void {
     this.queue.on("error", (error) => this.connectionLost(error));
+    // The connections themselves say when Redis is gone and when it answers again: with no request
+    // coming, nothing else would tell the requests already waiting that it is back.
+    this.watch(this.queue.backend);
+    if (this.events) this.watch(this.events.backend);
     const events = this.events;
     if (!events) return;
     events.on("error", (error) => this.connectionLost(error));
@@ -181,17 +196,28 @@ export class QueueLane {
     this.sweeper.unref();
   }
 
-  /** Reads back the jobs of requests that have waited a while: an answer whose event was lost is found here. */
-  private sweep(): void {
+  private watch(client: { on(event: "ready" | "close", listener: () => void): unknown }): void {
+    client.on("ready", () => this.connectionOk());
+    client.on("close", () => this.connectionLost(new Error("the connection closed")));
+  }
+
+  /**
+   * Reads back the jobs of requests that have waited a while (all of them when `everyOne`): an
+   * answer whose event was lost is found here, and so is a job Redis lost with its data.
+   */
+  private sweep(everyOne = false): void {
     const now = performance.now();
     for (const waiting of this.pending.values()) {
-      if (now - waiting.checkedAt < sweepEveryMs) continue;
+      if (!everyOne && now - waiting.checkedAt < sweepEveryMs) continue;
       waiting.checkedAt = now;
       Job.fromId(this.queue, waiting.id).then(
         (job) => {
-          if (job?.finishedOn !== undefined && this.pending.get(waiting.id) === waiting) this.settleFromJob(waiting, job);
+          if (this.pending.get(waiting.id) !== waiting) return;
+          if (job?.finishedOn !== undefined) this.settleFromJob(waiting, job);
+          // Stored once, and no longer there while unanswered: a Redis restarted without its data.
+          else if (!job && waiting.added) this.fail(waiting, new QueueUnavailableError("its job was lost with Redis's data"));
         },
-        () => {}, // Redis is down: the deadline still ends the wait
+        () => {}, // Redis is down: the outage's bound or the deadline ends the wait
       );
     }
   }
@@ -257,12 +283,24 @@ export class QueueLane {
     if (this.lost || this.closed) return;
     this.lost = true;
     this.report?.("lost", redacted(this.url), error.message || error.name);
+    this.outageTimer = setTimeout(() => this.outageOver(), outageWaitMs);
+    this.outageTimer.unref();
+  }
+
+  /** Redis has been away for outageWaitMs: the requests still waiting get 503 rather than their whole timeout. */
+  private outageOver(): void {
+    if (!this.lost || this.closed) return;
+    const error = new QueueUnavailableError(`the connection to Redis has been lost for ${outageWaitMs} ms`);
+    for (const waiting of [...this.pending.values()]) this.fail(waiting, error);
   }
 
   private connectionOk(): void {
-    if (!this.lost) return;
+    if (!this.lost || this.closed) return;
     this.lost = false;
+    clearTimeout(this.outageTimer);
     this.report?.("restored", redacted(this.url), "");
+    // Answers that came while it was away, or jobs lost with it: found now, not a sweep later.
+    this.sweep(true);
   }
 }
 
