@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { delay, fixture, request, spawnServer, type ChildServer } from "../helpers.ts";
+import { delay, fixture, request, spawnServer, type ChildServer, type Reply } from "../helpers.ts";
 import { eventually, spawnWorker, startRedis, type ChildWorker, type RedisServer } from "../redis.ts";
 
 const spec = `${fixture("queue-app.ts")}:app`;
@@ -29,7 +29,7 @@ describe("Redis lost while queue-lane jobs run", () => {
   const slow = (tag: string, ms: number) =>
     request(`${server.url}/q/slow?tag=${tag}&ms=${ms}`).then(
       (reply) => ({ ...reply, at: Date.now() }),
-      (error: Error) => ({ status: 0, headers: {}, json: undefined, text: error.message, at: Date.now() }),
+      (error: Error) => ({ status: 0, headers: {} as Reply["headers"], json: undefined, text: error.message, at: Date.now() }),
     );
 
   before(async () => {
