@@ -11,6 +11,7 @@ import { Job, Queue, QueueEvents } from "bullmq";
 import type { CancelSignal } from "../pool/pool-options.js";
 import { decodeResult, type JobData, type RemoteResult, type RouteJobData } from "./job-codec.js";
 import { setJobQueue } from "./job-client.js";
+import { IdempotencyConflictError, idempotencyKeyTtlMs, idempotentJobId } from "./idempotency.js";
 import { JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError, RemoteJobError } from "./queue-errors.js";
 import { connectionOptions, outageWaitMs, queueName, queuePrefix, routeJobRetention } from "./queue-settings.js";
 import { redacted } from "./redis-url.js";
@@ -32,6 +33,8 @@ export interface QueueLaneOptions {
 export interface RouteJob extends Omit<RouteJobData, "kind"> {
   /** The client left: a job no worker took yet is removed and never runs. */
   signal?: CancelSignal;
+  /** The request's Idempotency-Key: it runs at most once, a retry gets its stored answer (or 409 while it runs). */
+  idempotencyKey?: string;
 }
 
 /** What the runner gets back: the worker's answer, and how long the whole trip took here. */
@@ -120,7 +123,8 @@ export class QueueLane {
     if (this.unstarted >= this.maxWaiting) {
       return Promise.reject(new QueueFullError(`${this.unstarted} requests of this server already wait for a worker process`));
     }
-    const id = `${this.tag}-${++this.seq}`;
+    const id = job.idempotencyKey === undefined ? `${this.tag}-${++this.seq}` : idempotentJobId(job.route, job.idempotencyKey);
+    if (this.pending.has(id)) return Promise.reject(new IdempotencyConflictError("a request with this Idempotency-Key is still running"));
     return new Promise<RemoteOutcome>((resolve, reject) => {
       const now = performance.now();
       const waiting: Waiting = {
@@ -144,9 +148,10 @@ export class QueueLane {
         job.signal.addEventListener("abort", waiting.onAbort, { once: true });
       }
       const data: RouteJobData = { kind: "route", route: job.route, request: job.request, deadline: job.deadline, timeoutMs: job.timeoutMs };
-      this.queue.add(job.route, data, { jobId: id, attempts: 1, ...routeJobRetention }).then(
-        () => {
-          waiting.added = true;
+      const queued = job.idempotencyKey === undefined ? this.add(id, data, routeJobRetention) : this.addOnce(waiting, data);
+      queued.then(
+        (added) => {
+          waiting.added = added;
           this.connectionOk();
         },
         (error: Error) => {
@@ -155,6 +160,34 @@ export class QueueLane {
         },
       );
     });
+  }
+
+  private async add(id: string, data: RouteJobData, retention: typeof routeJobRetention): Promise<boolean> {
+    await this.queue.add(data.route, data, { jobId: id, attempts: 1, ...retention });
+    return true;
+  }
+
+  /**
+   * An idempotent request: its job's id is its key's, so an earlier run is found by it. Answered
+   * before: that answer, stored. Still queued or running: 409. Failed without an answer (its worker
+   * died, its deadline passed): removed, and this request runs it anew. Redis refuses a second job
+   * under one id, so two servers racing with one key share one run. Resolves whether it added a job.
+   */
+  private async addOnce(waiting: Waiting, data: RouteJobData): Promise<boolean> {
+    const earlier = await Job.fromId(this.queue, waiting.id);
+    if (earlier) {
+      if (earlier.finishedOn === undefined) {
+        this.fail(waiting, new IdempotencyConflictError("a request with this Idempotency-Key is still running"));
+        return false;
+      }
+      if (earlier.returnvalue !== null && earlier.returnvalue !== undefined) {
+        this.answer(waiting, earlier.returnvalue);
+        return false;
+      }
+      await earlier.remove();
+    }
+    const kept = { age: Math.round(idempotencyKeyTtlMs / 1000) };
+    return this.add(waiting.id, data, { removeOnComplete: kept, removeOnFail: kept });
   }
 
   /** Stops awaiting: requests still waiting fail with QueueClosedError; the connections close. */

@@ -8,6 +8,7 @@ import { failure, type HandledRequest, type QueueRunnerFactory } from "../app/ro
 import type { Route } from "../app/router.js";
 import { statusResult } from "../http/response.js";
 import { captureContext } from "../threads/context-var.js";
+import { IdempotencyConflictError, IdempotencyKeyError, idempotencyKeyOf } from "./idempotency.js";
 import { encodeRequest, RequestCloneError } from "./job-codec.js";
 import { JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError, RemoteJobError, expiredReason } from "./queue-errors.js";
 import { DeadlineError, type QueueLane, type RemoteOutcome } from "./queue-lane.js";
@@ -20,14 +21,16 @@ export function queueRunner(lane: QueueLane): QueueRunnerFactory {
     return (data, readAt, done) => {
       const sentAt = performance.now();
       let request: string;
+      let idempotencyKey: string | undefined;
       try {
+        idempotencyKey = idempotencyKeyOf(data.headers["idempotency-key"]);
         request = encodeRequest(data, captureContext());
       } catch (error) {
         done(queueFailure(error, route, limit));
         return;
       }
       const deadline = Date.now() + Math.max(1, limit - (sentAt - readAt));
-      lane.submit({ route: key, request, deadline, timeoutMs: limit, signal: cancelSignalOf(data) }).then(
+      lane.submit({ route: key, request, deadline, timeoutMs: limit, signal: cancelSignalOf(data), idempotencyKey }).then(
         (outcome) => done(remoteAnswer(outcome, route)),
         (error) => done(queueFailure(error, route, limit)),
       );
@@ -64,6 +67,13 @@ function queueFailure(error: unknown, route: Route, limit: number): HandledReque
     return answered(statusResult(503, "Server is busy: too many requests are waiting for a worker; retry later", { "retry-after": "1" }), route);
   }
   if (error instanceof QueueClosedError) return answered(statusResult(503, "Server is shutting down", { "retry-after": "1" }), route);
+  if (error instanceof IdempotencyKeyError) return answered(statusResult(400, error.message), route);
+  if (error instanceof IdempotencyConflictError) {
+    return answered(
+      statusResult(409, "A request with this Idempotency-Key is still being processed; retry later for its answer", { "retry-after": "1" }),
+      route,
+    );
+  }
   if (error instanceof JobCancelledError) return answered(statusResult(499, "Client Closed Request"), route);
   if (error instanceof RequestCloneError) error.message = `${where}: the request ${error.message}`;
   if (error instanceof RemoteJobError) error.message = `${where}: the job failed on the queue: ${error.message}`;

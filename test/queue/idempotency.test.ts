@@ -1,0 +1,76 @@
+// Idempotency-Key on queue-lane routes: a request that carries one runs at most once; a retry
+// gets the stored answer, or 409 while the first still runs; a malformed key is a 400.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { delay, fixture, request, spawnServer, type ChildServer } from "../helpers.ts";
+import { spawnWorker, startRedis, type ChildWorker, type RedisServer } from "../redis.ts";
+
+const spec = `${fixture("queue-app.ts")}:app`;
+
+describe("Idempotency-Key on the queue lane", () => {
+  let redis: RedisServer;
+  let server: ChildServer;
+  let worker: ChildWorker;
+  let dir: string;
+  let env: Record<string, string>;
+  const runs = (tag: string) => {
+    let text = "";
+    try {
+      text = readFileSync(env.RUN_LOG!, "utf8");
+    } catch {}
+    return text.split("\n").filter((line) => line.startsWith(`slow:${tag} `)).length;
+  };
+  const slow = (tag: string, ms: number, key?: string) =>
+    request(`${server.url}/q/slow?tag=${tag}&ms=${ms}`, { headers: key === undefined ? {} : { "idempotency-key": key } });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "loopwise-idempotency-"));
+    env = { RUN_LOG: join(dir, "runs.log") };
+    redis = await startRedis();
+    server = await spawnServer(spec, ["--redis", redis.url, "--pool-size", "1"], env);
+    worker = await spawnWorker(spec, redis.url, ["--pool-size", "2", "--concurrency", "2"], env);
+  });
+  after(async () => {
+    await Promise.all([server?.stop(), worker?.stop()]);
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a retry while the first runs gets 409; once it is answered, the stored answer; the handler ran once", async () => {
+    const key = randomUUID();
+    const first = slow("k1", 1_000, key);
+    await delay(300);
+    const during = await slow("k1", 1_000, key);
+    assert.equal(during.status, 409);
+    assert.equal(during.headers["retry-after"], "1");
+    assert.match(during.json.detail, /Idempotency-Key is still being processed/);
+    const answer = await first;
+    assert.equal(answer.status, 200);
+    const retry = await slow("k1", 1_000, `"${key}"`);
+    assert.equal(retry.status, 200);
+    assert.deepEqual(retry.json, answer.json, "the stored answer, the quoted form of the same key included");
+    assert.equal(runs("k1"), 1);
+  });
+
+  test("the same key on another route, or no key at all, runs anew", async () => {
+    const key = randomUUID();
+    assert.equal((await slow("k2", 0, key)).status, 200);
+    assert.equal((await request(`${server.url}/q/pid`, { headers: { "idempotency-key": key } })).status, 200);
+    assert.equal((await slow("k2", 0)).status, 200);
+    assert.equal((await slow("k2", 0)).status, 200);
+    assert.equal(runs("k2"), 3);
+  });
+
+  test("a malformed key is a 400 and never becomes a job", async () => {
+    for (const key of ["has space", "x".repeat(256), "", "é"]) {
+      const reply = await slow("k3", 0, key);
+      assert.equal(reply.status, 400, JSON.stringify(key));
+      assert.match(reply.json.detail, /Idempotency-Key must be 1 to 255 visible ASCII characters/);
+    }
+    assert.equal(runs("k3"), 0);
+  });
+});
