@@ -19,10 +19,7 @@ export interface ImportedApp {
  * `app`), with one precise message for each way it can go wrong.
  */
 export async function importApp(spec: string): Promise<ImportedApp> {
-  const colon = spec.lastIndexOf(":");
-  const hasExport = colon > 0 && !spec.slice(colon + 1).includes("/");
-  const modulePath = hasExport ? spec.slice(0, colon) : spec;
-  const exportName = hasExport ? spec.slice(colon + 1) : "app";
+  const { modulePath, exportName } = splitSpec(spec);
   if (!modulePath || !exportName) {
     throw new AppImportError(`Import string "${spec}" must be in the form "path/to/module.ts:app".`);
   }
@@ -48,6 +45,13 @@ export async function importApp(spec: string): Promise<ImportedApp> {
     throw new AppImportError(`"${modulePath}:${exportName}" is not a Loopwise App (got ${describe(app)}).`);
   }
   return { app, moduleUrl, exportName };
+}
+
+/** `path/to/module.ts:export` → its two parts; the export defaults to `app`. */
+export function splitSpec(spec: string): { modulePath: string; exportName: string } {
+  const colon = spec.lastIndexOf(":");
+  const hasExport = colon > 0 && !spec.slice(colon + 1).includes("/");
+  return { modulePath: hasExport ? spec.slice(0, colon) : spec, exportName: hasExport ? spec.slice(colon + 1) : "app" };
 }
 
 function isApp(value: unknown): value is App {
