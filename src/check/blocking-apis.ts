@@ -38,7 +38,11 @@ const bareModule = (name: string) => name.replace(/^node:/, "");
  * What a resolved declaration is, if it is a known blocking call. `isLoopwise` tells this
  * package's own files apart (its `sleepSync`), wherever the app resolved it from.
  */
-export function knownBlockingDeclaration(ts: TypeScript, declaration: TS.Declaration, isLoopwise: (fileName: string) => boolean): KnownBlocking | undefined {
+export function knownBlockingDeclaration(
+  ts: TypeScript,
+  declaration: TS.Declaration,
+  isLoopwise: (fileName: string) => boolean,
+): KnownBlocking | undefined {
   const file = declaration.getSourceFile();
   const name = declarationName(ts, declaration);
   const container = containerName(ts, declaration);

@@ -57,7 +57,15 @@ export class BlockingCallFinder {
     this.checker = program.getTypeChecker();
     if (functionKinds.size === 0) {
       const k = ts.SyntaxKind;
-      for (const kind of [k.FunctionDeclaration, k.FunctionExpression, k.ArrowFunction, k.MethodDeclaration, k.Constructor, k.GetAccessor, k.SetAccessor]) {
+      for (const kind of [
+        k.FunctionDeclaration,
+        k.FunctionExpression,
+        k.ArrowFunction,
+        k.MethodDeclaration,
+        k.Constructor,
+        k.GetAccessor,
+        k.SetAccessor,
+      ]) {
         functionKinds.add(kind);
       }
     }
@@ -134,7 +142,13 @@ export class BlockingCallFinder {
     if (!declaration || ts.isImportSpecifier(declaration) || ts.isImportClause(declaration) || ts.isNamespaceImport(declaration)) {
       return this.knownByImport(call);
     }
-    if (!this.options.isAppFile(declaration.getSourceFile().fileName)) return knownBlockingDeclaration(ts, declaration, (f) => this.options.isLoopwise(f));
+    if (!this.options.isAppFile(declaration.getSourceFile().fileName)) {
+      // Known by the signature (a transaction's call signature) or by the name it is called by
+      // (`const statSync: StatSyncFn` in Node's types, whose signature is the interface's).
+      const isLoopwise = (f: string) => this.options.isLoopwise(f);
+      const named = this.symbolOf(calleeName(ts, call.expression))?.declarations?.[0];
+      return knownBlockingDeclaration(ts, declaration, isLoopwise) ?? (named && knownBlockingDeclaration(ts, named, isLoopwise));
+    }
     const fn = this.bodyOf(declaration, ts.isNewExpression(call));
     if (!fn) return undefined;
     if (this.registeredWithBlocking().has(fn)) return { kind: "app-blocking", api: `${calleeText(ts, call)} (registered with blocking())` };
@@ -167,7 +181,8 @@ export class BlockingCallFinder {
     if ((ts.isVariableDeclaration(node) || ts.isPropertyAssignment(node) || ts.isPropertyDeclaration(node)) && node.initializer) {
       node = unwrap(ts, node.initializer);
       // `const hash = blocking(fn)`: the function blocking() registered.
-      if (ts.isCallExpression(node) && node.arguments[0] && this.isLoopwiseCall(node, "blocking")) node = this.functionValue(node.arguments[0]) ?? node;
+      if (ts.isCallExpression(node) && node.arguments[0] && this.isLoopwiseCall(node, "blocking"))
+        node = this.functionValue(node.arguments[0]) ?? node;
     }
     if (ts.isClassDeclaration(node)) return constructs ? node.members.find(ts.isConstructorDeclaration) : undefined;
     if (!functionKinds.has(node.kind)) return undefined;
@@ -175,7 +190,9 @@ export class BlockingCallFinder {
     if (fn.body) return fn;
     // An overload's signature: the implementation is the declaration with a body.
     const symbol = fn.name && this.checker.getSymbolAtLocation(fn.name);
-    return symbol?.declarations?.find((d): d is TS.FunctionLikeDeclaration => functionKinds.has(d.kind) && (d as TS.FunctionLikeDeclaration).body !== undefined);
+    return symbol?.declarations?.find(
+      (d): d is TS.FunctionLikeDeclaration => functionKinds.has(d.kind) && (d as TS.FunctionLikeDeclaration).body !== undefined,
+    );
   }
 
   /** The function an expression names or is. */
@@ -226,7 +243,10 @@ export class BlockingCallFinder {
   private importOf(callee: TS.Expression): { module: string; exported: string } | undefined {
     const ts = this.ts;
     const expression = unwrap(ts, callee);
-    const [root, member] = ts.isPropertyAccessExpression(expression) && ts.isIdentifier(expression.expression) ? [expression.expression, expression.name.text] : [expression, undefined];
+    const [root, member] =
+      ts.isPropertyAccessExpression(expression) && ts.isIdentifier(expression.expression)
+        ? [expression.expression, expression.name.text]
+        : [expression, undefined];
     if (!ts.isIdentifier(root)) return undefined;
     const local = this.checker.getSymbolAtLocation(root);
     const declaration = local?.declarations?.[0];
@@ -276,7 +296,8 @@ export class BlockingCallFinder {
 
 function unwrap(ts: TypeScript, expression: TS.Expression): TS.Expression {
   let node = expression;
-  while (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node) || ts.isNonNullExpression(node)) node = node.expression;
+  while (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node) || ts.isNonNullExpression(node))
+    node = node.expression;
   return node;
 }
 
@@ -293,12 +314,18 @@ function isAtomicsWait(ts: TypeScript, callee: TS.Expression): boolean {
   return ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === "Atomics" && node.name.text === "wait";
 }
 
-/** How the code names the callee, shortened: `fs.readFileSync`, `db.prepare(...).get`. */
+/** How the code names the callee, arguments left out: `fs.readFileSync`, `db.prepare(...).get`, `new Repo(...).find`. */
 function calleeText(ts: TypeScript, call: TS.CallExpression | TS.NewExpression): string {
-  const text = unwrap(ts, call.expression)
-    .getText()
-    .replace(/\([^()]*\)/g, "(...)")
-    .replace(/\s+/g, "");
-  const shown = text.length > 60 ? `...${text.slice(-57)}` : text;
-  return ts.isNewExpression(call) ? `new ${shown}` : shown;
+  const print = (node: TS.Expression): string => {
+    node = unwrap(ts, node);
+    if (ts.isIdentifier(node) || ts.isPrivateIdentifier(node)) return node.text;
+    if (node.kind === ts.SyntaxKind.ThisKeyword) return "this";
+    if (ts.isPropertyAccessExpression(node)) return `${print(node.expression)}.${node.name.text}`;
+    if (ts.isElementAccessExpression(node)) return `${print(node.expression)}[...]`;
+    if (ts.isCallExpression(node)) return `${print(node.expression)}(...)`;
+    if (ts.isNewExpression(node)) return `new ${print(node.expression)}(...)`;
+    return "(...)";
+  };
+  const text = print(call.expression);
+  return ts.isNewExpression(call) ? `new ${text}` : text;
 }

@@ -97,12 +97,17 @@ class AppChecker {
     code.forEach((entry, i) => {
       const file = files[i];
       const position = positions[i];
-      const unchecked = (reason: string) => report.unchecked.push({ app: entry.app, routes: entry.routes, kind: entry.kind, name: entry.name, reason });
       // Loopwise's own middleware and a package's functions are not the app's to fix.
       if (file !== undefined && !isAppFile(file)) return;
-      if (file === undefined || position === undefined) return unchecked("V8 gives no source file for it (a built-in or bound function, or no inspector)");
-      const fn = finder.functionAt(file, position.line, position.column);
-      if (!fn) return unchecked(`no function found at ${place(file, position.line + 1, position.column + 1)}`);
+      const fn = file !== undefined && position !== undefined ? finder.functionAt(file, position.line, position.column) : undefined;
+      if (!fn) {
+        const reason =
+          file === undefined || position === undefined
+            ? "V8 gives no source file for it (a built-in or bound function, or no inspector)"
+            : `no function found at ${place(file, position.line + 1, position.column + 1)}`;
+        report.unchecked.push({ app: entry.app, routes: entry.routes, kind: entry.kind, name: entry.name, reason });
+        return;
+      }
       report.loopCode++;
       const at = this.placeOf(fn);
       for (const call of finder.blockingCalls(fn)) {

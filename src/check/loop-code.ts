@@ -19,7 +19,7 @@ export interface LoopCode {
   fix: string;
 }
 
-const offloadAdvice = "or keep it async and call the blocking part with await offload(fn, ...args), fn registered with blocking()";
+const offloadAdvice = "move the blocking call into a function registered with blocking() and await offload(fn, ...args)";
 
 export function loopCodeOf(app: App): LoopCode[] {
   const found = new Map<Function, LoopCode>();
@@ -35,7 +35,7 @@ export function loopCodeOf(app: App): LoopCode[] {
     }
   };
   const addMiddleware = (middleware: Function[], route: string) => {
-    for (const fn of middleware) add(fn, "middleware", fn.name, route, "Middleware runs on the event loop: call the blocking part with await offload(fn, ...args).");
+    for (const fn of middleware) add(fn, "middleware", fn.name, route, `Middleware runs on the event loop: ${offloadAdvice}.`);
   };
 
   addMiddleware(app.middleware, "every request");
@@ -49,21 +49,20 @@ export function loopCodeOf(app: App): LoopCode[] {
   }
   for (const route of app.websocketRoutes) {
     const label = `WEBSOCKET ${route.path}`;
-    add(route.handler, "websocket", route.name, label, "A WebSocket handler runs on the event loop: call the blocking part with await offload(fn, ...args).");
+    add(route.handler, "websocket", route.name, label, `A WebSocket handler runs on the event loop: ${offloadAdvice}.`);
     addDependencies(route.plan, label);
   }
   return [...found.values()];
 }
 
 function handlerFix(handler: Function): string {
-  if (laneOf(handler) === "worker") return `Remove the route's lane: "loop" option: the plain handler then runs on the worker pool; ${offloadAdvice}.`;
-  return `Make the handler a plain function (drop async): it then runs on the worker pool; ${offloadAdvice}.`;
+  if (laneOf(handler) === "worker")
+    return `Remove the route's lane: "loop" option so the plain handler runs on the worker pool, or make it async and ${offloadAdvice}.`;
+  return `Make the handler a plain function (drop async) so it runs on the worker pool, or ${offloadAdvice}.`;
 }
 
 function dependencyFix(dependency: Dependency): string {
-  if (laneOf(dependency.fn) === "worker") return `Remove the dependency's lane: "loop" option: a plain dependency of a loop-lane route runs on the worker pool; ${offloadAdvice}.`;
-  return (
-    "Make the dependency a plain function (drop async): a loop-lane route runs its plain dependencies on the worker pool " +
-    `(their values must be structured-cloneable); ${offloadAdvice}.`
-  );
+  const plain = "a loop-lane route runs its plain dependencies on the worker pool (their values must be structured-cloneable)";
+  if (laneOf(dependency.fn) === "worker") return `Remove the dependency's lane: "loop" option (${plain}), or make it async and ${offloadAdvice}.`;
+  return `Make the dependency a plain function (drop async: ${plain}), or ${offloadAdvice}.`;
 }

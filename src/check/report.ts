@@ -19,7 +19,11 @@ export function reportText(report: CheckReport, apps: number): string {
   const count = report.findings.length;
   const exempted = report.exempted.length > 0 ? ` (${report.exempted.length} more marked as deliberate)` : "";
   const scope = `${report.routes} route${report.routes === 1 ? "" : "s"} checked, ${report.loopCode} function${report.loopCode === 1 ? "" : "s"} on the event loop read, in ${(report.durationMs / 1000).toFixed(1)} s`;
-  lines.push(count === 0 ? `No blocking calls on the event loop${exempted}: ${scope}.` : `${count} blocking call${count === 1 ? "" : "s"} on the event loop${exempted}: ${scope}.`);
+  lines.push(
+    count === 0
+      ? `No blocking calls on the event loop${exempted}: ${scope}.`
+      : `${count} blocking call${count === 1 ? "" : "s"} on the event loop${exempted}: ${scope}.`,
+  );
   return lines.join("\n");
 }
 
