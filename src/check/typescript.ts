@@ -11,13 +11,13 @@ export class TypeScriptMissingError extends Error {
 }
 
 /**
- * Where to look, in order: `typescript` as the app's project sees it, then as this package
- * does; and, for a project on TypeScript 7, a TypeScript 5 installed beside it as `typescript5`.
+ * What to look for, in order: `typescript`, then, for a project on TypeScript 7, a TypeScript 5
+ * installed beside it as `typescript5`; each as the app's project sees it, then as this package does.
  */
 const names = ["typescript", "typescript5"];
 
-export function loadTypeScript(projectDir: string): TypeScript {
-  const requirers = [createRequire(join(projectDir, "noop.js")), createRequire(import.meta.url)];
+export function loadTypeScript(projectDir: string, alsoFrom: string[] = [import.meta.url]): TypeScript {
+  const requirers = [createRequire(join(projectDir, "noop.js")), ...alsoFrom.map((from) => createRequire(from))];
   const found: string[] = [];
   for (const name of names) {
     for (const require of requirers) {

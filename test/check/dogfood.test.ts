@@ -1,0 +1,37 @@
+// `loopwise check` over every example and docs app, in one run as CI would: all clean but the
+// seed app's deliberate GET /async/sleep, the route the demo's Test 2 blocks the loop with.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { runCli } from "../helpers.ts";
+import { root } from "../docs/markdown.ts";
+
+/** Every `MODULE:EXPORT` of an app under examples/ and docs/examples/ (test files left out). */
+function exampleApps(): string[] {
+  const specs: string[] = [];
+  for (const dir of ["examples", "docs/examples"]) {
+    for (const file of readdirSync(join(root, dir), { recursive: true, encoding: "utf8" })) {
+      if (!file.endsWith(".ts") || file.endsWith(".test.ts")) continue;
+      const text = readFileSync(join(root, dir, file), "utf8");
+      for (const [, name] of text.matchAll(/^export const (\w+) = new App\(/gm)) specs.push(`${join(dir, file)}:${name}`);
+    }
+  }
+  return specs;
+}
+
+test("every example and docs app is clean, but for the seed app's deliberate blocking route", async () => {
+  const apps = exampleApps();
+  assert.ok(apps.length >= 20, `found only ${apps.length} apps`);
+  assert.ok(apps.includes("examples/seed/main.ts:app"));
+  const run = await runCli(["check", ...apps.map((spec) => join(root, spec)), "--json"], {}, 120_000);
+  assert.equal(run.stderr, "");
+  assert.equal(run.code, 1);
+  const report = JSON.parse(run.stdout);
+  const found = report.findings.map(
+    (f: { routes: string[]; call: { api: string; file: string; line: number } }) => `${f.routes} ${f.call.api} ${f.call.file}:${f.call.line}`,
+  );
+  assert.deepEqual(found, ["GET /async/sleep sleepSync examples/seed/main.ts:10"]);
+  assert.deepEqual(report.exempted, []);
+  assert.deepEqual(report.unchecked, []);
+});
