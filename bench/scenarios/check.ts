@@ -1,0 +1,141 @@
+// Scenario `check`: how long `loopwise check` takes on an app of 50 routes (and of 200), beside
+// what a pre-commit hook runs anyway: `loopwise routes` (loading the app alone) and `tsc --noEmit`
+// over the same files. The app is written for the run: five routers of ten routes (or twenty
+// of ten), async and plain handlers, dependencies, Zod schemas and helper chains across modules,
+// one blocking call on the loop per router.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import type { BenchContext } from "../lib/context.ts";
+import { fmt, printTable, type Row } from "../lib/table.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const cli = join(root, "dist/cli/main.js");
+const tsc = join(root, "node_modules/typescript/bin/tsc");
+
+function router(i: number): string {
+  const routes: string[] = [];
+  for (let r = 0; r < 10; r++) {
+    const path = `/r${i}/item${r}/:id`;
+    if (r === 0) routes.push(`router.get("${path}", async (req) => ({ config: readConfig${i}(req.params.id) }));`);
+    else if (r % 3 === 0) routes.push(`router.get("${path}", (req) => ({ id: req.params.id, size: statSync("/dev/null").size }));`);
+    else if (r % 3 === 1) routes.push(`router.get("${path}", { deps: { user } }, async (req, { user }) => ({ id: req.params.id, user }));`);
+    else routes.push(`router.post("${path}", { body: Item }, async (req) => ({ id: req.params.id, total: await total${i}(req.body.count) }));`);
+  }
+  return `import { readFileSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { Router, depends } from "loopwise";
+import { format } from "./shared.ts";
+
+export const router = new Router();
+const Item = z.object({ name: z.string(), count: z.number().int() });
+const user = depends(async function user(req) {
+  return format(String(req.headers["x-user"] ?? "anonymous"));
+});
+function parse${i}(text: string): number {
+  return text.length;
+}
+function readConfig${i}(id: string): number {
+  return parse${i}(readFileSync("/dev/null", "utf8")) + id.length;
+}
+async function total${i}(count: number): Promise<number> {
+  return (await readFile("/dev/null", "utf8")).length + count;
+}
+${routes.join("\n")}
+`;
+}
+
+/** An app of `routers` × 10 routes, written to a fresh folder under bench/ (so `loopwise` and `zod` resolve). */
+function writeApp(routers: number): { dir: string; main: string; files: string[] } {
+  const dir = mkdtempSync(join(root, "bench", ".check-app-"));
+  writeFileSync(join(dir, "shared.ts"), `export function format(name: string): string {\n  return name.trim().toLowerCase();\n}\n`);
+  const files = [join(dir, "shared.ts")];
+  const imports: string[] = [];
+  for (let i = 0; i < routers; i++) {
+    writeFileSync(join(dir, `router${i}.ts`), router(i));
+    files.push(join(dir, `router${i}.ts`));
+    imports.push(`import { router as router${i} } from "./router${i}.ts";`);
+  }
+  const main = join(dir, "main.ts");
+  writeFileSync(
+    main,
+    `${imports.join("\n")}\nimport { App } from "loopwise";\n\nexport const app = new App();\n${imports.map((_, i) => `app.include(router${i});`).join("\n")}\n`,
+  );
+  return { dir, main, files: [main, ...files] };
+}
+
+/** Wall time of a command run to its end, best of `rounds` (a shared machine only ever adds time). */
+function best(rounds: number, args: string[], ok: (code: number) => boolean): { ms: number; stdout: string } {
+  let found: { ms: number; stdout: string } | undefined;
+  for (let round = 0; round < rounds; round++) {
+    const start = performance.now();
+    let stdout = "";
+    let code = 0;
+    try {
+      stdout = execFileSync(process.execPath, args, { encoding: "utf8", cwd: root, timeout: 120_000 });
+    } catch (error) {
+      const failed = error as { status: number; stdout: string };
+      code = failed.status;
+      stdout = failed.stdout;
+    }
+    const ms = performance.now() - start;
+    if (!ok(code)) throw new Error(`${args.join(" ")} exited ${code}: ${stdout}`);
+    if (!found || ms < found.ms) found = { ms, stdout };
+  }
+  return found!;
+}
+
+export async function check(ctx: BenchContext): Promise<void> {
+  const rows: Row[] = [];
+  let fifty: { check: number; routes: number } | undefined;
+  for (const routers of [5, 20]) {
+    const app = writeApp(routers);
+    try {
+      const routes = best(ctx.rounds, [cli, "routes", app.main], (code) => code === 0);
+      const checked = best(ctx.rounds, [cli, "check", app.main, "--json"], (code) => code === 1);
+      const report = JSON.parse(checked.stdout) as { findings: unknown[]; loopCode: number; durationMs: number };
+      if (report.findings.length !== routers) throw new Error(`expected ${routers} findings, got ${report.findings.length}`);
+      const typecheck = best(
+        ctx.rounds,
+        [
+          tsc,
+          "--noEmit",
+          "--strict",
+          "--module",
+          "nodenext",
+          "--moduleResolution",
+          "nodenext",
+          "--target",
+          "es2022",
+          "--types",
+          "node",
+          "--allowImportingTsExtensions",
+          "--skipLibCheck",
+          ...app.files,
+        ],
+        (code) => code === 0,
+      );
+      rows.push({
+        app: `${routers * 10} routes in ${routers + 2} modules`,
+        "loop-lane functions read": String(report.loopCode),
+        "loopwise check s": (checked.ms / 1000).toFixed(2),
+        "of it, the analysis s": (report.durationMs / 1000).toFixed(2),
+        "loopwise routes s": (routes.ms / 1000).toFixed(2),
+        "tsc --noEmit s": (typecheck.ms / 1000).toFixed(2),
+        "check / tsc": fmt.ratio(checked.ms / typecheck.ms),
+      });
+      if (routers === 5) fifty = { check: checked.ms, routes: routes.ms };
+    } finally {
+      rmSync(app.dir, { recursive: true, force: true });
+    }
+  }
+  printTable(
+    `loopwise check: the whole command, wall time, best of ${ctx.rounds} rounds (the analysis is the part after loading the app)`,
+    rows,
+    ctx.markdown,
+  );
+  ctx.target("(check) a 50-route app is checked within 5 s, fit for a pre-commit hook", fifty!.check < 5000, `${(fifty!.check / 1000).toFixed(2)} s`);
+}
