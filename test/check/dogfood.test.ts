@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runCli } from "../helpers.ts";
-import { root } from "../docs/markdown.ts";
+import { blocksOf, root } from "../docs/markdown.ts";
 
 /** Every `MODULE:EXPORT` of an app under examples/ and docs/examples/ (test files left out). */
 function exampleApps(): string[] {
@@ -32,6 +32,22 @@ test("every example and docs app is clean, but for the seed app's deliberate blo
     (f: { routes: string[]; call: { api: string; file: string; line: number } }) => `${f.routes} ${f.call.api} ${f.call.file}:${f.call.line}`,
   );
   assert.deepEqual(found, ["GET /async/sleep sleepSync examples/seed/main.ts:10"]);
-  assert.deepEqual(report.exempted, []);
+  const exempted = report.exempted.map((f: { routes: string[]; call: { file: string } }) => `${f.routes} ${f.call.file}`);
+  assert.deepEqual(exempted, ["GET /motd docs/examples/before-it-ships/app.ts"]);
   assert.deepEqual(report.unchecked, []);
+});
+
+test("docs/before-it-ships.md shows what the check prints (the time aside)", async () => {
+  const blocks = blocksOf("docs/before-it-ships.md");
+  const shown = blocks.flatMap((block, i) => {
+    const command = /^npx loopwise check (\S+)$/.exec(block.code.trim());
+    const output = blocks[i + 1];
+    return block.lang === "sh" && command && output?.lang === "text" ? [{ module: command[1]!, output: output.code.trim() }] : [];
+  });
+  assert.equal(shown.length, 2);
+  const time = (text: string) => text.replace(/ in \d+\.\d s\.$/m, " in N s.");
+  for (const { module, output } of shown) {
+    const run = await runCli(["check", module]);
+    assert.equal(time(run.stdout.trim()), time(output), `npx loopwise check ${module}`);
+  }
 });

@@ -16,6 +16,8 @@ test("loopwise demo replays Test 1 and Test 2, draws both timelines and passes",
   assert.match(result.stdout, /"GET \/async\/sleep HTTP\/1\.1" 200 OK \d+\.\dms lane=loop/);
   assert.match(result.stdout, /"GET \/sync\/sleep HTTP\/1\.1" 200 OK \d+\.\dms lane=worker#\d queued=/);
   assert.match(result.stdout, /Result: both tests behaved as in the FastAPI write-up/);
+  // Test 2's explanation points at the check that finds the same route before it runs.
+  assert.match(result.stdout, /`npx loopwise check examples\/seed\/main\.ts` finds it too: it names the sleepSync call in\n\s*\/async\/sleep/);
   // The loop monitor names the blocker in Test 2, and the line of its blocking call.
   assert.match(result.stdout, /WARNING GET \/async\/sleep blocked the event loop for \d+ ms at \S*examples\/seed\/main\.ts:10 \(2 requests waited\)/);
 
