@@ -94,6 +94,8 @@ class AppChecker {
 
     const report: CheckReport = { findings: [], exempted: [], unchecked: [], routes: 0, loopCode: 0, durationMs: 0 };
     report.routes = apps.reduce((sum, { app }) => sum + app.routes.length + app.websocketRoutes.length, 0);
+    const seen = new Map<string, Finding>();
+    const read = new Set<TS.Node>();
     code.forEach((entry, i) => {
       const file = files[i];
       const position = positions[i];
@@ -108,13 +110,21 @@ class AppChecker {
         report.unchecked.push({ app: entry.app, routes: entry.routes, kind: entry.kind, name: entry.name, reason });
         return;
       }
-      report.loopCode++;
+      read.add(fn);
       const at = this.placeOf(fn);
       for (const call of finder.blockingCalls(fn)) {
         const finding = this.finding(entry, at, call);
-        (call.exempt ? report.exempted : report.findings).push(finding);
+        // Handlers made by one factory are one function in the source: one finding, every route.
+        const key = `${finding.app} ${JSON.stringify([finding.code, finding.via, finding.call])}`;
+        const known = seen.get(key);
+        if (known) known.routes.push(...finding.routes.filter((route) => !known.routes.includes(route)));
+        else {
+          seen.set(key, finding);
+          (call.exempt ? report.exempted : report.findings).push(finding);
+        }
       }
     });
+    report.loopCode = read.size;
     const order = (a: Finding, b: Finding) => a.call.file.localeCompare(b.call.file) || a.call.line - b.call.line || a.call.column - b.call.column;
     report.findings.sort(order);
     report.exempted.sort(order);
@@ -154,7 +164,7 @@ class AppChecker {
         : entry.fix;
     return {
       app: entry.app,
-      routes: entry.routes,
+      routes: [...entry.routes],
       code: { ...at, kind: entry.kind, name: entry.name },
       call: { ...hop(call.at), kind: call.kind, api: call.api },
       via: call.via.map(hop),

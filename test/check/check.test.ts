@@ -75,6 +75,7 @@ describe("an app with blocking calls on the loop lane", () => {
         "GET /sqlite/exec sqlite Transaction (better-sqlite3)",
         "GET /sqlite/get sqlite Statement.get (better-sqlite3)",
         "GET /with-dependency node-sync fs.existsSync",
+        "GET /list/a,GET /list/b node-sync fs.readFileSync",
         "WEBSOCKET /ws sleep-sync sleepSync",
         "GET /zlib node-sync zlib.gzipSync",
       ].sort(),
@@ -144,9 +145,9 @@ describe("an app with blocking calls on the loop lane", () => {
   });
 
   test("counts what it read: every route, and each loop-lane function once", () => {
-    assert.equal(report.routes, 20);
-    // 19 async or forced handlers, the dependency, the middleware and the WebSocket handler.
-    assert.equal(report.loopCode, 22);
+    assert.equal(report.routes, 22);
+    // 19 async or forced handlers and the factory's one, the dependency, the middleware and the WebSocket handler.
+    assert.equal(report.loopCode, 23);
     assert.ok(report.durationMs > 0);
   });
 });
@@ -171,7 +172,17 @@ test("text output: file:line:column first, then the chain and the fix; and sever
     /^ {4}chain: handler \(.*blocking-app\.ts:\d+:\d+\) → loadConfig\(\) .*blocking-app\.ts:\d+:\d+ → readSettings\(\) .*helpers\.ts:5:10 → readFileSync\(\) .*settings\.ts:5:10$/,
   );
   assert.match(run.stdout.split("\n")[chain + 1]!, /^ {4}fix: Make the handler a plain function/);
-  assert.match(run.stdout, /\n21 blocking calls on the event loop \(2 more marked as deliberate\): 28 routes checked/);
+  assert.match(run.stdout, /\n22 blocking calls on the event loop \(2 more marked as deliberate\): 30 routes checked/);
+});
+
+test("a JavaScript app is read as it is, through its own helpers", async () => {
+  const run = await runCli(["check", fixture("check/js-app.mjs"), "--json"]);
+  assert.equal(run.code, 1, run.stderr);
+  const report: Report = JSON.parse(run.stdout);
+  assert.deepEqual(
+    report.findings.map((f) => `${f.routes} ${f.call.api} ${f.via.map((h) => h.callee)} ${f.call.file}:${f.call.line}`),
+    [`GET /js fs.readFileSync readAll ${shown("js-app.mjs")}:${lineOf("js-app.mjs", "return readFileSync")}`],
+  );
 });
 
 test("bad use: no module is a usage error (2), a missing module a clear error (1)", async () => {
