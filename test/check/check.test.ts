@@ -4,30 +4,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { before, describe, test } from "node:test";
+import type { CheckReport } from "../../src/check/check-apps.ts";
 import { fixture, runCli } from "../helpers.ts";
 
-interface Place {
-  file: string;
-  line: number;
-  column: number;
-}
-interface Finding {
-  app: string;
-  routes: string[];
-  code: Place & { kind: string; name: string };
-  call: Place & { kind: string; api: string; callee: string };
-  via: (Place & { callee: string })[];
-  fix: string;
-}
-interface Report {
-  ok: boolean;
-  findings: Finding[];
-  exempted: Finding[];
-  unchecked: unknown[];
-  routes: number;
-  loopCode: number;
-  durationMs: number;
-}
+/** What `--json` prints. */
+type Report = CheckReport & { ok: boolean };
 
 const shown = (name: string) => relative(process.cwd(), fixture(`check/${name}`));
 /** The line of `text` in the fixture, 1-based: the assertions follow the file. */
