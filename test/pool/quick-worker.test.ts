@@ -94,7 +94,7 @@ describe("a stream of trivial tasks from their first, unmeasured ones on, on a p
   });
 });
 
-describe("a quick route that turns slow, then kills its worker, while the pool is full", () => {
+describe("a quick route that turns slow, and a quick task that kills the quick worker, while the pool is full", () => {
   const events: Pool.PoolResizeEvent[] = [];
   const pool = makePool({ size: 1, maxSize: 1, idleTimeoutMs: 5000 }, events);
   after(() => pool.terminate());
@@ -102,6 +102,7 @@ describe("a quick route that turns slow, then kills its worker, while the pool i
   test("each task gets one outcome, the quick worker's death costs only its own task, and the pool serves on", async () => {
     await pool.start();
     for (let i = 0; i < 3; i++) await pool.run(Blocking, "hiccup", {});
+    await measureHello(pool);
     const sleeper = pool.run(Blocking, "sleep", { ms: 1500 });
     await delay(50);
     const settled = (p: Promise<Pool.TaskOutcome>) =>
@@ -109,15 +110,20 @@ describe("a quick route that turns slow, then kills its worker, while the pool i
         (o) => ({ ok: true, slot: o.slot }),
         (e: Error) => ({ ok: false, error: e.name }),
       );
-    // Measured quick, so each goes to the quick line: the first now takes 600 ms on the quick worker.
+    // Measured quick, so it goes ahead: it starts the quick worker, and takes 600 ms there.
     const slow = settled(pool.run(Blocking, "hiccup", { ms: 600 }));
     await delay(20);
-    const quick = settled(pool.run(Blocking, "hiccup", {}));
-    const crash = settled(pool.run(Blocking, "hiccup", { exit: true }));
-    const [a, b, c] = await Promise.all([slow, quick, crash]);
-    assert.deepEqual(a, { ok: true, slot: 2 });
-    assert.deepEqual(b, { ok: true, slot: 2 }, "it waited for the quick worker, not for the sleeper");
-    assert.deepEqual(c, { ok: false, error: "WorkerCrashedError" });
+    const quick = settled(pool.run(Blocking, "hello", {}));
+    const crash = settled(pool.run(Blocking, "hello", { exit: true }));
+    // Measured slow now, it no longer goes ahead: it waits for the core worker.
+    await slow;
+    const turnedSlow = settled(pool.run(Blocking, "hiccup", {}));
+    const [a, b, c, d] = await Promise.all([slow, quick, crash, turnedSlow]);
+    const all = JSON.stringify([a, b, c, d, events]);
+    assert.deepEqual(a, { ok: true, slot: 2 }, all);
+    assert.deepEqual(b, { ok: true, slot: 2 }, `it waited for the quick worker, not for the sleeper: ${all}`);
+    assert.deepEqual(c, { ok: false, error: "WorkerCrashedError" }, all);
+    assert.deepEqual(d, { ok: true, slot: 1 }, `a route measured slow is not the quick worker's: ${all}`);
     assert.equal((await sleeper).slot, 1, "the core worker's task is untouched");
     // The quick worker is gone, not replaced; the pool still answers.
     assert.equal((await pool.run(Blocking, "hello", {})).slot, 1);
