@@ -59,6 +59,7 @@ export interface CheckReport {
   /** Routes in the apps' tables, and the functions among them that run on the loop and were read. */
   routes: number;
   loopCode: number;
+  /** How long it took, ms: from when the apps were loaded (the command counts from its own start). */
   durationMs: number;
 }
 
