@@ -120,10 +120,22 @@ export class BlockingCallFinder {
   }
 
   private callsAt(call: TS.CallExpression | TS.NewExpression, add: (call: BlockingCall) => void): void {
-    const hop = this.hopOf(call);
+    const hop = this.hopOf(call, calleeText(this.ts, call));
     const marked = this.isMarkedLine(call.getSourceFile(), call.getStart());
     const target = this.targetOf(call);
-    if (!target) return;
+    if (target) this.addTarget(target, hop, marked, add);
+    // A function of the app handed to another (`items.map(parse)`, `setTimeout(flush)`) runs on
+    // this thread too; one handed to Loopwise (offload, a background task) goes where Loopwise sends it.
+    if (this.isLoopwiseCallee(call)) return;
+    for (const argument of call.arguments ?? []) {
+      const node = unwrap(this.ts, argument);
+      if (!this.ts.isIdentifier(node) && !this.ts.isPropertyAccessExpression(node)) continue;
+      const passed = this.passedTarget(node, hop.callee);
+      if (passed) this.addTarget(passed, this.hopOf(node, `${passed.name} (passed to ${hop.callee})`), marked, add);
+    }
+  }
+
+  private addTarget(target: KnownBlocking | { fn: TS.FunctionLikeDeclaration }, hop: Hop, marked: boolean, add: (call: BlockingCall) => void): void {
     if ("kind" in target) {
       add({ ...target, at: hop, via: [], exempt: marked });
       return;
@@ -132,6 +144,25 @@ export class BlockingCallFinder {
     for (const inner of this.callsOf(target.fn)) {
       add({ ...inner, via: [hop, ...inner.via], exempt: inner.exempt || marked || exemptInside });
     }
+  }
+
+  /** An app function passed by name: followed as if called where it is passed. */
+  private passedTarget(node: TS.Expression, to: string): ((KnownBlocking | { fn: TS.FunctionLikeDeclaration }) & { name: string }) | undefined {
+    const declaration = this.symbolOf(calleeName(this.ts, node))?.valueDeclaration;
+    if (!declaration || !this.options.isAppFile(declaration.getSourceFile().fileName)) return undefined;
+    const fn = this.bodyOf(declaration);
+    if (!fn) return undefined;
+    const name = node.getText();
+    if (this.registeredWithBlocking().has(fn)) return { kind: "app-blocking", api: `${name} (registered with blocking(), passed to ${to})`, name };
+    return { fn, name };
+  }
+
+  /** Whether the called function is Loopwise's own (offload, a background task's add, depends). */
+  private isLoopwiseCallee(call: TS.CallExpression | TS.NewExpression): boolean {
+    const declaration = this.declarationOf(call);
+    if (declaration) return this.options.isLoopwise(declaration.getSourceFile().fileName);
+    const imported = this.importOf(call.expression);
+    return imported !== undefined && this.options.isLoopwise(imported.module);
   }
 
   /** What a call runs: a known blocking call, an app function to follow, or nothing we know. */
@@ -266,10 +297,10 @@ export class BlockingCallFinder {
     return undefined;
   }
 
-  private hopOf(call: TS.CallExpression | TS.NewExpression): Hop {
-    const file = call.getSourceFile();
-    const { line, character } = file.getLineAndCharacterOfPosition(call.getStart(file));
-    return { file: file.fileName, line: line + 1, column: character + 1, callee: calleeText(this.ts, call) };
+  private hopOf(node: TS.Node, callee: string): Hop {
+    const file = node.getSourceFile();
+    const { line, character } = file.getLineAndCharacterOfPosition(node.getStart(file));
+    return { file: file.fileName, line: line + 1, column: character + 1, callee };
   }
 
   private isMarkedLine(file: TS.SourceFile, pos: number): boolean {
@@ -324,6 +355,8 @@ function calleeText(ts: TypeScript, call: TS.CallExpression | TS.NewExpression):
     if (ts.isElementAccessExpression(node)) return `${print(node.expression)}[...]`;
     if (ts.isCallExpression(node)) return `${print(node.expression)}(...)`;
     if (ts.isNewExpression(node)) return `new ${print(node.expression)}(...)`;
+    if (ts.isArrayLiteralExpression(node)) return "[...]";
+    if (ts.isObjectLiteralExpression(node)) return "{...}";
     return "(...)";
   };
   const text = print(call.expression);

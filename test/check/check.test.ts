@@ -57,6 +57,7 @@ describe("an app with blocking calls on the loop lane", () => {
         "GET /sqlite/get sqlite Statement.get (better-sqlite3)",
         "GET /with-dependency node-sync fs.existsSync",
         "GET /list/a,GET /list/b node-sync fs.readFileSync",
+        "GET /passed node-sync fs.statSync",
         "WEBSOCKET /ws sleep-sync sleepSync",
         "GET /zlib node-sync zlib.gzipSync",
       ].sort(),
@@ -98,6 +99,11 @@ describe("an app with blocking calls on the loop lane", () => {
       method!.via.map((hop) => hop.callee),
       ["new Repo(...).find", "loadConfig", "readSettings"],
     );
+    const [passed] = found("GET /passed");
+    assert.deepEqual(
+      passed!.via.map((hop) => hop.callee),
+      ["sizeOf (passed to [...].map)"],
+    );
     const [recursion] = found("GET /recursion");
     assert.deepEqual(
       recursion!.via.map((hop) => hop.callee),
@@ -126,9 +132,9 @@ describe("an app with blocking calls on the loop lane", () => {
   });
 
   test("counts what it read: every route, and each loop-lane function once", () => {
-    assert.equal(report.routes, 22);
-    // 19 async or forced handlers and the factory's one, the dependency, the middleware and the WebSocket handler.
-    assert.equal(report.loopCode, 23);
+    assert.equal(report.routes, 23);
+    // 20 async or forced handlers and the factory's one, the dependency, the middleware and the WebSocket handler.
+    assert.equal(report.loopCode, 24);
     assert.ok(report.durationMs > 0);
   });
 });
@@ -136,7 +142,7 @@ describe("an app with blocking calls on the loop lane", () => {
 test("an app whose blocking calls all run off the loop, or that uses async APIs: exit 0, no finding", async () => {
   const run = await runCli(["check", fixture("check/clean-app.ts")]);
   assert.equal(run.code, 0, run.stdout + run.stderr);
-  assert.match(run.stdout, /^No blocking calls on the event loop: 8 routes checked, 4 functions on the event loop read, in \d+\.\d s\.\n$/);
+  assert.match(run.stdout, /^No blocking calls on the event loop: 9 routes checked, 5 functions on the event loop read, in \d+\.\d s\.\n$/);
 });
 
 test("text output: file:line:column first, then the chain and the fix; and several apps at once", async () => {
@@ -153,7 +159,7 @@ test("text output: file:line:column first, then the chain and the fix; and sever
     /^ {4}chain: handler \(.*blocking-app\.ts:\d+:\d+\) → loadConfig\(\) .*blocking-app\.ts:\d+:\d+ → readSettings\(\) .*helpers\.ts:5:10 → readFileSync\(\) .*settings\.ts:5:10$/,
   );
   assert.match(run.stdout.split("\n")[chain + 1]!, /^ {4}fix: Make the handler a plain function/);
-  assert.match(run.stdout, /\n22 blocking calls on the event loop \(2 more marked as deliberate\): 30 routes checked/);
+  assert.match(run.stdout, /\n23 blocking calls on the event loop \(2 more marked as deliberate\): 32 routes checked/);
 });
 
 test("a JavaScript app is read as it is, through its own helpers", async () => {
