@@ -114,11 +114,17 @@ function row(p: Prediction): string {
   return `| ${p.cores} | ${p.scenario} | ${p.concurrency} | ${p.poolSize} → ${p.maxPoolSize} | ${(p.lastDoneMs / 1000).toFixed(2)} s | ${hello} | ${p.peakWorkers} | ${p.peakMb} MB | ${p.refused} |`;
 }
 
-const header = "| cores | scenario | requests | pool (core → max) | last answered | quick request | peak workers | peak memory | 503s |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |";
+const header =
+  "| cores | scenario | requests | pool (core → max) | last answered | quick request | peak workers | peak memory | 503s |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |";
 
 function calibrate(): void {
   const child = (n: number) =>
-    JSON.parse(execFileSync(process.execPath, ["--expose-gc", "bench/lib/worker-cost-child.mjs", "examples/seed/main.ts", String(n)], { encoding: "utf8" }).trim().split("\n").at(-1)!);
+    JSON.parse(
+      execFileSync(process.execPath, ["--expose-gc", "bench/lib/worker-cost-child.mjs", "examples/seed/main.ts", String(n)], { encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .at(-1)!,
+    );
   execFileSync("npm", ["run", "build"], { stdio: "ignore" });
   const one = child(1);
   const many = child(16);

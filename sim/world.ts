@@ -320,4 +320,3 @@ export class SimWorld {
     this.result.peakMb = Math.max(this.result.peakMb, this.model.processMb + workers * this.model.workerMb);
   }
 }
-

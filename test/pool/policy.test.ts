@@ -248,7 +248,10 @@ describe("crashes", () => {
     assert.deepEqual(bench.started.at(-1), [1, "core"], "a core worker is replaced at once");
     assert.ok(rest.every((t) => t.state === "queued" && t.retried));
     bench.policy.workerReady(1, bench.at);
-    assert.ok(rest.every((t) => t.state === "held"), "the replacement takes them");
+    assert.ok(
+      rest.every((t) => t.state === "held"),
+      "the replacement takes them",
+    );
     const second = bench.arrive("/crash");
     bench.policy.exited(1, { wasReady: true, requeue: [], crashed: second }, bench.at);
     bench.policy.workerReady(1, bench.at);
