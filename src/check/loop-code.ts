@@ -40,12 +40,13 @@ export function loopCodeOf(app: App): LoopCode[] {
 
   addMiddleware(app.middleware, "every request");
   for (const route of app.routes) {
-    // A worker-lane route runs its handler and all its dependencies in the worker.
-    if (handlerLane(route) !== "loop") continue;
     const label = `${route.method} ${route.path}`;
+    // Middleware runs on the loop whatever the route's lane; a worker-lane route runs its handler
+    // and all its dependencies in the worker.
+    addMiddleware(route.middleware, label);
+    if (handlerLane(route) !== "loop") continue;
     add(route.handler, "handler", route.name, label, handlerFix(route.handler));
     addDependencies(route.plan, label);
-    addMiddleware(route.middleware, label);
   }
   for (const route of app.websocketRoutes) {
     const label = `WEBSOCKET ${route.path}`;

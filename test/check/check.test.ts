@@ -37,7 +37,7 @@ describe("an app with blocking calls on the loop lane", () => {
     assert.deepEqual(
       byRoute,
       [
-        "GET /admin/stats node-sync fs.readFileSync",
+        "GET /admin/stats,GET /admin/report node-sync fs.readFileSync",
         "GET /atomics atomics-wait Atomics.wait",
         "GET /bcrypt bcrypt bcryptjs.compareSync",
         "GET /bcrypt bcrypt bcryptjs.hashSync",
@@ -117,7 +117,10 @@ describe("an app with blocking calls on the loop lane", () => {
     assert.deepEqual([dependency.code.kind, dependency.code.name], ["dependency", "currentUser"]);
     assert.match(dependency.fix, /^Make the dependency a plain function .*structured-cloneable/);
     const middleware = found("GET /admin/stats")[0]!;
-    assert.deepEqual([middleware.code.kind, middleware.code.name], ["middleware", "audit"]);
+    assert.deepEqual(
+      [middleware.code.kind, middleware.code.name, middleware.routes],
+      ["middleware", "audit", ["GET /admin/stats", "GET /admin/report"]],
+    );
     assert.match(middleware.fix, /^Middleware runs on the event loop/);
     assert.match(found("WEBSOCKET /ws")[0]!.fix, /^A WebSocket handler runs on the event loop/);
     assert.match(found("GET /direct-blocking")[0]!.fix, /^Call it through the pool: await offload\(hash, \.\.\.args\)/);
@@ -132,7 +135,7 @@ describe("an app with blocking calls on the loop lane", () => {
   });
 
   test("counts what it read: every route, and each loop-lane function once", () => {
-    assert.equal(report.routes, 23);
+    assert.equal(report.routes, 24);
     // 20 async or forced handlers and the factory's one, the dependency, the middleware and the WebSocket handler.
     assert.equal(report.loopCode, 24);
     assert.ok(report.durationMs > 0);
@@ -159,7 +162,7 @@ test("text output: file:line:column first, then the chain and the fix; and sever
     /^ {4}chain: handler \(.*blocking-app\.ts:\d+:\d+\) → loadConfig\(\) .*blocking-app\.ts:\d+:\d+ → readSettings\(\) .*helpers\.ts:5:10 → readFileSync\(\) .*settings\.ts:5:10$/,
   );
   assert.match(run.stdout.split("\n")[chain + 1]!, /^ {4}fix: Make the handler a plain function/);
-  assert.match(run.stdout, /\n23 blocking calls on the event loop \(2 more marked as deliberate\): 32 routes checked/);
+  assert.match(run.stdout, /\n23 blocking calls on the event loop \(2 more marked as deliberate\): 33 routes checked/);
 });
 
 test("a JavaScript app is read as it is, through its own helpers", async () => {
