@@ -22,8 +22,7 @@ Commands:
   run MODULE[:EXPORT]     serve the app: async handlers on the event loop, plain ones on the worker pool
   worker MODULE[:EXPORT]  run the app's queue-lane routes and durable jobs, taken from Redis (--redis URL)
   routes MODULE[:EXPORT]  list every route and the lane it runs on
-  check MODULE[:EXPORT]...
-                          find blocking calls in the code that runs on the event loop (exit status 1 if any)
+  check MODULE[:EXPORT]   find blocking calls in the code that runs on the event loop (exit status 1 if any)
   demo                    replay the FastAPI def vs async def experiment and draw its timeline
 
 MODULE is a .ts or .js file; EXPORT defaults to "app".

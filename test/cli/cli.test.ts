@@ -75,7 +75,7 @@ test("bad flags are usage errors with exit code 2", async () => {
 });
 
 test("every command answers --help and -h with its flags and their defaults; --version names the version", async () => {
-  for (const command of ["run", "routes", "demo"]) {
+  for (const command of ["run", "routes", "check", "demo"]) {
     for (const flag of ["--help", "-h"]) {
       const help = await runCli([command, flag]);
       assert.equal(help.code, 0, `${command} ${flag}: ${help.stderr}`);
