@@ -23,6 +23,7 @@ const floors = [
   "queue",
   "server",
   "testing",
+  "check",
   "cli",
 ];
 
