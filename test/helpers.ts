@@ -78,12 +78,17 @@ export interface ChildServer {
   exited: Promise<number | null>;
 }
 
-/** Starts `loopwise run SPEC` in a child process with JSON logs; resolves once it listens. */
-export async function spawnServer(spec: string, args: string[] = [], env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, [cliPath, "run", spec, "--port", "0", "--log-format", "json", ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/**
+ * Starts `loopwise run SPEC` in a child process with JSON logs; resolves once it listens.
+ * `limits` are `ulimit` flags for it (`["-n", "64"]`: file descriptors; `["-f", "256"]`: file size in KiB).
+ */
+export async function spawnServer(spec: string, args: string[] = [], env: Record<string, string> = {}, limits: string[] = []): Promise<ChildServer> {
+  const command = [cliPath, "run", spec, "--port", "0", "--log-format", "json", ...args];
+  const options = { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] as ["ignore", "pipe", "pipe"] };
+  const child =
+    limits.length === 0
+      ? spawn(process.execPath, command, options)
+      : spawn("bash", ["-c", `ulimit ${limits.join(" ")} && exec "$0" "$@"`, process.execPath, ...command], options);
   const access: Record<string, any>[] = [];
   const stderr: string[] = [];
   createInterface({ input: child.stdout! }).on("line", (line) => access.push(JSON.parse(line)));

@@ -4,6 +4,7 @@ import { BulkheadFullError, BulkheadTimeoutError } from "../threads/bulkhead.js"
 import { HTTPError } from "../http/http-error.js";
 import { internalErrorResult, statusResult, type RouteResult } from "../http/response.js";
 import { RequestValidationError } from "../params/validation-error.js";
+import { UploadStorageError } from "../params/multipart.js";
 import {
   PoolClosedError,
   PoolFullError,
@@ -36,6 +37,8 @@ const timedOut = (ms: number) => statusResult(504, `The handler did not finish w
 type Answer<E> = (error: E) => RouteResult;
 const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
   [HTTPError, (e: HTTPError) => statusResult(e.status, e.detail, e.headers)],
+  // The server's fault, not the body's: logged with its cause (a full disk is the operator's to fix).
+  [UploadStorageError, (e: UploadStorageError) => ({ ...statusResult(e.status, e.detail, e.headers), error: serializeError(e) })],
   [RequestValidationError, (e: RequestValidationError) => statusResult(422, e.issues)],
   [AnsweredError, (e: AnsweredError) => e.result],
   [

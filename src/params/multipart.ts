@@ -31,7 +31,7 @@ export type ReleaseUploads = () => void;
 
 /**
  * Reads the form into `data.body` (fields by name, a repeated name an array; files as
- * UploadFile) and resolves with what removes its temporary files. Rejects with an HTTPError.
+ * UploadFile) and resolves with what removes its temporary files. Rejects with an HTTPError (the body's fault) or an UploadStorageError (the server's: a full disk).
  */
 export function readMultipart(
   req: IncomingMessage,
@@ -64,6 +64,37 @@ interface Form {
 }
 
 /** A 413 that also closes the connection: the rest of the body is not read. */
+/**
+ * An upload the server could not store: its disk or quota is full (507), it has no file
+ * descriptor left (503, retry later), or another error of the file system (500). The client's
+ * body was fine, so it is not a 400; the cause goes to the log, never to the client.
+ */
+export class UploadStorageError extends Error {
+  override readonly name = "UploadStorageError";
+  readonly status: number;
+  readonly detail: string;
+  readonly headers: Record<string, string> = { connection: "close" };
+  constructor(cause: NodeJS.ErrnoException) {
+    super(`an upload could not be stored: ${cause.message}`, { cause });
+    const full = cause.code === "ENOSPC" || cause.code === "EFBIG" || cause.code === "EDQUOT";
+    const noDescriptor = cause.code === "EMFILE" || cause.code === "ENFILE";
+    this.status = full ? 507 : noDescriptor ? 503 : 500;
+    this.detail = full
+      ? "Insufficient Storage: the server has no room for this upload"
+      : noDescriptor
+        ? "Service unavailable: the server cannot store uploads right now; retry later"
+        : "Internal Server Error";
+    if (noDescriptor) this.headers["retry-after"] = "1";
+  }
+}
+
+/** A spool's failure: the file system's (the server's fault), or the part's stream (the body's). */
+function spoolFailure(error: Error): HTTPError | UploadStorageError {
+  const errno = error as NodeJS.ErrnoException;
+  if (typeof errno.syscall === "string") return new UploadStorageError(errno);
+  return new HTTPError(400, `Malformed multipart body: ${error.message}`);
+}
+
 function refused(detail: string): HTTPError {
   return new HTTPError(413, detail, { connection: "close" });
 }
@@ -76,8 +107,8 @@ class FormReader {
   private received = 0;
   /** The whole body came (not `req.complete`: the TestClient's request is a plain stream). */
   private ended = false;
-  private failure: HTTPError | undefined;
-  private settle!: { resolve: (form: Form) => void; reject: (error: HTTPError) => void };
+  private failure: HTTPError | UploadStorageError | undefined;
+  private settle!: { resolve: (form: Form) => void; reject: (error: HTTPError | UploadStorageError) => void };
   private parser: BusboyInstance | undefined;
 
   constructor(
@@ -176,7 +207,7 @@ class FormReader {
         // An empty file input sends an empty part with no filename: no file was chosen, the field stays missing.
         if (!(filename === "" && upload.size === 0)) entry.value = upload;
       },
-      (error: Error) => this.fail(new HTTPError(400, `Malformed multipart body: ${error.message}`)),
+      (error: Error) => this.fail(spoolFailure(error)),
     );
   }
 
@@ -184,13 +215,13 @@ class FormReader {
     const stored = await Promise.allSettled(this.spools.map((spool) => spool.done));
     if (this.failure) return;
     const broken = stored.find((s) => s.status === "rejected");
-    if (broken) return this.fail(new HTTPError(400, `Malformed multipart body: ${(broken.reason as Error).message}`));
+    if (broken) return this.fail(spoolFailure(broken.reason as Error));
     this.stopListening();
     this.settle.resolve({ fields: markFormBody(fieldsOf(this.entries)), spools: this.spools });
   }
 
   /** Once: stops reading, removes every file written so far, then rejects. */
-  private fail(error: HTTPError): void {
+  private fail(error: HTTPError | UploadStorageError): void {
     if (this.failure) return;
     this.failure = error;
     this.stopListening();
