@@ -2,7 +2,7 @@
 // it) on a free loopback port, with no persistence and its folder in a temporary directory, and
 // `loopwise worker` processes started against it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -137,4 +137,13 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms = 2
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** How many lines of a RUN_LOG (see fixtures/queue-app.ts) start with `what `: how many times it ran, over every process. */
+export function runCount(runLog: string, what: string): number {
+  let text = "";
+  try {
+    text = readFileSync(runLog, "utf8");
+  } catch {}
+  return text.split("\n").filter((line) => line.startsWith(`${what} `)).length;
 }

@@ -1,6 +1,7 @@
 // Graceful shutdown, shared by serve(), the cluster parent and the reloader: counting what is in
 // flight, waiting for it within a grace period, and the signal rule (the first SIGINT/SIGTERM
 // drains, a second one means "now").
+import { performance } from "node:perf_hooks";
 
 /** Requests in flight, and a way to wait until there are none. */
 export class InFlight {
@@ -53,4 +54,21 @@ export function onShutdownSignals(stop: (signal: NodeJS.Signals) => void, now: (
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   };
+}
+
+/** Whether `promise` settled before `deadline` (a `performance.now()` time). */
+export function settledBefore(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  if (!Number.isFinite(deadline))
+    return promise.then(
+      () => true,
+      () => true,
+    );
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()));
+    const done = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    promise.then(done, done);
+  });
 }

@@ -1,7 +1,6 @@
 // Starting and stopping an app's machinery, the same for serve() and the TestClient: the startup
 // hooks first (FastAPI's order), then the worker pool (each worker imports the app and checks its
 // routes), the pool that offload() uses, and the request handler with every route's runner composed.
-import { performance } from "node:perf_hooks";
 import type { App } from "../app/app.js";
 import { createRequestHandler, type RequestHandler } from "../app/handle-request.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
@@ -16,6 +15,7 @@ import { QueueLane, type ConnectionReport } from "../queue/queue-lane.js";
 import { queueRunner } from "../queue/queue-runner.js";
 import { redisUrlBuffers } from "../queue/thread-settings.js";
 import type { Config } from "./config.js";
+import { settledBefore } from "./drain.js";
 import { runShutdownHooks, type HooksReport } from "./shutdown-hooks.js";
 
 export interface StartedApp {
@@ -128,22 +128,5 @@ function startQueue(config: StartConfig, events: StartEvents): Promise<QueueLane
     report: events.onQueueConnection,
     // The same memory cap as the worker lane's queue, for requests waiting for a worker process.
     maxWaiting: config.maxQueue,
-  });
-}
-
-/** Whether `promise` settled before `deadline` (a `performance.now()` time). */
-function settledBefore(promise: Promise<unknown>, deadline: number): Promise<boolean> {
-  if (!Number.isFinite(deadline))
-    return promise.then(
-      () => true,
-      () => true,
-    );
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()));
-    const done = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    promise.then(done, done);
   });
 }

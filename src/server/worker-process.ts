@@ -12,7 +12,7 @@ import { createJobRunner } from "../queue/job-runner.js";
 import { redacted } from "../queue/redis-url.js";
 import type { WorkerPool } from "../pool/pool.js";
 import { resolveConfig, type Config, type ServeOptions } from "./config.js";
-import { onShutdownSignals } from "./drain.js";
+import { onShutdownSignals, settledBefore } from "./drain.js";
 import { Logger } from "./logger.js";
 import { stopWithin } from "./shutdown-hooks.js";
 import { startApp, type StartedApp } from "./start-app.js";
@@ -76,7 +76,7 @@ export async function runWorker(app: App, options: WorkerProcessOptions): Promis
       const deadline = performance.now() + config.gracePeriod;
       logger.shuttingDown(reason);
       if (consumer.size > 0) logger.waitingForJobs(consumer.size);
-      let finished = await within(consumer.close(), config.gracePeriod);
+      let finished = await settledBefore(consumer.close(), deadline);
       if (!finished) {
         logger.jobsGraceExpired(consumer.size, config.gracePeriod);
         await consumer.close(true);
@@ -144,21 +144,4 @@ async function startConsumer(app: App, started: StartedApp, { redis, concurrency
     await started.stop(false);
     throw error;
   }
-}
-
-/** Whether `promise` settled within `ms`. */
-function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-    );
-  });
 }

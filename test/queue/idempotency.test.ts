@@ -2,12 +2,12 @@
 // gets the stored answer, or 409 while the first still runs; a malformed key is a 400.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { delay, fixture, request, spawnServer, type ChildServer } from "../helpers.ts";
-import { spawnWorker, startRedis, type ChildWorker, type RedisServer } from "../redis.ts";
+import { runCount, spawnWorker, startRedis, type ChildWorker, type RedisServer } from "../redis.ts";
 
 const spec = `${fixture("queue-app.ts")}:app`;
 
@@ -17,13 +17,7 @@ describe("Idempotency-Key on the queue lane", () => {
   let worker: ChildWorker;
   let dir: string;
   let env: Record<string, string>;
-  const runs = (tag: string) => {
-    let text = "";
-    try {
-      text = readFileSync(env.RUN_LOG!, "utf8");
-    } catch {}
-    return text.split("\n").filter((line) => line.startsWith(`slow:${tag} `)).length;
-  };
+  const runs = (tag: string) => runCount(env.RUN_LOG!, `slow:${tag}`);
   const slow = (tag: string, ms: number, key?: string) =>
     request(`${server.url}/q/slow?tag=${tag}&ms=${ms}`, { headers: key === undefined ? {} : { "idempotency-key": key } });
 

@@ -3,12 +3,12 @@
 // its result when Redis is back in time, 503 with Retry-After when not; and the lane serves
 // again soon after Redis is back, however long it was away.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { delay, fixture, request, spawnServer, type ChildServer, type Reply } from "../helpers.ts";
-import { eventually, spawnWorker, startRedis, type ChildWorker, type RedisServer } from "../redis.ts";
+import { eventually, runCount, spawnWorker, startRedis, type ChildWorker, type RedisServer } from "../redis.ts";
 
 const spec = `${fixture("queue-app.ts")}:app`;
 
@@ -18,14 +18,7 @@ describe("Redis lost while queue-lane jobs run", () => {
   let worker: ChildWorker;
   let dir: string;
   let env: Record<string, string>;
-  /** How many times `slow:TAG` ran, over every process. */
-  const runs = (tag: string) => {
-    let text = "";
-    try {
-      text = readFileSync(env.RUN_LOG!, "utf8");
-    } catch {}
-    return text.split("\n").filter((line) => line.startsWith(`slow:${tag} `)).length;
-  };
+  const runs = (tag: string) => runCount(env.RUN_LOG!, `slow:${tag}`);
   const slow = (tag: string, ms: number) =>
     request(`${server.url}/q/slow?tag=${tag}&ms=${ms}`).then(
       (reply) => ({ ...reply, at: Date.now() }),
