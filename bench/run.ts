@@ -12,6 +12,8 @@
 //   npm run bench -- websocket         WebSocket echoes, idle connections and an unread flood, beside bare ws
 //   npm run bench -- uploads           20 MiB multipart uploads spooled to disk, beside node:http + busboy:
 //                                      throughput, CPU and the server's RSS growth
+//   npm run bench -- install           what `npm i` brings into a new project: Loopwise (packed from here),
+//                                      Fastify, Hono and Express side by side, from the npm registry
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
@@ -30,6 +32,7 @@ import { workerCost } from "./scenarios/worker-cost.ts";
 import { websocket } from "./scenarios/websocket.ts";
 import { uploads } from "./scenarios/uploads.ts";
 import { queue } from "./scenarios/queue.ts";
+import { install } from "./scenarios/install.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -264,6 +267,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   uploads: () => uploads(context),
   files: () => files(context),
   queue: () => queue(context, durationSec),
+  install: () => install(context),
 
   async soak() {
     const requests = [

@@ -78,9 +78,18 @@ export interface ChildServer {
   exited: Promise<number | null>;
 }
 
-/** Starts `loopwise run SPEC` in a child process with JSON logs; resolves once it listens. */
-export async function spawnServer(spec: string, args: string[] = [], env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, [cliPath, "run", spec, "--port", "0", "--log-format", "json", ...args], {
+/**
+ * Starts `loopwise run SPEC` in a child process with JSON logs; resolves once it listens. `cli`
+ * and `cwd` run another copy of the command (an installed package's) from another folder.
+ */
+export async function spawnServer(
+  spec: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+  { cli = cliPath, cwd }: { cli?: string; cwd?: string } = {},
+): Promise<ChildServer> {
+  const child = spawn(process.execPath, [cli, "run", spec, "--port", "0", "--log-format", "json", ...args], {
+    cwd,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -121,10 +130,15 @@ export async function spawnServer(spec: string, args: string[] = [], env: Record
   };
 }
 
-/** Runs the CLI to completion and returns its exit code and output. */
-export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
+/** Runs the CLI to completion and returns its exit code and output (`cli` and `cwd` as for spawnServer). */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+  { cli = cliPath, cwd }: { cli?: string; cwd?: string } = {},
+) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d) => (stdout += d));
