@@ -14,6 +14,8 @@
 //                                      throughput, CPU and the server's RSS growth
 //   npm run bench -- install           what `npm i` brings into a new project: Loopwise (packed from here),
 //                                      Fastify, Hono and Express side by side, from the npm registry
+//   npm run bench -- ts-start          starting `loopwise run` on a TypeScript app: Node's type stripping
+//                                      vs tsx (on Node 22.18+: bash scripts/with-node.sh 24 npm run bench -- ts-start)
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
@@ -33,6 +35,7 @@ import { websocket } from "./scenarios/websocket.ts";
 import { uploads } from "./scenarios/uploads.ts";
 import { queue } from "./scenarios/queue.ts";
 import { install } from "./scenarios/install.ts";
+import { typescriptStart } from "./scenarios/typescript-start.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -268,6 +271,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   files: () => files(context),
   queue: () => queue(context, durationSec),
   install: () => install(context),
+  "ts-start": () => typescriptStart(context),
 
   async soak() {
     const requests = [

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { App } from "../app/app.js";
 import { hostKey } from "../pool/identity.js";
-import { importModule, toModuleUrl } from "../pool/module-loader.js";
+import { toModuleUrl } from "../pool/module-loader.js";
+import { importAppModule } from "./typescript-loader.js";
 
 export class AppImportError extends Error {
   override readonly name = "AppImportError";
@@ -32,7 +33,7 @@ export async function importApp(spec: string): Promise<ImportedApp> {
   }
   let namespace: Record<string, unknown>;
   try {
-    namespace = await importModule(moduleUrl);
+    ({ namespace } = await importAppModule(moduleUrl));
   } catch (error) {
     const wrapped = new AppImportError(`Could not import module "${modulePath}": ${(error as Error).message}`);
     wrapped.stack = (error as Error).stack;
