@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { pbkdf2Sync } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { TestClient, serve, type RunningServer } from "loopwise";
+import { serve, type RunningServer } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app } from "../examples/basics/main.ts";
 import { app as shop, closed } from "../examples/typed/main.ts";
 import { mkdtempSync, rmSync } from "node:fs";

@@ -41,7 +41,8 @@ export const app = new App();
 app.get("/report", { lane: "queue" }, (): { pages: number } => ({ pages: 3 }));
 `;
 
-const durableJobApp = `import { App, durableJob } from "loopwise";
+const durableJobApp = `import { App } from "loopwise";
+import { durableJob } from "loopwise/queue";
 
 export const thumbnail = durableJob("thumbnail", (input: { photo: string }) => input.photo.length);
 export const app = new App();

@@ -1,7 +1,8 @@
 // docs/security.md: OAuth2 password flow with its token route, HTTP basic, an API key, and a
 // bearer token, each declared in OpenAPI so /docs shows Authorize.
 import { randomBytes } from "node:crypto";
-import { App, HTTPError, apiKeyHeader, compareSecrets, depends, httpBasic, httpBearer, oauth2PasswordBearer, oauth2PasswordForm } from "loopwise";
+import { App, HTTPError, depends } from "loopwise";
+import { apiKeyHeader, compareSecrets, httpBasic, httpBearer, oauth2PasswordBearer, oauth2PasswordForm } from "loopwise/security";
 
 export const app = new App({ title: "Security" });
 

@@ -3,7 +3,9 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { App, HTTPError, backgroundTask, backgroundTasks, compareSecrets, compression, cors, depends, httpBearer, requestId, sse } from "loopwise";
+import { App, HTTPError, backgroundTask, backgroundTasks, depends, sse } from "loopwise";
+import { compareSecrets, httpBearer } from "loopwise/security";
+import { compression, cors, requestId } from "loopwise/middleware";
 import { attachments } from "./attachments.ts";
 import { echoSocket } from "./websocket.ts";
 

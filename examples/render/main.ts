@@ -5,7 +5,8 @@
 //   npx loopwise worker examples/render/main.ts:app --redis redis://127.0.0.1:6379   (as many as you like)
 //   curl 'localhost:8000/render?n=200'
 import { threadId } from "node:worker_threads";
-import { App, durableJob, HTTPError, json } from "loopwise";
+import { App, HTTPError, json } from "loopwise";
+import { durableJob } from "loopwise/queue";
 import { z } from "zod";
 
 export const app = new App({ title: "render" });

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { threadId } from "node:worker_threads";
 import { after, before, describe, test } from "node:test";
-import { App, TestClient, backgroundTasks, depends } from "loopwise";
+import { App, backgroundTasks, depends } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app, pooled, ran } from "../fixtures/background-app.ts";
 
 let client: TestClient;

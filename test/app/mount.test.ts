@@ -3,7 +3,8 @@
 // at the root that leaves the docs routes alone.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { App, serve, TestClient, type RunningServer } from "loopwise";
+import { App, serve, type RunningServer } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import WebSocket from "ws";
 import { launchBrowser, tryItOut } from "../browser.ts";
 import { app } from "../fixtures/mount-app.ts";

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { threadId } from "node:worker_threads";
 import { after, before, test } from "node:test";
-import { App, TestClient, depends } from "loopwise";
+import { App, depends } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app, events } from "../fixtures/deps-app.ts";
 
 let client: TestClient;

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { threadId } from "node:worker_threads";
 import { after, afterEach, before, describe, test } from "node:test";
-import { App, TestClient, depends, serve } from "loopwise";
+import { App, depends, serve } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app, currentUser, database, featureFlag, settings } from "../fixtures/overrides-app.ts";
 import { fakeDatabase, fakeSettings, fakeUser } from "../fixtures/overrides-fakes.ts";
 import { captureLogs, fixture, request, spawnServer, waitForFullPool } from "../helpers.ts";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { pbkdf2Sync } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app as pathAndQuery } from "../../docs/examples/path-and-query.ts";
 import { app as requestBody } from "../../docs/examples/request-body.ts";
 import { app as validation } from "../../docs/examples/validation-errors.ts";

@@ -2,7 +2,8 @@
 // like query strings into a declared body, uploads on both lanes, and the checks of `formLimits`.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { App, TestClient } from "loopwise";
+import { App } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app } from "../fixtures/uploads-app.ts";
 
 describe("forms through the TestClient", () => {

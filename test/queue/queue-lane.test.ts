@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app } from "../fixtures/queue-app.ts";
 import { fixture, request, spawnServer, type ChildServer } from "../helpers.ts";
 import { eventually, spawnWorker, startRedis, type ChildWorker, type RedisServer } from "../redis.ts";

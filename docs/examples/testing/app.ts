@@ -1,5 +1,6 @@
 // docs/testing.md: an app whose dependencies a test replaces (a user service, a database).
-import { App, HTTPError, depends, httpBearer } from "loopwise";
+import { App, HTTPError, depends } from "loopwise";
+import { httpBearer } from "loopwise/security";
 
 export const app = new App();
 
