@@ -22,7 +22,7 @@ export {
   type RouteMethod,
   type RouterOptions,
 } from "./app/router.js";
-export { HTTPError } from "./http/http-error.js";
+export { HttpError } from "./http/http-error.js";
 export { WebSocketDenied, WebSocketDisconnect, WebSocketError, closeCodes } from "./http/websocket-errors.js";
 export type { ServerWebSocket, WebSocketClosed, WebSocketMessage } from "./app/server-websocket.js";
 export type { WebSocketFor, WebSocketHandlerFor, WebSocketMethod, WebSocketRoute, WebSocketRouteOptions } from "./app/websocket-route.js";
@@ -37,7 +37,7 @@ export { defaultFormLimits, type FormLimits } from "./params/form-limits.js";
 export { depends, type Dependency, type DependencyValues } from "./deps/dependency.js";
 export { backgroundTasks } from "./deps/background-tasks.js";
 export type { DependencyOverrides, Replacement } from "./deps/overrides.js";
-export { backgroundTask, type BackgroundTasks } from "./threads/background-tasks.js";
+export { backgroundFunction, type BackgroundTasks } from "./threads/background-tasks.js";
 export { openApiDocument } from "./openapi/openapi-document.js";
 export type { DocsOptions } from "./app/app.js";
 export {

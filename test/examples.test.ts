@@ -31,7 +31,7 @@ describe("examples/basics", () => {
     assert.equal(reply.json.hash, pbkdf2Sync("hunter2", "salt", 100_000, 32, "sha256").toString("hex"));
   });
 
-  test("path params, repeated query keys and HTTPError", async () => {
+  test("path params, repeated query keys and HttpError", async () => {
     assert.deepEqual((await request(server.url + "/items/7?tag=a&tag=b")).json, { id: "7", tags: ["a", "b"] });
     const missing = await request(server.url + "/items/0");
     assert.equal(missing.status, 404);

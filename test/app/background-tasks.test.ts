@@ -94,7 +94,7 @@ describe("what cannot run is refused when it is added, with the reason", () => {
   test("an unregistered task added on a worker: a 500 saying to register it", async () => {
     const res = await client.post("/worker/unregistered");
     assert.equal(res.status, 500);
-    assert.match(res.error!.message, /background task unregistered: it was added on a worker.*register it with backgroundTask\(unregistered\)/);
+    assert.match(res.error!.message, /background task unregistered: it was added on a worker.*register it with backgroundFunction\(unregistered\)/);
   });
 
   test("an unregistered plain function: it would run on the pool, which cannot find it", async () => {

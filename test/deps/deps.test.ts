@@ -48,7 +48,7 @@ test("dependencies see the request, validated; app-level dependencies run for ev
   assert.equal((await client.get("/requests-seen")).json().requestsSeen, before + 2);
 });
 
-test("an HTTPError raised by a pooled dependency keeps its status, detail and headers", async () => {
+test("an HttpError raised by a pooled dependency keeps its status, detail and headers", async () => {
   const denied = await client.get("/loop/auth");
   assert.equal(denied.status, 401);
   assert.deepEqual(denied.json(), { detail: "Not authenticated" });

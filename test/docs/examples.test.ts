@@ -110,7 +110,7 @@ describe("docs/examples/dependencies.ts", () => {
 describe("docs/examples/errors.ts", () => {
   const c = clientFor(errors);
 
-  test("HTTPError carries its status, detail and headers", async () => {
+  test("HttpError carries its status, detail and headers", async () => {
     const res = await c.client.get("/items/bar");
     assert.equal(res.status, 404);
     assert.deepEqual(res.json(), { detail: "Item not found" });
