@@ -4,6 +4,7 @@ import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
 import { connect, Server } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import type { Route } from "../src/app/router.ts";
 
 export const cliPath = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -150,6 +151,9 @@ export function runCli(
     });
   });
 }
+
+/** A route with the fields the published types leave out, for the tests that read them. */
+export const internalRoute = (route: unknown): Route => route as Route;
 
 export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

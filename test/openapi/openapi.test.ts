@@ -11,7 +11,7 @@ import { openApiPath } from "../../src/openapi/openapi-document.ts";
 import { launchBrowser, tryItOut } from "../browser.ts";
 import { app as depsApp } from "../fixtures/deps-app.ts";
 import { app } from "../fixtures/typed-app.ts";
-import { captureLogs, request } from "../helpers.ts";
+import { captureLogs, internalRoute, request } from "../helpers.ts";
 
 describe("/openapi.json", () => {
   let client: TestClient;
@@ -96,7 +96,7 @@ describe("/openapi.json", () => {
     const own = new App();
     own.get("/docs", async () => "mine");
     const found = own.match("GET", "/docs");
-    assert.ok(found.kind === "route" && found.route.id === 0);
+    assert.ok(found.kind === "route" && internalRoute(found.route).id === 0);
   });
 });
 
