@@ -16,6 +16,8 @@
 //                                      Fastify, Hono and Express side by side, from the npm registry
 //   npm run bench -- ts-start          starting `loopwise run` on a TypeScript app: Node's type stripping
 //                                      vs tsx (on Node 22.18+: bash scripts/with-node.sh 24 npm run bench -- ts-start)
+//   npm run bench -- entry-cost        what importing the package costs a pool worker: the core alone,
+//                                      and with the subpaths an app may add
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
@@ -36,6 +38,7 @@ import { uploads } from "./scenarios/uploads.ts";
 import { queue } from "./scenarios/queue.ts";
 import { install } from "./scenarios/install.ts";
 import { typescriptStart } from "./scenarios/typescript-start.ts";
+import { entryCost } from "./scenarios/entry-cost.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -272,6 +275,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   queue: () => queue(context, durationSec),
   install: () => install(context),
   "ts-start": () => typescriptStart(context),
+  "entry-cost": () => entryCost(context),
 
   async soak() {
     const requests = [
