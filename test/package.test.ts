@@ -3,7 +3,7 @@
 // npm registry), and used there: a TypeScript app served by the installed `loopwise` command,
 // its /docs offline, and the optional parts (redoc, BullMQ) absent, saying how to get them.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ const unwanted = ["redoc", "react", "react-dom", "mobx", "styled-components", "c
 
 const helloApp = `import { pbkdf2Sync } from "node:crypto";
 import { App } from "loopwise";
+import { requestId } from "loopwise/middleware";
 import { z } from "zod";
 
 interface Greeting {
@@ -26,6 +27,7 @@ interface Greeting {
 }
 
 export const app = new App({ title: "Hello" });
+app.use(requestId());
 
 app.get("/", async (): Promise<Greeting> => ({ message: "Hello World" }));
 
@@ -33,6 +35,24 @@ app.get("/items/:id", { params: z.object({ id: z.number().int() }) }, (req) => (
   id: req.params.id,
   hash: pbkdf2Sync(String(req.params.id), "salt", 1_000, 16, "sha256").toString("hex"),
 }));
+`;
+
+const helloTest = `import assert from "node:assert/strict";
+import { test } from "node:test";
+import { TestClient } from "loopwise/testing";
+import { app } from "./main.ts";
+
+test("both lanes, through the TestClient", async () => {
+  const client = await TestClient.start(app);
+  try {
+    assert.deepEqual((await client.get("/")).json(), { message: "Hello World" });
+    const item = await client.get("/items/3");
+    assert.equal(item.json().id, 3);
+    assert.match(item.lane, /^worker#/);
+  } finally {
+    await client.close();
+  }
+});
 `;
 
 const queueApp = `import { App } from "loopwise";
@@ -59,6 +79,14 @@ describe("the published package", { timeout: 600_000 }, () => {
     tarball = packLoopwise(scratch);
     project = installInNewProject([tarball, "zod"]);
     writeFileSync(join(project.dir, "main.ts"), helloApp);
+    writeFileSync(join(project.dir, "main.test.ts"), helloTest);
+    // As TypeScript advises for Node's type stripping: on Node 22.18+ the command loads main.ts without tsx.
+    writeFileSync(
+      join(project.dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: { module: "nodenext", strict: true, verbatimModuleSyntax: true, allowImportingTsExtensions: true, noEmit: true },
+      }),
+    );
     writeFileSync(join(project.dir, "queue.ts"), queueApp);
     writeFileSync(join(project.dir, "jobs.ts"), durableJobApp);
   });
@@ -95,7 +123,9 @@ describe("the published package", { timeout: 600_000 }, () => {
   test("a TypeScript app runs with the installed command: both lanes, validation, and /docs offline", async () => {
     const server = await spawnServer("main.ts:app", [], {}, { cli: cli(), cwd: project.dir });
     try {
-      assert.deepEqual((await request(`${server.url}/`)).json, { message: "Hello World" });
+      const hello = await request(`${server.url}/`);
+      assert.deepEqual(hello.json, { message: "Hello World" });
+      assert.ok(hello.headers["x-request-id"], "loopwise/middleware's requestId() ran");
       const item = await request(`${server.url}/items/7`);
       assert.equal(item.status, 200, item.text);
       assert.equal(item.json.id, 7);
@@ -114,6 +144,19 @@ describe("the published package", { timeout: 600_000 }, () => {
     } finally {
       await server.stop();
     }
+  });
+
+  test("a test of the app runs with loopwise/testing's TestClient, as the testing page shows", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", "main.test.ts"], {
+      cwd: project.dir,
+      // Its own test run, not a part of this one (the runner tells its child processes apart by this variable).
+      env: { ...process.env, NODE_TEST_CONTEXT: undefined },
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    const out = run.stdout + run.stderr;
+    assert.equal(run.status, 0, out);
+    assert.match(out, /^# pass 1$/m);
   });
 
   test("without redoc, /redoc says how to install it", async () => {
