@@ -2,7 +2,7 @@
 // declared as Loopwise's own dependencies. `send` as a whole does not fit: it writes to a
 // ServerResponse itself, so middleware could not see or change the answer, the TestClient (which
 // has no socket) could not read it, and a worker could not return it as data; depending on it
-// for its parts brought six more packages into every install (debug, http-errors, on-finished...).
+// for its parts brought twelve more packages into every install (debug, http-errors, on-finished...).
 import type { Stats } from "node:fs";
 import { createRequire } from "node:module";
 
