@@ -1,14 +1,17 @@
 // How the `loopwise` command loads a TypeScript app in its main thread. Node 22.18+ strips types
-// itself: no loader, so no hooks thread, less start time and memory than tsx. It runs only the
+// itself: no loader and no hooks thread, so the server starts sooner than with tsx (its stripper,
+// a WebAssembly module, costs some memory instead; `npm run bench -- ts-start`). It runs only the
 // TypeScript that is plain JavaScript once its types are erased, and it fails in ways this
 // process cannot take back: a module that did not parse or link (a type imported without
 // `import type`, a decorator) stays failed for this process, tsx or not. So Node loads the app
-// only when its tsconfig says the code is written for that (`verbatimModuleSyntax`, no path
-// aliases, no legacy decorators), as TypeScript itself advises for Node; tsx loads the rest, and
-// whatever Node turns down before running anything (an enum, a `./x.js` import of `x.ts`).
+// only when its tsconfig (the one tsx would read) says the code is written for that
+// (`verbatimModuleSyntax`, no path aliases, no legacy decorators), as TypeScript itself advises
+// for Node; tsx loads the rest, and whatever Node turns down before running anything (an enum,
+// a `./x.js` import of `x.ts`).
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
+import { mainThreadTsconfig } from "../pool/compile-app.js";
 import { type ModuleLoader, importModule, isTypeScript, nodeStripsTypes } from "../pool/module-loader.js";
 
 /** What Node refuses before it runs any of the app's modules, so tsx can still load them. */
@@ -45,15 +48,6 @@ function compilerOptions(file: string, depth = 0): CompilerOptions {
   return { ...options, ...config.compilerOptions };
 }
 
-/** The tsconfig tsx would use for a process started here: TSX_TSCONFIG_PATH, else the nearest tsconfig.json from the working folder. */
-function nearestTsconfig(): string | undefined {
-  if (process.env.TSX_TSCONFIG_PATH) return resolve(process.env.TSX_TSCONFIG_PATH);
-  for (let dir = process.cwd(); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "tsconfig.json"))) return join(dir, "tsconfig.json");
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
 /** Whether the app's TypeScript is written to run as Node strips it. */
 export function writtenForTypeStripping(tsconfig: string | undefined): boolean {
   if (tsconfig === undefined) return false;
@@ -67,7 +61,7 @@ export function writtenForTypeStripping(tsconfig: string | undefined): boolean {
 
 /** How the main thread loads the module: "native" where Node can, else "tsx" (which leaves JavaScript alone). */
 export function mainThreadLoader(moduleUrl: string): ModuleLoader {
-  return isTypeScript(moduleUrl) && nodeStripsTypes() && writtenForTypeStripping(nearestTsconfig()) ? "native" : "tsx";
+  return isTypeScript(moduleUrl) && nodeStripsTypes() && writtenForTypeStripping(mainThreadTsconfig()) ? "native" : "tsx";
 }
 
 /** Imports the app module in the main thread; resolves with its namespace and how it was loaded. */

@@ -52,7 +52,7 @@ function loadEsbuild(): typeof Esbuild {
 }
 
 /** The tsconfig tsx uses for the main thread: TSX_TSCONFIG_PATH, else the nearest tsconfig.json from the working folder. */
-function mainThreadTsconfig(): string | undefined {
+export function mainThreadTsconfig(): string | undefined {
   if (process.env.TSX_TSCONFIG_PATH) return resolve(process.env.TSX_TSCONFIG_PATH);
   for (let dir = process.cwd(); ; dir = dirname(dir)) {
     const candidate = join(dir, "tsconfig.json");
