@@ -60,7 +60,7 @@ export interface InstalledProject {
   log: string;
 }
 
-/** `npm init -y`, an ES module project, then `npm i ...specs` in a new temporary folder. */
+/** A new ES module project in a temporary folder (as `npm init -y && npm pkg set type=module` makes), then `npm i ...specs` there. */
 export function installInNewProject(specs: string[], prefix = "loopwise-install-"): InstalledProject {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   writeFileSync(join(dir, "package.json"), `${JSON.stringify({ name: "new-project", version: "1.0.0", private: true, type: "module" }, null, 2)}\n`);
@@ -78,7 +78,7 @@ export function installInNewProject(specs: string[], prefix = "loopwise-install-
 /**
  * Packs this repository as `npm publish` would (the package.json without its `prepare` script,
  * scripts/pack-manifest.mjs) from the dist/ already built, without touching the working copy:
- * packed once as it is, unpacked, stripped and packed again. Resolves with the tarball's path.
+ * packed once as it is, unpacked, stripped and packed again. Returns the tarball's path.
  */
 export function packLoopwise(into: string): string {
   mkdirSync(into, { recursive: true });
