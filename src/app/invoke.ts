@@ -7,6 +7,7 @@ import { isResponseObject, primeStream, toResult, type RouteResult } from "../ht
 import type { HttpRequest } from "../http/request.js";
 import type { BackgroundEntry } from "../threads/background-tasks.js";
 import type { Route } from "./router.js";
+import { crossingDependencyValue } from "./dependency-crossing.js";
 
 const noDeps = Object.freeze({});
 
@@ -113,7 +114,7 @@ export function invokePooledDependency(
   deps: Record<string, unknown>,
   errors: ErrorHandlers,
 ): PooledDependencyOutcome | Promise<PooledDependencyOutcome> {
-  const ok = (value: unknown): PooledDependencyOutcome => ({ value });
+  const ok = (value: unknown): PooledDependencyOutcome => ({ value: crossingDependencyValue(dep, value) });
   const failed = (error: unknown): PooledDependencyOutcome | Promise<PooledDependencyOutcome> => {
     if (errors.handles(error)) {
       const answered = errors.respond(error, req);
@@ -122,10 +123,12 @@ export function invokePooledDependency(
     if (error instanceof HttpError) return { httpError: { status: error.status, detail: error.detail, headers: error.headers } };
     throw error;
   };
+  let value: unknown;
   try {
-    const value = dep.fn(req, deps);
-    return value instanceof Promise ? value.then(ok, failed) : ok(value);
+    value = dep.fn(req, deps);
   } catch (error) {
     return failed(error);
   }
+  // A value that cannot cross is the app's bug, never given to its exception handlers.
+  return value instanceof Promise ? value.then(ok, failed) : ok(value);
 }

@@ -11,11 +11,9 @@ import { AnsweredError } from "./error-table.js";
 import { cancelSignalOf } from "./request-data.js";
 import type { PooledDependencyOutcome } from "./invoke.js";
 import type { TaskExecutor } from "./task-executor.js";
+import { DependencyCloneError } from "./dependency-crossing.js";
 
-/** A plain dependency of a loop-lane route returned what cannot cross threads (a function, a connection, ...). */
-export class DependencyCloneError extends Error {
-  override readonly name = "DependencyCloneError";
-}
+export { DependencyCloneError };
 
 /** Runs plain dependencies of loop-lane routes on `executor`, by their ids in the app's dependency table. */
 export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, executor: TaskExecutor): RunOnPool {
@@ -51,6 +49,9 @@ function targetOf(dep: Dependency, dependencyIds: Map<Dependency, number>): numb
 
 /** Why a pooled dependency produced no value, when it is about copying between threads. */
 function cloneError(error: unknown, dep: Dependency): DependencyCloneError | undefined {
+  // Refused in the worker, where the value was still what the dependency made (dependency-crossing.ts).
+  if (error instanceof TaskError && error.serialized.name === "DependencyCloneError")
+    return Object.assign(new DependencyCloneError(error.message), { stack: error.stack });
   const where = `dependency ${dep.name} is a plain function, so it runs on the worker pool for a loop-lane route`;
   if (error instanceof TaskError && error.serialized.name === "DataCloneError") {
     return new DependencyCloneError(
