@@ -14,6 +14,12 @@
 //                                      throughput, CPU and the server's RSS growth
 //   npm run bench -- check             loopwise check on apps of 50 and 200 routes, beside loading
 //                                      them (loopwise routes) and tsc --noEmit over the same files
+//   npm run bench -- install           what `npm i` brings into a new project: Loopwise (packed from here),
+//                                      Fastify, Hono and Express side by side, from the npm registry
+//   npm run bench -- ts-start          starting `loopwise run` on a TypeScript app: Node's type stripping
+//                                      vs tsx (on Node 22.18+: bash scripts/with-node.sh 24 npm run bench -- ts-start)
+//   npm run bench -- entry-cost        what importing the package costs a pool worker: the core alone,
+//                                      and with the subpaths an app may add
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
@@ -33,6 +39,9 @@ import { websocket } from "./scenarios/websocket.ts";
 import { uploads } from "./scenarios/uploads.ts";
 import { queue } from "./scenarios/queue.ts";
 import { check } from "./scenarios/check.ts";
+import { install } from "./scenarios/install.ts";
+import { typescriptStart } from "./scenarios/typescript-start.ts";
+import { entryCost } from "./scenarios/entry-cost.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -268,6 +277,9 @@ const scenarios: Record<string, () => Promise<void>> = {
   files: () => files(context),
   queue: () => queue(context, durationSec),
   check: () => check(context),
+  install: () => install(context),
+  "ts-start": () => typescriptStart(context),
+  "entry-cost": () => entryCost(context),
 
   async soak() {
     const requests = [

@@ -234,7 +234,7 @@ export class App extends Router {
 
   /**
    * Answers errors of `errorClass` (and its subclasses) with the app's own response, on the lane
-   * where they were raised. Override `RequestValidationError` to change the 422, `HTTPError` for
+   * where they were raised. Override `RequestValidationError` to change the 422, `HttpError` for
    * every HTTP error. Register at a module's top level, so every worker has it too.
    */
   exceptionHandler<E>(errorClass: ErrorClass<E>, handler: ErrorHandler<E>): this {

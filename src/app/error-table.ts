@@ -1,7 +1,7 @@
 // Every error the framework answers for, with its status and what the client is told, in one
 // table. The message for the log is the error itself (kept on the result, never sent).
 import { BulkheadFullError, BulkheadTimeoutError } from "../threads/bulkhead.js";
-import { HTTPError } from "../http/http-error.js";
+import { HttpError } from "../http/http-error.js";
 import { internalErrorResult, statusResult, type RouteResult } from "../http/response.js";
 import { RequestValidationError } from "../params/validation-error.js";
 import {
@@ -35,7 +35,7 @@ const timedOut = (ms: number) => statusResult(504, `The handler did not finish w
 
 type Answer<E> = (error: E) => RouteResult;
 const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
-  [HTTPError, (e: HTTPError) => statusResult(e.status, e.detail, e.headers)],
+  [HttpError, (e: HttpError) => statusResult(e.status, e.detail, e.headers)],
   [RequestValidationError, (e: RequestValidationError) => statusResult(422, e.issues)],
   [AnsweredError, (e: AnsweredError) => e.result],
   [
@@ -70,7 +70,7 @@ const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
 /**
  * The response for an error no exception handler of the app answered: its row of the table, or
  * a bare 500 whose details go to the log only. It never throws, whatever was thrown: an
- * HTTPError whose detail JSON cannot carry (a cycle, a BigInt) is a 500 too.
+ * HttpError whose detail JSON cannot carry (a cycle, a BigInt) is a 500 too.
  */
 export function errorResult(error: unknown): RouteResult {
   try {
@@ -94,7 +94,7 @@ function withHint(error: unknown, serialized: SerializedError): SerializedError 
     return serialized;
   }
   if (!Number.isInteger(status) || (status as number) < 400 || (status as number) > 599) return serialized;
-  const message = `${serialized.message}. It was answered 500: to answer ${status}, throw new HTTPError(${status}, detail) instead (import { HTTPError } from "loopwise")`;
+  const message = `${serialized.message}. It was answered 500: to answer ${status}, throw new HttpError(${status}, detail) instead (import { HttpError } from "loopwise")`;
   return { ...serialized, message };
 }
 

@@ -1,7 +1,7 @@
 import { backgroundOf } from "../deps/background-tasks.js";
 import type { Dependency } from "../deps/dependency.js";
 import type { ErrorHandlers } from "./error-handlers.js";
-import { HTTPError } from "../http/http-error.js";
+import { HttpError } from "../http/http-error.js";
 import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
 import { isResponseObject, primeStream, toResult, type RouteResult } from "../http/response.js";
 import type { HttpRequest } from "../http/request.js";
@@ -99,7 +99,7 @@ function resultOf(value: unknown, route: Route): RouteResult | Promise<RouteResu
   return checked instanceof Promise ? checked.then(use) : use(checked);
 }
 
-/** What a worker sends back for a pooled dependency: its value, or the HTTPError it raised (which must keep its status). */
+/** What a worker sends back for a pooled dependency: its value, or the HttpError it raised (which must keep its status). */
 export interface PooledDependencyOutcome {
   value?: unknown;
   httpError?: { status: number; detail: unknown; headers: Record<string, string | string[]> };
@@ -120,7 +120,7 @@ export function invokePooledDependency(
       const answered = errors.respond(error, req);
       return answered instanceof Promise ? answered.then((result) => ({ answered: result })) : { answered };
     }
-    if (error instanceof HTTPError) return { httpError: { status: error.status, detail: error.detail, headers: error.headers } };
+    if (error instanceof HttpError) return { httpError: { status: error.status, detail: error.detail, headers: error.headers } };
     throw error;
   };
   let value: unknown;

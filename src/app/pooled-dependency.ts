@@ -2,7 +2,7 @@
 import type { Dependency } from "../deps/dependency.js";
 import type { RunOnPool } from "../deps/resolve.js";
 import { reviveFileBody } from "../http/file-body.js";
-import { HTTPError } from "../http/http-error.js";
+import { HttpError } from "../http/http-error.js";
 import { TaskCloneError, TaskError } from "../pool/pool-errors.js";
 import { TaskKind } from "../pool/protocol.js";
 import { captureContext } from "../threads/context-var.js";
@@ -27,7 +27,7 @@ export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, e
       )
       .then(
         ({ value: outcome }) => {
-          if (outcome.httpError) throw new HTTPError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);
+          if (outcome.httpError) throw new HttpError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);
           if (outcome.answered) throw new AnsweredError(reviveFileBody(outcome.answered));
           return outcome.value;
         },

@@ -8,7 +8,7 @@ import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
 import type { BusboyConfig, BusboyHeaders, BusboyInstance } from "@fastify/busboy";
-import { HTTPError } from "../http/http-error.js";
+import { HttpError } from "../http/http-error.js";
 import type { HttpRequest } from "../http/request.js";
 import { noteBufferBytes } from "./buffer-garbage.js";
 import { continueNow } from "./expect-continue.js";
@@ -31,7 +31,7 @@ export type ReleaseUploads = () => void;
 
 /**
  * Reads the form into `data.body` (fields by name, a repeated name an array; files as
- * UploadFile) and resolves with what removes its temporary files. Rejects with an HTTPError.
+ * UploadFile) and resolves with what removes its temporary files. Rejects with an HttpError.
  */
 export function readMultipart(
   req: IncomingMessage,
@@ -40,7 +40,7 @@ export function readMultipart(
   limits: ResolvedFormLimits,
 ): Promise<ReleaseUploads> {
   if (accepts && !accepts.includes("multipart/form-data")) {
-    return Promise.reject(new HTTPError(415, `Unsupported Media Type: this route takes ${accepts.join(" or ")}, got multipart/form-data`));
+    return Promise.reject(new HttpError(415, `Unsupported Media Type: this route takes ${accepts.join(" or ")}, got multipart/form-data`));
   }
   const most = largestForm(limits);
   if (Number(req.headers["content-length"]) > most) {
@@ -64,8 +64,8 @@ interface Form {
 }
 
 /** A 413 that also closes the connection: the rest of the body is not read. */
-function refused(detail: string): HTTPError {
-  return new HTTPError(413, detail, { connection: "close" });
+function refused(detail: string): HttpError {
+  return new HttpError(413, detail, { connection: "close" });
 }
 
 class FormReader {
@@ -76,8 +76,8 @@ class FormReader {
   private received = 0;
   /** The whole body came (not `req.complete`: the TestClient's request is a plain stream). */
   private ended = false;
-  private failure: HTTPError | undefined;
-  private settle!: { resolve: (form: Form) => void; reject: (error: HTTPError) => void };
+  private failure: HttpError | undefined;
+  private settle!: { resolve: (form: Form) => void; reject: (error: HttpError) => void };
   private parser: BusboyInstance | undefined;
 
   constructor(
@@ -92,7 +92,7 @@ class FormReader {
       try {
         this.parser = this.makeParser();
       } catch (error) {
-        this.fail(new HTTPError(400, `Malformed multipart body: ${(error as Error).message}`));
+        this.fail(new HttpError(400, `Malformed multipart body: ${(error as Error).message}`));
         return;
       }
       this.req.on("data", this.count);
@@ -126,7 +126,7 @@ class FormReader {
     parser.on("filesLimit", () => this.fail(refused(`Too many files: this route takes at most ${maxFiles}`)));
     parser.on("fieldsLimit", () => this.fail(refused(`Too many form fields: this route takes at most ${maxFields}`)));
     parser.on("partsLimit", () => this.fail(refused(`Too many parts in the form: this route takes at most ${maxFiles + maxFields}`)));
-    parser.on("error", (error: Error) => this.fail(new HTTPError(400, `Malformed multipart body: ${error.message}`)));
+    parser.on("error", (error: Error) => this.fail(new HttpError(400, `Malformed multipart body: ${error.message}`)));
     parser.on("finish", () => void this.finish());
     return parser;
   }
@@ -142,7 +142,7 @@ class FormReader {
     this.ended = true;
   };
 
-  private readonly gone = () => this.fail(new HTTPError(400, "The request body ended early: the client closed the connection"));
+  private readonly gone = () => this.fail(new HttpError(400, "The request body ended early: the client closed the connection"));
 
   private readonly closed = () => {
     if (!this.ended) this.gone();
@@ -176,7 +176,7 @@ class FormReader {
         // An empty file input sends an empty part with no filename: no file was chosen, the field stays missing.
         if (!(filename === "" && upload.size === 0)) entry.value = upload;
       },
-      (error: Error) => this.fail(new HTTPError(400, `Malformed multipart body: ${error.message}`)),
+      (error: Error) => this.fail(new HttpError(400, `Malformed multipart body: ${error.message}`)),
     );
   }
 
@@ -184,13 +184,13 @@ class FormReader {
     const stored = await Promise.allSettled(this.spools.map((spool) => spool.done));
     if (this.failure) return;
     const broken = stored.find((s) => s.status === "rejected");
-    if (broken) return this.fail(new HTTPError(400, `Malformed multipart body: ${(broken.reason as Error).message}`));
+    if (broken) return this.fail(new HttpError(400, `Malformed multipart body: ${(broken.reason as Error).message}`));
     this.stopListening();
     this.settle.resolve({ fields: markFormBody(fieldsOf(this.entries)), spools: this.spools });
   }
 
   /** Once: stops reading, removes every file written so far, then rejects. */
-  private fail(error: HTTPError): void {
+  private fail(error: HttpError): void {
     if (this.failure) return;
     this.failure = error;
     this.stopListening();

@@ -27,5 +27,13 @@ export class JobCancelledError extends Error {
   override readonly name = "JobCancelledError";
 }
 
+/** No answer within the route's limit (the runner turns it into the route's 504). */
+export class DeadlineError extends Error {
+  override readonly name = "DeadlineError";
+  constructor() {
+    super("no queue worker answered before the route's deadline");
+  }
+}
+
 /** The reason a worker gives when it skips a job whose deadline passed before it was taken. */
 export const expiredReason = "expired: its deadline passed before a worker took it";

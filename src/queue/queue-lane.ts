@@ -9,7 +9,7 @@ import { Job, Queue, QueueEvents } from "bullmq";
 import type { CancelSignal } from "../pool/pool-options.js";
 import { decodeResult, type JobData, type RemoteResult, type RouteJobData } from "./job-codec.js";
 import { setJobQueue } from "./job-client.js";
-import { JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError, RemoteJobError } from "./queue-errors.js";
+import { DeadlineError, JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError, RemoteJobError } from "./queue-errors.js";
 import { connectionOptions, queueName, queuePrefix, routeJobRetention } from "./queue-settings.js";
 import { redacted } from "./redis-url.js";
 
@@ -263,14 +263,6 @@ export class QueueLane {
     if (!this.lost) return;
     this.lost = false;
     this.report?.("restored", redacted(this.url), "");
-  }
-}
-
-/** No answer within the route's limit (the runner turns it into the route's 504). */
-export class DeadlineError extends Error {
-  override readonly name = "DeadlineError";
-  constructor() {
-    super("no queue worker answered before the route's deadline");
   }
 }
 

@@ -9,8 +9,16 @@ import type { Route } from "../app/router.js";
 import { statusResult } from "../http/response.js";
 import { captureContext } from "../threads/context-var.js";
 import { encodeRequest, RequestCloneError } from "./job-codec.js";
-import { JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError, RemoteJobError, expiredReason } from "./queue-errors.js";
-import { DeadlineError, type QueueLane, type RemoteOutcome } from "./queue-lane.js";
+import {
+  DeadlineError,
+  JobCancelledError,
+  QueueClosedError,
+  QueueFullError,
+  QueueUnavailableError,
+  RemoteJobError,
+  expiredReason,
+} from "./queue-errors.js";
+import type { QueueLane, RemoteOutcome } from "./queue-lane.js";
 import { defaultQueueTimeoutMs } from "./queue-settings.js";
 
 export function queueRunner(lane: QueueLane): QueueRunnerFactory {

@@ -20,6 +20,7 @@ import { createResponder } from "./respond.js";
 import { startApp, type StartedApp } from "./start-app.js";
 import { startLoopMonitor } from "./start-monitor.js";
 import { registerQueueMetrics } from "../queue/queue-metrics.js";
+import { checkQueuePackages } from "../queue/queue-packages.js";
 import { redacted } from "../queue/redis-url.js";
 import { containStrayErrors } from "./stray-errors.js";
 import { addressOf, createTransport, listenOn, loadTls, schemeOf, type Server } from "./transport.js";
@@ -236,6 +237,8 @@ async function startReported(app: App, config: Config, logger: Logger, reports: 
   const loopMonitor = config.loopMonitor;
   try {
     const routes = queueRoutes(app);
+    // Missing packages first: --redis alone would not help.
+    checkQueuePackages(app, config.redis);
     if (routes.length > 0 && config.redis === undefined) {
       throw new Error(
         `${routes.map((r) => `${r.method} ${r.path}`).join(", ")} run${routes.length === 1 ? "s" : ""} on the queue lane: ` +

@@ -69,7 +69,7 @@ describe("lanes", () => {
     });
   }
 
-  test("HTTPError gives its status, detail and headers on both lanes", async () => {
+  test("HttpError gives its status, detail and headers on both lanes", async () => {
     const loop = await request(server.url + "/loop/http-error");
     assert.equal(loop.status, 418);
     assert.deepEqual(loop.json, { detail: { reason: "teapot" } });

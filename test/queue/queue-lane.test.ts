@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app } from "../fixtures/queue-app.ts";
 import { fixture, request, spawnServer, type ChildServer } from "../helpers.ts";
 import { eventually, spawnWorker, startRedis, type ChildWorker, type RedisServer } from "../redis.ts";
@@ -73,7 +73,7 @@ describe("the queue lane with two worker processes", () => {
     assert.deepEqual(ok.json, { id: 7, tags: ["a", "b"] });
   });
 
-  test("responses, HTTPError, crashes and bodies cross back as between lanes", async () => {
+  test("responses, HttpError, crashes and bodies cross back as between lanes", async () => {
     const teapot = await request(`${server.url}/q/teapot`);
     assert.equal(teapot.status, 418);
     assert.deepEqual(teapot.json, { detail: { short: true } });
@@ -116,7 +116,7 @@ describe("the queue lane with two worker processes", () => {
     assert.deepEqual(raw.json, { body: Buffer.from([9, 8]).toString("base64"), bytes: true });
   });
 
-  test("dependencies run beside the handler on the worker; their HTTPError keeps its status and headers", async () => {
+  test("dependencies run beside the handler on the worker; their HttpError keeps its status and headers", async () => {
     const denied = await request(`${server.url}/q/me`);
     assert.equal(denied.status, 401);
     assert.equal(denied.headers["www-authenticate"], "Bearer");
