@@ -28,7 +28,7 @@ export { HTTPError } from "./http/http-error.js";
 export { WebSocketDenied, WebSocketDisconnect, WebSocketError, closeCodes } from "./http/websocket-errors.js";
 export type { ServerWebSocket, WebSocketClosed, WebSocketMessage } from "./app/server-websocket.js";
 export type { WebSocketFor, WebSocketHandlerFor, WebSocketMethod, WebSocketRoute, WebSocketRouteOptions } from "./app/websocket-route.js";
-export { ResponseValidationError } from "./app/invoke.js";
+export { ResponseValidationError } from "./lanes/invoke.js";
 export { DependencyCloneError } from "./app/pooled-dependency.js";
 export type { ErrorHandler } from "./app/error-handlers.js";
 export { RequestValidationError, type ValidationIssue } from "./params/validation-error.js";
@@ -81,7 +81,7 @@ export { setCookie, deleteCookie, type CookieJar, type CookieOptions, type Cooki
 export type { Middleware, Next } from "./app/middleware.js";
 export * from "./middleware/index.js";
 export type { HttpRequest, Query, Headers, Scheme } from "./http/request.js";
-export type { BackgroundOutcome } from "./app/background-runner.js";
+export type { BackgroundOutcome } from "./lanes/background.js";
 export type { PathParams } from "./http/path-params.js";
 export { blocking, offload } from "./threads/offload.js";
 export { sleepSync } from "./threads/sleep-sync.js";

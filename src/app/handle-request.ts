@@ -22,7 +22,7 @@ import { RequestData } from "./request-data.js";
 import { composeRunner, type Done, type HandledRequest, type QueueRunnerFactory, type RouteRunner } from "./route-runner.js";
 import { runMiddleware } from "./middleware.js";
 import type { Route } from "./router.js";
-import type { TaskExecutor } from "./task-executor.js";
+import type { TaskExecutor } from "../lanes/executor.js";
 
 export type { HandledRequest } from "./route-runner.js";
 

@@ -7,9 +7,10 @@ import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { App } from "../app/app.js";
+import { errorResult, ShuttingDownError } from "../app/error-table.js";
 import { pooledDependencyRunner } from "../app/pooled-dependency.js";
 import type { ServerWebSocket } from "../app/server-websocket.js";
-import type { TaskExecutor } from "../app/task-executor.js";
+import type { TaskExecutor } from "../lanes/executor.js";
 import type { WebSocketRoute } from "../app/websocket-route.js";
 import { statusResult, type RouteResult } from "../http/response.js";
 import { closeCodes } from "../http/websocket-errors.js";
@@ -117,7 +118,7 @@ export class WebSocketHub {
       const refusal =
         problem ??
         (match.kind === "bad-path" ? statusResult(400, "Malformed request path") : undefined) ??
-        (match.kind === "not-found" ? statusResult(404, "Not Found") : statusResult(503, "Server is shutting down", { "retry-after": "1" }));
+        (match.kind === "not-found" ? statusResult(404, "Not Found") : errorResult(new ShuttingDownError()));
       this.refuse(handshake, refusal);
       if (tag) this.options.monitor!.finished(tag);
       return;

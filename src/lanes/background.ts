@@ -7,7 +7,7 @@ import { serializeError, TaskKind, type SerializedError } from "../pool/protocol
 import type { BackgroundEntry } from "../threads/background-tasks.js";
 import { captureContext } from "../threads/context-var.js";
 import { registeredFunction } from "../threads/offload.js";
-import type { TaskExecutor } from "./task-executor.js";
+import type { TaskExecutor } from "./executor.js";
 
 /** How one background task went. */
 export interface BackgroundOutcome {
