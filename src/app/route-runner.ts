@@ -1,6 +1,8 @@
-// Each route's runner, composed once when the request handler is made: the lane's executor,
-// then the time limit, then the bulkhead, each only when the route has one. The request path
-// just calls the runner, so a route with nothing to guard pays for nothing.
+// Each route's runner, composed once when the request handler is made: its lane (the loop right
+// here, a worker thread or a worker process through src/lanes), then the time limit, then the
+// bulkhead, each only when the route has one. The request path just calls the runner, so a route
+// with nothing to guard pays for nothing. Every answer becomes a HandledRequest in one place,
+// `handled`, and every lane's failure goes through `failure` to the one error table.
 import type { RunOnPool } from "../deps/resolve.js";
 import type { HttpRequest } from "../http/request.js";
 import { statusResult, type RouteResult } from "../http/response.js";
@@ -78,8 +80,8 @@ function onWorker(route: Route, executor: TaskExecutor, timeout: number | undefi
 
 /** A queue-lane route in a process with no queue: never run here (the server refuses to start so; a TestClient may). */
 function notHere(route: Route): RouteRunner {
-  const answer = statusResult(503, `${route.method} ${route.path} runs on the queue lane, and this process has no queue (start it with --redis URL)`);
-  return (_data, _readAt, done) => done(handled({ ...answer, headers: { ...answer.headers } }, route, "queue", undefined));
+  const detail = `${route.method} ${route.path} runs on the queue lane, and this process has no queue (start it with --redis URL)`;
+  return (_data, _readAt, done) => done(handled(statusResult(503, detail), route, "queue", undefined));
 }
 
 /** A loop-lane handler cannot be stopped, only answered for: the 504 goes out, the work goes on. */
@@ -112,8 +114,8 @@ function withBulkhead(inner: RouteRunner, route: Route, bulkhead: Bulkhead, time
   };
 }
 
-/** Decorates the result in place: it is ours alone, and copying costs on every request. */
-function handled(result: RouteResult, route: Route, lane: string, queuedMs: number | undefined): HandledRequest {
+/** The one way a response becomes a HandledRequest: decorated in place (it is ours alone, and copying costs on every request). */
+export function handled(result: RouteResult, route: Route | undefined, lane: string, queuedMs: number | undefined): HandledRequest {
   const out = result as HandledRequest;
   out.route = route;
   out.lane = lane;

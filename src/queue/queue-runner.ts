@@ -1,11 +1,10 @@
 // The runner of a queue-lane route on the server: the validated request goes on the queue as a
 // job, and the answer a worker process sends back is the response. The route's timeout counts from
 // when the request was read, as on the other lanes; after it, 504, and the job never runs late.
-import { performance } from "node:perf_hooks";
-import { failure, type HandledRequest, type QueueRunnerFactory } from "../app/route-runner.js";
+import { failure, handled, type HandledRequest, type QueueRunnerFactory } from "../app/route-runner.js";
 import type { Route } from "../app/router.js";
 import { DeadlineError, RemoteJobError, RequestCloneError, expiredReason } from "../lanes/queue-errors.js";
-import { cancelSignalOf, captureContext } from "../lanes/task.js";
+import { cancelSignalOf, captureContext, timeLeft } from "../lanes/task.js";
 import { encodeJobRequest } from "./job-codec.js";
 import type { QueueLane, RemoteOutcome } from "./queue-lane.js";
 import { defaultQueueTimeoutMs } from "./queue-settings.js";
@@ -15,7 +14,6 @@ export function queueRunner(lane: QueueLane): QueueRunnerFactory {
     const limit = timeoutMs ?? defaultQueueTimeoutMs;
     const key = `${route.method} ${route.path}`;
     return (data, readAt, done) => {
-      const sentAt = performance.now();
       let request: string;
       try {
         request = encodeJobRequest(data, captureContext());
@@ -23,7 +21,7 @@ export function queueRunner(lane: QueueLane): QueueRunnerFactory {
         done(queueFailure(error, route, limit));
         return;
       }
-      const deadline = Date.now() + Math.max(1, limit - (sentAt - readAt));
+      const deadline = Date.now() + timeLeft(limit, readAt);
       lane.submit({ route: key, request, deadline, timeoutMs: limit, signal: cancelSignalOf(data) }).then(
         (outcome) => done(remoteAnswer(outcome, route)),
         (error) => done(queueFailure(error, route, limit)),
@@ -35,16 +33,8 @@ export function queueRunner(lane: QueueLane): QueueRunnerFactory {
 /** The worker's response, with where it ran for the access log: `queue@host:pid/worker#2`. */
 function remoteAnswer(outcome: RemoteOutcome, route: Route): HandledRequest {
   const { status, headers, body, error, lane, worker, totalMs, runMs } = outcome;
-  return {
-    status,
-    headers,
-    body,
-    error,
-    route,
-    lane: `queue@${worker}/${lane}`,
-    // Everything that was not running there: Redis, the wait for a worker, the trips both ways.
-    queuedMs: Math.max(0, totalMs - runMs) + (outcome.poolWaitMs ?? 0),
-  };
+  // Queued: everything that was not running there: Redis, the wait for a worker, the trips both ways.
+  return handled({ status, headers, body, error }, route, `queue@${worker}/${lane}`, Math.max(0, totalMs - runMs) + (outcome.poolWaitMs ?? 0));
 }
 
 /** Why no worker's answer came: the error table gives the status; these need the route's name or limit. */
