@@ -1,4 +1,4 @@
-// The worker pool: worker threads and one FIFO queue. Nothing here knows about HTTP: a task is
+// The worker pool: worker threads and a two-line queue. Nothing here knows about HTTP: a task is
 // "run target T of kind K with this payload". Which threads exist is worker-slots.ts; when the
 // pool grows and shrinks, elastic.ts; how long tasks may wait, wait-budget.ts.
 import { performance } from "node:perf_hooks";
@@ -33,7 +33,7 @@ import {
 const now = () => performance.timeOrigin + performance.now();
 
 /**
- * Worker threads with one FIFO queue: a core that is always there, and more while work waits
+ * Worker threads with a two-line queue, quick tasks first: a core always there, more while work waits
  * on blocked workers. A task is refused at once when it would wait longer than the wait limit,
  * and when it did wait longer by its turn; the count bound (`maxQueue`) is only a memory cap.
  */

@@ -1,0 +1,75 @@
+// The defaults the reference quotes are the ones src/server/config.ts resolves: the serve()
+// options, the TestClient's and the `loopwise run` flags. A default changed in one place and not
+// the other fails here.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { defaults } from "../../src/server/config.ts";
+import { root } from "./markdown.ts";
+
+const reference = readFileSync(join(root, "docs/reference.md"), "utf8");
+
+/** The rows of the Markdown table whose header line is `header`: first cell (without backticks) → second cell. */
+function table(header: string, after = 0): Map<string, string> {
+  const lines = reference.slice(reference.indexOf(header, after)).split("\n");
+  assert.ok(lines[0]!.startsWith(header), `docs/reference.md has no table "${header}"`);
+  const rows = new Map<string, string>();
+  for (const line of lines.slice(2)) {
+    if (!line.startsWith("|")) break;
+    const [name, value] = line
+      .split(/(?<!\\)\|/)
+      .slice(1)
+      .map((cell) => cell.trim());
+    rows.set(name!.replace(/`/g, ""), value!);
+  }
+  return rows;
+}
+
+/** The first `code` in a cell: the value it quotes. */
+const quoted = (cell: string) => /`([^`]*)`/.exec(cell)?.[1];
+
+/** What a default looks like quoted: strings in quotes in the options tables, bare on the command line. */
+function shown(value: unknown, bare: boolean): string {
+  if (typeof value === "string") return bare ? value : JSON.stringify(value);
+  if (typeof value === "function") return String((value as (core: number) => number)(1)); // maxPoolSize(core): its floor
+  return String(value);
+}
+
+const scalar = (value: unknown) => ["string", "number", "boolean"].includes(typeof value);
+type Defaults = Record<string, unknown>;
+
+test("every default the serve() options table quotes is config.ts's", () => {
+  const rows = table("| option | default | CLI flag |");
+  const checked: string[] = [];
+  for (const [name, cell] of rows) {
+    const value = (defaults as Defaults)[name];
+    if (!(scalar(value) || name === "maxPoolSize")) continue;
+    assert.equal(quoted(cell), shown(value, false), `docs/reference.md quotes ${name}'s default as ${cell}`);
+    checked.push(name);
+  }
+  // Enough rows were compared for the test to mean something.
+  assert.ok(checked.length >= 15, `only ${checked.join(", ")} compared`);
+});
+
+test("the TestClient's defaults in the reference are config.ts's", () => {
+  const rows = table("| option | default | |", reference.indexOf("## `TestClient`"));
+  assert.equal(quoted(rows.get("poolSize")!), String(defaults.testPoolSize));
+  assert.equal(quoted(rows.get("bodyLimit")!), String(defaults.bodyLimit));
+  assert.equal(quoted(rows.get("jsonDepthLimit")!), String(defaults.jsonDepthLimit));
+});
+
+test("every default the `loopwise run` flags table quotes is config.ts's", () => {
+  // The flags whose option is named otherwise.
+  const optionOf: Record<string, string> = { "--block-threshold": "blockThresholdMs" };
+  const checked: string[] = [];
+  for (const [flag, cell] of table("| `run` flag | default | |")) {
+    const name = flag.split(" ")[0]!;
+    const option = optionOf[name] ?? name.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    const value = (defaults as Defaults)[option];
+    if (!(scalar(value) || option === "maxPoolSize")) continue;
+    assert.equal(quoted(cell), shown(value, true), `docs/reference.md quotes ${name}'s default as ${cell}`);
+    checked.push(name);
+  }
+  assert.ok(checked.length >= 10, `only ${checked.join(", ")} compared`);
+});
