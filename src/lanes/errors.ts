@@ -29,7 +29,17 @@ export class AnsweredError extends Error {
 /** Any thrown value as plain data that crosses (never throws: see serializeError). */
 export function encodeError(error: unknown): CrossedError {
   const crossed: CrossedError = serializeError(error);
-  if (error instanceof HTTPError) crossed.http = { status: error.status, detail: error.detail, headers: error.headers };
+  try {
+    if (error instanceof HTTPError) {
+      const http = { status: error.status, detail: error.detail, headers: error.headers };
+      // A detail that cannot cross (a function, a class with private state) could not be sent as JSON
+      // either: the error crosses as a plain one, answered 500, as the error table answers it here.
+      structuredClone(http);
+      crossed.http = http;
+    }
+  } catch {
+    // Not an HTTPError we can read (a revoked Proxy), or one whose detail cannot cross.
+  }
   return crossed;
 }
 
