@@ -19,32 +19,27 @@ export type Answer = (result: RouteResult, lane: string, queuedMs: number | unde
 export type Failed = (error: unknown) => void;
 
 /** Runs route `routeId`'s handler on a worker for `req`, within `timeoutMs` (undefined: no limit). */
-export function sendRoute(
+export type SendRoute = (
   executor: TaskExecutor,
   routeId: number,
   req: HttpRequest,
   timeoutMs: number | undefined,
   answer: Answer,
   fail: Failed,
-): void {
+) => void;
+
+export const sendRoute: SendRoute = (executor, routeId, req, timeoutMs, answer, fail) => {
   executor
     .run<RouteResult>(TaskKind.Route, routeId, encodeRequest(req), requestTask(req, timeoutMs))
     .then((outcome) => answer(decodeResult(outcome.value), `worker#${outcome.slot}`, outcome.queuedMs), fail);
-}
+};
 
 /**
  * The same for a plain generator handler: the answer goes out when the worker sends its head,
  * and its body follows chunk by chunk. The task itself ends with the stream; a failure after the
  * head ends the body with the error.
  */
-export function sendStreamingRoute(
-  executor: TaskExecutor,
-  routeId: number,
-  req: HttpRequest,
-  timeoutMs: number | undefined,
-  answer: Answer,
-  fail: Failed,
-): void {
+export const sendStreamingRoute: SendRoute = (executor, routeId, req, timeoutMs, answer, fail) => {
   const channel = newChannelName();
   const sentAt = performance.timeOrigin + performance.now();
   const receiver = new StreamReceiver(channel, (head) =>
@@ -64,4 +59,4 @@ export function sendStreamingRoute(
       fail(error);
     },
   );
-}
+};
