@@ -4,11 +4,11 @@
 import { performance } from "node:perf_hooks";
 import { PoolClosedError, PoolFullError, PoolUnavailableError, TaskError, WorkerCrashedError } from "../pool/pool-errors.js";
 import { TaskKind } from "../pool/protocol.js";
-import { encodeError, type CrossedError } from "./errors.js";
 import type { BackgroundEntry } from "../threads/background-tasks.js";
-import { captureContext } from "../threads/context-var.js";
 import { registeredFunction } from "../threads/offload.js";
+import { encodeError, type CrossedError } from "./errors.js";
 import type { TaskExecutor } from "./executor.js";
+import { captureContext } from "./task.js";
 
 /** How one background task went. */
 export interface BackgroundOutcome {

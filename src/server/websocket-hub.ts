@@ -13,7 +13,7 @@ import type { ServerWebSocket } from "../app/server-websocket.js";
 import type { TaskExecutor } from "../lanes/executor.js";
 import type { WebSocketRoute } from "../app/websocket-route.js";
 import { statusResult, type RouteResult } from "../http/response.js";
-import { closeCodes } from "../http/websocket-errors.js";
+import { closeCodes, shutdownCloseReason } from "../http/websocket-errors.js";
 import type { LoopMonitor, MonitoredRoute, RequestTag } from "../monitor/loop-monitor.js";
 import { originForm } from "../params/request-target.js";
 import { serializeError } from "../pool/protocol.js";
@@ -97,7 +97,7 @@ export class WebSocketHub {
   shutdown(graceMs: number): void {
     this.stopping = true;
     clearInterval(this.pinger);
-    for (const { session } of this.watched.values()) session.close(closeCodes.goingAway, "Server shutting down");
+    for (const { session } of this.watched.values()) session.close(closeCodes.goingAway, shutdownCloseReason);
     if (this.watched.size === 0) return;
     setTimeout(
       () => {
@@ -175,7 +175,7 @@ export class WebSocketHub {
   private track(ws: WebSocket, session: ServerWebSocket): () => void {
     // Errors (a frame too large, bad UTF-8, a reset) are followed by a close with its code: that is their report.
     ws.on("error", ignore);
-    if (this.stopping) session.close(closeCodes.goingAway, "Server shutting down");
+    if (this.stopping) session.close(closeCodes.goingAway, shutdownCloseReason);
     const watched: Watched = { session, alive: true };
     const heard = () => {
       watched.alive = true;
