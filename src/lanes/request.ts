@@ -13,7 +13,11 @@ const crossingMark = "~uploads";
 /** The uploads a request carries as descriptors (for a worker process, which must not be sent a path). */
 export function uploadsOf(req: HttpRequest): UploadDescriptor[] {
   const found: UploadDescriptor[] = [];
-  if ((req as { [crossingMark]?: 1 })[crossingMark] !== undefined) mapUploads(req.body, (value) => isUploadDescriptor(value) && found.push(value));
+  if ((req as { [crossingMark]?: 1 })[crossingMark] === undefined) return found;
+  mapUploads(req.body, (value) => {
+    if (isUploadDescriptor(value)) found.push(value);
+    return value;
+  });
   return found;
 }
 
