@@ -10,11 +10,12 @@ import {
   PoolFullError,
   PoolUnavailableError,
   TaskCancelledError,
+  TaskError,
   TaskTimeoutError,
   WorkerCrashedError,
 } from "../pool/pool-errors.js";
 import { serializeError, type SerializedError } from "../pool/protocol.js";
-import { AnsweredError } from "../lanes/errors.js";
+import { AnsweredError, type CrossedError } from "../lanes/errors.js";
 import { JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError } from "../lanes/queue-errors.js";
 
 /** The handler did not finish within the route's time limit (counted from when the request was read). */
@@ -43,6 +44,8 @@ const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
   [HTTPError, (e: HTTPError) => statusResult(e.status, e.detail, e.headers)],
   [RequestValidationError, (e: RequestValidationError) => statusResult(422, e.issues)],
   [AnsweredError, (e: AnsweredError) => e.result],
+  // What a task on a worker threw (an offloaded function): an HTTPError there answers with its status here too.
+  [TaskError, (e: TaskError) => httpAnswer((e.serialized as CrossedError).http) ?? internalErrorResult(serializeError(e))],
   [
     PoolFullError,
     (e: PoolFullError) =>
@@ -77,6 +80,10 @@ const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
     }),
   ],
 ];
+
+function httpAnswer(http: CrossedError["http"]): RouteResult | undefined {
+  return http && statusResult(http.status, http.detail, http.headers);
+}
 
 /**
  * The response for an error no exception handler of the app answered: its row of the table, or

@@ -9,6 +9,7 @@ import { isStreamBody, type RouteResult } from "../http/response.js";
 import type { HttpRequest } from "../http/request.js";
 import { TaskKind, type TaskHost } from "../pool/protocol.js";
 import { runBlocking } from "../threads/offload.js";
+import { encodeError } from "./errors.js";
 import { invokePooledDependency, invokeRoute, type ErrorAnswers, type InvokedRoute } from "./invoke.js";
 import { receiveRequest } from "./request.js";
 import { encodeResult } from "./results.js";
@@ -72,5 +73,7 @@ export function workerHost(app: HostedApp): TaskHost {
     start: (slot) => app.start(slot),
     // The caller's context variables are set around the task (and nothing else is).
     run: (kind, target, payload, signal, context) => runInContext(context as TaskContext | undefined, () => run(kind, target, payload, signal)),
+    // What a task throws (an offloaded function, a background task) crosses in the one form: an HTTPError keeps its status.
+    encodeError,
   };
 }
