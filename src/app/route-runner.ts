@@ -30,7 +30,10 @@ export interface HandledRequest extends RouteResult, WithBackground {
 /** Receives the response; never throws (the request handler makes sure). */
 export type Done = (result: HandledRequest) => void;
 
-/** Runs a route for validated input; `readAt` (performance.now()) is when the request was read. */
+/**
+ * Runs a route for a request; `readAt` (performance.now()) is when the request was read. The one
+ * composeRunner makes takes validated input: the pipeline puts the validation in front of it.
+ */
 export type RouteRunner = (data: HttpRequest, readAt: number, done: Done) => void;
 
 /** Makes the runner of a queue-lane route (the queue floor's): `timeoutMs` is the route's limit, if any. */
