@@ -74,3 +74,21 @@ test("the pool and the crossing know nothing of HTTP framing: no socket, no serv
     [],
   );
 });
+
+test("the pool's policy is pure: no thread, timer, clock or Node module; only its own folder and the pool's option types", () => {
+  const policy = join(src, "pool/policy");
+  const impure: string[] = [];
+  for (const file of filesOf(policy)) {
+    const text = readFileSync(file, "utf8");
+    const name = relative(src, file);
+    for (const m of text.matchAll(/from\s+"([^"]+)"/g)) {
+      const specifier = m[1]!;
+      const inside = specifier.startsWith("./") || specifier === "../pool-options.js";
+      if (!inside) impure.push(`${name} imports ${specifier}`);
+    }
+    for (const call of ["setTimeout", "setImmediate", "setInterval", "performance.", "Date.now", "process.", "worker_threads"]) {
+      if (text.includes(call)) impure.push(`${name} uses ${call}`);
+    }
+  }
+  assert.deepEqual(impure, []);
+});

@@ -44,7 +44,7 @@ export const runFlags: Flag[] = [
     kind: "integer",
     min: 1,
     help: "most worker threads while work waits on blocked ones (never for CPU-bound work)",
-    shows: `40, or the pool size if larger (here ${defaults.maxPoolSize(defaults.poolSize())})`,
+    shows: `4 per core, 40 to 256, or the pool size if larger (here ${defaults.maxPoolSize(defaults.poolSize())})`,
   },
   {
     name: "worker-idle-timeout",

@@ -5,6 +5,9 @@ import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { WorkerState } from "./worker-state.js";
 
+/** A busy worker and the id of the task it holds first. */
+export type BusyWorker = [worker: WorkerState, taskId: number];
+
 /** The process's CPU use over an interval, as a share of all cores. */
 export class CpuMeter {
   readonly cores = availableParallelism();
@@ -81,15 +84,15 @@ export class WorkerThreadsMeter {
   private sightings = new Map<WorkerState, Sighting>();
 
   /** The look now; undefined where the workers' threads cannot be seen. */
-  look(workers: readonly (WorkerState | undefined)[]): BusyWorkersLook | undefined {
+  look(busy: readonly BusyWorker[]): BusyWorkersLook | undefined {
     const look = { blocked: 0, computing: 0, unknown: 0 };
     const at = performance.now();
     const sightings = new Map<WorkerState, Sighting>();
-    for (const worker of workers) {
-      if (!worker?.inTask) continue;
+    for (const [worker, taskId] of busy) {
+      if (!worker.inTask(taskId)) continue;
       const thread = worker.tid === undefined ? undefined : readThread(worker.tid);
       if (thread === undefined) return undefined;
-      const now: Sighting = { task: worker.inFlight[0]!.id, at, runnableNs: thread.runnableNs, state: thread.state };
+      const now: Sighting = { task: taskId, at, runnableNs: thread.runnableNs, state: thread.state };
       sightings.set(worker, now);
       const before = this.sightings.get(worker);
       if (now.state === "R") look.computing++;

@@ -9,8 +9,8 @@ import type { ModuleLoader } from "./module-loader.js";
  * OS priority than the loop, so a few more workers than cores costs the loop little:
  * twice the cores, at least 4, at most 16.
  */
-export function defaultPoolSize(): number {
-  return Math.min(16, Math.max(4, availableParallelism() * 2));
+export function defaultPoolSize(cores = availableParallelism()): number {
+  return Math.min(16, Math.max(4, cores * 2));
 }
 
 /**
@@ -19,8 +19,8 @@ export function defaultPoolSize(): number {
  * happens only while the busy workers are blocked (sleep, sync I/O), never for CPU-bound work,
  * and each extra worker costs memory (about 10 MB for a JavaScript app; see docs/worker-lane.md).
  */
-export function defaultMaxPoolSize(coreSize: number): number {
-  return Math.max(coreSize, 40);
+export function defaultMaxPoolSize(coreSize: number, cores = availableParallelism()): number {
+  return Math.max(coreSize, Math.min(256, Math.max(40, cores * 4)));
 }
 
 /** A worker above the core that has been idle this long is retired (anyio prunes idle threads after 10 s). */

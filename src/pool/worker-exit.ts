@@ -1,9 +1,10 @@
 // What became of the tasks a worker held when it died, read from its progress mark.
 import { WorkerCrashedError } from "./pool-errors.js";
-import type { PendingTask, WorkerState } from "./worker-state.js";
+import type { PendingTask } from "./pending-task.js";
+import type { WorkerState } from "./worker-state.js";
 
 export interface HeldTasks {
-  /** Never started, first time: they go back to the front of the queue. */
+  /** Never started, first time: they go back to the queue. */
   requeue: PendingTask[];
   /** Each with the error it fails with. */
   failed: [PendingTask, WorkerCrashedError][];
@@ -16,28 +17,27 @@ export interface HeldTasks {
  * one it was running fails, blamed on the worker when an error left behind by earlier work
  * killed it; the ones it never started go back to the queue, once.
  */
-export function heldTasksAtExit(worker: WorkerState, cause: string): HeldTasks {
+export function heldTasksAtExit(worker: WorkerState, held: readonly PendingTask[], cause: string): HeldTasks {
   const lastStarted = worker.lastStarted;
   const stray = worker.strayError !== undefined;
-  const held: HeldTasks = { requeue: [], failed: [], running: undefined };
-  for (const task of worker.clear()) {
+  const tasks: HeldTasks = { requeue: [], failed: [], running: undefined };
+  for (const task of held) {
+    if (task.state !== "held") continue;
     const queuedMs = task.dispatchedAt - task.enqueuedAt;
     if (task.id > lastStarted && !task.retried) {
-      task.retried = true;
-      task.state = "queued";
-      held.requeue.push(task);
+      tasks.requeue.push(task);
     } else if (task.id > lastStarted) {
-      held.failed.push([task, new WorkerCrashedError(`its worker died before it started, twice (${cause})`, worker.slot, queuedMs, "retry")]);
+      tasks.failed.push([task, new WorkerCrashedError(`its worker died before it started, twice (${cause})`, worker.slot, queuedMs, "retry")]);
     } else if (task.id < lastStarted) {
       const message = `worker#${worker.slot} died after running it, and its result was lost (${cause})`;
-      held.failed.push([task, new WorkerCrashedError(message, worker.slot, queuedMs, "lost")]);
+      tasks.failed.push([task, new WorkerCrashedError(message, worker.slot, queuedMs, "lost")]);
     } else {
-      held.running = task;
+      tasks.running = task;
       const message = stray
         ? `worker#${worker.slot} died while running it, of an error left behind by earlier work (${cause}); see the worker-exit log line`
         : `worker#${worker.slot} died while running it (${cause})`;
-      held.failed.push([task, new WorkerCrashedError(message, worker.slot, queuedMs, stray ? "stray" : "task")]);
+      tasks.failed.push([task, new WorkerCrashedError(message, worker.slot, queuedMs, stray ? "stray" : "task")]);
     }
   }
-  return held;
+  return tasks;
 }

@@ -15,7 +15,7 @@ export interface ServeOptions {
   poolSize?: number;
   /**
    * Most worker threads the pool grows to while worker-lane work waits and the busy workers are
-   * blocked (sleeping, on a sync driver), never for CPU-bound work (default: 40, or `poolSize` if larger).
+   * blocked (sleeping, on a sync driver), never for CPU-bound work past the cores (default: 4 per core, at least 40, at most 256, or `poolSize` if larger).
    */
   maxPoolSize?: number;
   /** A worker above the core that has been idle this long is retired, ms (default 10000). */

@@ -1,6 +1,6 @@
-// The elastic pool, with real worker threads: it grows while work waits on blocked workers,
-// never for CPU-bound work, shrinks back after idle, and a growth worker that cannot start is
-// not replaced.
+// The elastic pool, with real worker threads: it sees its workers blocked and grows, sees them
+// computing and does not, and a growth worker that cannot start is not replaced. Retirement,
+// slot reuse and the rest of the policy are checked in virtual time (policy.test.ts).
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import type * as Pool from "../../src/pool/pool.ts";
@@ -36,30 +36,6 @@ describe("growth while the busy workers are blocked", () => {
     assert.ok(grew.at(-1)!.to > 20 && grew.at(-1)!.to <= 40);
     // It grew by what was waiting, not one worker at a time.
     assert.ok(grew[0]!.to - grew[0]!.from > 10, JSON.stringify(grew[0]));
-  });
-
-  test("growth workers idle past the idle timeout are retired, back to the core, and their slots are reused", async () => {
-    const grew = events.filter((e) => e.kind === "grow");
-    const grownTo = grew.at(-1)!.to;
-    for (let i = 0; i < 100 && pool.size > 2; i++) await delay(50);
-    assert.equal(pool.size, 2);
-    await delay(500); // the report follows the last retirement
-    // Workers of one burst go idle within a second or two of each other: reported together, not one line each.
-    const shrinks = events.filter((e) => e.kind === "shrink");
-    assert.ok(shrinks.length >= 1 && shrinks.length <= 4, JSON.stringify(shrinks));
-    assert.equal(shrinks[0]!.from, grownTo);
-    assert.equal(shrinks.at(-1)!.to, 2);
-    assert.equal(
-      shrinks.reduce((sum, e) => sum + (e.kind === "shrink" ? e.retired : 0), 0),
-      grownTo - 2,
-    );
-    // The core never shrinks, whatever its idle time.
-    await delay(600);
-    assert.equal(pool.size, 2);
-    assert.equal(pool.ready, 2);
-    const outcomes = await Promise.all(Array.from({ length: 12 }, () => pool.run(Blocking, "sleep", { ms: 400 })));
-    const slots = outcomes.map((o) => o.slot);
-    assert.ok(Math.max(...slots) <= 12, `slots reused from the lowest: ${slots}`);
   });
 
   test("growth workers start a few at a time: the first takes work long before the last is ready", async () => {

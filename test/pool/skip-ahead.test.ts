@@ -1,5 +1,5 @@
-// A route measured to be quick does not wait behind slow work queued before it (FastAPI's
-// /sync/hello behind forty sleepers): it takes the next free worker.
+// A route measured to be quick, or never seen, does not wait behind slow work queued before it
+// (FastAPI's /sync/hello behind forty sleepers): it takes the next free worker.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { serve, type RunningServer } from "loopwise";
@@ -13,7 +13,7 @@ before(async () => {
 after(() => server.close());
 
 test("a quick plain route goes ahead of slower work that waits, and delays it by next to nothing", async () => {
-  // Measured a few times first: an unknown route waits its turn like any other.
+  // Measured a few times first.
   for (let i = 0; i < 12; i++) assert.equal((await request(`${server.url}/worker/hello`)).status, 200);
   const started = Date.now();
   const sleepers = [0, 1, 2].map(() => request(`${server.url}/worker/sleep/400`));
@@ -25,4 +25,16 @@ test("a quick plain route goes ahead of slower work that waits, and delays it by
   // FIFO would answer it after all three sleepers (~1.2 s); it comes after the first.
   assert.ok(hello.doneAt < lastSleeper - 250, `hello at ${hello.doneAt - started} ms, last sleeper at ${lastSleeper - started} ms`);
   assert.ok(done.every((r) => r.status === 200));
+});
+
+test("a route never seen goes ahead of sleepers seen to be slow", async () => {
+  // /worker/medium has never run on this server; the sleepers are seen running long by then.
+  const started = Date.now();
+  const sleepers = [0, 1, 2].map(() => request(`${server.url}/worker/sleep/400`));
+  await delay(100);
+  const fresh = await request(`${server.url}/worker/medium`);
+  const done = await Promise.all(sleepers);
+  assert.equal(fresh.status, 200);
+  const lastSleeper = Math.max(...done.map((r) => r.doneAt));
+  assert.ok(fresh.doneAt < lastSleeper - 250, `the new route at ${fresh.doneAt - started} ms, last sleeper at ${lastSleeper - started} ms`);
 });

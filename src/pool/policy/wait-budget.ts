@@ -1,8 +1,15 @@
 // Shedding by time, not by count (CoDel; "Fail at Scale"): how long a new task would wait for a
 // worker, and how long any task may wait before it is answered "busy" instead of run for a
 // client that has likely given up.
-import { PoolFullError, shedError } from "./pool-errors.js";
-import type { TaskQueue } from "./task-queue.js";
+import type { Refusal } from "./refusal.js";
+import type { Instant } from "./time.js";
+
+/** What the budget reads of the queue. */
+export interface QueueLoad {
+  readonly waiting: number;
+  readonly workMs: number;
+  readonly nonEmptySince: Instant;
+}
 
 export class WaitBudget {
   /**
@@ -12,7 +19,7 @@ export class WaitBudget {
    * the backlog a fresh request meets once a flood stops is this long at most.
    */
   readonly overloadWaitMs: number;
-  /** Overload lasts until `maxWaitMs` after the last task shed for time (performance clock of the pool). */
+  /** Overload lasts until `maxWaitMs` after the last task shed for time. */
   private overloadedUntil = 0;
 
   constructor(readonly maxWaitMs: number) {
@@ -26,49 +33,40 @@ export class WaitBudget {
    * it was queued under, so a burst admitted under the normal limit is served, while during a
    * flood new work may only queue briefly.
    */
-  limitMs(queue: TaskQueue, now: number): number {
+  limitMs(queue: QueueLoad, now: Instant): number {
     if (queue.waiting > 0 && now - queue.nonEmptySince > this.maxWaitMs) this.overloadedUntil = now + this.maxWaitMs;
     return now < this.overloadedUntil ? this.overloadWaitMs : this.maxWaitMs;
   }
 
   /**
-   * The wait a task queued now can expect: the work queued and the rest of the work the busy
-   * workers hold (`heldMs`), from measured run times, shared by the workers that can run it
-   * (`capacity`, which counts the room to grow when the busy workers are blocked).
+   * The refusal of a task that would wait too long, or undefined. Its expected wait is the work
+   * queued and the rest of the work the busy workers hold (`heldMs`), from measured run times,
+   * shared by the workers that can run it (`capacity`, which counts the room to grow when the
+   * busy workers are blocked).
    */
-  expectedWaitMs(queue: TaskQueue, heldMs: number, capacity: number): number {
-    return (queue.workMs + heldMs) / Math.max(1, capacity);
+  refusal(queue: QueueLoad, heldMs: number, capacity: number, now: Instant): Refusal | undefined {
+    const expectedMs = (queue.workMs + heldMs) / Math.max(1, capacity);
+    const limitMs = this.limitMs(queue, now);
+    if (expectedMs <= limitMs) return undefined;
+    this.overloadedUntil = now + this.maxWaitMs;
+    return { reason: "wait", waiting: queue.waiting, expectedMs, limitMs, retryAfterSeconds: retryAfter(expectedMs, limitMs) };
   }
 
-  /** A refusal for a task that would wait too long, or undefined. */
-  refusal(queue: TaskQueue, heldMs: number, capacity: number, now: number): PoolFullError | undefined {
-    const expected = this.expectedWaitMs(queue, heldMs, capacity);
-    const limit = this.limitMs(queue, now);
-    if (expected <= limit) return undefined;
+  /** The refusal of a task that waited `waitedMs`, past its limit, by its turn. */
+  late(queue: QueueLoad, waitedMs: number, limitMs: number, now: Instant): Refusal {
     this.overloadedUntil = now + this.maxWaitMs;
-    return shedError(
-      () =>
-        new PoolFullError(
-          `the ${queue.waiting} tasks waiting would take about ${duration(expected)} to reach it (limit ${duration(limit)})`,
-          retryAfter(expected, limit),
-        ),
-    );
-  }
-
-  /** The refusal for a task that waited `waitedMs`, past its limit, by its turn. */
-  late(queue: TaskQueue, waitedMs: number, limit: number, now: number): PoolFullError {
-    this.overloadedUntil = now + this.maxWaitMs;
-    const expected = this.expectedWaitMs(queue, 0, 1);
-    return shedError(() => new PoolFullError(`it waited ${duration(waitedMs)} for a worker (limit ${duration(limit)})`, retryAfter(expected, limit)));
+    return {
+      reason: "wait",
+      waiting: queue.waiting,
+      expectedMs: queue.workMs,
+      limitMs,
+      waitedMs,
+      retryAfterSeconds: retryAfter(queue.workMs, limitMs),
+    };
   }
 }
 
 /** Whole seconds until the backlog has shrunk to the limit; at least 1. */
 function retryAfter(expectedMs: number, limitMs: number): number {
   return Math.max(1, Math.ceil((expectedMs - limitMs) / 1000));
-}
-
-/** "300 ms", "2.5 s". */
-function duration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
