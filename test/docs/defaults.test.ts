@@ -32,8 +32,15 @@ const quoted = (cell: string) => /`([^`]*)`/.exec(cell)?.[1];
 /** What a default looks like quoted: strings in quotes in the options tables, bare on the command line. */
 function shown(value: unknown, bare: boolean): string {
   if (typeof value === "string") return bare ? value : JSON.stringify(value);
-  if (typeof value === "function") return String((value as (core: number) => number)(1)); // maxPoolSize(core): its floor
   return String(value);
+}
+
+/** The max pool size depends on the cores: the cell quotes its floor (few cores) first, and names its ceiling. */
+function checkMaxPoolSize(cell: string, where: string): void {
+  const floor = defaults.maxPoolSize(1, 1);
+  const ceiling = defaults.maxPoolSize(1, 100_000);
+  assert.equal(quoted(cell), String(floor), `docs/reference.md quotes ${where}'s default as ${cell}`);
+  assert.ok(cell.includes(`\`${ceiling}\``), `docs/reference.md gives ${where} no ceiling of ${ceiling}: ${cell}`);
 }
 
 const scalar = (value: unknown) => ["string", "number", "boolean"].includes(typeof value);
@@ -44,8 +51,9 @@ test("every default the serve() options table quotes is config.ts's", () => {
   const checked: string[] = [];
   for (const [name, cell] of rows) {
     const value = (defaults as Defaults)[name];
-    if (!(scalar(value) || name === "maxPoolSize")) continue;
-    assert.equal(quoted(cell), shown(value, false), `docs/reference.md quotes ${name}'s default as ${cell}`);
+    if (name === "maxPoolSize") checkMaxPoolSize(cell, name);
+    else if (scalar(value)) assert.equal(quoted(cell), shown(value, false), `docs/reference.md quotes ${name}'s default as ${cell}`);
+    else continue;
     checked.push(name);
   }
   // Enough rows were compared for the test to mean something.
@@ -67,8 +75,9 @@ test("every default the `loopwise run` flags table quotes is config.ts's", () =>
     const name = flag.split(" ")[0]!;
     const option = optionOf[name] ?? name.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
     const value = (defaults as Defaults)[option];
-    if (!(scalar(value) || option === "maxPoolSize")) continue;
-    assert.equal(quoted(cell), shown(value, true), `docs/reference.md quotes ${name}'s default as ${cell}`);
+    if (option === "maxPoolSize") checkMaxPoolSize(cell, name);
+    else if (scalar(value)) assert.equal(quoted(cell), shown(value, true), `docs/reference.md quotes ${name}'s default as ${cell}`);
+    else continue;
     checked.push(name);
   }
   assert.ok(checked.length >= 10, `only ${checked.join(", ")} compared`);
