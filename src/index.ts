@@ -75,6 +75,7 @@ export {
   type StreamBody,
 } from "./http/response.js";
 export { sse, jsonLines, type EventStreamInit, type ServerSentEvent } from "./http/event-stream.js";
+export { encodeJson, JsonEncodingError } from "./http/json-encoding.js";
 export { file, type FileInit } from "./http/file-response.js";
 export { staticFiles, StaticFiles, type StaticFilesOptions } from "./app/static-files.js";
 export { setCookie, deleteCookie, type CookieJar, type CookieOptions, type CookieSetting } from "./http/cookies.js";

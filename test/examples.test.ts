@@ -98,6 +98,11 @@ describe("examples/todos", () => {
     assert.deepEqual(created.json, { id, title: "write docs", done: false });
     assert.deepEqual((await send("GET", `/todos/${id}`)).json, created.json);
     assert.deepEqual((await send("PATCH", `/todos/${id}`, { done: true })).json, { id, title: "write docs", done: true });
+    // A PATCH changes what was sent only: the title alone leaves done as it is (no default resets it).
+    assert.deepEqual((await send("PATCH", `/todos/${id}`, { title: "review docs" })).json, { id, title: "review docs", done: true });
+    assert.deepEqual((await send("PATCH", `/todos/${id}`, {})).json, { id, title: "review docs", done: true });
+    assert.equal((await send("PATCH", `/todos/${id}`, { done: null })).status, 422);
+    await send("PATCH", `/todos/${id}`, { title: "write docs" });
     assert.deepEqual((await send("GET", "/todos?done=true")).json, [{ id, title: "write docs", done: true }]);
     assert.deepEqual((await send("GET", "/todos?done=false")).json, []);
     const invalid = await send("POST", "/todos", { title: "", done: "yes" });

@@ -1,4 +1,4 @@
-// docs/request-body.md: bodies by content type, a declared body, a response schema, 415.
+// docs/request-body.md: bodies by content type, a declared body, a response schema, 415, a PATCH.
 import { z } from "zod";
 import { App } from "loopwise";
 
@@ -29,3 +29,11 @@ app.put("/items/:id", { body: NewItem, accepts: ["application/json"] }, async (r
   id: Number(req.params.id),
   ...req.body,
 }));
+
+// A partial update validates only the fields sent (FastAPI's `exclude_unset`): every field
+// optional, none with a default, so what was not sent is not in req.body.
+const ItemFields = z.object({ name: z.string().min(1), price: z.number().positive(), tags: z.array(z.string()) });
+const ItemPatch = ItemFields.partial();
+const stored = { id: 1, name: "pen", price: 1.5, tags: ["office"] };
+
+app.patch("/items/:id", { body: ItemPatch, response: Item }, async (req) => ({ ...stored, ...req.body }));

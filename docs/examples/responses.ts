@@ -1,9 +1,32 @@
-// docs/responses.md: cookies, streamed bodies on both lanes, server-sent events, JSON Lines,
-// and the raw body beside the parsed one.
+// docs/responses.md: what becomes JSON, cookies, streamed bodies on both lanes, server-sent
+// events, JSON Lines, and the raw body beside the parsed one.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { App, HTTPError, jsonLines, sleepSync, sse, stream, text } from "loopwise";
 
 export const app = new App();
+
+class Book {
+  constructor(
+    readonly title: string,
+    readonly pages: number,
+  ) {}
+  get long() {
+    return this.pages > 500;
+  }
+}
+
+// Values JSON.stringify would get wrong are encoded as stated (the same on both lanes).
+app.get("/encoded", () => ({
+  stock: new Map([["dune", 3]]),
+  tags: new Set(["sf", "classic"]),
+  isbn: 9780441013593n,
+  cover: Buffer.from("png"),
+  published: new Date(Date.UTC(1965, 7, 1)),
+  book: new Book("Dune", 617),
+}));
+
+// What has no JSON form is a 500 whose log names the route and where the value sits.
+app.get("/unencodable", async () => ({ rows: Promise.resolve([]) }));
 
 // Several cookies in one answer, one of them deleted.
 app.post("/login", async () =>

@@ -9,8 +9,11 @@ import { App, HTTPError, depends } from "loopwise";
 export const app = new App({ title: "Todos", version: "1.0.0", description: "A CRUD example on SQLite." });
 
 const Todo = z.object({ id: z.number().int(), title: z.string(), done: z.boolean() });
-const NewTodo = z.object({ title: z.string().trim().min(1).max(200), done: z.boolean().default(false) });
-const TodoPatch = NewTodo.partial();
+const TodoFields = z.object({ title: z.string().trim().min(1).max(200), done: z.boolean() });
+const NewTodo = TodoFields.extend({ done: TodoFields.shape.done.default(false) });
+// A PATCH validates only what was sent (FastAPI's exclude_unset): every field optional and none
+// with a default, so a field left out stays out of req.body instead of resetting the stored one.
+const TodoPatch = TodoFields.partial();
 const TodoId = z.object({ id: z.number().int().positive() });
 const ListQuery = z.object({
   done: z.boolean().optional(),
@@ -18,14 +21,22 @@ const ListQuery = z.object({
   offset: z.number().int().min(0).default(0),
 });
 
+const databaseFile = () => process.env.TODOS_DB ?? "todos.db";
+
+// The schema, made once on the main thread at startup: onStartup hooks finish before any worker starts.
+app.onStartup(() => {
+  const setup = new Database(databaseFile());
+  setup.pragma("journal_mode = WAL"); // readers do not wait for the writer (a setting of the file)
+  setup.exec("CREATE TABLE IF NOT EXISTS todos (id INTEGER PRIMARY KEY, title TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0)");
+  setup.close();
+});
+
 // One connection per worker, opened before the worker takes requests. The synchronous driver
 // blocks only its own worker, never the event loop.
 let connection: Database.Database | undefined;
 app.onWorkerStart(() => {
-  connection = new Database(process.env.TODOS_DB ?? "todos.db");
-  connection.pragma("journal_mode = WAL"); // readers do not wait for the writer
+  connection = new Database(databaseFile());
   connection.pragma("busy_timeout = 5000"); // writers from other workers take turns instead of failing
-  connection.exec("CREATE TABLE IF NOT EXISTS todos (id INTEGER PRIMARY KEY, title TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0)");
 });
 
 // A plain dependency: on a worker-lane route it runs in that route's worker, next to its connection.

@@ -15,7 +15,9 @@ import { workerHost } from "../lanes/host.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
 import { webSocketLane, type WebSocketRoute, type WebSocketRouteDefinition } from "./websocket-route.js";
 import type { Middleware } from "./middleware.js";
-import { afterMount, mountedRoute, mountedWebSocketRoute, mountPrefix, runHooks, staticRoutes } from "./mount.js";
+import { afterMount, mountedRoute, mountedWebSocketRoute, mountPrefix, staticRoutes } from "./mount.js";
+import { recordHookSite, runLifespanHooks } from "./lifespan-hooks.js";
+import { checkRouteDeclaration } from "./route-checks.js";
 import { StaticFiles } from "./static-files.js";
 
 /** What /openapi.json and /docs say and where they are served. */
@@ -104,6 +106,7 @@ export class App extends Router {
 
   protected override add(definition: RouteDefinition): void {
     if (this.mountedAt !== undefined) throw afterMount(this.mountedAt, `${definition.method} ${definition.path}`);
+    checkRouteDeclaration(definition);
     super.add(definition);
     const declared = dependencySteps(rootsOf(definition));
     checkSteps(definition, declared);
@@ -217,9 +220,9 @@ export class App extends Router {
     for (const definition of target.websocketDefinitions) this.addWebSocket(mountedWebSocketRoute(definition, at, target.errors));
     target.mountedAt = at;
     this.mounts.push({ prefix: at, app: target });
-    this.hooks.startup.push(() => runHooks(target.hooks.startup, undefined));
-    this.hooks.shutdown.push(() => runHooks(target.hooks.shutdown, undefined));
-    this.hooks.workerStart.push((worker) => runHooks(target.hooks.workerStart, worker));
+    this.hooks.startup.push(() => runLifespanHooks("onStartup", target.hooks.startup, undefined));
+    this.hooks.shutdown.push(() => runLifespanHooks("onShutdown", target.hooks.shutdown, undefined));
+    this.hooks.workerStart.push((worker) => runLifespanHooks("onWorkerStart", target.hooks.workerStart, worker));
     return this;
   }
 
@@ -233,23 +236,30 @@ export class App extends Router {
     return this;
   }
 
-  /** Runs on the main thread before the server accepts requests (after the pool is ready). */
+  /**
+   * Runs on the main thread before anything else, as FastAPI's startup: before any worker starts
+   * (and runs its `onWorkerStart`), so the workers find what it set up (tables, files).
+   */
   onStartup(hook: () => unknown): this {
+    recordHookSite(hook, this.onStartup);
     this.hooks.startup.push(hook);
     return this;
   }
 
   /** Runs on the main thread during shutdown, after in-flight requests have finished. */
   onShutdown(hook: () => unknown): this {
+    recordHookSite(hook, this.onShutdown);
     this.hooks.shutdown.push(hook);
     return this;
   }
 
   /**
    * Runs inside each pool worker after it imported the app and before it takes requests:
-   * the place to open a per-worker resource such as a database connection.
+   * the place to open a per-worker resource such as a database connection. The app's
+   * `onStartup` hooks have finished by then.
    */
   onWorkerStart(hook: (worker: { slot: number }) => unknown): this {
+    recordHookSite(hook, this.onWorkerStart);
     this.hooks.workerStart.push(hook);
     return this;
   }
@@ -308,7 +318,7 @@ export class App extends Router {
       signature: () => this.signature(),
       start: async (slot) => {
         await this.syncOverrides();
-        for (const hook of this.hooks.workerStart) await hook({ slot });
+        await runLifespanHooks("onWorkerStart", this.hooks.workerStart, { slot });
       },
       overridesChanged: () => (this.overrideChannel?.changed ? this.syncOverrides() : undefined),
     });

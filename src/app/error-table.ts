@@ -96,7 +96,24 @@ export function errorResult(error: unknown): RouteResult {
   } catch (failure) {
     return internalErrorResult(unsendable(error, failure));
   }
-  return internalErrorResult(serializeError(error));
+  return internalErrorResult(withHint(error, serializeError(error)));
+}
+
+/**
+ * A thrown object shaped like an HTTP answer (`{ status: 404, detail }`, Express's `statusCode`)
+ * is a bare 500 like any value that is not an Error: the log says how to get the status it meant.
+ */
+function withHint(error: unknown, serialized: SerializedError): SerializedError {
+  if (error instanceof Error || error === null || typeof error !== "object") return serialized;
+  let status: unknown;
+  try {
+    status = (error as { status?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+  } catch {
+    return serialized;
+  }
+  if (!Number.isInteger(status) || (status as number) < 400 || (status as number) > 599) return serialized;
+  const message = `${serialized.message}. It was answered 500: to answer ${status}, throw new HTTPError(${status}, detail) instead (import { HTTPError } from "loopwise")`;
+  return { ...serialized, message };
 }
 
 /** For the log: the error the handler raised, and why it could not be sent as it asked. */

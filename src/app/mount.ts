@@ -44,11 +44,6 @@ export function staticRoutes(prefix: string, files: StaticFiles): RouteDefinitio
   return paths.map((path) => ({ ...frameworkRoute(path, "static files", handler), servesFiles: true }));
 }
 
-/** Runs a mounted app's lifespan hooks, in order. */
-export async function runHooks<A>(hooks: readonly ((arg: A) => unknown)[], arg: A): Promise<void> {
-  for (const hook of hooks) await hook(arg);
-}
-
 /** What a mounted app may no longer be given: its routes were copied when it was mounted. */
 export function afterMount(prefix: string, what: string): Error {
   return new Error(`${what} added to an app after it was mounted (at "${prefix || "/"}") would not be served: add it before mount()`);

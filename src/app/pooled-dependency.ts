@@ -1,6 +1,7 @@
 // A plain dependency of a loop-lane route runs on the pool; its value must survive the trip back.
 import type { Dependency } from "../deps/dependency.js";
 import type { RunOnPool } from "../deps/resolve.js";
+import { DependencyCloneError } from "../lanes/dependency-crossing.js";
 import { decodeError } from "../lanes/errors.js";
 import type { TaskExecutor } from "../lanes/executor.js";
 import type { DependencyPayload } from "../lanes/host.js";
@@ -10,10 +11,7 @@ import { requestTask } from "../lanes/task.js";
 import { TaskCloneError, TaskError } from "../pool/pool-errors.js";
 import { TaskKind } from "../pool/protocol.js";
 
-/** A plain dependency of a loop-lane route returned what cannot cross threads (a function, a connection, ...). */
-export class DependencyCloneError extends Error {
-  override readonly name = "DependencyCloneError";
-}
+export { DependencyCloneError };
 
 /** Runs plain dependencies of loop-lane routes on `executor`, by their ids in the app's dependency table. */
 export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, executor: TaskExecutor): RunOnPool {
@@ -48,6 +46,9 @@ function targetOf(dep: Dependency, dependencyIds: Map<Dependency, number>): numb
 
 /** Why a pooled dependency produced no value, when it is about copying between threads. */
 function cloneError(error: unknown, dep: Dependency): DependencyCloneError | undefined {
+  // Refused in the worker, where the value was still what the dependency made (dependency-crossing.ts).
+  if (error instanceof TaskError && error.serialized.name === "DependencyCloneError")
+    return Object.assign(new DependencyCloneError(error.message), { stack: error.stack });
   const where = `dependency ${dep.name} is a plain function, so it runs on the worker pool for a loop-lane route`;
   if (error instanceof TaskError && error.serialized.name === "DataCloneError") {
     return new DependencyCloneError(

@@ -45,7 +45,8 @@ export interface RouteOptions extends InputSchemas, RouteDocs {
    */
   lane?: RouteLane;
   /** Status for plain return values (FastAPI's `status_code`), 200 to 599; default 200. */
-  status?: number;
+  // The two bodiless statuses as literals: a handler of such a route is typed to return no body.
+  status?: 204 | 304 | (number & {});
   /** A name for logs and docs; defaults to the handler's function name (empty for an anonymous one). */
   name?: string;
   /**
@@ -95,14 +96,42 @@ export type RequestFor<Path extends string, O> = HttpRequest<
   O extends { cookies: StandardSchemaV1 } ? Out<O["cookies"]> : Record<string, string>
 >;
 
+/** A route answering 204 or 304 sends no body: nothing, or a ready-made response. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler with no return statement returns void.
+type NoBody = void | undefined | null | OutgoingResponse | Response;
+
 /** What such a handler may return: anything, or what the `response` schema takes (or a ready-made response). */
-export type ReturnFor<O> = O extends { response: StandardSchemaV1 }
-  ? MaybePromise<StandardSchemaV1.InferInput<O["response"]> | OutgoingResponse | Response | Uint8Array>
-  : unknown;
+export type ReturnFor<O> = O extends { status: 204 | 304 }
+  ? MaybePromise<NoBody>
+  : O extends { response: StandardSchemaV1 }
+    ? MaybePromise<StandardSchemaV1.InferInput<O["response"]> | OutgoingResponse | Response | Uint8Array>
+    : unknown;
 
 export type DepsFor<O> = O extends { deps: DependencyMap } ? DependencyValues<O["deps"]> : {};
 
 export type HandlerFor<Path extends string, O> = (req: RequestFor<Path, O>, deps: DepsFor<O>) => ReturnFor<O>;
+
+/**
+ * What the types check of a route's options against its path, as the app checks it at
+ * registration: each `params` key is a parameter of the path, and a 204 or 304 route declares no
+ * `response` body. A mistake turns the option's type into a sentence saying what is wrong. Keys
+ * are checked on an app's own routes only: a router's prefix may hold parameters its type does not know.
+ */
+export type CheckedOptions<Path extends string, O, Self> = ParamsInPath<Path, O, Self> & NoBodyDeclared<O>;
+
+type ParamsInPath<Path extends string, O, Self> = Self extends { readonly routes: readonly unknown[] }
+  ? O extends { params: StandardSchemaV1 }
+    ? [Exclude<keyof StandardSchemaV1.InferInput<O["params"]>, keyof PathParams<Path>>] extends [never]
+      ? unknown
+      : {
+          params: `params key "${Extract<Exclude<keyof StandardSchemaV1.InferInput<O["params"]>, keyof PathParams<Path>>, string>}" is not a parameter of the path ${Path}`;
+        }
+    : unknown
+  : unknown;
+
+type NoBodyDeclared<O> = O extends { status: 204 | 304; response: StandardSchemaV1 }
+  ? { response: "a 204 or 304 route sends no body: remove response" }
+  : unknown;
 
 /** One registered route, as the app's table holds it. Its id is its registration order. */
 export interface Route {
@@ -148,7 +177,7 @@ export type RouteDefinition = Omit<Route, "id" | "plan" | "steps" | "errors"> & 
 /** `router.get(path, handler)` or `router.get(path, options, handler)`, typed once for every method. */
 export interface RouteMethod<Self> {
   <Path extends string>(path: Path, handler: Handler<Path>): Self;
-  <Path extends string, O extends RouteOptions>(path: Path, options: O, handler: HandlerFor<Path, O>): Self;
+  <Path extends string, O extends RouteOptions>(path: Path, options: O & CheckedOptions<Path, O, Self>, handler: HandlerFor<Path, O>): Self;
 }
 
 export interface RouterOptions {

@@ -4,6 +4,7 @@
 // and the socket stops being read while too many incoming messages wait for the handler.
 import type { Headers, HttpRequest, Query, Scheme } from "../http/request.js";
 import { checkedClose, closeCodes, WebSocketDisconnect } from "../http/websocket-errors.js";
+import { encodeJson } from "../http/json-encoding.js";
 import { defaultJsonDepthLimit, jsonNestedDeeperThan } from "../params/json-depth.js";
 import { describeValue } from "../pool/protocol.js";
 
@@ -188,11 +189,15 @@ export class ServerWebSocket<Params = Record<string, string>, QueryT = Query, He
     return sent;
   }
 
-  /** Sends `JSON.stringify(value)` as a text message; a value JSON cannot carry (a BigInt, a cycle, a function) throws at once. */
+  /**
+   * Sends `value` as JSON in a text message, encoded as a response body is (Maps, Sets, bigints,
+   * bytes; see json-encoding.ts); a value JSON cannot carry (a function, a cycle) throws at once.
+   */
   sendJson(value: unknown): Promise<void> {
-    const text = JSON.stringify(value) as string | undefined;
-    if (text === undefined) throw new TypeError(`sendJson() cannot send ${describeValue(value)}: it has no JSON form`);
-    return this.send(text);
+    if (value === undefined || typeof value === "function" || typeof value === "symbol") {
+      throw new TypeError(`sendJson() cannot send ${describeValue(value)}: it has no JSON form`);
+    }
+    return this.send(encodeJson(value));
   }
 
   /**

@@ -4,7 +4,10 @@
 import { parseArgs } from "node:util";
 import { defaults } from "../server/config.js";
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  /** The usage to print after the message: the command's own, once known (else the top level's). */
+  help: string | undefined;
+}
 
 export interface Flag {
   name: string;
@@ -178,7 +181,11 @@ export function parseFlags(args: string[], flags: Flag[]): Parsed {
   try {
     parsed = parseArgs({ args, allowPositionals: true, options, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    const { code, message } = error as { code?: string; message: string };
+    const unknown = code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'(-[^']*)'/.exec(message)?.[1] : undefined;
+    if (unknown === undefined) throw new UsageError(message);
+    const near = closest(unknown.replace(/^-+/, "").split("=")[0]!, ["help", ...flags.map((flag) => flag.name)]);
+    throw new UsageError(`unknown option ${unknown}${near ? `; did you mean --${near}?` : ""}`);
   }
   const given: Parsed["given"] = {};
   for (const flag of flags) {
@@ -190,6 +197,31 @@ export function parseFlags(args: string[], flags: Flag[]): Parsed {
     }
   }
   return { given, positionals: parsed.positionals, help: parsed.values.help === true };
+}
+
+/** The candidate nearest to `word` (at most a third of its letters off), for a "did you mean". */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const distance = candidate.startsWith(word) && word.length >= 3 ? 0.5 : editDistance(word, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+/** Levenshtein distance, a swap of two neighbours counting one (`--prot` is one off `--port`). */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = rows[i]!;
+      row[j] = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, rows[i - 2]![j - 2]! + 1);
+    }
+  }
+  return rows[a.length]![b.length]!;
 }
 
 function integer(value: string, flag: Flag): number {

@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { existsSync, readdirSync } from "node:fs";
+import { basename, dirname, extname, relative } from "node:path";
 import type { App } from "../app/app.js";
-import { hostKey } from "../pool/identity.js";
+import { createdApps, hostKey } from "../pool/identity.js";
 import { importModule, toModuleUrl } from "../pool/module-loader.js";
 
 export class AppImportError extends Error {
@@ -26,10 +26,9 @@ export async function importApp(spec: string): Promise<ImportedApp> {
   if (!modulePath || !exportName) {
     throw new AppImportError(`Import string "${spec}" must be in the form "path/to/module.ts:app".`);
   }
-  const moduleUrl = toModuleUrl(modulePath);
-  if (!existsSync(fileURLToPath(moduleUrl))) {
-    throw new AppImportError(`Could not import module "${modulePath}": no such file.`);
-  }
+  const found = findModule(modulePath);
+  if (found === undefined) throw new AppImportError(`Could not import module "${modulePath}": no such file.${nearbyModules(modulePath)}`);
+  const moduleUrl = toModuleUrl(found);
   let namespace: Record<string, unknown>;
   try {
     namespace = await importModule(moduleUrl);
@@ -40,7 +39,11 @@ export async function importApp(spec: string): Promise<ImportedApp> {
   }
   if (!(exportName in namespace)) {
     const apps = Object.keys(namespace).filter((key) => isApp(namespace[key]));
-    const hint = apps.length > 0 ? ` It exports an app as: ${apps.join(", ")}.` : "";
+    let hint = apps.length > 0 ? ` It exports an app as: ${apps.join(", ")}.` : "";
+    if (apps.length === 0 && createdApps<{ moduleUrl?: string }>().some((app) => app.moduleUrl === moduleUrl)) {
+      // Every worker imports the module and finds the app by its export: an app it only creates is out of reach.
+      hint = ` The module creates an App but does not export it: write \`export const ${exportName} = new App()\`.`;
+    }
     throw new AppImportError(`Attribute "${exportName}" not found in module "${modulePath}".${hint}`);
   }
   const app = namespace[exportName];
@@ -48,6 +51,36 @@ export async function importApp(spec: string): Promise<ImportedApp> {
     throw new AppImportError(`"${modulePath}:${exportName}" is not a Loopwise App (got ${describe(app)}).`);
   }
   return { app, moduleUrl, exportName };
+}
+
+const moduleExtensions = [".ts", ".mts", ".js", ".mjs"];
+
+/**
+ * The file a module path names: as written, or (uvicorn's `main:app`, or Python's dotted
+ * `app.main:app`) with a TypeScript or JavaScript extension added, when exactly one such file exists.
+ */
+function findModule(modulePath: string): string | undefined {
+  if (existsSync(modulePath)) return modulePath;
+  if (moduleExtensions.includes(extname(modulePath))) return undefined;
+  const stems = [modulePath, ...(/^[\w.]+$/.test(modulePath) && modulePath.includes(".") ? [modulePath.replaceAll(".", "/")] : [])];
+  const candidates = stems.flatMap((stem) => moduleExtensions.map((ext) => stem + ext)).filter((file) => existsSync(file));
+  return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+/** " Did you mean main.ts?" or a list of the modules in that folder, to point at the right one. */
+function nearbyModules(modulePath: string): string {
+  const folder = dirname(modulePath);
+  let files: string[];
+  try {
+    files = readdirSync(folder).filter((name) => moduleExtensions.includes(extname(name)) && !name.endsWith(".d.ts"));
+  } catch {
+    return "";
+  }
+  const wanted = basename(modulePath, extname(modulePath));
+  const same = files.filter((name) => basename(name, extname(name)) === wanted);
+  const shown = (same.length > 0 ? same : files).slice(0, 5).map((name) => relative(".", `${folder}/${name}`) || name);
+  if (shown.length === 0) return "";
+  return same.length > 0 ? ` Did you mean ${shown.join(" or ")}?` : ` Modules in ${folder === "." ? "this folder" : folder}: ${shown.join(", ")}.`;
 }
 
 function isApp(value: unknown): value is App {

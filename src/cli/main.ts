@@ -8,7 +8,8 @@ import { Logger } from "../server/logger.js";
 import { serve } from "../server/serve.js";
 import { runWithReload } from "./reload.js";
 import { runDemo } from "./demo.js";
-import { demoFlags, helpText, parseFlags, runFlags, UsageError, workerFlags, type Parsed } from "./flags.js";
+import { InitError, initProject, type OwnPackage } from "./init.js";
+import { closest, demoFlags, helpText, parseFlags, runFlags, UsageError, workerFlags, type Parsed } from "./flags.js";
 import { AppImportError, importApp } from "./import-app.js";
 import { serveOptions, workerOptions } from "./serve-options.js";
 import { runWorker } from "../server/worker-process.js";
@@ -17,6 +18,7 @@ import { parseRedisUrl } from "../queue/redis-url.js";
 const usage = `Usage: loopwise COMMAND [OPTIONS]
 
 Commands:
+  init                    start a project in the current folder: package.json, tsconfig.json, main.ts, a test
   run MODULE[:EXPORT]     serve the app: async handlers on the event loop, plain ones on the worker pool
   worker MODULE[:EXPORT]  run the app's queue-lane routes and durable jobs, taken from Redis (--redis URL)
   routes MODULE[:EXPORT]  list every route and the lane it runs on
@@ -26,6 +28,12 @@ MODULE is a .ts or .js file; EXPORT defaults to "app".
 Run "loopwise COMMAND --help" for a command's options; "loopwise --version" for the version.`;
 
 const commands = {
+  init: {
+    usage: "loopwise init",
+    summary:
+      "Start a project in the current folder: package.json (type module, scripts), tsconfig.json, main.ts, test/main.test.ts and .gitignore. Files already there are kept.",
+    flags: [],
+  },
   run: {
     usage: "loopwise run MODULE[:EXPORT] [OPTIONS]",
     summary: "Serve the app: async handlers on the event loop, plain ones on the worker pool.",
@@ -44,9 +52,12 @@ const commands = {
   },
 } as const;
 
+function ownPackage(): OwnPackage {
+  return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as OwnPackage;
+}
+
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
-  return `loopwise ${pkg.version} (Node.js ${process.version})`;
+  return `loopwise ${ownPackage().version} (Node.js ${process.version})`;
 }
 
 async function run(args: string[], parsed: Parsed): Promise<number> {
@@ -114,8 +125,22 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return command === undefined ? 2 : 0;
   }
-  if (!(command in commands)) throw new UsageError(`unknown command "${command}"`);
+  if (!(command in commands)) {
+    const near = closest(command, Object.keys(commands));
+    throw new UsageError(`unknown command "${command}"${near ? `; did you mean "${near}"?` : ""}`);
+  }
   const spec = commands[command as keyof typeof commands];
+  try {
+    return await runCommand(command as keyof typeof commands, rest);
+  } catch (error) {
+    // A mistake in a command's flags or arguments is answered with that command's usage, not the top level's.
+    if (error instanceof UsageError) error.help ??= helpText(spec.usage, spec.summary, [...spec.flags]);
+    throw error;
+  }
+}
+
+async function runCommand(command: keyof typeof commands, rest: string[]): Promise<number> {
+  const spec = commands[command];
   const parsed = parseFlags(rest, [...spec.flags]);
   checkRedisFlag(parsed.given.redis);
   if (parsed.help) {
@@ -123,6 +148,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   switch (command) {
+    case "init":
+      if (parsed.positionals.length > 0) throw new UsageError("init takes no arguments: it starts a project in the current folder");
+      console.log(initProject(process.cwd(), ownPackage()).join("\n"));
+      return 0;
     case "run":
       return run(rest, parsed);
     case "worker":
@@ -145,9 +174,9 @@ main(process.argv.slice(2))
     },
     (error: unknown) => {
       if (error instanceof UsageError) {
-        console.error(`Error: ${error.message}\n\n${usage}`);
+        console.error(`Error: ${error.message}\n\n${error.help ?? usage}`);
         process.exitCode = 2;
-      } else if (error instanceof AppImportError) {
+      } else if (error instanceof AppImportError || error instanceof InitError) {
         console.error(`Error: ${error.message}`);
         process.exitCode = 1;
       } else {

@@ -3,6 +3,7 @@
 // client leaving stops the source); these only say how each item is written.
 import { describeValue } from "../pool/protocol.js";
 import { stream, type BodyChunk, type OutgoingResponse, type ResponseInit } from "./response.js";
+import { encodeJson } from "./json-encoding.js";
 
 /** One event; a plain string or any other value is sent as the `data` of an unnamed event. */
 export interface ServerSentEvent {
@@ -45,7 +46,7 @@ export function sse(source: AsyncIterable<unknown> | Iterable<unknown>, init: Ev
  */
 export function jsonLines(source: AsyncIterable<unknown> | Iterable<unknown>, init: ResponseInit = {}): OutgoingResponse {
   return stream(
-    mapItems(source, (item) => `${JSON.stringify(item) ?? "null"}\n`),
+    mapItems(source, (item) => `${encodeJson(item)}\n`),
     {
       ...init,
       headers: { "content-type": "application/x-ndjson", ...init.headers },
@@ -65,7 +66,7 @@ export function formatEvent(item: unknown): string {
       throw new TypeError(`an event's retry must be a whole number of ms, got ${describeValue(event.retry)}`);
     out += `retry: ${event.retry}\n`;
   }
-  if (event.data !== undefined) out += lines(typeof event.data === "string" ? event.data : (JSON.stringify(event.data) ?? "null"), "data:");
+  if (event.data !== undefined) out += lines(typeof event.data === "string" ? event.data : encodeJson(event.data), "data:");
   return `${out}\n`;
 }
 

@@ -2,6 +2,7 @@ import { STATUS_CODES } from "node:http";
 import { describeValue, type SerializedError } from "../pool/protocol.js";
 import { addCookies, type CookieJar } from "./cookies.js";
 import { isFileBody } from "./file-body.js";
+import { encodeJson } from "./json-encoding.js";
 
 /** A header's value; a list sends the header once per item (several `set-cookie` lines). */
 export type HeaderValue = string | string[];
@@ -101,9 +102,8 @@ function checkString(value: unknown, helper: string): string {
   return value;
 }
 
-function stringify(value: unknown): string {
-  return JSON.stringify(value) ?? "null";
-}
+/** Every JSON body goes through one encoder (json-encoding.ts): Maps, bigints, bytes and class instances included. */
+const stringify = encodeJson;
 
 /**
  * Turns what a handler returned into a response. Plain values become JSON with the route's

@@ -8,6 +8,7 @@ import { isResponseObject, primeStream, toResult, type RouteResult } from "../ht
 import type { HttpRequest } from "../http/request.js";
 import type { StandardSchemaV1 } from "../params/standard-schema.js";
 import type { BackgroundEntry } from "../threads/background-tasks.js";
+import { crossingDependencyValue } from "./dependency-crossing.js";
 import { answeredError, encodeError } from "./errors.js";
 import type { DependencyOutcome } from "./results.js";
 
@@ -136,7 +137,7 @@ export function invokePooledDependency(
   deps: Record<string, unknown>,
   errors: ErrorAnswers,
 ): DependencyOutcome | Promise<DependencyOutcome> {
-  const ok = (value: unknown): DependencyOutcome => ({ value });
+  const ok = (value: unknown): DependencyOutcome => ({ value: crossingDependencyValue(dep, value) });
   const failed = (error: unknown): DependencyOutcome | Promise<DependencyOutcome> => {
     // The app's own handler answers here, where the error's class is known.
     if (errors.handles(error)) {
@@ -145,10 +146,12 @@ export function invokePooledDependency(
     }
     return { error: encodeError(error) };
   };
+  let value: unknown;
   try {
-    const value = dep.fn(req, deps);
-    return value instanceof Promise ? value.then(ok, failed) : ok(value);
+    value = dep.fn(req, deps);
   } catch (error) {
     return failed(error);
   }
+  // A value that cannot cross is the app's bug, never given to its exception handlers.
+  return value instanceof Promise ? value.then(ok, failed) : ok(value);
 }

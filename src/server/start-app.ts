@@ -1,13 +1,14 @@
-// Starting and stopping an app's machinery, the same for serve() and the TestClient: the worker
-// pool (each worker imports the app and checks its routes), the startup hooks, the pool that
-// offload() uses, and the request handler with every route's runner composed.
+// Starting and stopping an app's machinery, the same for serve() and the TestClient: the startup
+// hooks first (FastAPI's order), then the worker pool (each worker imports the app and checks its
+// routes), the pool that offload() uses, and the request handler with every route's runner composed.
 import type { App } from "../app/app.js";
 import { createRequestHandler, type RequestHandler } from "../app/handle-request.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { appBuiltinRoutes } from "../openapi/docs-routes.js";
 import { workerSlot } from "../pool/identity.js";
 import { WorkerPool, type PoolOptions } from "../pool/pool.js";
-import { setActivePool } from "../threads/offload.js";
+import { duringStartup, setActivePool } from "../threads/offload.js";
+import { runLifespanHooks } from "../app/lifespan-hooks.js";
 import { sharedBuffers } from "../threads/shared-state.js";
 import { overridesBufferKey } from "../deps/override-channel.js";
 import { QueueLane, type ConnectionReport } from "../queue/queue-lane.js";
@@ -86,8 +87,9 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
   });
   let monitor: LoopMonitor | undefined;
   try {
+    // FastAPI's order: the app's startup first, so every worker's onWorkerStart finds what it made.
+    await duringStartup(() => runLifespanHooks("onStartup", app.hooks.startup, undefined));
     await pool.start();
-    for (const hook of app.hooks.startup) await hook();
     monitor = await events.startMonitor?.();
   } catch (error) {
     await pool.terminate();
@@ -112,7 +114,7 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     const failures: Error[] = [];
     for (const hook of app.hooks.shutdown) {
       try {
-        await hook();
+        await runLifespanHooks("onShutdown", [hook], undefined);
       } catch (error) {
         failures.push(error as Error);
       }

@@ -1,5 +1,6 @@
 import { TaskKind } from "../pool/protocol.js";
 import { captureContext } from "./context-var.js";
+import { cloneProblem, explainProblem } from "./clone-check.js";
 import type { WorkerPool } from "../pool/pool.js";
 import { ModuleRegistry } from "../pool/module-registry.js";
 import { workerSlot } from "../pool/identity.js";
@@ -34,10 +35,26 @@ export async function offload<F extends (...args: any[]) => any>(fn: F, ...args:
         "Wrap it with blocking() at the top level of a module the app imports, so every worker registers it too.",
     );
   }
-  if (workerSlot() !== undefined) return await fn(...args);
+  // Inside a worker the caller is already off the loop; during startup nothing is served yet
+  // (and the workers start only after the startup hooks), so the function runs where it is.
+  if (workerSlot() !== undefined || (!activePool && startingUp > 0)) return await fn(...args);
   if (!activePool) throw new Error("offload(): no worker pool is running (start the app with loopwise run or app.listen())");
+  const problem = cloneProblem(args);
+  if (problem) throw crossingError(fn, `its arguments hold ${explainProblem(problem, "the worker")}`);
   const outcome = await activePool.run<Awaited<ReturnType<F>>>(TaskKind.Blocking, key, args, { context: captureContext() });
   return outcome.value;
+}
+
+let startingUp = 0;
+
+/** Runs the startup hooks, during which `offload()` calls its function directly. */
+export async function duringStartup<T>(run: () => Promise<T>): Promise<T> {
+  startingUp++;
+  try {
+    return await run();
+  } finally {
+    startingUp--;
+  }
 }
 
 /** Set by the server while it runs, so `offload()` knows which pool to use. */
@@ -58,7 +75,21 @@ export function registeredFunction(key: string): Function | undefined {
 export function runBlocking(key: string, args: unknown[]): unknown {
   const fn = registry.get(key);
   if (!fn) throw new Error(`no blocking function ${key} in this worker`);
-  return fn(...args);
+  const result = fn(...args);
+  return result instanceof Promise ? result.then((value) => intactResult(fn, value)) : intactResult(fn, result);
+}
+
+/** A result that would reach the caller changed (a class instance made bare) is refused here, where it is still whole. */
+function intactResult(fn: Function, value: unknown): unknown {
+  const problem = cloneProblem(value);
+  if (problem) throw crossingError(fn, `it returned ${explainProblem(problem, "the caller")}`);
+  return value;
+}
+
+function crossingError(fn: Function, what: string): TypeError {
+  return new TypeError(
+    `offload(${fn.name || "anonymous function"}): ${what}. Arguments and results cross threads as copies of plain data: pass and return plain values.`,
+  );
 }
 
 export function blockingSignature(): string[] {

@@ -18,8 +18,8 @@ test("startup, per-worker start and shutdown hooks run in order, each where it b
   const workerStarts = lines.filter((l) => l.startsWith("worker-start"));
   assert.equal(workerStarts.length, 2);
   assert.ok(workerStarts.every((l) => !l.endsWith("thread=0")));
-  // Workers are ready before startup hooks run; shutdown comes last, on the main thread.
-  assert.equal(lines[2], "startup thread=0");
+  // Startup hooks run first (FastAPI's order), then the workers start; shutdown comes last, on the main thread.
+  assert.equal(lines[0], "startup thread=0");
   assert.equal(lines.at(-1), "shutdown thread=0");
   const messages = server.stderr.map((l) => JSON.parse(l).message);
   assert.ok(messages.indexOf("Waiting for application shutdown.") < messages.indexOf("Application shutdown complete."));

@@ -61,6 +61,42 @@ test("the CLI says precisely what is wrong with an import string", async () => {
   assert.match(notAnApp.stderr, /is not a Loopwise App \(got function\)/);
 });
 
+test("an import string in uvicorn's form finds the module's file, or says which files are there", async () => {
+  // `main:app` finds main.ts, and Python's dotted `test.fixtures.unexported` the file of that path.
+  const found = await runCli(["routes", "test/fixtures/lanes-app:app"]);
+  assert.equal(found.code, 0, found.stderr);
+  assert.match(found.stdout, /GET \/worker\/where/);
+  const wrongExtension = await runCli(["routes", "test/fixtures/lanes-app.js:app"]);
+  assert.equal(wrongExtension.code, 1);
+  assert.match(
+    wrongExtension.stderr,
+    /Could not import module "test\/fixtures\/lanes-app.js": no such file\. Did you mean test\/fixtures\/lanes-app.ts\?/,
+  );
+  // An app the module makes but does not export: every worker finds the app by its export.
+  const unexported = await runCli(["routes", "test.fixtures.unexported:app"]);
+  assert.equal(unexported.code, 1);
+  assert.match(
+    unexported.stderr,
+    /Attribute "app" not found in module "test.fixtures.unexported"\. The module creates an App but does not export it: write `export const app = new App\(\)`\./,
+  );
+});
+
+test("a mistyped flag or command says what was meant, with that command's usage", async () => {
+  const flag = await runCli(["run", seedApp, "--prot", "8000"]);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /^Error: unknown option --prot; did you mean --port\?\n\nUsage: loopwise run MODULE\[:EXPORT\] \[OPTIONS\]/);
+  assert.doesNotMatch(flag.stderr, /Commands:|To specify a positional argument/);
+  const switchTypo = await runCli(["run", seedApp, "--relaod"]);
+  assert.match(switchTypo.stderr, /unknown option --relaod; did you mean --reload\?/);
+  const far = await runCli(["routes", seedApp, "--verbose"]);
+  assert.match(far.stderr, /^Error: unknown option --verbose\n\nUsage: loopwise routes MODULE\[:EXPORT\]/);
+  const command = await runCli(["wroker", seedApp]);
+  assert.equal(command.code, 2);
+  assert.match(command.stderr, /unknown command "wroker"; did you mean "worker"\?/);
+  const extra = await runCli(["routes", seedApp, seedApp]);
+  assert.match(extra.stderr, /^Error: routes takes one MODULE\[:EXPORT\]\n\nUsage: loopwise routes/);
+});
+
 test("bad flags are usage errors with exit code 2", async () => {
   const badPort = await runCli(["run", seedApp, "--port", "eighty"]);
   assert.equal(badPort.code, 2);

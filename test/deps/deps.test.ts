@@ -61,7 +61,10 @@ test("a pooled dependency whose value cannot be cloned is a 500 for the client a
   assert.deepEqual(res.json(), { detail: "Internal Server Error" });
   assert.doesNotMatch(res.text, /makeConnection|at /);
   assert.equal(res.error?.name, "DependencyCloneError");
-  assert.match(res.error?.message ?? "", /dependency makeConnection is a plain function, so it runs on the worker pool .* cannot be copied back/);
+  assert.match(
+    res.error?.message ?? "",
+    /^dependency makeConnection returned a function \(query\) at \.query, which cannot be copied to another thread at all/,
+  );
 });
 
 test("cleanups run after the handler, innermost first, and see the handler's error", async () => {

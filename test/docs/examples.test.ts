@@ -10,8 +10,11 @@ import { app as customValidation } from "../../docs/examples/validation-errors-c
 import { app as dependencies, journal } from "../../docs/examples/dependencies.ts";
 import { app as errors } from "../../docs/examples/errors.ts";
 import { app as lanes } from "../../docs/examples/lanes.ts";
+import { app as moduleState } from "../../docs/examples/module-state.ts";
 // The testing page's own example: its tests run as part of this file.
 import "../../docs/examples/hello/main.test.ts";
+// The testing page's test database for per-worker connections.
+import "../../docs/examples/testing/books.test.ts";
 // The WebSockets page's example and its TestClient tests.
 import "../../docs/examples/websockets.test.ts";
 import "../../docs/examples/forms-and-files.test.ts";
@@ -181,5 +184,26 @@ describe("docs/examples/lanes.ts with one worker", () => {
     assert.deepEqual(hung.json(), { detail: "The handler did not finish within 500 ms" });
     // Served at all only if the pool replaced the worker stuck in the endless loop.
     assert.deepEqual((await c.client.get("/where/plain")).json(), { mainThread: false });
+  });
+});
+
+describe("docs/examples/module-state.ts", () => {
+  const c = clientFor(moduleState, 2);
+
+  test("a module-level :memory: database is one per worker: each sees only the rows its own requests wrote", async () => {
+    const writes = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => c.client.post("/notes", { body: `note ${i}`, headers: { "content-type": "text/plain" } })),
+    );
+    const writers = new Map<number, number>();
+    for (const res of writes) writers.set(res.json().thread, (writers.get(res.json().thread) ?? 0) + 1);
+    // Two workers at least (the pool may grow: sleepSync looks like blocked work).
+    assert.ok(writers.size >= 2, "the writes did not spread over the workers");
+    const counts = await Promise.all(Array.from({ length: 8 }, () => c.client.get("/notes/count")));
+    for (const res of counts) {
+      const { thread, n } = res.json();
+      // Each worker counts the rows it wrote itself, never all eight.
+      assert.equal(n, writers.get(thread) ?? 0, `worker thread ${thread}`);
+      assert.ok(n < 8);
+    }
   });
 });

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { root } from "./markdown.ts";
+import { projectScripts } from "../../src/cli/init.ts";
 
 /** For each `loopwise` command, its flags and whether each takes a value, read from `loopwise COMMAND --help`. */
 export type CliFlags = Map<string, Map<string, boolean>>;
@@ -75,7 +76,7 @@ export function checkShellLine(line: string, context: ShellContext): void {
     const env = command.filter((_w, i) => command.slice(0, i + 1).every((x) => /^[A-Z_][A-Z0-9_]*=/.test(x)));
     const [program, ...args] = command.slice(env.length);
     assert.ok(program !== undefined, `a shell line sets variables only: ${line}`);
-    if (program === "npm") checkNpm(args, line);
+    if (program === "npm") checkNpm(args, line, context.cwd);
     else if (program === "npx" && args[0] === "loopwise") checkLoopwise(args.slice(1), env, context, line);
     else if (program === "node") checkNodeTest(args, context, line);
     else if (program === "curl") context.served.requests.push(curlRequest(args, line));
@@ -83,8 +84,15 @@ export function checkShellLine(line: string, context: ShellContext): void {
   }
 }
 
-function checkNpm(args: string[], line: string): void {
+/** The folder of the project `loopwise init` writes (docs/first-steps.md): npm there runs that project's scripts. */
+const initProject = join(root, "examples/project");
+
+function checkNpm(args: string[], line: string, cwd: string): void {
   const [sub, ...rest] = args;
+  if (cwd === initProject) {
+    assert.ok(sub === "install" ? rest.length === 0 : sub === "start" || sub === "test" || (sub === "run" && rest[0]! in projectScripts), line);
+    return;
+  }
   const known = new Set([pkg.name, ...Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.peerDependencies })]);
   if (sub === "install" || sub === "i") {
     for (const name of rest) assert.ok(known.has(name), `npm install of a package the project does not know: ${name} (${line})`);
@@ -139,7 +147,7 @@ function checkLoopwise(args: string[], env: string[], context: ShellContext, lin
       given.push(value);
     }
   }
-  if (command === "demo") {
+  if (command === "demo" || command === "init") {
     assert.equal(positionals.length, 0, line);
     return;
   }

@@ -169,7 +169,7 @@ describe("close codes", () => {
     ["proxy", 1011, "Internal Error"],
     ["bad-close", 1011, "Internal Error"],
     ["bad-send", 1011, "Internal Error"],
-    ["bigint", 1011, "Internal Error"],
+    ["no-json-form", 1011, "Internal Error"],
     ["ws-error", 4001, "Custom close"],
   ];
   for (const [kind, code, reason] of failures) {
