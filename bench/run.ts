@@ -13,6 +13,8 @@
 //   npm run bench -- websocket         WebSocket echoes, idle connections and an unread flood, beside bare ws
 //   npm run bench -- uploads           20 MiB multipart uploads spooled to disk, beside node:http + busboy:
 //                                      throughput, CPU and the server's RSS growth
+//   npm run bench -- check             loopwise check on apps of 50 and 200 routes, beside loading
+//                                      them (loopwise routes) and tsc --noEmit over the same files
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
@@ -32,6 +34,7 @@ import { websocket } from "./scenarios/websocket.ts";
 import { uploads } from "./scenarios/uploads.ts";
 import { queue } from "./scenarios/queue.ts";
 import { lanes } from "./scenarios/lanes.ts";
+import { check } from "./scenarios/check.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -267,6 +270,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   files: () => files(context),
   lanes: () => lanes(context),
   queue: () => queue(context, durationSec),
+  check: () => check(context),
 
   async soak() {
     const requests = [

@@ -27,6 +27,7 @@ const floors = [
   "queue",
   "server",
   "testing",
+  "check",
   "cli",
 ];
 

@@ -207,7 +207,9 @@ function judgeTest2({ sent, warnings }: TestRun): Verdict {
       `/sync/hello, even though it runs on a worker, because reading a request and handing it to the pool is`,
       `the loop's job. Both hellos were answered only after the sleep (${latency(asyncHello)} ms and ${latency(syncHello)} ms).`,
       `This is FastAPI's \`async def\` with time.sleep. The fix: make the handler a plain function, or keep it`,
-      "async and `await offload(fn)` the blocking part. The loop monitor said so while it happened.",
+      "async and `await offload(fn)` the blocking part. The loop monitor said so while it happened; before",
+      "it runs, `npx loopwise check examples/seed/main.ts` finds it too: it names the sleepSync call in",
+      "/async/sleep, the file and line, and the fix (docs/before-it-ships.md).",
     ],
   };
 }

@@ -166,6 +166,8 @@ export const demoFlags: Flag[] = [
   { name: "out", value: "FILE", kind: "string", help: "also draw both tests to an .svg or .html file", shows: "none" },
 ];
 
+export const checkFlags: Flag[] = [{ name: "json", kind: "switch", help: "print the report as JSON (for CI)", shows: "text" }];
+
 export interface Parsed {
   /** The flags given, by name, parsed: integers as numbers, switches as true. */
   given: Record<string, string | number | boolean>;

@@ -19,10 +19,7 @@ export interface ImportedApp {
  * `app`), with one precise message for each way it can go wrong.
  */
 export async function importApp(spec: string): Promise<ImportedApp> {
-  const colon = spec.lastIndexOf(":");
-  const hasExport = colon > 0 && !spec.slice(colon + 1).includes("/");
-  const modulePath = hasExport ? spec.slice(0, colon) : spec;
-  const exportName = hasExport ? spec.slice(colon + 1) : "app";
+  const { modulePath, exportName } = splitSpec(spec);
   if (!modulePath || !exportName) {
     throw new AppImportError(`Import string "${spec}" must be in the form "path/to/module.ts:app".`);
   }
@@ -81,6 +78,13 @@ function nearbyModules(modulePath: string): string {
   const shown = (same.length > 0 ? same : files).slice(0, 5).map((name) => relative(".", `${folder}/${name}`) || name);
   if (shown.length === 0) return "";
   return same.length > 0 ? ` Did you mean ${shown.join(" or ")}?` : ` Modules in ${folder === "." ? "this folder" : folder}: ${shown.join(", ")}.`;
+}
+
+/** `path/to/module.ts:export` → its two parts; the export defaults to `app`. */
+export function splitSpec(spec: string): { modulePath: string; exportName: string } {
+  const colon = spec.lastIndexOf(":");
+  const hasExport = colon > 0 && !spec.slice(colon + 1).includes("/");
+  return { modulePath: hasExport ? spec.slice(0, colon) : spec, exportName: hasExport ? spec.slice(colon + 1) : "app" };
 }
 
 function isApp(value: unknown): value is App {

@@ -9,8 +9,10 @@ import { serve } from "../server/serve.js";
 import { runWithReload } from "./reload.js";
 import { runDemo } from "./demo.js";
 import { InitError, initProject, type OwnPackage } from "./init.js";
-import { closest, demoFlags, helpText, parseFlags, runFlags, UsageError, workerFlags, type Parsed } from "./flags.js";
+import { checkFlags, closest, demoFlags, helpText, parseFlags, runFlags, UsageError, workerFlags, type Parsed } from "./flags.js";
+import { check } from "./check.js";
 import { AppImportError, importApp } from "./import-app.js";
+import { TypeScriptMissingError } from "../check/typescript.js";
 import { serveOptions, workerOptions } from "./serve-options.js";
 import { runWorker } from "../server/worker-process.js";
 import { parseRedisUrl } from "../queue/redis-url.js";
@@ -22,6 +24,7 @@ Commands:
   run MODULE[:EXPORT]     serve the app: async handlers on the event loop, plain ones on the worker pool
   worker MODULE[:EXPORT]  run the app's queue-lane routes and durable jobs, taken from Redis (--redis URL)
   routes MODULE[:EXPORT]  list every route and the lane it runs on
+  check MODULE[:EXPORT]   find blocking calls in the code that runs on the event loop (exit status 1 if any)
   demo                    replay the FastAPI def vs async def experiment and draw its timeline
 
 MODULE is a .ts or .js file; EXPORT defaults to "app".
@@ -45,6 +48,13 @@ const commands = {
     flags: workerFlags,
   },
   routes: { usage: "loopwise routes MODULE[:EXPORT]", summary: "List every route and the lane it runs on.", flags: [] },
+  check: {
+    usage: "loopwise check MODULE[:EXPORT]... [--json]",
+    summary:
+      "Find blocking calls (fs/crypto/zlib/child_process *Sync, Atomics.wait, sleepSync, better-sqlite3, bcrypt, the app's blocking() functions) " +
+      "in the handlers, dependencies and middleware that run on the event loop, and the app's functions they call. Exit status 1 if any.",
+    flags: checkFlags,
+  },
   demo: {
     usage: "loopwise demo [OPTIONS]",
     summary: "Replay the FastAPI def vs async def experiment and draw its timeline.",
@@ -158,6 +168,8 @@ async function runCommand(command: keyof typeof commands, rest: string[]): Promi
       return worker(parsed);
     case "routes":
       return routes(parsed.positionals);
+    case "check":
+      return check(parsed.positionals, parsed.given.json === true);
     default: {
       const out = parsed.given.out as string | undefined;
       if (out !== undefined && !/\.(svg|html)$/i.test(out)) throw new UsageError(`--out must name an .svg or .html file, got "${out}"`);
@@ -176,7 +188,7 @@ main(process.argv.slice(2))
       if (error instanceof UsageError) {
         console.error(`Error: ${error.message}\n\n${error.help ?? usage}`);
         process.exitCode = 2;
-      } else if (error instanceof AppImportError || error instanceof InitError) {
+      } else if (error instanceof AppImportError || error instanceof InitError || error instanceof TypeScriptMissingError) {
         console.error(`Error: ${error.message}`);
         process.exitCode = 1;
       } else {

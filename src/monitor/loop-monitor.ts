@@ -67,6 +67,10 @@ export class LoopMonitor {
   private nextRequest = 1;
   private note: RequestNote | undefined;
   private started = 0;
+  private readonly intervalMs: number;
+  private lastBeat = 0;
+  /** Block reports on their way (each waits a moment to count the requests that waited). */
+  private readonly reports = new Set<Promise<void>>();
   /**
    * Where the watchdog sends what it found on the stack. Read synchronously when a block ends:
    * a message event would come only after the timer that reports the block.
@@ -76,6 +80,7 @@ export class LoopMonitor {
   private constructor(private readonly options: LoopMonitorOptions) {
     this.thresholdMs = options.thresholdMs ?? 100;
     if (!(this.thresholdMs > 0)) throw new RangeError(`the loop-block threshold must be a positive number of ms, got ${this.thresholdMs}`);
+    this.intervalMs = Math.max(1, Math.min(10, this.thresholdMs / 4));
   }
 
   /** Starts the watchdog and the heartbeat; resolves once blocks can be sampled. */
@@ -111,16 +116,28 @@ export class LoopMonitor {
     await once(this.watchdog, "online");
     this.note = noteRunningRequests(slots);
 
-    const intervalMs = Math.max(1, Math.min(10, this.thresholdMs / 4));
-    let last = performance.now();
-    this.ticker = setInterval(() => {
-      const now = performance.now();
-      const gap = now - last - intervalMs;
-      last = now;
-      if (gap >= this.thresholdMs) this.blockEnded(now - gap, gap);
-      Atomics.add(slots, Slot.Heartbeat, 1);
-    }, intervalMs);
+    this.lastBeat = performance.now();
+    this.ticker = setInterval(() => this.beat(), this.intervalMs);
     this.ticker.unref();
+  }
+
+  /** One heartbeat: a gap since the last one as long as the threshold was a block, now over. */
+  private beat(): void {
+    const now = performance.now();
+    const gap = now - this.lastBeat - this.intervalMs;
+    this.lastBeat = now;
+    if (gap >= this.thresholdMs) this.blockEnded(now - gap, gap);
+    Atomics.add(this.slots, Slot.Heartbeat, 1);
+  }
+
+  /**
+   * Resolves once every block so far has been reported: one that just ended is noticed now
+   * rather than at the next heartbeat. For a test that fails on a block (TestClient's
+   * `failOnBlock`): the request that blocked is answered before the heartbeat comes round.
+   */
+  async settle(): Promise<void> {
+    if (this.ticker) this.beat();
+    while (this.reports.size > 0) await Promise.all(this.reports);
   }
 
   /**
@@ -193,19 +210,26 @@ export class LoopMonitor {
     // loop turn or two from now; count them a moment later.
     const inFlight = this.active.size - (requestId !== undefined && this.active.has(requestId) ? 1 : 0);
     const startedBefore = this.started;
-    const report = setTimeout(() => {
-      this.options.onBlock({
-        start: performance.timeOrigin + startedAt,
-        durationMs,
-        culprit,
-        routeId,
-        requestId,
-        where,
-        native,
-        waited: inFlight + (this.started - startedBefore),
-      });
-    }, 20);
-    report.unref();
+    const report = new Promise<void>((delivered) => {
+      setTimeout(() => {
+        this.reports.delete(report);
+        try {
+          this.options.onBlock({
+            start: performance.timeOrigin + startedAt,
+            durationMs,
+            culprit,
+            routeId,
+            requestId,
+            where,
+            native,
+            waited: inFlight + (this.started - startedBefore),
+          });
+        } finally {
+          delivered();
+        }
+      }, 20).unref();
+    });
+    this.reports.add(report);
   }
 
   /** The watchdog's look at the stack during the block at heartbeat `beat`; older ones, stale, are dropped. */

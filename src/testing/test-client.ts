@@ -9,6 +9,8 @@ import { runBackgroundTasks, type BackgroundOutcome } from "../lanes/background.
 import { defaults, resolveConfig, type Config } from "../server/config.js";
 import { frameResponse } from "../server/frame-response.js";
 import { startApp, type StartedApp } from "../server/start-app.js";
+import { startLoopMonitor } from "../server/start-monitor.js";
+import type { LoopBlock, RequestTag } from "../monitor/loop-monitor.js";
 import type { Peer } from "../http/request.js";
 import { closeSource, isStreamBody, readStreamWhole, type HeaderValue, type RouteResult } from "../http/response.js";
 import type { TestWebSocket, TestWebSocketInit, TestWebSockets } from "./test-websocket.js";
@@ -35,6 +37,31 @@ export interface TestClientOptions {
    * whatever `loopwise worker` processes take from it. Without it, a queue-lane route answers 503.
    */
   redis?: string;
+  /**
+   * Fail on a blocked event loop, asyncio debug mode's slow-callback warning made an error: a
+   * request whose code blocks the loop at least this many ms rejects with a LoopBlockedError
+   * carrying the loop monitor's message (the route, where it blocked, the fix). A block the
+   * client cannot pin on one of its requests (a WebSocket session's) fails `close()`.
+   */
+  failOnBlock?: number;
+}
+
+/** A request's code blocked the event loop past the TestClient's `failOnBlock`. */
+export class LoopBlockedError extends Error {
+  override readonly name = "LoopBlockedError";
+  constructor(
+    /** The loop monitor's message for each block. */
+    readonly blocks: string[],
+    thresholdMs: number,
+  ) {
+    super(`failOnBlock (${thresholdMs} ms): ${blocks.join("\n")}`);
+  }
+}
+
+/** A block the monitor pinned on a request, until a request of the client claims it. */
+interface PendingBlock {
+  block: LoopBlock;
+  message: string;
 }
 
 type QueryValue = string | number | boolean;
@@ -89,11 +116,22 @@ export class TestClient {
     private readonly app: App,
     private readonly started: StartedApp,
     private readonly config: Config,
+    private readonly failOnBlock: number | undefined,
+    private readonly blocks: PendingBlock[],
   ) {}
 
   static async start(app: App, options: TestClientOptions = {}): Promise<TestClient> {
+    const { failOnBlock } = options;
+    if (failOnBlock !== undefined && !(failOnBlock > 0)) throw new RangeError(`failOnBlock must be a positive number of ms, got ${failOnBlock}`);
     const config = resolveConfig({ ...options, poolSize: options.poolSize ?? defaults.testPoolSize }, app.moduleUrl);
-    return new TestClient(app, await startApp(app, config), config);
+    const blocks: PendingBlock[] = [];
+    // Only blocks in the code of this client's own requests and WebSocket sessions fail a test: a stall
+    // with none of them running is the test's own code, another client's, or the machine.
+    const onBlock = (block: LoopBlock, _route: string | undefined, message: string) => {
+      if (block.culprit === "request" && block.requestId !== undefined) blocks.push({ block, message });
+    };
+    const events = failOnBlock === undefined ? {} : { startMonitor: () => startLoopMonitor(app, failOnBlock, { logFormat: "text" }, onBlock) };
+    return new TestClient(app, await startApp(app, config, events), config, failOnBlock, blocks);
   }
 
   /**
@@ -107,7 +145,7 @@ export class TestClient {
    */
   async websocket(path: string, init: TestWebSocketInit = {}): Promise<TestWebSocket> {
     this.websockets ??= import("./test-websocket.js").then(
-      ({ TestWebSockets }) => new TestWebSockets(this.app, this.started.pool, this.config.websocketMaxMessageSize),
+      ({ TestWebSockets }) => new TestWebSockets(this.app, this.started.pool, this.config.websocketMaxMessageSize, this.started.monitor),
     );
     return (await this.websockets).open(withQuery(path, init.query), init);
   }
@@ -155,7 +193,7 @@ export class TestClient {
       headers,
       httpVersion: "1.1",
     }) as unknown as IncomingMessage;
-    const handled = await new Promise<HandledRequest>((resolve, reject) => this.started.handle(req, testPeer, resolve, reject));
+    const handled = await this.handle(req);
     const background = handled.background ? await runBackgroundTasks(handled.background, this.started.pool) : [];
     // Checked and framed as the server would send it: a bad status is a 500 here too.
     const result = frameResponse(handled);
@@ -177,8 +215,49 @@ export class TestClient {
   /** Closes open WebSockets (1001), ends the pool and runs the shutdown hooks. */
   async close(): Promise<void> {
     await (await this.websockets)?.close();
+    await this.started.monitor?.settle();
     const [failure] = await this.started.stop(true);
     if (failure) throw failure;
+    const unclaimed = this.blocks.splice(0);
+    if (unclaimed.length > 0)
+      throw new LoopBlockedError(
+        unclaimed.map((b) => b.message),
+        this.failOnBlock!,
+      );
+  }
+
+  /** Runs the request through the app; with `failOnBlock`, as the loop monitor's request, failing if its code blocked the loop. */
+  private async handle(req: IncomingMessage): Promise<HandledRequest> {
+    const monitor = this.started.monitor;
+    if (!monitor) return new Promise((resolve, reject) => this.started.handle(req, testPeer, resolve, reject));
+    let tag: RequestTag | undefined;
+    try {
+      const handled = await new Promise<HandledRequest>((resolve, reject) =>
+        monitor.run(
+          (own: RequestTag, message: IncomingMessage) => {
+            tag = own;
+            this.started.handle(message, testPeer, resolve, reject);
+          },
+          req,
+          undefined,
+        ),
+      );
+      await monitor.settle();
+      const mine = (pending: PendingBlock) => pending.block.requestId === tag!.id;
+      const claimed = this.blocks.filter(mine);
+      if (claimed.length > 0) {
+        this.blocks.splice(0, this.blocks.length, ...this.blocks.filter((pending) => !mine(pending)));
+        // The test gets the error instead of the response: a streamed body is not left open.
+        if (isStreamBody(handled.body)) closeSource(handled.body);
+        throw new LoopBlockedError(
+          claimed.map((b) => b.message),
+          this.failOnBlock!,
+        );
+      }
+      return handled;
+    } finally {
+      if (tag) monitor.finished(tag);
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import { closeCodes, WebSocketDenied, WebSocketDisconnect } from "../http/websoc
 import type { SerializedError } from "../pool/protocol.js";
 import { InFlight } from "../server/drain.js";
 import { WebSocketHub } from "../server/websocket-hub.js";
+import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { socketPair } from "./socket-pair.js";
 
 export interface TestWebSocketInit {
@@ -133,10 +134,12 @@ export class TestWebSockets {
   private readonly inFlight = new InFlight();
   private readonly errors = new WeakMap<object, SerializedError>();
 
-  constructor(app: App, executor: TaskExecutor, maxMessageSize: number) {
+  /** With a loop monitor (the TestClient's `failOnBlock`), each session's code is noted as the server notes it. */
+  constructor(app: App, executor: TaskExecutor, maxMessageSize: number, monitor?: LoopMonitor) {
     this.hub = new WebSocketHub(app, {
       executor,
       maxMessageSize,
+      monitor,
       // In memory nothing vanishes unnoticed: no keep-alive pings.
       pingInterval: 0,
       closing: () => false,

@@ -16,6 +16,8 @@ test("loopwise demo replays Test 1 and Test 2, draws both timelines and passes",
   assert.match(result.stdout, /"GET \/async\/sleep HTTP\/1\.1" 200 OK \d+\.\dms lane=loop/);
   assert.match(result.stdout, /"GET \/sync\/sleep HTTP\/1\.1" 200 OK \d+\.\dms lane=worker#\d queued=/);
   assert.match(result.stdout, /Result: both tests behaved as in the FastAPI write-up/);
+  // Test 2's explanation points at the check that finds the same route before it runs.
+  assert.match(result.stdout, /`npx loopwise check examples\/seed\/main\.ts` finds it too: it names the sleepSync call in\n\s*\/async\/sleep/);
   // The loop monitor names the blocker in Test 2, and the line of its blocking call.
   assert.match(result.stdout, /WARNING GET \/async\/sleep blocked the event loop for \d+ ms at \S*examples\/seed\/main\.ts:10 \(2 requests waited\)/);
 
@@ -109,7 +111,7 @@ test("bad flags are usage errors with exit code 2", async () => {
 });
 
 test("every command answers --help and -h with its flags and their defaults; --version names the version", async () => {
-  for (const command of ["run", "routes", "demo"]) {
+  for (const command of ["run", "routes", "check", "demo"]) {
     for (const flag of ["--help", "-h"]) {
       const help = await runCli([command, flag]);
       assert.equal(help.code, 0, `${command} ${flag}: ${help.stderr}`);

@@ -16,7 +16,7 @@ import { interfaceFields } from "./source-interfaces.ts";
 let flags: CliFlags;
 before(async () => {
   flags = new Map();
-  for (const command of ["init", "run", "worker", "routes", "demo"]) {
+  for (const command of ["init", "run", "worker", "routes", "check", "demo"]) {
     const help = await runCli([command, "--help"]);
     assert.equal(help.code, 0, help.stderr);
     flags.set(command, parseHelp(help.stdout));

@@ -7,6 +7,8 @@ import { app as background } from "../../docs/examples/background-tasks.ts";
 import { app as security } from "../../docs/examples/security.ts";
 // The testing page's own example: its tests run as part of this file.
 import "../../docs/examples/testing/app.test.ts";
+// And the test of the before-it-ships page, with its failOnBlock client.
+import "../../docs/examples/before-it-ships/app.test.ts";
 
 describe("docs/examples/background-tasks.ts", () => {
   let client: TestClient;
