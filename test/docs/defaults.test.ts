@@ -44,18 +44,27 @@ function checkMaxPoolSize(cell: string, where: string): void {
 }
 
 const scalar = (value: unknown) => ["string", "number", "boolean"].includes(typeof value);
-type Defaults = Record<string, unknown>;
+
+/**
+ * Compares each row of a table with the default of its option (`optionOf` names it from the
+ * row's first cell); strings are quoted in the options tables, bare on the command line. Returns
+ * the rows compared: those whose option has a default in config.ts that a cell can quote.
+ */
+function compare(rows: Map<string, string>, optionOf: (first: string) => string, bare: boolean): string[] {
+  const checked: string[] = [];
+  for (const [first, cell] of rows) {
+    const option = optionOf(first);
+    const value = (defaults as Record<string, unknown>)[option];
+    if (option === "maxPoolSize") checkMaxPoolSize(cell, first);
+    else if (scalar(value)) assert.equal(quoted(cell), shown(value, bare), `docs/reference.md quotes ${first}'s default as ${cell}`);
+    else continue;
+    checked.push(first);
+  }
+  return checked;
+}
 
 test("every default the serve() options table quotes is config.ts's", () => {
-  const rows = table("| option | default | CLI flag |");
-  const checked: string[] = [];
-  for (const [name, cell] of rows) {
-    const value = (defaults as Defaults)[name];
-    if (name === "maxPoolSize") checkMaxPoolSize(cell, name);
-    else if (scalar(value)) assert.equal(quoted(cell), shown(value, false), `docs/reference.md quotes ${name}'s default as ${cell}`);
-    else continue;
-    checked.push(name);
-  }
+  const checked = compare(table("| option | default | CLI flag |"), (name) => name, false);
   // Enough rows were compared for the test to mean something.
   assert.ok(checked.length >= 15, `only ${checked.join(", ")} compared`);
 });
@@ -68,17 +77,12 @@ test("the TestClient's defaults in the reference are config.ts's", () => {
 });
 
 test("every default the `loopwise run` flags table quotes is config.ts's", () => {
-  // The flags whose option is named otherwise.
-  const optionOf: Record<string, string> = { "--block-threshold": "blockThresholdMs" };
-  const checked: string[] = [];
-  for (const [flag, cell] of table("| `run` flag | default | |")) {
+  // `--max-queue-wait MS` is maxQueueWait; the flags whose option is named otherwise are listed.
+  const named: Record<string, string> = { "--block-threshold": "blockThresholdMs" };
+  const optionOf = (flag: string) => {
     const name = flag.split(" ")[0]!;
-    const option = optionOf[name] ?? name.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
-    const value = (defaults as Defaults)[option];
-    if (option === "maxPoolSize") checkMaxPoolSize(cell, name);
-    else if (scalar(value)) assert.equal(quoted(cell), shown(value, true), `docs/reference.md quotes ${name}'s default as ${cell}`);
-    else continue;
-    checked.push(name);
-  }
+    return named[name] ?? name.slice(2).replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+  };
+  const checked = compare(table("| `run` flag | default | |"), optionOf, true);
   assert.ok(checked.length >= 10, `only ${checked.join(", ")} compared`);
 });
