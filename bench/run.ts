@@ -3,6 +3,7 @@
 //   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query;
 //                                      middleware: none vs one no-op vs requestId + cors + compression)
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
+//   npm run bench -- lanes             each lane's trivial route, Loopwise alone (quick: before/after a change)
 //   npm run bench -- files             static files: Loopwise's mount beside node:http + send
 //   npm run bench -- queue             the queue lane's added latency, and throughput with 1, 2 and 4
 //                                      `loopwise worker` processes (starts Debian's redis-server)
@@ -38,6 +39,7 @@ import { workerCost } from "./scenarios/worker-cost.ts";
 import { websocket } from "./scenarios/websocket.ts";
 import { uploads } from "./scenarios/uploads.ts";
 import { queue } from "./scenarios/queue.ts";
+import { lanes } from "./scenarios/lanes.ts";
 import { check } from "./scenarios/check.ts";
 import { install } from "./scenarios/install.ts";
 import { typescriptStart } from "./scenarios/typescript-start.ts";
@@ -275,6 +277,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   "worker-cost": () => workerCost(context),
   uploads: () => uploads(context),
   files: () => files(context),
+  lanes: () => lanes(context),
   queue: () => queue(context, durationSec),
   check: () => check(context),
   install: () => install(context),

@@ -1,5 +1,6 @@
 // Every error the framework answers for, with its status and what the client is told, in one
-// table. The message for the log is the error itself (kept on the result, never sent).
+// table for every lane (the loop, the worker pool, the queue, a WebSocket handshake). The message
+// for the log is the error itself (kept on the result, never sent).
 import { BulkheadFullError, BulkheadTimeoutError } from "../threads/bulkhead.js";
 import { HttpError } from "../http/http-error.js";
 import { internalErrorResult, statusResult, type RouteResult } from "../http/response.js";
@@ -9,18 +10,13 @@ import {
   PoolFullError,
   PoolUnavailableError,
   TaskCancelledError,
+  TaskError,
   TaskTimeoutError,
   WorkerCrashedError,
 } from "../pool/pool-errors.js";
 import { serializeError, type SerializedError } from "../pool/protocol.js";
-
-/** An error already answered elsewhere (by an exception handler inside a worker): its response travels with it. */
-export class AnsweredError extends Error {
-  override readonly name = "AnsweredError";
-  constructor(readonly result: RouteResult) {
-    super(`answered ${result.status}`);
-  }
-}
+import { AnsweredError, type CrossedError } from "../lanes/errors.js";
+import { JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError } from "../lanes/queue-errors.js";
 
 /** The handler did not finish within the route's time limit (counted from when the request was read). */
 export class RouteTimeoutError extends Error {
@@ -30,7 +26,17 @@ export class RouteTimeoutError extends Error {
   }
 }
 
+/** The server is shutting down and takes no new work: a request, a WebSocket handshake (503). */
+export class ShuttingDownError extends Error {
+  override readonly name = "ShuttingDownError";
+  constructor() {
+    super("the server is shutting down");
+  }
+}
+
 const busy = { "retry-after": "1" };
+const shuttingDown = () => statusResult(503, "Server is shutting down", busy);
+const clientClosed = () => statusResult(499, "Client Closed Request");
 const timedOut = (ms: number) => statusResult(504, `The handler did not finish within ${ms} ms`);
 
 type Answer<E> = (error: E) => RouteResult;
@@ -38,6 +44,8 @@ const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
   [HttpError, (e: HttpError) => statusResult(e.status, e.detail, e.headers)],
   [RequestValidationError, (e: RequestValidationError) => statusResult(422, e.issues)],
   [AnsweredError, (e: AnsweredError) => e.result],
+  // What a task on a worker threw (an offloaded function): an HttpError there answers with its status here too.
+  [TaskError, (e: TaskError) => httpAnswer((e.serialized as CrossedError).http) ?? internalErrorResult(serializeError(e))],
   [
     PoolFullError,
     (e: PoolFullError) =>
@@ -49,8 +57,14 @@ const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
     (e: PoolUnavailableError) => statusResult(503, `Service unavailable: ${e.message}`, { "retry-after": String(e.retryAfterSeconds) }),
   ],
   // Its client left: nobody reads this answer; the access log shows it as nginx does.
-  [TaskCancelledError, () => statusResult(499, "Client Closed Request")],
-  [PoolClosedError, () => statusResult(503, "Server is shutting down", busy)],
+  [TaskCancelledError, clientClosed],
+  [JobCancelledError, clientClosed],
+  [PoolClosedError, shuttingDown],
+  [QueueClosedError, shuttingDown],
+  [ShuttingDownError, shuttingDown],
+  [QueueFullError, () => statusResult(503, "Server is busy: too many requests are waiting for a worker; retry later", busy)],
+  // The log says it once per outage (the lane reports the lost connection), not once per request.
+  [QueueUnavailableError, () => statusResult(503, "Service unavailable: the job queue cannot be reached", busy)],
   [RouteTimeoutError, (e: RouteTimeoutError) => timedOut(e.timeoutMs)],
   [TaskTimeoutError, (e: TaskTimeoutError) => timedOut(e.timeoutMs)],
   [BulkheadTimeoutError, (e: BulkheadTimeoutError) => timedOut(Math.round(e.waitedMs))],
@@ -66,6 +80,10 @@ const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
     }),
   ],
 ];
+
+function httpAnswer(http: CrossedError["http"]): RouteResult | undefined {
+  return http && statusResult(http.status, http.detail, http.headers);
+}
 
 /**
  * The response for an error no exception handler of the app answered: its row of the table, or

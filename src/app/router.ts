@@ -7,7 +7,7 @@ import type { UploadFile } from "../params/upload-file.js";
 import { isStandardSchema, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { ErrorHandlers } from "./error-handlers.js";
 import { checkMiddleware, type Middleware } from "./middleware.js";
-import { streamsFromWorker } from "./worker-stream.js";
+import { streamsFromWorker } from "../lanes/stream.js";
 import type { PathParams } from "../http/path-params.js";
 import type { Headers, HttpRequest, Query } from "../http/request.js";
 import type { OutgoingResponse } from "../http/response.js";

@@ -15,8 +15,7 @@ import { continueNow } from "./expect-continue.js";
 import { markFormBody } from "./form-body.js";
 import { largestForm, partHeaderLimit, type ResolvedFormLimits } from "./form-limits.js";
 import { Spool } from "./spool.js";
-import { noteUploads } from "./upload-crossing.js";
-import type { UploadFile } from "./upload-file.js";
+import { noteUploads, type UploadFile } from "./upload-file.js";
 
 const busboy = createRequire(import.meta.url)("@fastify/busboy") as (config: BusboyConfig) => BusboyInstance;
 

@@ -7,9 +7,9 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Job, Queue, QueueEvents } from "bullmq";
 import type { CancelSignal } from "../pool/pool-options.js";
-import { decodeResult, type JobData, type RemoteResult, type RouteJobData } from "./job-codec.js";
+import { decodeJobResult, type JobData, type RemoteResult, type RouteJobData } from "./job-codec.js";
 import { setJobQueue } from "./job-client.js";
-import { DeadlineError, JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError, RemoteJobError } from "./queue-errors.js";
+import { DeadlineError, JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError, RemoteJobError } from "../lanes/queue-errors.js";
 import { connectionOptions, queueName, queuePrefix, routeJobRetention } from "./queue-settings.js";
 import { redacted } from "./redis-url.js";
 
@@ -228,7 +228,7 @@ export class QueueLane {
   private answer(waiting: Waiting, encoded: unknown): void {
     let result: RemoteResult;
     try {
-      result = decodeResult(encoded);
+      result = decodeJobResult(encoded);
     } catch (error) {
       this.fail(waiting, new RemoteJobError(`unreadable answer: ${(error as Error).message}`));
       return;

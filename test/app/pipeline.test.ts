@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { test } from "node:test";
 import { App } from "../../src/app/app.ts";
 import { createRequestHandler, type HandledRequest } from "../../src/app/handle-request.ts";
-import type { TaskExecutor } from "../../src/app/task-executor.ts";
+import type { TaskExecutor } from "../../src/lanes/executor.ts";
 import { HttpError } from "../../src/http/http-error.ts";
 import { hostKey } from "../../src/pool/identity.ts";
 import { TaskKind, type TaskHost } from "../../src/pool/protocol.ts";
