@@ -3,6 +3,7 @@
 //   npm run bench -- hello worker      only those scenarios (validated: the cost of a Zod-validated query;
 //                                      middleware: none vs one no-op vs requestId + cors + compression)
 //   npm run bench -- soak              60 s of mixed load (BENCH_SOAK_SEC to change)
+//   npm run bench -- lanes             each lane's trivial route, Loopwise alone (quick: before/after a change)
 //   npm run bench -- files             static files: Loopwise's mount beside node:http + send
 //   npm run bench -- queue             the queue lane's added latency, and throughput with 1, 2 and 4
 //                                      `loopwise worker` processes (starts Debian's redis-server)
@@ -14,6 +15,12 @@
 //                                      throughput, CPU and the server's RSS growth
 //   npm run bench -- check             loopwise check on apps of 50 and 200 routes, beside loading
 //                                      them (loopwise routes) and tsc --noEmit over the same files
+//   npm run bench -- install           what `npm i` brings into a new project: Loopwise (packed from here),
+//                                      Fastify, Hono and Express side by side, from the npm registry
+//   npm run bench -- ts-start          starting `loopwise run` on a TypeScript app: Node's type stripping
+//                                      vs tsx (on Node 22.18+: bash scripts/with-node.sh 24 npm run bench -- ts-start)
+//   npm run bench -- entry-cost        what importing the package costs a pool worker: the core alone,
+//                                      and with the subpaths an app may add
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
@@ -32,7 +39,11 @@ import { workerCost } from "./scenarios/worker-cost.ts";
 import { websocket } from "./scenarios/websocket.ts";
 import { uploads } from "./scenarios/uploads.ts";
 import { queue } from "./scenarios/queue.ts";
+import { lanes } from "./scenarios/lanes.ts";
 import { check } from "./scenarios/check.ts";
+import { install } from "./scenarios/install.ts";
+import { typescriptStart } from "./scenarios/typescript-start.ts";
+import { entryCost } from "./scenarios/entry-cost.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -266,8 +277,12 @@ const scenarios: Record<string, () => Promise<void>> = {
   "worker-cost": () => workerCost(context),
   uploads: () => uploads(context),
   files: () => files(context),
+  lanes: () => lanes(context),
   queue: () => queue(context, durationSec),
   check: () => check(context),
+  install: () => install(context),
+  "ts-start": () => typescriptStart(context),
+  "entry-cost": () => entryCost(context),
 
   async soak() {
     const requests = [

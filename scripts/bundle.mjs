@@ -13,7 +13,12 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 process.chdir(root);
 
 const entryPoints = [
+  // The package's entries: the core, and the subpaths of package.json's `exports`.
   "src/index.ts",
+  "src/testing.ts",
+  "src/security.ts",
+  "src/middleware.ts",
+  "src/queue.ts",
   // The `loopwise` command, also started as a process (--reload, --workers, demo).
   "src/cli/main.ts",
   // Loaded by path, as threads: new URL("../pool/worker-entry.js", import.meta.url) and the like.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command under another Node.js major version, fetched from the npm registry (the
 # node-<platform>-<arch> packages carry the official binary and headers), with this project's
-# native addons rebuilt for it. Used by CI to run the suite on the current LTS besides Node 20:
+# native addons rebuilt for it. Used by CI to run the suite on Node 24 and 26 besides Node 20:
 #   bash scripts/with-node.sh 24 npm test
 set -euo pipefail
 major="$1"; shift

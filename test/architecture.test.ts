@@ -8,7 +8,10 @@ import { fileURLToPath } from "node:url";
 
 const src = fileURLToPath(new URL("../src/", import.meta.url));
 
-/** Lowest first. The pool knows no HTTP; `http` is the vocabulary every floor above speaks. */
+/**
+ * Lowest first. The pool knows no HTTP; `http` is the vocabulary every floor above speaks;
+ * `lanes`, the crossing between the loop and a worker thread or process, sits right below `app`.
+ */
 const floors = [
   "pool",
   "threads",
@@ -17,6 +20,7 @@ const floors = [
   "params",
   "deps",
   "security",
+  "lanes",
   "app",
   "middleware",
   "openapi",
@@ -61,6 +65,15 @@ test("imports point down the floors only, never up or sideways into a cycle", ()
     }
   }
   assert.deepEqual(upward, []);
+});
+
+test("the pool and the crossing know nothing of HTTP framing: no socket, no server", () => {
+  const framing = /(?:from|import)\s*\(?\s*"node:(?:http|https|http2|net|tls)"/;
+  const offenders = ["pool", "lanes"].flatMap((floor) => filesOf(join(src, floor)).filter((file) => framing.test(readFileSync(file, "utf8"))));
+  assert.deepEqual(
+    offenders.map((file) => relative(src, file)),
+    [],
+  );
 });
 
 test("the pool's policy is pure: no thread, timer, clock or Node module; only its own folder and the pool's option types", () => {

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { pbkdf2Sync } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { TestClient, serve, type RunningServer } from "loopwise";
+import { serve, type RunningServer } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app } from "../examples/basics/main.ts";
 import { app as shop, closed } from "../examples/typed/main.ts";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -30,7 +31,7 @@ describe("examples/basics", () => {
     assert.equal(reply.json.hash, pbkdf2Sync("hunter2", "salt", 100_000, 32, "sha256").toString("hex"));
   });
 
-  test("path params, repeated query keys and HTTPError", async () => {
+  test("path params, repeated query keys and HttpError", async () => {
     assert.deepEqual((await request(server.url + "/items/7?tag=a&tag=b")).json, { id: "7", tags: ["a", "b"] });
     const missing = await request(server.url + "/items/0");
     assert.equal(missing.status, 404);

@@ -4,6 +4,7 @@ import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
 import { connect, Server } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import type { Route } from "../src/app/router.ts";
 
 export const cliPath = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -79,12 +80,18 @@ export interface ChildServer {
 }
 
 /**
- * Starts `loopwise run SPEC` in a child process with JSON logs; resolves once it listens.
- * `limits` are `ulimit` flags for it (`["-n", "64"]`: file descriptors; `["-f", "256"]`: file size in KiB).
+ * Starts `loopwise run SPEC` in a child process with JSON logs; resolves once it listens. `cli`
+ * and `cwd` run another copy of the command (an installed package's) from another folder;
+ * `limits` are `ulimit` flags for it (`["-n", "128"]`: file descriptors; `["-f", "256"]`: file size in KiB).
  */
-export async function spawnServer(spec: string, args: string[] = [], env: Record<string, string> = {}, limits: string[] = []): Promise<ChildServer> {
-  const command = [cliPath, "run", spec, "--port", "0", "--log-format", "json", ...args];
-  const options = { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] as ["ignore", "pipe", "pipe"] };
+export async function spawnServer(
+  spec: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+  { cli = cliPath, cwd, limits = [] }: { cli?: string; cwd?: string; limits?: string[] } = {},
+): Promise<ChildServer> {
+  const command = [cli, "run", spec, "--port", "0", "--log-format", "json", ...args];
+  const options = { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] as ["ignore", "pipe", "pipe"] };
   const child =
     limits.length === 0
       ? spawn(process.execPath, command, options)
@@ -126,10 +133,15 @@ export async function spawnServer(spec: string, args: string[] = [], env: Record
   };
 }
 
-/** Runs the CLI to completion and returns its exit code and output. */
-export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
+/** Runs the CLI to completion and returns its exit code and output (`cli` and `cwd` as for spawnServer). */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+  { cli = cliPath, cwd }: { cli?: string; cwd?: string } = {},
+) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (d) => (stdout += d));
@@ -141,6 +153,9 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
     });
   });
 }
+
+/** A route with the fields the published types leave out, for the tests that read them. */
+export const internalRoute = (route: unknown): Route => route as Route;
 
 export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,6 +1,7 @@
 // The Loopwise side of every scenario, started with `loopwise run` like a user's app.
 import { z } from "zod";
-import { App, compression, cors, requestId, sleepSync, staticFiles } from "loopwise";
+import { App, sleepSync, staticFiles } from "loopwise";
+import { compression, cors, requestId } from "loopwise/middleware";
 import { burnCpu } from "./burn.ts";
 import { serverStats } from "./stats.ts";
 

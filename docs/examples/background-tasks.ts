@@ -3,7 +3,7 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { appendFile, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, backgroundTask, backgroundTasks, depends } from "loopwise";
+import { App, backgroundFunction, backgroundTasks, depends } from "loopwise";
 
 export const app = new App();
 
@@ -12,7 +12,7 @@ const logFile = join(tmpdir(), `loopwise-background-tasks-${process.pid}.log`);
 app.onStartup(() => writeFileSync(logFile, ""));
 
 // Plain: it blocks (a synchronous write, an SMTP client), so it runs on the worker pool.
-const writeNotification = backgroundTask(function writeNotification(email: string, message: string) {
+const writeNotification = backgroundFunction(function writeNotification(email: string, message: string) {
   appendFileSync(logFile, `notification for ${email}: ${message}\n`);
 });
 
@@ -22,7 +22,7 @@ app.post("/send-notification/:email", { deps: { tasks: backgroundTasks } }, asyn
 });
 
 // Async: it runs on the event loop, after the response.
-const writeLog = backgroundTask(async function writeLog(line: string) {
+const writeLog = backgroundFunction(async function writeLog(line: string) {
   await appendFile(logFile, `${line}\n`);
 });
 

@@ -1,12 +1,12 @@
 // docs/dependencies.md: depends(), sub-dependencies, cleanup, router-wide checks.
-import { App, HTTPError, Router, depends } from "loopwise";
+import { App, HttpError, Router, depends } from "loopwise";
 
 export const app = new App();
 
 // A dependency is a function of the request. Async, so it runs on the event loop.
 const currentUser = depends(async function currentUser(req) {
   if (req.headers.authorization !== "Bearer secret") {
-    throw new HTTPError(401, "Not authenticated", { "www-authenticate": "Bearer" });
+    throw new HttpError(401, "Not authenticated", { "www-authenticate": "Bearer" });
   }
   return { name: "ada", admin: false };
 });
@@ -28,13 +28,13 @@ const transaction = depends({ deps: { user: currentUser } }, async function* tra
 });
 
 app.post("/orders", { deps: { tx: transaction } }, async (req, { tx }) => {
-  if (req.query.item === undefined) throw new HTTPError(400, "Which item?");
+  if (req.query.item === undefined) throw new HttpError(400, "Which item?");
   return { ordered: req.query.item, by: tx.user };
 });
 
 // Dependencies listed on a router run for every route in it, for their effect only.
 const requireAdmin = depends({ deps: { user: currentUser } }, async function requireAdmin(_req, { user }) {
-  if (!user.admin) throw new HTTPError(403, "Admins only");
+  if (!user.admin) throw new HttpError(403, "Admins only");
 });
 const admin = new Router({ prefix: "/admin", dependencies: [requireAdmin] });
 admin.get("/stats", async () => ({ users: 1 }));

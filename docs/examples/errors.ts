@@ -1,5 +1,5 @@
-// docs/errors.md: HTTPError, what a crash looks like to the client, exception handlers.
-import { App, HTTPError, json } from "loopwise";
+// docs/errors.md: HttpError, what a crash looks like to the client, exception handlers.
+import { App, HttpError, json } from "loopwise";
 
 export const app = new App();
 
@@ -7,7 +7,7 @@ const items: Record<string, string> = { foo: "The Foo Wrestlers" };
 
 app.get("/items/:id", async (req) => {
   const item = items[req.params.id];
-  if (item === undefined) throw new HTTPError(404, "Item not found", { "x-error": "no such item" });
+  if (item === undefined) throw new HttpError(404, "Item not found", { "x-error": "no such item" });
   return { item };
 });
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, test } from "node:test";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app } from "./forms-and-files.ts";
 
 let client: TestClient;

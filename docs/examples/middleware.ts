@@ -1,5 +1,6 @@
 // docs/middleware.md: middleware of the app's own, per router, and the built-in ones.
-import { App, compression, cors, requestId, Router, text, trustedHost } from "loopwise";
+import { App, Router, text } from "loopwise";
+import { compression, cors, requestId, trustedHost } from "loopwise/middleware";
 
 export const app = new App();
 

@@ -1,7 +1,7 @@
 // docs/responses.md: what becomes JSON, cookies, streamed bodies on both lanes, server-sent
 // events, JSON Lines, and the raw body beside the parsed one.
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { App, HTTPError, jsonLines, sleepSync, sse, stream, text } from "loopwise";
+import { App, HttpError, jsonLines, sleepSync, sse, stream, text } from "loopwise";
 
 export const app = new App();
 
@@ -87,6 +87,6 @@ app.post("/webhook", async (req) => {
     .update(req.rawBody ?? "")
     .digest();
   const given = Buffer.from(String(req.headers["x-signature"] ?? ""), "hex");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new HTTPError(401, "Bad signature");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new HttpError(401, "Bad signature");
   return { received: req.body };
 });

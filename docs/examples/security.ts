@@ -1,7 +1,8 @@
 // docs/security.md: OAuth2 password flow with its token route, HTTP basic, an API key, and a
 // bearer token, each declared in OpenAPI so /docs shows Authorize.
 import { randomBytes } from "node:crypto";
-import { App, HTTPError, apiKeyHeader, compareSecrets, depends, httpBasic, httpBearer, oauth2PasswordBearer, oauth2PasswordForm } from "loopwise";
+import { App, HttpError, depends } from "loopwise";
+import { apiKeyHeader, compareSecrets, httpBasic, httpBearer, oauth2PasswordBearer, oauth2PasswordForm } from "loopwise/security";
 
 export const app = new App({ title: "Security" });
 
@@ -18,7 +19,7 @@ app.post("/token", { deps: { form: oauth2PasswordForm } }, async function login(
   const user = users[form.username];
   // Compared whatever the username, so a wrong name takes as long as a wrong password.
   const passwordOk = compareSecrets(form.password, user?.password ?? "");
-  if (!user || !passwordOk) throw new HTTPError(400, "Incorrect username or password");
+  if (!user || !passwordOk) throw new HttpError(400, "Incorrect username or password");
   const accessToken = randomBytes(16).toString("hex");
   sessions.set(accessToken, user.username);
   return { access_token: accessToken, token_type: "bearer" };
@@ -27,7 +28,7 @@ app.post("/token", { deps: { form: oauth2PasswordForm } }, async function login(
 const currentUser = depends({ deps: { token } }, async function currentUser(_req, { token }) {
   const username = sessions.get(token);
   if (username === undefined) {
-    throw new HTTPError(401, "Invalid authentication credentials", { "www-authenticate": "Bearer" });
+    throw new HttpError(401, "Invalid authentication credentials", { "www-authenticate": "Bearer" });
   }
   const { password: _, ...user } = users[username]!;
   return user;
@@ -45,7 +46,7 @@ app.get("/basic/me", { deps: { credentials: basic } }, async function basicMe(_r
   const userOk = compareSecrets(credentials.username, "stanley");
   const passwordOk = compareSecrets(credentials.password, "swordfish");
   if (!userOk || !passwordOk) {
-    throw new HTTPError(401, "Incorrect username or password", { "www-authenticate": 'Basic realm="reports"' });
+    throw new HttpError(401, "Incorrect username or password", { "www-authenticate": 'Basic realm="reports"' });
   }
   return { username: credentials.username };
 });
@@ -54,7 +55,7 @@ app.get("/basic/me", { deps: { credentials: basic } }, async function basicMe(_r
 const apiKey = apiKeyHeader({ name: "X-API-Key" });
 
 app.get("/reports", { deps: { key: apiKey } }, async function listReports(_req, { key }) {
-  if (!compareSecrets(key, "reports-key")) throw new HTTPError(403, "Invalid API key");
+  if (!compareSecrets(key, "reports-key")) throw new HttpError(403, "Invalid API key");
   return [{ id: 1, title: "Q3" }];
 });
 
@@ -62,6 +63,6 @@ app.get("/reports", { deps: { key: apiKey } }, async function listReports(_req, 
 const bearer = httpBearer({ bearerFormat: "opaque" });
 
 app.get("/items", { deps: { auth: bearer } }, function listItems(_req, { auth }) {
-  if (!compareSecrets(auth.credentials, "secret-token")) throw new HTTPError(403, "Not allowed");
+  if (!compareSecrets(auth.credentials, "secret-token")) throw new HttpError(403, "Not allowed");
   return [{ name: "pen" }];
 });

@@ -1,7 +1,8 @@
 // Testing WebSocket routes with the TestClient (docs/websockets.md).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { TestClient, type WebSocketDenied } from "loopwise";
+import type { WebSocketDenied } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app } from "./websockets.ts";
 
 let client: TestClient;

@@ -2,7 +2,7 @@
 // blocking work offloaded from a WebSocket handler, and a page to chat from.
 import { pbkdf2Sync } from "node:crypto";
 import { z } from "zod";
-import { App, HTTPError, WebSocketError, blocking, closeCodes, depends, html, offload, type ServerWebSocket } from "loopwise";
+import { App, HttpError, WebSocketError, blocking, closeCodes, depends, html, offload, type ServerWebSocket } from "loopwise";
 
 export const app = new App();
 
@@ -17,7 +17,7 @@ const rooms = new Map<string, Set<ServerWebSocket>>();
 // Runs before the connection is accepted: a refusal is an HTTP answer to the handshake.
 const member = depends(async function member(req) {
   const name = String(req.query.name ?? "");
-  if (name === "admin") throw new HTTPError(403, "That name is taken");
+  if (name === "admin") throw new HttpError(403, "That name is taken");
   return { name };
 });
 

@@ -1,7 +1,7 @@
 // The README's "Lanes" example, kept runnable and tested (test/examples.test.ts).
 //   npx loopwise run examples/basics/main.ts:app --port 8000
 import { pbkdf2Sync } from "node:crypto";
-import { App, HTTPError, blocking, json, offload } from "loopwise";
+import { App, HttpError, blocking, json, offload } from "loopwise";
 
 export const app = new App();
 
@@ -11,7 +11,7 @@ const hash = blocking((password: string) => pbkdf2Sync(password, "salt", 100_000
 app.post("/hash", async (req) => ({ hash: await offload(hash, String((req.body as any)?.password)) }));
 app.get("/items/:id", (req) => {
   // plain → worker lane
-  if (req.params.id === "0") throw new HTTPError(404, "Item not found");
+  if (req.params.id === "0") throw new HttpError(404, "Item not found");
   return { id: req.params.id, tags: req.query.tag }; // ?tag=a&tag=b → ["a", "b"]
 });
 app.post("/items", { status: 201 }, async (req) => req.body); // JSON body, 201

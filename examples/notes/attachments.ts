@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { file, HTTPError, Router } from "loopwise";
+import { file, HttpError, Router } from "loopwise";
 
 export const maxAttachmentSize = 20 * 1024 * 1024;
 
@@ -33,11 +33,11 @@ export function attachments({ dir, hasNote = () => true }: AttachmentOptions): R
     },
     async function addAttachment(req) {
       const { id } = req.params;
-      if (!hasNote(id)) throw new HTTPError(404, "Note not found");
+      if (!hasNote(id)) throw new HttpError(404, "Note not found");
       const { file } = req.body;
       // The client's name, without a path (Loopwise cuts it off), and only characters safe in a file name.
       const filename = safeName(file.name);
-      if (filename === undefined) throw new HTTPError(422, "The file needs a name");
+      if (filename === undefined) throw new HttpError(422, "The file needs a name");
       const hash = createHash("sha256");
       for await (const chunk of file.stream()) hash.update(chunk);
       await mkdir(join(dir, String(id)), { recursive: true });
@@ -52,7 +52,7 @@ export function attachments({ dir, hasNote = () => true }: AttachmentOptions): R
       const { id, filename } = req.params;
       // The name comes from the URL, decoded: `..%2F..%2Fetc%2Fpasswd` arrives as `../../etc/passwd`.
       // Only a name the upload could have stored is looked for.
-      if (safeName(filename) !== filename) throw new HTTPError(404, "No such attachment");
+      if (safeName(filename) !== filename) throw new HttpError(404, "No such attachment");
       // Opened when the answer is sent: a file that is not there is a 404, a Range header gets a 206.
       return file(join(dir, String(id), filename), { filename });
     },

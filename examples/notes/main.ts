@@ -3,7 +3,9 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { App, HTTPError, backgroundTask, backgroundTasks, compareSecrets, compression, cors, depends, httpBearer, requestId, sse } from "loopwise";
+import { App, HttpError, backgroundFunction, backgroundTasks, depends, sse } from "loopwise";
+import { compareSecrets, httpBearer } from "loopwise/security";
+import { compression, cors, requestId } from "loopwise/middleware";
 import { attachments } from "./attachments.ts";
 import { echoSocket } from "./websocket.ts";
 
@@ -33,12 +35,12 @@ app.get("/health", async function health() {
 const bearer = httpBearer();
 const writer = depends({ deps: { auth: bearer } }, async function writer(_req, { auth }) {
   if (!compareSecrets(auth.credentials, process.env.NOTES_TOKEN ?? "secret-token")) {
-    throw new HTTPError(401, "Invalid token", { "www-authenticate": "Bearer" });
+    throw new HttpError(401, "Invalid token", { "www-authenticate": "Bearer" });
   }
 });
 
 // Runs after the response to POST /notes is sent, on the event loop (it is async).
-const recordCreation = backgroundTask(async function recordCreation(noteId: number) {
+const recordCreation = backgroundFunction(async function recordCreation(noteId: number) {
   audit.push({ at: new Date().toISOString(), event: "note created", noteId });
 });
 

@@ -5,7 +5,8 @@
 //   npx loopwise worker examples/render/main.ts:app --redis redis://127.0.0.1:6379   (as many as you like)
 //   curl 'localhost:8000/render?n=200'
 import { threadId } from "node:worker_threads";
-import { App, durableJob, HTTPError, json } from "loopwise";
+import { App, HttpError, json } from "loopwise";
+import { durableJob } from "loopwise/queue";
 import { z } from "zod";
 
 export const app = new App({ title: "render" });
@@ -50,6 +51,6 @@ app.post("/posters", { body: size }, async (req) => json({ job: await poster.enq
 
 app.get("/posters/:id", async (req) => {
   const state = await poster.state(req.params.id);
-  if (!state) throw new HTTPError(404, "No such job");
+  if (!state) throw new HttpError(404, "No such job");
   return state;
 });

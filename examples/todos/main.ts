@@ -4,7 +4,7 @@
 import Database from "better-sqlite3";
 import { threadId } from "node:worker_threads";
 import { z } from "zod";
-import { App, HTTPError, depends } from "loopwise";
+import { App, HttpError, depends } from "loopwise";
 
 export const app = new App({ title: "Todos", version: "1.0.0", description: "A CRUD example on SQLite." });
 
@@ -50,7 +50,7 @@ const toTodo = (row: Row) => ({ id: row.id, title: row.title, done: row.done ===
 
 function find(conn: Database.Database, id: number) {
   const row = conn.prepare("SELECT id, title, done FROM todos WHERE id = ?").get(id) as Row | undefined;
-  if (!row) throw new HTTPError(404, "Todo not found");
+  if (!row) throw new HttpError(404, "Todo not found");
   return toTodo(row);
 }
 
@@ -79,7 +79,7 @@ app.patch("/todos/:id", { params: TodoId, body: TodoPatch, response: Todo, deps:
 });
 
 app.delete("/todos/:id", { params: TodoId, status: 204, deps: { db }, tags: ["todos"] }, function deleteTodo(req, { db }) {
-  if (db.prepare("DELETE FROM todos WHERE id = ?").run(req.params.id).changes === 0) throw new HTTPError(404, "Todo not found");
+  if (db.prepare("DELETE FROM todos WHERE id = ?").run(req.params.id).changes === 0) throw new HttpError(404, "Todo not found");
 });
 
 // Async routes stay on the event loop: nothing here blocks.

@@ -1,7 +1,7 @@
 // The README's typed-requests examples, kept runnable and tested (test/examples.test.ts).
 //   npx loopwise run examples/typed/main.ts:app --port 8000   then open http://127.0.0.1:8000/docs
 import { z } from "zod";
-import { App, HTTPError, Router, depends, json } from "loopwise";
+import { App, HttpError, Router, depends, json } from "loopwise";
 
 export const app = new App({ title: "Shop", version: "1.0.0" });
 
@@ -41,10 +41,10 @@ const session = depends(async function* session() {
   }
 });
 
-/** Plain (so on the pool for a loop route): must return plain data. Throws HTTPError to refuse. */
+/** Plain (so on the pool for a loop route): must return plain data. Throws HttpError to refuse. */
 const currentUser = depends(function currentUser(req) {
   if (req.headers.authorization !== "Bearer secret") {
-    throw new HTTPError(401, "Not authenticated", { "www-authenticate": "Bearer" });
+    throw new HttpError(401, "Not authenticated", { "www-authenticate": "Bearer" });
   }
   return { name: "ada", admin: true };
 });
@@ -59,7 +59,7 @@ const audit = depends({ deps: { user: currentUser, session } }, async (req, { us
 app.get("/me", { deps: { user: currentUser, audit } }, async (_req, { user, audit }) => ({ user, audit }));
 
 const requireAdmin = depends({ deps: { user: currentUser } }, async (_req, { user }) => {
-  if (!user.admin) throw new HTTPError(403, "Admins only");
+  if (!user.admin) throw new HttpError(403, "Admins only");
 });
 const admin = new Router({ prefix: "/admin", dependencies: [requireAdmin], tags: ["admin"] });
 admin.get("/stats", async () => ({ users: 1 }));

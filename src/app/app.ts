@@ -1,23 +1,17 @@
 import { createRequire } from "node:module";
-import { performance } from "node:perf_hooks";
 import type FindMyWay from "find-my-way";
-import { blockingSignature, runBlocking } from "../threads/offload.js";
+import { blockingSignature } from "../threads/offload.js";
 import { sharedStateSignature } from "../threads/shared-state.js";
-import { contextSignature, runInContext } from "../threads/context-var.js";
-import { describeValue, TaskKind, type TaskHost } from "../pool/protocol.js";
+import { contextSignature } from "../threads/context-var.js";
+import { describeValue, type TaskHost } from "../pool/protocol.js";
 import { createdApps, hostKey, inheritedBuffer, workerSlot } from "../pool/identity.js";
 import { callerModuleUrl } from "../pool/caller-module.js";
-import { dependencyByKey, dependencySteps, type Dependency, type PlanStep } from "../deps/dependency.js";
+import { dependencySteps, type Dependency, type PlanStep } from "../deps/dependency.js";
 import { OverrideChannel, overridesBufferKey } from "../deps/override-channel.js";
 import { DependencyOverrides } from "../deps/overrides.js";
 import { adoptSpec, checkSteps, overrideSpec, rootsOf } from "./dependency-overrides.js";
 import { ErrorHandlers, type ErrorClass, type ErrorHandler } from "./error-handlers.js";
-import { invokePooledDependency, invokeRoute } from "./invoke.js";
-import type { HttpRequest } from "../http/request.js";
-import { isFileBody } from "../http/file-body.js";
-import { isStreamBody, readStreamWhole, type RouteResult } from "../http/response.js";
-import { sendStream, type StreamingPayload } from "./worker-stream.js";
-import { reviveUploads } from "../params/upload-crossing.js";
+import { workerHost } from "../lanes/host.js";
 import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition } from "./router.js";
 import { webSocketLane, type WebSocketRoute, type WebSocketRouteDefinition } from "./websocket-route.js";
 import type { Middleware } from "./middleware.js";
@@ -234,7 +228,7 @@ export class App extends Router {
 
   /**
    * Answers errors of `errorClass` (and its subclasses) with the app's own response, on the lane
-   * where they were raised. Override `RequestValidationError` to change the 422, `HTTPError` for
+   * where they were raised. Override `RequestValidationError` to change the 422, `HttpError` for
    * every HTTP error. Register at a module's top level, so every worker has it too.
    */
   exceptionHandler<E>(errorClass: ErrorClass<E>, handler: ErrorHandler<E>): this {
@@ -315,65 +309,20 @@ export class App extends Router {
     ];
   }
 
-  /** What a worker runs: the routes' handlers and the registered blocking functions. */
+  /** What a worker runs: the routes' handlers, their dependencies and the registered blocking functions (src/lanes/host.ts). */
   [hostKey](): TaskHost {
-    return {
+    return workerHost({
+      routes: this.routes,
+      dependencyTable: this.dependencyTable,
+      errors: this.errors,
       signature: () => this.signature(),
       start: async (slot) => {
         await this.syncOverrides();
         await runLifespanHooks("onWorkerStart", this.hooks.workerStart, { slot });
       },
-      // The caller's context variables are set around the task (and nothing else is).
-      run: (kind, target, payload, signal, context) =>
-        runInContext(context as Record<string, unknown> | undefined, () => this.runTask(kind, target, payload, signal)),
-    };
+      overridesChanged: () => (this.overrideChannel?.changed ? this.syncOverrides() : undefined),
+    });
   }
-
-  private runTask(kind: TaskKind, target: number | string, payload: unknown, signal: AbortSignal | undefined): unknown {
-    if (kind === TaskKind.Blocking) return runBlocking(target as string, payload as unknown[]);
-    // One atomic read per task; the overrides are read again only after the main thread changed them.
-    if (this.overrideChannel?.changed) return this.syncOverrides().then(() => this.runTask(kind, target, payload, signal));
-    if (kind === TaskKind.Dependency) {
-      // A plain dependency of a loop-lane route: its value goes back to the main thread. An
-      // override's replacement, which no route declared, comes by the key of where it was made.
-      const dep = typeof target === "string" ? dependencyByKey(target) : this.dependencyTable[target];
-      if (!dep) throw new Error(`no dependency with id ${target} in this worker`);
-      const { req, deps } = payload as { req: HttpRequest; deps: Record<string, unknown> };
-      return afterUploads(req, () => invokePooledDependency(dep, withSignal(req, signal), deps, this.errors));
-    }
-    const route = this.routes[target as number];
-    if (!route) throw new Error(`no route with id ${target} in this worker`);
-    if (route.streamsFromWorker) {
-      const { req, channel } = payload as StreamingPayload<HttpRequest>;
-      const startedAt = performance.timeOrigin + performance.now();
-      const streamed = (result: RouteResult) => (isStreamBody(result.body) ? sendStream(channel, result, result.body, signal, startedAt) : result);
-      return afterUploads(req, () => invokeRoute(route, withSignal(req, signal), undefined, streamed));
-    }
-    const req = payload as HttpRequest;
-    return afterUploads(req, () => invokeRoute(route, withSignal(req, signal), undefined, wholeBody));
-  }
-}
-
-/** Runs `run` once the uploads that crossed with `req` are files again (at once when there are none). */
-function afterUploads<T>(req: HttpRequest, run: () => T): T | Promise<T> {
-  const revived = reviveUploads(req);
-  return revived === undefined ? run() : revived.then(run);
-}
-
-/** A request that crossed to a worker lost its signal on the way (it cannot be cloned): the task's own takes its place. */
-function withSignal(req: HttpRequest, signal: AbortSignal | undefined): HttpRequest {
-  Object.defineProperty(req, "signal", { value: signal ?? neverAborted, enumerable: false });
-  return req;
-}
-
-const neverAborted = new AbortController().signal;
-
-/**
- * A streamed body cannot cross to the main thread as it is: a worker reads it whole, then sends
- * it. A file's body crosses as its path and options (plain fields), to be opened there.
- */
-function wholeBody(result: RouteResult): RouteResult | Promise<RouteResult> {
-  return isStreamBody(result.body) && !isFileBody(result.body) ? readStreamWhole(result.body).then((body) => ({ ...result, body })) : result;
 }
 
 function makeMatcher(): FindMyWay.Instance<FindMyWay.HTTPVersion.V1> {

@@ -1,7 +1,7 @@
-// The request pipeline: route → read and parse input → validate → the route's runner. Async
-// handlers run right here on the event loop; plain ones cross to a worker as plain data and come
-// back as a serialised response. Which of those a route takes was decided when its runner was
-// composed (route-runner.ts), not here.
+// The request pipeline: route → read and parse input → the route's runner, which validates and
+// hands the request to its lane (src/lanes: async handlers right here on the event loop, plain
+// ones across to a worker as plain data, queue-lane ones to a worker process). What a route's
+// runner does was decided when it was composed (route-runner.ts), not here.
 import type { IncomingMessage } from "node:http";
 import { performance } from "node:perf_hooks";
 import { isFileBody } from "../http/file-body.js";
@@ -19,10 +19,10 @@ import type { App } from "./app.js";
 import { errorResult } from "./error-table.js";
 import { pooledDependencyRunner } from "./pooled-dependency.js";
 import { RequestData } from "./request-data.js";
-import { composeRunner, type Done, type HandledRequest, type QueueRunnerFactory, type RouteRunner } from "./route-runner.js";
+import { composeRunner, handled, type Done, type HandledRequest, type QueueRunnerFactory, type RouteRunner } from "./route-runner.js";
 import { runMiddleware } from "./middleware.js";
 import type { Route } from "./router.js";
-import type { TaskExecutor } from "./task-executor.js";
+import type { TaskExecutor } from "../lanes/executor.js";
 
 export type { HandledRequest } from "./route-runner.js";
 
@@ -83,7 +83,7 @@ class Pipeline {
       queue: options.queue,
     };
     this.builtins = options.builtins ?? new Map();
-    for (const route of [...app.routes, ...this.builtins.values()]) this.runners.set(route, composeRunner(route, context));
+    for (const route of [...app.routes, ...this.builtins.values()]) this.runners.set(route, withRouteInput(route, composeRunner(route, context)));
   }
 
   run(req: IncomingMessage, peer: Peer, done: Done, readAt: number): void {
@@ -131,14 +131,15 @@ class Pipeline {
     const url = data.url;
     try {
       if (queryStart >= 0) data.query = parseQuery(url.slice(queryStart + 1));
+      const runner = this.runners.get(route)!;
       if (!hasBody(req)) {
-        this.validateThenRun(route, data, readAt, done);
+        runner(data, readAt, done);
         return;
       }
       if (isMultipart(req.headers)) {
         // Streamed, never held whole; its temporary files are removed once the answer is made.
         readMultipart(req, data, route.accepts, route.formLimits).then(
-          (release) => this.validateThenRun(route, data, readAt, releasingAfter(done, release)),
+          (release) => runner(data, readAt, releasingAfter(done, release)),
           (error) => done(rejected(error, route)),
         );
         return;
@@ -151,7 +152,7 @@ class Pipeline {
           } catch (error) {
             return done(rejected(error, route));
           }
-          this.validateThenRun(route, data, readAt, done);
+          runner(data, readAt, done);
         },
         (error) => done(rejected(error, route)),
       );
@@ -174,55 +175,56 @@ class Pipeline {
     if (allow.length > 0) return void done(answered(statusResult(405, "Method Not Allowed", { allow: allow.join(", ") })));
     return void done(answered(statusResult(404, "Not Found")));
   }
+}
 
-  /** A router's middleware wraps its routes from here: the body is read, not yet validated. */
-  private validateThenRun(route: Route, data: HttpRequest, readAt: number, done: Done): void {
-    if (route.middleware.length === 0) return void this.validateThenCall(route, data, readAt, done);
-    const endpoint = () => new Promise<HandledRequest>((resolve) => this.validateThenCall(route, data, readAt, resolve));
+/**
+ * What a route does with its input once read, around its lane's runner: its routers'
+ * middleware (which sees the body read, not yet validated), then its declared inputs, checked
+ * here on the main thread so a worker only ever sees valid data. Composed once; a route with
+ * neither pays for neither.
+ */
+function withRouteInput(route: Route, runner: RouteRunner): RouteRunner {
+  let entry = runner;
+  const inputs = route.inputs;
+  if (inputs !== undefined) {
+    entry = (data, readAt, done) => {
+      let validated: void | Promise<void>;
+      try {
+        validated = inputs.apply(data);
+      } catch (error) {
+        return invalidInput(route, data, error, done);
+      }
+      if (validated instanceof Promise) {
+        validated.then(
+          () => runner(data, readAt, done),
+          (error) => invalidInput(route, data, error, done),
+        );
+      } else runner(data, readAt, done);
+    };
+  }
+  if (route.middleware.length === 0) return entry;
+  const inner = entry;
+  return (data, readAt, done) => {
+    const endpoint = () => new Promise<HandledRequest>((resolve) => inner(data, readAt, resolve));
     runMiddleware(route.middleware, data, endpoint, route.errors).then(done);
-  }
-
-  /** Declared inputs are checked here, on the main thread: a worker only ever sees valid data. */
-  private validateThenCall(route: Route, data: HttpRequest, readAt: number, done: Done): void {
-    const runner = this.runners.get(route)!;
-    if (route.inputs === undefined) {
-      runner(data, readAt, done);
-      return;
-    }
-    let validated: void | Promise<void>;
-    try {
-      validated = route.inputs.apply(data);
-    } catch (error) {
-      invalidInput(route, data, error, done);
-      return;
-    }
-    if (validated instanceof Promise) {
-      validated.then(
-        () => runner(data, readAt, done),
-        (error) => invalidInput(route, data, error, done),
-      );
-    } else runner(data, readAt, done);
-  }
+  };
 }
 
 /** The answer for input the route's schemas refuse: a 422, or what its exception handler says. */
 function invalidInput(route: Route, data: HttpRequest, error: unknown, done: Done): void {
   const result = route.errors.respond(error, data);
-  if (result instanceof Promise) result.then((r) => done(onRoute(r, route)));
-  else done(onRoute(result, route));
-}
-
-function onRoute(result: RouteResult, route: Route): HandledRequest {
-  return { ...result, route, lane: "loop", queuedMs: undefined };
+  if (result instanceof Promise) result.then((r) => done(handled(r, route, "loop", undefined)));
+  else done(handled(result, route, "loop", undefined));
 }
 
 /** Input that could not be read or parsed: answered before the route's lane is involved. */
 function rejected(error: unknown, route: Route): HandledRequest {
-  return onRoute(errorResult(error), route);
+  return handled(errorResult(error), route, "loop", undefined);
 }
 
+/** The framework's own answer before any route (404, 405, a malformed path or query). */
 function answered(result: RouteResult): HandledRequest {
-  return { ...result, route: undefined, lane: "loop", queuedMs: undefined };
+  return handled(result, undefined, "loop", undefined);
 }
 
 /**

@@ -1,17 +1,15 @@
 // A plain dependency of a loop-lane route runs on the pool; its value must survive the trip back.
 import type { Dependency } from "../deps/dependency.js";
 import type { RunOnPool } from "../deps/resolve.js";
-import { reviveFileBody } from "../http/file-body.js";
-import { HTTPError } from "../http/http-error.js";
+import { DependencyCloneError } from "../lanes/dependency-crossing.js";
+import { decodeError } from "../lanes/errors.js";
+import type { TaskExecutor } from "../lanes/executor.js";
+import type { DependencyPayload } from "../lanes/host.js";
+import { encodeRequest } from "../lanes/request.js";
+import type { DependencyOutcome } from "../lanes/results.js";
+import { requestTask } from "../lanes/task.js";
 import { TaskCloneError, TaskError } from "../pool/pool-errors.js";
 import { TaskKind } from "../pool/protocol.js";
-import { captureContext } from "../threads/context-var.js";
-import { crossable } from "../params/upload-crossing.js";
-import { AnsweredError } from "./error-table.js";
-import { cancelSignalOf } from "./request-data.js";
-import type { PooledDependencyOutcome } from "./invoke.js";
-import type { TaskExecutor } from "./task-executor.js";
-import { DependencyCloneError } from "./dependency-crossing.js";
 
 export { DependencyCloneError };
 
@@ -19,16 +17,15 @@ export { DependencyCloneError };
 export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, executor: TaskExecutor): RunOnPool {
   return (dep, req, deps) =>
     executor
-      .run<PooledDependencyOutcome>(
+      .run<DependencyOutcome>(
         TaskKind.Dependency,
         targetOf(dep, dependencyIds),
-        { req: crossable(req), deps },
-        { signal: cancelSignalOf(req), context: captureContext() },
+        { req: encodeRequest(req), deps } satisfies DependencyPayload,
+        requestTask(req),
       )
       .then(
         ({ value: outcome }) => {
-          if (outcome.httpError) throw new HTTPError(outcome.httpError.status, outcome.httpError.detail, outcome.httpError.headers);
-          if (outcome.answered) throw new AnsweredError(reviveFileBody(outcome.answered));
+          if (outcome.error) throw decodeError(outcome.error);
           return outcome.value;
         },
         (error) => {

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Headers, HttpRequest, Peer, Query, Scheme } from "../http/request.js";
 import type { CancelSignal } from "../pool/pool-options.js";
+import { cancelSignalKey } from "../lanes/task.js";
 
 export class RequestData implements HttpRequest {
   query: Query = {};
@@ -36,14 +37,14 @@ export class RequestData implements HttpRequest {
    * The client's leaving as the pool's cancel signal, for a task sent on this request's behalf:
    * one listener on the request, no AbortController (which costs more than a trivial task).
    */
-  get gone(): CancelSignal {
+  get [cancelSignalKey](): CancelSignal {
     return new ClientGone(this.#source);
   }
 
   get signal(): AbortSignal {
     if (this.#abort) return this.#abort.signal;
     const abort = (this.#abort = new AbortController());
-    const gone = this.gone;
+    const gone = this[cancelSignalKey];
     if (gone.aborted) abort.abort(clientGone());
     else gone.addEventListener("abort", () => abort.abort(clientGone()));
     return abort.signal;
@@ -75,9 +76,4 @@ function clientGone(): Error {
   const error = new Error("the client closed the connection before the answer was sent");
   error.name = "ClientClosedError";
   return error;
-}
-
-/** What cancels a task sent for `req`: the cheap watcher on a request read here, else its signal. */
-export function cancelSignalOf(req: HttpRequest): CancelSignal {
-  return req instanceof RequestData ? req.gone : req.signal;
 }

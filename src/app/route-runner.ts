@@ -1,23 +1,20 @@
-// Each route's runner, composed once when the request handler is made: the lane's executor,
-// then the time limit, then the bulkhead, each only when the route has one. The request path
-// just calls the runner, so a route with nothing to guard pays for nothing.
-import { performance } from "node:perf_hooks";
+// Each route's runner, composed once when the request handler is made: its lane (the loop right
+// here, a worker thread or a worker process through src/lanes), then the time limit, then the
+// bulkhead, each only when the route has one. The request path just calls the runner, so a route
+// with nothing to guard pays for nothing. Every answer becomes a HandledRequest in one place,
+// `handled`, and every lane's failure goes through `failure` to the one error table.
 import type { RunOnPool } from "../deps/resolve.js";
-import { reviveFileBody } from "../http/file-body.js";
 import type { HttpRequest } from "../http/request.js";
 import { statusResult, type RouteResult } from "../http/response.js";
+import type { TaskExecutor } from "../lanes/executor.js";
+import { invokeRoute, type WithBackground } from "../lanes/invoke.js";
+import { DeadlineError } from "../lanes/queue-errors.js";
+import { timeLeft } from "../lanes/task.js";
+import { sendRoute, sendStreamingRoute } from "../lanes/worker-lane.js";
 import { TaskCloneError, TaskError, TaskTimeoutError, WorkerCrashedError } from "../pool/pool-errors.js";
-import type { RunOptions, TaskOutcome } from "../pool/pool-options.js";
-import { captureContext } from "../threads/context-var.js";
-import { crossable } from "../params/upload-crossing.js";
-import { TaskKind } from "../pool/protocol.js";
 import { type Bulkhead, BulkheadTimeoutError } from "../threads/bulkhead.js";
 import { errorResult, RouteTimeoutError } from "./error-table.js";
-import { invokeRoute, type WithBackground } from "./invoke.js";
-import { cancelSignalOf } from "./request-data.js";
 import type { Route } from "./router.js";
-import type { TaskExecutor } from "./task-executor.js";
-import { newChannelName, StreamReceiver, type StreamingPayload } from "./worker-stream.js";
 
 /** A response plus where it was made, for the access log, and the background tasks to run once it is sent. */
 export interface HandledRequest extends RouteResult, WithBackground {
@@ -33,7 +30,10 @@ export interface HandledRequest extends RouteResult, WithBackground {
 /** Receives the response; never throws (the request handler makes sure). */
 export type Done = (result: HandledRequest) => void;
 
-/** Runs a route for validated input; `readAt` (performance.now()) is when the request was read. */
+/**
+ * Runs a route for a request; `readAt` (performance.now()) is when the request was read. The one
+ * composeRunner makes takes validated input: the pipeline puts the validation in front of it.
+ */
 export type RouteRunner = (data: HttpRequest, readAt: number, done: Done) => void;
 
 /** Makes the runner of a queue-lane route (the queue floor's): `timeoutMs` is the route's limit, if any. */
@@ -54,15 +54,11 @@ export function composeRunner(route: Route, context: RunnerContext): RouteRunner
   let runner: RouteRunner;
   if (route.lane === "queue") runner = context.queue ? context.queue(route, timeout) : notHere(route);
   else if (route.lane === "loop") runner = onLoop(route, route.plan.length > 0 ? context.runOnPool : undefined);
-  else if (route.streamsFromWorker) runner = onWorkerStreaming(route, context.executor, timeout);
   else runner = onWorker(route, context.executor, timeout);
   if (route.lane === "loop" && timeout !== undefined) runner = withLoopTimeout(runner, route, timeout);
   if (route.bulkhead) runner = withBulkhead(runner, route, route.bulkhead, timeout);
   return runner;
 }
-
-/** The time left of the route's limit, counted from when the request was read (at least 1 ms). */
-const left = (timeout: number, readAt: number) => Math.max(1, timeout - (performance.now() - readAt));
 
 /** Async handlers right here; the response comes from the handler's own continuation, no promise of ours. */
 function onLoop(route: Route, runOnPool: RunOnPool | undefined): RouteRunner {
@@ -71,54 +67,24 @@ function onLoop(route: Route, runOnPool: RunOnPool | undefined): RouteRunner {
   };
 }
 
-/** Plain handlers cross to a worker as plain data; a time limit stops the worker itself. */
+/** Plain handlers cross to a worker as plain data (src/lanes); a time limit stops the worker itself. */
 function onWorker(route: Route, executor: TaskExecutor, timeout: number | undefined): RouteRunner {
-  return (data, readAt, done) => {
-    // The client's leaving cancels the task (never run if still queued); its context crosses with it.
-    const options: RunOptions = { signal: cancelSignalOf(data), context: captureContext() };
-    if (timeout !== undefined) options.timeoutMs = left(timeout, readAt);
-    executor.run<RouteResult>(TaskKind.Route, route.id, crossable(data), options).then(
-      (outcome: TaskOutcome<RouteResult>) => done(handled(reviveFileBody(outcome.value), route, `worker#${outcome.slot}`, outcome.queuedMs)),
+  const send = route.streamsFromWorker ? sendStreamingRoute : sendRoute;
+  return (data, readAt, done) =>
+    send(
+      executor,
+      route.id,
+      data,
+      timeout === undefined ? undefined : timeLeft(timeout, readAt),
+      (result, lane, queuedMs) => done(handled(result, route, lane, queuedMs)),
       (error) => done(failure(error, route, timeout)),
     );
-  };
-}
-
-/**
- * A plain generator handler: the answer goes out when the worker sends its head, and its body
- * follows chunk by chunk (worker-stream.ts). The task itself ends with the stream.
- */
-function onWorkerStreaming(route: Route, executor: TaskExecutor, timeout: number | undefined): RouteRunner {
-  return (data, readAt, done) => {
-    const channel = newChannelName();
-    const sentAt = performance.timeOrigin + performance.now();
-    const receiver = new StreamReceiver(channel, (head) => {
-      const response: RouteResult = { status: head.status, headers: head.headers, body: head.body };
-      done(handled(response, route, `worker#${head.slot}`, Math.max(0, head.startedAt - sentAt)));
-    });
-    const options: RunOptions = { signal: cancelSignalOf(data), context: captureContext() };
-    if (timeout !== undefined) options.timeoutMs = left(timeout, readAt);
-    const payload: StreamingPayload<HttpRequest> = { req: crossable(data), channel };
-    executor.run<RouteResult | { streamed: true }>(TaskKind.Route, route.id, payload, options).then(
-      (outcome) => {
-        // Streamed: the head answered already, or is on its way on the other channel.
-        if ("streamed" in outcome.value) return;
-        receiver.close();
-        done(handled(reviveFileBody(outcome.value), route, `worker#${outcome.slot}`, outcome.queuedMs));
-      },
-      (error) => {
-        if (receiver.headSeen) return receiver.fail(error);
-        receiver.close();
-        done(failure(error, route, timeout));
-      },
-    );
-  };
 }
 
 /** A queue-lane route in a process with no queue: never run here (the server refuses to start so; a TestClient may). */
 function notHere(route: Route): RouteRunner {
-  const answer = statusResult(503, `${route.method} ${route.path} runs on the queue lane, and this process has no queue (start it with --redis URL)`);
-  return (_data, _readAt, done) => done(handled({ ...answer, headers: { ...answer.headers } }, route, "queue", undefined));
+  const detail = `${route.method} ${route.path} runs on the queue lane, and this process has no queue (start it with --redis URL)`;
+  return (_data, _readAt, done) => done(handled(statusResult(503, detail), route, "queue", undefined));
 }
 
 /** A loop-lane handler cannot be stopped, only answered for: the 504 goes out, the work goes on. */
@@ -131,7 +97,7 @@ function withLoopTimeout(inner: RouteRunner, route: Route, timeout: number): Rou
       clearTimeout(timer);
       done(result);
     };
-    const timer = setTimeout(() => once(failure(new RouteTimeoutError(timeout), route, timeout)), left(timeout, readAt));
+    const timer = setTimeout(() => once(failure(new RouteTimeoutError(timeout), route, timeout)), timeLeft(timeout, readAt));
     inner(data, readAt, once);
   };
 }
@@ -147,12 +113,12 @@ function withBulkhead(inner: RouteRunner, route: Route, bulkhead: Bulkhead, time
           done(result);
         }),
       );
-    bulkhead.run(held, timeout === undefined ? undefined : left(timeout, readAt)).catch((error) => done(failure(error, route, timeout)));
+    bulkhead.run(held, timeout === undefined ? undefined : timeLeft(timeout, readAt)).catch((error) => done(failure(error, route, timeout)));
   };
 }
 
-/** Decorates the result in place: it is ours alone, and copying costs on every request. */
-function handled(result: RouteResult, route: Route, lane: string, queuedMs: number | undefined): HandledRequest {
+/** The one way a response becomes a HandledRequest: decorated in place (it is ours alone, and copying costs on every request). */
+export function handled(result: RouteResult, route: Route | undefined, lane: string, queuedMs: number | undefined): HandledRequest {
   const out = result as HandledRequest;
   out.route = route;
   out.lane = lane;
@@ -169,8 +135,8 @@ export function failure(error: unknown, route: Route, timeoutMs?: number): Handl
   }
   if (error instanceof TaskError || error instanceof WorkerCrashedError || error instanceof TaskTimeoutError) queuedMs = error.queuedMs;
   if (error instanceof BulkheadTimeoutError) queuedMs = error.waitedMs;
-  // The route's own limit, not what was left of it when the pool was asked.
-  if ((error instanceof TaskTimeoutError || error instanceof BulkheadTimeoutError) && timeoutMs !== undefined)
+  // The route's own limit, not what was left of it when the pool (or the queue) was asked.
+  if ((error instanceof TaskTimeoutError || error instanceof BulkheadTimeoutError || error instanceof DeadlineError) && timeoutMs !== undefined)
     error = new RouteTimeoutError(timeoutMs);
   if (error instanceof TaskCloneError) error.message = `${route.method} ${route.path}: the request ${error.message}`;
   if (error instanceof WorkerCrashedError) error.message = `${route.method} ${route.path}: ${error.message}`;

@@ -7,7 +7,7 @@ import type { UploadFile } from "../params/upload-file.js";
 import { isStandardSchema, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { ErrorHandlers } from "./error-handlers.js";
 import { checkMiddleware, type Middleware } from "./middleware.js";
-import { streamsFromWorker } from "./worker-stream.js";
+import { streamsFromWorker } from "../lanes/stream.js";
 import type { PathParams } from "../http/path-params.js";
 import type { Headers, HttpRequest, Query } from "../http/request.js";
 import type { OutgoingResponse } from "../http/response.js";
@@ -133,41 +133,48 @@ type NoBodyDeclared<O> = O extends { status: 204 | 304; response: StandardSchema
   ? { response: "a 204 or 304 route sends no body: remove response" }
   : unknown;
 
-/** One registered route, as the app's table holds it. Its id is its registration order. */
+/**
+ * One registered route, as the app's table holds it (`app.routes`). Users see the fields they
+ * may read; the rest is the framework's, marked internal and left out of the published types.
+ */
 export interface Route {
+  /** @internal */
   id: number;
-  method: HttpMethod;
-  path: string;
-  lane: RouteLane;
-  /** A plain generator handler on the worker lane: its chunks stream back from the worker as they are made. */
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly lane: RouteLane;
+  /** @internal A plain generator handler on the worker lane: its chunks stream back from the worker as they are made. */
   streamsFromWorker: boolean;
-  status: number;
-  name: string;
-  handler: (req: HttpRequest<any, any, any, any, any>, deps: any) => unknown;
-  timeout: number | undefined;
+  readonly status: number;
+  readonly name: string;
+  readonly handler: (req: HttpRequest<any, any, any, any, any>, deps: any) => unknown;
+  readonly timeout: number | undefined;
+  /** @internal */
   bulkhead: Bulkhead | undefined;
-  /** Lower-cased media types the body may have, or undefined for any. */
+  /** @internal Lower-cased media types the body may have, or undefined for any. */
   accepts: string[] | undefined;
-  /** The route's form limits, every default filled in. */
+  /** @internal The route's form limits, every default filled in. */
   formLimits: ResolvedFormLimits;
-  /** The declared input schemas (for OpenAPI) and their compiled plan (undefined: nothing to validate). */
+  /** @internal The declared input schemas (for OpenAPI) and their compiled plan (undefined: nothing to validate). */
   schemas: InputSchemas;
+  /** @internal */
   inputs: InputPlan | undefined;
+  /** @internal */
   response: StandardSchemaV1 | undefined;
-  /** The handler's named dependencies. */
+  /** @internal The handler's named dependencies. */
   deps: DependencyMap;
-  /** Dependencies run for their effect: the app's and routers' first, then the route's own. */
+  /** @internal Dependencies run for their effect: the app's and routers' first, then the route's own. */
   effects: Dependency[];
-  /** Middleware of the routers it was included through, outermost first (the app's own runs before routing). */
+  /** @internal Middleware of the routers it was included through, outermost first (the app's own runs before routing). */
   middleware: Middleware[];
-  docs: RouteDocs;
-  /** Every dependency in the order it runs (sub-dependencies first, each once), set by the app. */
+  readonly docs: RouteDocs;
+  /** @internal Every dependency in the order it runs (sub-dependencies first, each once), set by the app. */
   plan: Dependency[];
-  /** The plan as it runs: the same, with the app's dependency overrides in place (re-made when they change). */
+  /** @internal The plan as it runs: the same, with the app's dependency overrides in place (re-made when they change). */
   steps: PlanStep[];
-  /** The exception handlers of the app it belongs to (a mounted app's own, for its routes). */
+  /** @internal The exception handlers of the app it belongs to (a mounted app's own, for its routes). */
   errors: ErrorHandlers;
-  /** A static mount's catch-all route: the docs routes go before it (a mount at "/" would hide them). */
+  /** @internal A static mount's catch-all route: the docs routes go before it (a mount at "/" would hide them). */
   servesFiles?: boolean;
 }
 

@@ -5,7 +5,7 @@ import { realpath, stat } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { file } from "../http/file-response.js";
-import { HTTPError } from "../http/http-error.js";
+import { HttpError } from "../http/http-error.js";
 import type { HttpRequest } from "../http/request.js";
 import { type HeaderValue, type OutgoingResponse, redirect } from "../http/response.js";
 import { sendParts } from "../http/send-parts.js";
@@ -57,7 +57,7 @@ export class StaticFiles {
 
   /**
    * The answer for `req`, whose path's first `depth` segments are the mount's prefix. A missing
-   * or refused file is an HTTPError 404 (so the app's exception handlers see it).
+   * or refused file is an HttpError 404 (so the app's exception handlers see it).
    */
   async respond(req: HttpRequest, depth: number): Promise<OutgoingResponse> {
     const raw = req.path.split("/").slice(1 + depth);
@@ -118,8 +118,8 @@ export class StaticFiles {
   }
 }
 
-function notFound(): HTTPError {
-  return new HTTPError(404, "Not Found");
+function notFound(): HttpError {
+  return new HttpError(404, "Not Found");
 }
 
 /**

@@ -2,8 +2,9 @@ import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, extname, relative } from "node:path";
 import type { App } from "../app/app.js";
 import { createdApps, hostKey } from "../pool/identity.js";
-import { importModule, toModuleUrl } from "../pool/module-loader.js";
+import { toModuleUrl } from "../pool/module-loader.js";
 import { thrownError, thrownMessage } from "../server/thrown-error.js";
+import { importAppModule } from "./typescript-loader.js";
 
 export class AppImportError extends Error {
   override readonly name = "AppImportError";
@@ -29,7 +30,7 @@ export async function importApp(spec: string): Promise<ImportedApp> {
   const moduleUrl = toModuleUrl(found);
   let namespace: Record<string, unknown>;
   try {
-    namespace = await importModule(moduleUrl);
+    ({ namespace } = await importAppModule(moduleUrl));
   } catch (error) {
     const thrown = thrownError(error, "it");
     const wrapped = new AppImportError(`Could not import module "${modulePath}": ${thrownMessage(thrown, "it")}`);

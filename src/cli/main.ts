@@ -15,6 +15,7 @@ import { AppImportError, importApp } from "./import-app.js";
 import { TypeScriptMissingError } from "../check/typescript.js";
 import { serveOptions, workerOptions } from "./serve-options.js";
 import { runWorker } from "../server/worker-process.js";
+import { MissingQueuePackagesError } from "../queue/queue-packages.js";
 import { parseRedisUrl } from "../queue/redis-url.js";
 import { NonError, thrownError, thrownMessage } from "../server/thrown-error.js";
 
@@ -191,6 +192,9 @@ main(process.argv.slice(2))
         process.exitCode = 2;
       } else if (error instanceof AppImportError || error instanceof InitError || error instanceof TypeScriptMissingError) {
         console.error(`Error: ${error.message}`);
+        process.exitCode = 1;
+      } else if (error instanceof MissingQueuePackagesError) {
+        // The startup log said it, with the command to run: a stack trace would bury it.
         process.exitCode = 1;
       } else {
         console.error(lastWords(error));

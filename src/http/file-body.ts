@@ -3,7 +3,7 @@
 // data that crosses from a worker like any other answer and is opened on the main thread.
 import { createReadStream } from "node:fs";
 
-const fileKind = "loopwise.file";
+export const fileKind = "loopwise.file";
 
 /** A file body as plain data: what a worker's `file()` answer is on its way to the main thread. */
 export interface FileSource {
@@ -52,16 +52,4 @@ export class FileBody implements AsyncIterable<Uint8Array>, FileSource {
 
 export function isFileBody(body: unknown): body is FileBody {
   return body instanceof FileBody;
-}
-
-/**
- * A result from a worker whose body was a FileBody (copied across as its fields): made a
- * FileBody again. Any other result is left as it is.
- */
-export function reviveFileBody<T extends { body: unknown }>(result: T): T {
-  const body = result.body as Partial<FileSource> | null;
-  if (typeof body === "object" && body !== null && body.kind === fileKind && !(body instanceof FileBody)) {
-    result.body = new FileBody(String(body.path), body.etag === true, body.lastModified === true);
-  }
-  return result;
 }

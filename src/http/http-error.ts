@@ -3,10 +3,10 @@ import { STATUS_CODES } from "node:http";
 /**
  * Raise it from a handler on either lane to answer with `status` and `{"detail": detail}`.
  *
- *     throw new HTTPError(404, "Item not found")   // → 404 {"detail":"Item not found"}
+ *     throw new HttpError(404, "Item not found")   // → 404 {"detail":"Item not found"}
  */
-export class HTTPError extends Error {
-  override readonly name = "HTTPError";
+export class HttpError extends Error {
+  override readonly name = "HttpError";
   readonly detail: unknown;
   constructor(
     readonly status: number,
@@ -16,7 +16,7 @@ export class HTTPError extends Error {
     const text = STATUS_CODES[status] ?? "Error";
     super(typeof detail === "string" ? detail : text);
     if (!Number.isInteger(status) || status < 400 || status > 599) {
-      throw new RangeError(`HTTPError status must be an integer from 400 to 599, got ${status}`);
+      throw new RangeError(`HttpError status must be an integer from 400 to 599, got ${status}`);
     }
     this.detail = detail ?? text;
   }

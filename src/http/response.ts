@@ -210,7 +210,7 @@ const notYet = Symbol("not yet");
 
 /**
  * Starts a streamed body before its head is sent: a source that fails at once (a generator
- * that raises an HTTPError before its first chunk) rejects here, so the failure is answered
+ * that raises an HttpError before its first chunk) rejects here, so the failure is answered
  * like a handler's instead of dropping a connection mid-body. A first chunk not ready within
  * one turn of the loop is not waited for: the head goes out and the body follows.
  */

@@ -1,9 +1,8 @@
 // The jshttp packages `send` is built from (range-parser, fresh, etag, mime-types, encodeurl),
-// loaded as `send` itself resolves them. `send` is the dependency Loopwise declares; these are
-// its own, so the versions are the ones it is tested with and nothing new enters the lock file.
-// `send` as a whole does not fit: it writes to a ServerResponse itself, so middleware could not
-// see or change the answer, the TestClient (which has no socket) could not read it, and a worker
-// could not return it as data.
+// declared as Loopwise's own dependencies. `send` as a whole does not fit: it writes to a
+// ServerResponse itself, so middleware could not see or change the answer, the TestClient (which
+// has no socket) could not read it, and a worker could not return it as data; depending on it
+// for its parts brought twelve more packages into every install (debug, http-errors, on-finished...).
 import type { Stats } from "node:fs";
 import { createRequire } from "node:module";
 
@@ -29,13 +28,12 @@ let parts: Parts | undefined;
 export function sendParts(): Parts {
   if (parts) return parts;
   const require = createRequire(import.meta.url);
-  const fromSend = createRequire(require.resolve("send"));
   parts = {
-    rangeParser: fromSend("range-parser"),
-    fresh: fromSend("fresh"),
-    etag: fromSend("etag"),
-    mime: fromSend("mime-types"),
-    encodeUrl: fromSend("encodeurl"),
+    rangeParser: require("range-parser"),
+    fresh: require("fresh"),
+    etag: require("etag"),
+    mime: require("mime-types"),
+    encodeUrl: require("encodeurl"),
   };
   return parts;
 }

@@ -24,6 +24,9 @@ export const closeCodes = {
   tryAgainLater: 1013,
 } as const;
 
+/** The reason a close frame gives when the server shuts down (with closeCodes.goingAway). */
+export const shutdownCloseReason = "Server shutting down";
+
 /** Codes a server may send in a close frame: the ones RFC 6455 defines for that, and 3000–4999 for apps. */
 export function isSendableCloseCode(code: unknown): code is number {
   if (typeof code !== "number" || !Number.isInteger(code)) return false;

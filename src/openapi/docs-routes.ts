@@ -1,14 +1,14 @@
-// /openapi.json and /docs (Swagger UI, served from the installed swagger-ui-dist package: no CDN).
+// /openapi.json and /docs (Swagger UI, whose files the package carries in dist/swagger-ui/: no CDN).
 // They run on the loop lane and stay outside the route table, so workers never need them.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { App, DocsOptions } from "../app/app.js";
 import type { ErrorHandlers } from "../app/error-handlers.js";
-import { bytes, html, json } from "../http/response.js";
+import { bytes, html, json, text } from "../http/response.js";
 import { frameworkRoute, type Route } from "../app/router.js";
 import { openApiDocument } from "./openapi-document.js";
-import { redocBundle, redocBundleBytes, redocContentPolicy, redocPage } from "./redoc-page.js";
+import { redocBundle, redocBundleBytes, redocContentPolicy, redocInstall, redocMissingPage, redocPage } from "./redoc-page.js";
 
 const assets: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -16,8 +16,12 @@ const assets: Record<string, string> = {
   "favicon-32x32.png": "image/png",
 };
 
+/**
+ * Where the build copied Swagger UI's files (scripts/copy-swagger-ui.mjs): found through the
+ * package's own name, so the same from its sources (tests) as from dist/.
+ */
 function swaggerUiDir(): string {
-  return dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+  return join(dirname(createRequire(import.meta.url).resolve("loopwise/package.json")), "dist", "swagger-ui");
 }
 
 function docsPage(title: string, docsUrl: string, openapiUrl: string): string {
@@ -51,19 +55,31 @@ function builtin(errors: ErrorHandlers, path: string, name: string, handler: () 
   return { ...frameworkRoute(path, name, handler), id: -1, plan: [], steps: [], errors };
 }
 
-/** ReDoc's page at `redocUrl`; its links start with `rootPath`, as the client sees the app. */
-function redocRoutes(routes: Map<string, Route>, errors: ErrorHandlers, title: string, redocUrl: string, openapiUrl: string, rootPath: string): void {
-  const page = html(redocPage(title, rootPath + redocUrl, rootPath + openapiUrl), { headers: { "content-security-policy": redocContentPolicy } });
+/**
+ * ReDoc's page at `redocUrl`; its links start with `rootPath`, as the client sees the app. While
+ * the optional redoc package is not installed, the page says how to install it (501).
+ */
+function redocRoutes(
+  routes: Map<string, Route>,
+  errors: ErrorHandlers,
+  title: string,
+  urls: { redoc: string; docs: string | null; openapi: string },
+  rootPath: string,
+): void {
+  const page = html(redocPage(title, rootPath + urls.redoc, rootPath + urls.openapi), { headers: { "content-security-policy": redocContentPolicy } });
+  const missing = () => html(redocMissingPage(title, urls.docs === null ? null : rootPath + urls.docs, rootPath + urls.openapi), { status: 501 });
   routes.set(
-    `GET ${redocUrl}`,
-    builtin(errors, redocUrl, "redoc", () => page),
+    `GET ${urls.redoc}`,
+    builtin(errors, urls.redoc, "redoc", () => (redocBundleBytes() === undefined ? missing() : page)),
   );
-  const bundlePath = `${redocUrl}/${redocBundle}`;
+  const bundlePath = `${urls.redoc}/${redocBundle}`;
   routes.set(
     `GET ${bundlePath}`,
-    builtin(errors, bundlePath, "redoc asset", () =>
-      bytes(redocBundleBytes(), { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" } }),
-    ),
+    builtin(errors, bundlePath, "redoc asset", () => {
+      const bundle = redocBundleBytes();
+      if (bundle === undefined) return text(`ReDoc is not installed: ${redocInstall}`, { status: 501 });
+      return bytes(bundle, { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=3600" } });
+    }),
   );
 }
 
@@ -86,7 +102,8 @@ export function builtinRoutes(
   if (ownOpenapiUrl === null) return routes;
   const openapiUrl = mountedAt + ownOpenapiUrl;
   const docsUrl = ownDocsUrl === null ? null : mountedAt + ownDocsUrl;
-  if (redocUrl !== null) redocRoutes(routes, errors, options.title ?? "Loopwise", mountedAt + redocUrl, openapiUrl, rootPath);
+  if (redocUrl !== null)
+    redocRoutes(routes, errors, options.title ?? "Loopwise", { redoc: mountedAt + redocUrl, docs: docsUrl, openapi: openapiUrl }, rootPath);
   let document: ReturnType<typeof json> | undefined;
   routes.set(
     `GET ${openapiUrl}`,

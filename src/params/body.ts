@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { drainThen } from "./drain.js";
-import { HTTPError } from "../http/http-error.js";
+import { HttpError } from "../http/http-error.js";
 import { defaultJsonDepthLimit, jsonNestedDeeperThan } from "./json-depth.js";
 import { parseQuery } from "./query.js";
 import { markFormBody } from "./form-body.js";
@@ -37,7 +37,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onError = (error: Error) => {
       cleanup();
-      reject(new HTTPError(400, `Could not read the request body: ${error.message}`));
+      reject(new HttpError(400, `Could not read the request body: ${error.message}`));
     };
     const cleanup = () => {
       req.off("data", onData);
@@ -50,8 +50,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-function tooLarge(limit: number): HTTPError {
-  return new HTTPError(413, `Request body is larger than the limit of ${limit} bytes`, { connection: "close" });
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, `Request body is larger than the limit of ${limit} bytes`, { connection: "close" });
 }
 
 /**
@@ -70,18 +70,18 @@ export function parseBody(
   if (raw.length === 0) return undefined;
   const mediaType = (contentType ?? "").split(";", 1)[0]!.trim().toLowerCase();
   if (accepts && !accepts.includes(mediaType)) {
-    throw new HTTPError(415, `Unsupported Media Type: this route takes ${accepts.join(" or ")}, got ${mediaType || "no Content-Type"}`);
+    throw new HttpError(415, `Unsupported Media Type: this route takes ${accepts.join(" or ")}, got ${mediaType || "no Content-Type"}`);
   }
   if (mediaType === "application/json" || mediaType.endsWith("+json")) {
-    if (jsonNestedDeeperThan(raw, jsonDepthLimit)) throw new HTTPError(400, `JSON body nested deeper than ${jsonDepthLimit} levels`);
+    if (jsonNestedDeeperThan(raw, jsonDepthLimit)) throw new HttpError(400, `JSON body nested deeper than ${jsonDepthLimit} levels`);
     try {
       return JSON.parse(raw.toString("utf8"));
     } catch (error) {
-      throw new HTTPError(400, `Malformed JSON body: ${(error as Error).message}`);
+      throw new HttpError(400, `Malformed JSON body: ${(error as Error).message}`);
     }
   }
   if (mediaType === "application/x-www-form-urlencoded") {
-    if (fieldsIn(raw, maxFields) > maxFields) throw new HTTPError(413, `Too many form fields: this route takes at most ${maxFields}`);
+    if (fieldsIn(raw, maxFields) > maxFields) throw new HttpError(413, `Too many form fields: this route takes at most ${maxFields}`);
     return markFormBody(parseQuery(raw.toString("utf8")));
   }
   if (mediaType.startsWith("text/")) return raw.toString("utf8");

@@ -8,15 +8,14 @@ import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
 import type { BusboyConfig, BusboyHeaders, BusboyInstance } from "@fastify/busboy";
-import { HTTPError } from "../http/http-error.js";
+import { HttpError } from "../http/http-error.js";
 import type { HttpRequest } from "../http/request.js";
 import { noteBufferBytes } from "./buffer-garbage.js";
 import { continueNow } from "./expect-continue.js";
 import { markFormBody } from "./form-body.js";
 import { largestForm, partHeaderLimit, type ResolvedFormLimits } from "./form-limits.js";
 import { Spool } from "./spool.js";
-import { noteUploads } from "./upload-crossing.js";
-import type { UploadFile } from "./upload-file.js";
+import { noteUploads, type UploadFile } from "./upload-file.js";
 
 const busboy = createRequire(import.meta.url)("@fastify/busboy") as (config: BusboyConfig) => BusboyInstance;
 
@@ -31,7 +30,7 @@ export type ReleaseUploads = () => void;
 
 /**
  * Reads the form into `data.body` (fields by name, a repeated name an array; files as
- * UploadFile) and resolves with what removes its temporary files. Rejects with an HTTPError (the body's fault) or an UploadStorageError (the server's: a full disk).
+ * UploadFile) and resolves with what removes its temporary files. Rejects with an HttpError (the body's fault) or an UploadStorageError (the server's: a full disk).
  */
 export function readMultipart(
   req: IncomingMessage,
@@ -40,7 +39,7 @@ export function readMultipart(
   limits: ResolvedFormLimits,
 ): Promise<ReleaseUploads> {
   if (accepts && !accepts.includes("multipart/form-data")) {
-    return Promise.reject(new HTTPError(415, `Unsupported Media Type: this route takes ${accepts.join(" or ")}, got multipart/form-data`));
+    return Promise.reject(new HttpError(415, `Unsupported Media Type: this route takes ${accepts.join(" or ")}, got multipart/form-data`));
   }
   const most = largestForm(limits);
   if (Number(req.headers["content-length"]) > most) {
@@ -89,14 +88,14 @@ export class UploadStorageError extends Error {
 }
 
 /** A spool's failure: the file system's (the server's fault), or the part's stream (the body's). */
-function spoolFailure(error: Error): HTTPError | UploadStorageError {
+function spoolFailure(error: Error): HttpError | UploadStorageError {
   const errno = error as NodeJS.ErrnoException;
   if (typeof errno.syscall === "string") return new UploadStorageError(errno);
-  return new HTTPError(400, `Malformed multipart body: ${error.message}`);
+  return new HttpError(400, `Malformed multipart body: ${error.message}`);
 }
 
-function refused(detail: string): HTTPError {
-  return new HTTPError(413, detail, { connection: "close" });
+function refused(detail: string): HttpError {
+  return new HttpError(413, detail, { connection: "close" });
 }
 
 class FormReader {
@@ -107,8 +106,8 @@ class FormReader {
   private received = 0;
   /** The whole body came (not `req.complete`: the TestClient's request is a plain stream). */
   private ended = false;
-  private failure: HTTPError | UploadStorageError | undefined;
-  private settle!: { resolve: (form: Form) => void; reject: (error: HTTPError | UploadStorageError) => void };
+  private failure: HttpError | UploadStorageError | undefined;
+  private settle!: { resolve: (form: Form) => void; reject: (error: HttpError | UploadStorageError) => void };
   private parser: BusboyInstance | undefined;
 
   constructor(
@@ -123,7 +122,7 @@ class FormReader {
       try {
         this.parser = this.makeParser();
       } catch (error) {
-        this.fail(new HTTPError(400, `Malformed multipart body: ${(error as Error).message}`));
+        this.fail(new HttpError(400, `Malformed multipart body: ${(error as Error).message}`));
         return;
       }
       this.req.on("data", this.count);
@@ -157,7 +156,7 @@ class FormReader {
     parser.on("filesLimit", () => this.fail(refused(`Too many files: this route takes at most ${maxFiles}`)));
     parser.on("fieldsLimit", () => this.fail(refused(`Too many form fields: this route takes at most ${maxFields}`)));
     parser.on("partsLimit", () => this.fail(refused(`Too many parts in the form: this route takes at most ${maxFiles + maxFields}`)));
-    parser.on("error", (error: Error) => this.fail(new HTTPError(400, `Malformed multipart body: ${error.message}`)));
+    parser.on("error", (error: Error) => this.fail(new HttpError(400, `Malformed multipart body: ${error.message}`)));
     parser.on("finish", () => void this.finish());
     return parser;
   }
@@ -173,7 +172,7 @@ class FormReader {
     this.ended = true;
   };
 
-  private readonly gone = () => this.fail(new HTTPError(400, "The request body ended early: the client closed the connection"));
+  private readonly gone = () => this.fail(new HttpError(400, "The request body ended early: the client closed the connection"));
 
   private readonly closed = () => {
     if (!this.ended) this.gone();
@@ -221,7 +220,7 @@ class FormReader {
   }
 
   /** Once: stops reading, removes every file written so far, then rejects. */
-  private fail(error: HTTPError | UploadStorageError): void {
+  private fail(error: HttpError | UploadStorageError): void {
     if (this.failure) return;
     this.failure = error;
     this.stopListening();

@@ -97,3 +97,14 @@ export class UploadFile extends File {
 export function isUploadDescriptor(value: unknown): value is UploadDescriptor {
   return typeof value === "object" && value !== null && (value as UploadDescriptor)["~upload"] === 1;
 }
+
+const withUploads = new WeakSet<object>();
+
+/** Remembers that a request holds uploads (called by the form reader; most requests never are), so it crosses with descriptors. */
+export function noteUploads(req: object): void {
+  withUploads.add(req);
+}
+
+export function hasUploads(req: object): boolean {
+  return withUploads.has(req);
+}

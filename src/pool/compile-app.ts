@@ -26,9 +26,9 @@ export interface CompiledModules {
   sources: Record<string, string>;
   /**
    * Modules the worker imports before the compiled app, with source maps still off: this
-   * package's own entry, when the app imports it. Mapping stacks costs a parse of every module's
-   * map as it loads (about 10 ms of a worker's start for the package's own maps); only the app's
-   * compiled modules need it, to name their .ts sources.
+   * package's own entries (the core and its subpaths) that the app imports. Mapping stacks costs
+   * a parse of every module's map as it loads (about 10 ms of a worker's start for the package's
+   * own maps); only the app's compiled modules need it, to name their .ts sources.
    */
   preload: string[];
 }
@@ -52,7 +52,7 @@ function loadEsbuild(): typeof Esbuild {
 }
 
 /** The tsconfig tsx uses for the main thread: TSX_TSCONFIG_PATH, else the nearest tsconfig.json from the working folder. */
-function mainThreadTsconfig(): string | undefined {
+export function mainThreadTsconfig(): string | undefined {
   if (process.env.TSX_TSCONFIG_PATH) return resolve(process.env.TSX_TSCONFIG_PATH);
   for (let dir = process.cwd(); ; dir = dirname(dir)) {
     const candidate = join(dir, "tsconfig.json");
@@ -119,7 +119,7 @@ export async function compileApp(entryUrl: string): Promise<CompiledApp> {
     const imported = new Set<string>();
     const sources = await compileInto(esbuild, fileURLToPath(entryUrl), root, imported);
     const compiledEntry = Object.keys(sources).find((url) => sources[url] === entryUrl)!;
-    return { entryUrl: compiledEntry, sources, preload: imported.has(packageEntry) ? [packageEntry] : [], dispose };
+    return { entryUrl: compiledEntry, sources, preload: packageEntries.filter((entry) => imported.has(entry)), dispose };
   } catch (error) {
     dispose();
     throw error;
@@ -132,8 +132,10 @@ export async function compileApp(entryUrl: string): Promise<CompiledApp> {
 
 const copyPrefix = "loopwise-app-";
 
-/** This package's own entry (dist/index.js, or src/index.ts when run from the sources). */
-const packageEntry = new URL(`../index${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
+/** This package's own entries, the core and its subpaths (dist/index.js..., or src/index.ts... when run from the sources). */
+const packageEntries = ["index", "testing", "security", "middleware", "queue"].map(
+  (entry) => new URL(`../${entry}${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href,
+);
 
 /**
  * Removes the copies of processes that were killed before they could (SIGKILL, a crash of Node

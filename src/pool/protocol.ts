@@ -137,6 +137,8 @@ export interface TaskHost {
    * caller's opaque value (request context crossing the lanes), when it gave one.
    */
   run(kind: TaskKind, target: number | string, payload: unknown, signal?: AbortSignal, context?: unknown): unknown;
+  /** How an error a task threw crosses back: the host's own form, plain data that extends SerializedError (serializeError when absent). */
+  encodeError?(error: unknown): SerializedError;
 }
 
 /**

@@ -94,6 +94,7 @@ function sendResults(batch: TaskResult[]): void {
 }
 
 function createRunner(host: TaskHost) {
+  const encodeError = host.encodeError ?? serializeError;
   const waiting: TaskMessage[] = [];
   const progress = new Int32Array(data.progress);
   /** The cancellable task running now (tasks run one at a time), and ids cancelled before their turn. */
@@ -137,7 +138,7 @@ function createRunner(host: TaskHost) {
         }
         results.push({ id: task.id, ok: true, value, startedAt, runMs: now() - startedAt });
       } catch (error) {
-        results.push({ id: task.id, ok: false, value: serializeError(error), startedAt, runMs: now() - startedAt });
+        results.push({ id: task.id, ok: false, value: encodeError(error), startedAt, runMs: now() - startedAt });
       }
       Atomics.store(progress, 2, task.id);
       if (running) {

@@ -69,7 +69,7 @@ export function declaredJob(name: string): Declared | undefined {
  *
  *     export const thumbnail = durableJob("thumbnail", (input: { photo: string }) => resize(input.photo), { attempts: 5 });
  *     app.post("/photos/:id/thumbnail", async (req) => json({ job: await thumbnail.enqueue({ photo: req.params.id }) }, { status: 202 }));
- *     app.get("/jobs/:id", async (req) => (await thumbnail.state(req.params.id)) ?? new HTTPError(404));
+ *     app.get("/jobs/:id", async (req) => (await thumbnail.state(req.params.id)) ?? new HttpError(404));
  *
  * Input and result are JSON. The function runs on a `loopwise worker` process, by the lane rule there.
  */

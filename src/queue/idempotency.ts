@@ -3,6 +3,7 @@
 // refuses a second job under one id, is what makes a retry, from any server process, find the
 // first run instead of starting another.
 import { createHash } from "node:crypto";
+import { IdempotencyKeyError } from "../lanes/queue-errors.js";
 
 /** A key is remembered this long after its request was answered: a retry within it gets the stored answer. */
 export const idempotencyKeyTtlMs = 24 * 60 * 60 * 1000;
@@ -23,14 +24,4 @@ export function idempotencyKeyOf(header: string | string[] | undefined): string 
 /** The job id for a key: one per route, so the same key sent to two routes names two runs. */
 export function idempotentJobId(route: string, key: string): string {
   return `idem-${createHash("sha256").update(route).update("\n").update(key).digest("hex")}`;
-}
-
-/** A malformed Idempotency-Key header (400). */
-export class IdempotencyKeyError extends Error {
-  override readonly name = "IdempotencyKeyError";
-}
-
-/** A request with the same key is still running (409, retry later for its stored answer). */
-export class IdempotencyConflictError extends Error {
-  override readonly name = "IdempotencyConflictError";
 }

@@ -1,10 +1,15 @@
-// What a route job carries through Redis, both ways. The request crosses to a worker process as
-// it crosses to a worker thread: by the structured-clone algorithm (v8.serialize), so a Date, a
-// Map or bytes in a validated body arrive as they left, and what cannot be cloned fails here,
-// with the route's name, not on a worker. BullMQ stores JSON, so the bytes travel as base64.
-import { deserialize, serialize } from "node:v8";
+// What a route job carries through Redis, both ways: the task and the answer a worker thread
+// would get (src/lanes: the request as it crosses, the caller's context; the response as plain
+// data), serialised as a worker process needs them. What cannot cross fails here, with the route's
+// name, not on a worker.
 import type { HttpRequest } from "../http/request.js";
-import type { RouteResult } from "../http/response.js";
+import { internalErrorResult, type RouteResult } from "../http/response.js";
+import { isFileBody } from "../http/file-body.js";
+import { encodeError } from "../lanes/errors.js";
+import { RequestCloneError } from "../lanes/queue-errors.js";
+import { encodeRequest, uploadsOf } from "../lanes/request.js";
+import { decodeFromProcess, encodeForProcess } from "../lanes/results.js";
+import type { TaskContext } from "../lanes/task.js";
 
 /** The data of a route job (BullMQ's `job.data`). Kept small: Redis and the events stream hold it. */
 export interface RouteJobData {
@@ -41,33 +46,48 @@ export interface RemoteResult extends RouteResult {
 
 export interface CarriedRequest {
   request: HttpRequest;
-  context: Record<string, unknown> | undefined;
+  context: TaskContext | undefined;
 }
 
-/** A request that could not be serialised: the handler's input holds a function, a class with private state, ... */
-export class RequestCloneError extends Error {
-  override readonly name = "RequestCloneError";
-}
-
-export function encodeRequest(request: HttpRequest, context: Record<string, unknown> | undefined): string {
-  // Own fields only, as a worker thread gets them: the signal and the socket stay behind.
-  const { method, url, path, params, query, headers, cookies, body, client } = request;
+export function encodeJobRequest(request: HttpRequest, context: TaskContext | undefined): string {
+  const crossing = encodeRequest(request);
+  // A spooled upload crosses to a thread as its path; another machine cannot read that path.
+  const spooled = uploadsOf(crossing).find((upload) => upload.path !== undefined);
+  if (spooled) {
+    throw new RequestCloneError(
+      `cannot be sent to a queue worker: its upload ${JSON.stringify(spooled.name)} (${spooled.size} bytes) was spooled to disk here, where a worker process on another machine cannot read it; keep large uploads off the queue lane`,
+    );
+  }
   try {
-    return serialize({ request: { method, url, path, params, query, headers, cookies, body, client }, context }).toString("base64");
+    return encodeForProcess({ request: crossing, context } satisfies CarriedRequest);
   } catch (error) {
-    throw new RequestCloneError(`cannot be sent to a queue worker: ${(error as Error).message}`);
+    throw new RequestCloneError(`cannot be sent to a queue worker: ${encodeError(error).message}`);
   }
 }
 
-export function decodeRequest(text: string): CarriedRequest {
-  return deserialize(Buffer.from(text, "base64")) as CarriedRequest;
+export function decodeJobRequest(text: string): CarriedRequest {
+  return decodeFromProcess<CarriedRequest>(text);
 }
 
-export function encodeResult(result: RemoteResult): string {
-  return serialize(result).toString("base64");
+/** The answer as it travels; one that cannot go (a file, what cannot be serialised) becomes a 500 that says why. */
+export function encodeJobResult(result: RemoteResult): string {
+  if (isFileBody(result.body)) {
+    // A file is opened by the process that sends the answer, which may be on another machine.
+    const message = `a queue-lane route cannot answer with file() (${result.body.path}): the server that sends the answer may not see this process's files; return the bytes, or give the route another lane`;
+    return encodeForProcess({ ...result, ...internalErrorResult({ name: "ResultCloneError", message }) });
+  }
+  try {
+    return encodeForProcess(result);
+  } catch (error) {
+    const failure = internalErrorResult({
+      name: "ResultCloneError",
+      message: `the response cannot be sent back from the worker: ${encodeError(error).message}`,
+    });
+    return encodeForProcess({ ...result, ...failure });
+  }
 }
 
-export function decodeResult(text: unknown): RemoteResult {
+export function decodeJobResult(text: unknown): RemoteResult {
   if (typeof text !== "string") throw new TypeError(`a queue worker answered with ${typeof text}, not an encoded result`);
-  return deserialize(Buffer.from(text, "base64")) as RemoteResult;
+  return decodeFromProcess<RemoteResult>(text);
 }

@@ -7,19 +7,26 @@ import type { App } from "../app/app.js";
 import { pooledDependencyRunner } from "../app/pooled-dependency.js";
 import { composeRunner, type HandledRequest, type RouteRunner } from "../app/route-runner.js";
 import { handlerLane, type Route } from "../app/router.js";
-import type { TaskExecutor } from "../app/task-executor.js";
 import type { HttpRequest } from "../http/request.js";
-import { isFileBody } from "../http/file-body.js";
-import { internalErrorResult } from "../http/response.js";
+import { encodeError } from "../lanes/errors.js";
+import type { TaskExecutor } from "../lanes/executor.js";
+import { expiredReason } from "../lanes/queue-errors.js";
+import { receiveRequest } from "../lanes/request.js";
+import { runInContext } from "../lanes/task.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
-import { serializeError } from "../pool/protocol.js";
-import { runInContext } from "../threads/context-var.js";
 import { offload } from "../threads/offload.js";
 import type { JobOutcome } from "./consumer.js";
 import type { JobMessage } from "./consumer-protocol.js";
 import { asJson, declaredJob } from "./durable-job.js";
-import { decodeRequest, encodeResult, type DurableJobData, type JobData, type RemoteResult, type RouteJobData } from "./job-codec.js";
-import { expiredReason } from "./queue-errors.js";
+import {
+  decodeJobRequest,
+  encodeJobResult,
+  type CarriedRequest,
+  type DurableJobData,
+  type JobData,
+  type RemoteResult,
+  type RouteJobData,
+} from "./job-codec.js";
 
 /** One job done, as the worker process's log records it. */
 export interface JobRecord {
@@ -84,75 +91,60 @@ function runRouteJob(
   }
   const remaining = data.deadline - Date.now();
   if (remaining <= 0) return Promise.resolve(refused(job, data.route, expiredReason, parts, "skipped"));
-  let carried: ReturnType<typeof decodeRequest>;
+  let carried: CarriedRequest;
   try {
-    carried = decodeRequest(data.request);
+    carried = decodeJobRequest(data.request);
   } catch (error) {
     return Promise.resolve(refused(job, data.route, `the request cannot be read: ${(error as Error).message}`, parts));
   }
-  const request = carried.request;
-  // The handler may stop at the deadline: after it, nobody waits for its answer.
-  Object.defineProperty(request, "signal", { value: AbortSignal.timeout(Math.ceil(remaining)), enumerable: false });
   const startedAt = performance.now();
   // Counted as the server counts: what is left of the limit is what the runner gets.
   const readAt = startedAt - (data.timeoutMs - remaining);
   const runner = runnerFor(route, data.timeoutMs);
-  return new Promise<JobOutcome>((resolve) => {
-    const done = (handled: HandledRequest) => {
-      const runMs = performance.now() - startedAt;
-      const result: RemoteResult = {
-        status: handled.status,
-        headers: handled.headers,
-        body: handled.body,
-        error: handled.error,
-        lane: handled.lane,
-        worker: parts.workerName,
-        runMs,
-        poolWaitMs: handled.queuedMs,
+  const run = (request: HttpRequest) =>
+    new Promise<JobOutcome>((resolve) => {
+      const done = (handled: HandledRequest) => {
+        const runMs = performance.now() - startedAt;
+        const result: RemoteResult = {
+          status: handled.status,
+          headers: handled.headers,
+          body: handled.body,
+          error: handled.error,
+          lane: handled.lane,
+          worker: parts.workerName,
+          runMs,
+          poolWaitMs: handled.queuedMs,
+        };
+        parts.finished?.({
+          ...record(job, data.route, "completed", runMs, handled.lane, handled.queuedMs),
+          target: request.url,
+          status: handled.status,
+          error: handled.error,
+        });
+        resolve({ ok: true, value: encodeJobResult(result) });
       };
-      parts.finished?.({
-        ...record(job, data.route, "completed", runMs, handled.lane, handled.queuedMs),
-        target: request.url,
-        status: handled.status,
-        error: handled.error,
-      });
-      resolve({ ok: true, value: encoded(result) });
-    };
-    const monitor = parts.monitor;
-    if (!monitor) return runInContext(carried.context, () => runner(request as HttpRequest, readAt, done));
-    // Tagged as a request is on the server, so a block of this loop names the route.
-    monitor.run(
-      (tag) => {
-        monitor.routed(route.id);
-        runInContext(carried.context, () =>
-          runner(request as HttpRequest, readAt, (handled) => {
-            monitor.finished(tag);
-            done(handled);
-          }),
-        );
-      },
-      undefined,
-      undefined,
-    );
-  });
-}
-
-/** The answer as it travels; one that cannot be serialised becomes a 500 that says why. */
-function encoded(result: RemoteResult): string {
-  if (isFileBody(result.body)) {
-    // A file is opened by the process that sends the answer, which may be on another machine.
-    const message = `a queue-lane route cannot answer with file() (${result.body.path}): the server that sends the answer may not see this process's files; return the bytes, or give the route another lane`;
-    return encodeResult({ ...result, ...internalErrorResult({ name: "ResultCloneError", message }) });
-  }
-  try {
-    return encodeResult(result);
-  } catch (error) {
-    const failure = internalErrorResult({
-      name: "ResultCloneError",
-      message: `the response cannot be sent back from the worker: ${serializeError(error).message}`,
+      const monitor = parts.monitor;
+      if (!monitor) return runInContext(carried.context, () => runner(request, readAt, done));
+      // Tagged as a request is on the server, so a block of this loop names the route.
+      monitor.run(
+        (tag) => {
+          monitor.routed(route.id);
+          runInContext(carried.context, () =>
+            runner(request, readAt, (handled) => {
+              monitor.finished(tag);
+              done(handled);
+            }),
+          );
+        },
+        undefined,
+        undefined,
+      );
     });
-    return encodeResult({ ...result, ...failure });
-  }
+  // The handler may stop at the deadline: after it, nobody waits for its answer.
+  const signal = AbortSignal.timeout(Math.ceil(remaining));
+  return Promise.resolve(receiveRequest(carried.request, signal, run)).catch((error: unknown) =>
+    refused(job, data.route, `the request cannot be read: ${encodeError(error).message}`, parts),
+  );
 }
 
 async function runDurableJob(job: JobMessage, data: DurableJobData, parts: JobRunnerParts): Promise<JobOutcome> {
@@ -173,7 +165,7 @@ async function runDurableJob(job: JobMessage, data: DurableJobData, parts: JobRu
   } catch (thrown) {
     const error = thrown instanceof Error ? thrown : new Error(String(thrown));
     const outcome = job.attempt < job.attempts ? "retrying" : "failed";
-    parts.finished?.({ ...record(job, job.name, outcome, performance.now() - startedAt, declared.lane), error: serializeError(error) });
+    parts.finished?.({ ...record(job, job.name, outcome, performance.now() - startedAt, declared.lane), error: encodeError(error) });
     return { ok: false, error, retry: true };
   }
 }

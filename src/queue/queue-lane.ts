@@ -9,10 +9,18 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Job, Queue, QueueEvents } from "bullmq";
 import type { CancelSignal } from "../pool/pool-options.js";
-import { decodeResult, type JobData, type RemoteResult, type RouteJobData } from "./job-codec.js";
+import { decodeJobResult, type JobData, type RemoteResult, type RouteJobData } from "./job-codec.js";
 import { setJobQueue } from "./job-client.js";
-import { IdempotencyConflictError, idempotencyKeyTtlMs, idempotentJobId } from "./idempotency.js";
-import { JobCancelledError, QueueClosedError, QueueFullError, QueueUnavailableError, RemoteJobError } from "./queue-errors.js";
+import {
+  DeadlineError,
+  IdempotencyConflictError,
+  JobCancelledError,
+  QueueClosedError,
+  QueueFullError,
+  QueueUnavailableError,
+  RemoteJobError,
+} from "../lanes/queue-errors.js";
+import { idempotencyKeyTtlMs, idempotentJobId } from "./idempotency.js";
 import { connectionOptions, outageWaitMs, queueName, queuePrefix, routeJobRetention } from "./queue-settings.js";
 import { redacted } from "./redis-url.js";
 
@@ -287,7 +295,7 @@ export class QueueLane {
   private answer(waiting: Waiting, encoded: unknown): void {
     let result: RemoteResult;
     try {
-      result = decodeResult(encoded);
+      result = decodeJobResult(encoded);
     } catch (error) {
       this.fail(waiting, new RemoteJobError(`unreadable answer: ${(error as Error).message}`));
       return;
@@ -334,14 +342,6 @@ export class QueueLane {
     this.report?.("restored", redacted(this.url), "");
     // Answers that came while it was away, or jobs lost with it: found now, not a sweep later.
     this.sweep(true);
-  }
-}
-
-/** No answer within the route's limit (the runner turns it into the route's 504). */
-export class DeadlineError extends Error {
-  override readonly name = "DeadlineError";
-  constructor() {
-    super("no queue worker answered before the route's deadline");
   }
 }
 

@@ -5,7 +5,7 @@ import { parseCookies } from "../params/cookies.js";
 import { parseQuery } from "../params/query.js";
 import { securityDependency, single, type SecurityOptions } from "./scheme.js";
 
-export interface APIKeyOptions extends SecurityOptions {
+export interface ApiKeyOptions extends SecurityOptions {
   /** The header, query key or cookie that carries the key. */
   name: string;
 }
@@ -20,7 +20,7 @@ function checkName(kind: string, name: unknown): string {
 const present = (value: string | undefined) => (value === undefined || value === "" ? undefined : value);
 
 /** The key in a request header, e.g. `apiKeyHeader({ name: "X-API-Key" })`. */
-export function apiKeyHeader<O extends APIKeyOptions>(options: O): Dependency<Value<O>> {
+export function apiKeyHeader<O extends ApiKeyOptions>(options: O): Dependency<Value<O>> {
   const name = checkName("apiKeyHeader", options?.name);
   const header = name.toLowerCase();
   return securityDependency("APIKeyHeader", options, { type: "apiKey", in: "header", name }, "APIKey", (req) =>
@@ -32,7 +32,7 @@ export function apiKeyHeader<O extends APIKeyOptions>(options: O): Dependency<Va
  * The key in the query string, e.g. `apiKeyQuery({ name: "api_key" })`. Read from the URL itself,
  * so a route's `query` schema that does not declare it cannot strip it away.
  */
-export function apiKeyQuery<O extends APIKeyOptions>(options: O): Dependency<Value<O>> {
+export function apiKeyQuery<O extends ApiKeyOptions>(options: O): Dependency<Value<O>> {
   const name = checkName("apiKeyQuery", options?.name);
   return securityDependency("APIKeyQuery", options, { type: "apiKey", in: "query", name }, "APIKey", (req) => {
     const start = req.url.indexOf("?");
@@ -41,7 +41,7 @@ export function apiKeyQuery<O extends APIKeyOptions>(options: O): Dependency<Val
 }
 
 /** The key in a cookie, e.g. `apiKeyCookie({ name: "session" })`; read from the Cookie header itself. */
-export function apiKeyCookie<O extends APIKeyOptions>(options: O): Dependency<Value<O>> {
+export function apiKeyCookie<O extends ApiKeyOptions>(options: O): Dependency<Value<O>> {
   const name = checkName("apiKeyCookie", options?.name);
   return securityDependency("APIKeyCookie", options, { type: "apiKey", in: "cookie", name }, "APIKey", (req) =>
     present(parseCookies(single(req.headers.cookie))[name]),

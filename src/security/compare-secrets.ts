@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
  *
  *     const userOk = compareSecrets(credentials.username, "stanley");
  *     const passwordOk = compareSecrets(credentials.password, "swordfish");   // both compared, always
- *     if (!userOk || !passwordOk) throw new HTTPError(401, "Incorrect username or password", ...);
+ *     if (!userOk || !passwordOk) throw new HttpError(401, "Incorrect username or password", ...);
  */
 export function compareSecrets(given: string | Uint8Array, expected: string | Uint8Array): boolean {
   const digest = (value: string | Uint8Array) => createHash("sha256").update(value).digest();

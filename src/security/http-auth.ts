@@ -5,23 +5,23 @@ import { authorization, isToken } from "./authorization.js";
 import { securityDependency, type SecurityOptions } from "./scheme.js";
 
 /** What an HTTP bearer dependency gives: the scheme as sent and the token. */
-export interface HTTPAuthorizationCredentials {
+export interface HttpAuthorizationCredentials {
   scheme: string;
   credentials: string;
 }
 
 /** What an HTTP basic dependency gives. */
-export interface HTTPBasicCredentials {
+export interface HttpBasicCredentials {
   username: string;
   password: string;
 }
 
-export interface HTTPBearerOptions extends SecurityOptions {
+export interface HttpBearerOptions extends SecurityOptions {
   /** A hint for /docs about the token's format, such as "JWT". */
   bearerFormat?: string;
 }
 
-export interface HTTPBasicOptions extends SecurityOptions {
+export interface HttpBasicOptions extends SecurityOptions {
   /** Sent in the challenge: `WWW-Authenticate: Basic realm="..."`. */
   realm?: string;
 }
@@ -35,14 +35,14 @@ type Value<T, O extends SecurityOptions> = O extends { autoError: false } ? T | 
  *     const bearer = httpBearer();
  *     app.get("/me", { deps: { auth: bearer } }, async (_req, { auth }) => findUser(auth.credentials));
  */
-export function httpBearer<O extends HTTPBearerOptions>(options: O = {} as O): Dependency<Value<HTTPAuthorizationCredentials, O>> {
+export function httpBearer<O extends HttpBearerOptions>(options: O = {} as O): Dependency<Value<HttpAuthorizationCredentials, O>> {
   const scheme: Record<string, unknown> = { type: "http", scheme: "bearer" };
   if (options.bearerFormat !== undefined) scheme.bearerFormat = options.bearerFormat;
   return securityDependency("HTTPBearer", options, scheme, "Bearer", (req) => {
     const found = authorization(req.headers.authorization);
     if (found?.scheme.toLowerCase() !== "bearer" || !isToken(found.credentials)) return undefined;
     return { scheme: found.scheme, credentials: found.credentials };
-  }) as Dependency<Value<HTTPAuthorizationCredentials, O>>;
+  }) as Dependency<Value<HttpAuthorizationCredentials, O>>;
 }
 
 /**
@@ -50,7 +50,7 @@ export function httpBearer<O extends HTTPBearerOptions>(options: O = {} as O): D
  * that are not UTF-8, control characters or no colon: 401 with `WWW-Authenticate: Basic`.
  * Compare the password with `compareSecrets()`, never with `===` (docs/security.md says why).
  */
-export function httpBasic<O extends HTTPBasicOptions>(options: O = {} as O): Dependency<Value<HTTPBasicCredentials, O>> {
+export function httpBasic<O extends HttpBasicOptions>(options: O = {} as O): Dependency<Value<HttpBasicCredentials, O>> {
   const realm = options.realm;
   if (realm !== undefined && (typeof realm !== "string" || !/^[\x20-\x7e]*$/.test(realm) || /["\\]/.test(realm))) {
     throw new TypeError(`httpBasic: realm must be printable ASCII without quotes or backslashes, got ${JSON.stringify(realm)}`);
@@ -60,7 +60,7 @@ export function httpBasic<O extends HTTPBasicOptions>(options: O = {} as O): Dep
     const found = authorization(req.headers.authorization);
     if (found?.scheme.toLowerCase() !== "basic") return undefined;
     return decodeBasic(found.credentials);
-  }) as Dependency<Value<HTTPBasicCredentials, O>>;
+  }) as Dependency<Value<HttpBasicCredentials, O>>;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -75,7 +75,7 @@ function hasControlCharacter(text: string): boolean {
 }
 
 /** RFC 7617's user-pass, or undefined for anything malformed. */
-export function decodeBasic(encoded: string): HTTPBasicCredentials | undefined {
+export function decodeBasic(encoded: string): HttpBasicCredentials | undefined {
   // Node's base64 decoder skips what it cannot read; a credential must not be guessed at.
   if (encoded === "" || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 === 1) return undefined;
   let text: string;

@@ -1,7 +1,7 @@
 // What every security dependency shares: how it appears in OpenAPI, how it refuses a request
 // (401 with a WWW-Authenticate challenge, as FastAPI's do), and how it is made.
 import { registerDependency, type Dependency } from "../deps/dependency.js";
-import { HTTPError } from "../http/http-error.js";
+import { HttpError } from "../http/http-error.js";
 import type { HttpRequest } from "../http/request.js";
 
 /** Options every security dependency takes. */
@@ -18,8 +18,8 @@ export interface SecurityOptions {
 }
 
 /** The 401 a security dependency answers with: `{"detail": "Not authenticated"}` and its challenge. */
-export function notAuthenticated(challenge: string): HTTPError {
-  return new HTTPError(401, "Not authenticated", { "www-authenticate": challenge });
+export function notAuthenticated(challenge: string): HttpError {
+  return new HttpError(401, "Not authenticated", { "www-authenticate": challenge });
 }
 
 /** The one value of a header or query key given as a list (a repeated key): the first. */

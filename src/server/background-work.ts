@@ -1,10 +1,10 @@
 // The server's side of background tasks: starting each request's tasks once its answer is out,
 // counting them (pending ones too) so that shutdown can wait for them within the grace period,
 // and reporting each one's end (a log line when it failed, a metric always).
-import type { BackgroundOutcome } from "../app/background-runner.js";
-import { runBackgroundTasks } from "../app/background-runner.js";
+import type { BackgroundOutcome } from "../lanes/background.js";
+import { runBackgroundTasks } from "../lanes/background.js";
 import type { HandledRequest } from "../app/handle-request.js";
-import type { TaskExecutor } from "../app/task-executor.js";
+import type { TaskExecutor } from "../lanes/executor.js";
 import type { BackgroundEntry } from "../threads/background-tasks.js";
 import { InFlight } from "./drain.js";
 

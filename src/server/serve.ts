@@ -21,6 +21,7 @@ import { stopWithin } from "./shutdown-hooks.js";
 import { startApp, type StartedApp } from "./start-app.js";
 import { startLoopMonitor } from "./start-monitor.js";
 import { registerQueueMetrics } from "../queue/queue-metrics.js";
+import { checkQueuePackages } from "../queue/queue-packages.js";
 import { redacted } from "../queue/redis-url.js";
 import { containStrayErrors } from "./stray-errors.js";
 import { addressOf, createTransport, listenOn, loadTls, schemeOf, type Server } from "./transport.js";
@@ -233,6 +234,8 @@ async function startReported(app: App, config: Config, logger: Logger, reports: 
   const loopMonitor = config.loopMonitor;
   try {
     const routes = queueRoutes(app);
+    // Missing packages first: --redis alone would not help.
+    checkQueuePackages(app, config.redis);
     if (routes.length > 0 && config.redis === undefined) {
       throw new Error(
         `${routes.map((r) => `${r.method} ${r.path}`).join(", ")} run${routes.length === 1 ? "s" : ""} on the queue lane: ` +

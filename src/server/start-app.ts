@@ -11,7 +11,8 @@ import { duringStartup, setActivePool } from "../threads/offload.js";
 import { runLifespanHooks } from "../app/lifespan-hooks.js";
 import { sharedBuffers } from "../threads/shared-state.js";
 import { overridesBufferKey } from "../deps/override-channel.js";
-import { QueueLane, type ConnectionReport } from "../queue/queue-lane.js";
+import { checkQueuePackages } from "../queue/queue-packages.js";
+import type { ConnectionReport, QueueLane } from "../queue/queue-lane.js";
 import { queueRunner } from "../queue/queue-runner.js";
 import { redisUrlBuffers } from "../queue/thread-settings.js";
 import type { Config } from "./config.js";
@@ -67,7 +68,8 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
         "and every worker imports that module. Keep the app in a module of its own and start it from another one (or use app.listen(), which stands aside in workers).",
     );
   }
-  // Redis first: an unreachable one fails the start before any worker is spent on it.
+  // Redis first: an unreachable one (or BullMQ not installed) fails the start before any worker is spent on it.
+  checkQueuePackages(app, config.redis);
   const queue = config.redis === undefined ? undefined : await startQueue(config, events);
   const pool = new WorkerPool({
     size: config.poolSize,
@@ -122,7 +124,9 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
   return { pool, queue, monitor, handle, stop };
 }
 
-function startQueue(config: StartConfig, events: StartEvents): Promise<QueueLane> {
+/** BullMQ is an optional peer: its modules load only here, once the app has a queue. */
+async function startQueue(config: StartConfig, events: StartEvents): Promise<QueueLane> {
+  const { QueueLane } = await import("../queue/queue-lane.js");
   return QueueLane.start(config.redis!, {
     awaitAnswers: events.awaitQueueAnswers ?? true,
     report: events.onQueueConnection,

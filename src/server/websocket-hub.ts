@@ -7,12 +7,13 @@ import { performance } from "node:perf_hooks";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { App } from "../app/app.js";
+import { errorResult, ShuttingDownError } from "../app/error-table.js";
 import { pooledDependencyRunner } from "../app/pooled-dependency.js";
 import type { ServerWebSocket } from "../app/server-websocket.js";
-import type { TaskExecutor } from "../app/task-executor.js";
+import type { TaskExecutor } from "../lanes/executor.js";
 import type { WebSocketRoute } from "../app/websocket-route.js";
 import { statusResult, type RouteResult } from "../http/response.js";
-import { closeCodes } from "../http/websocket-errors.js";
+import { closeCodes, shutdownCloseReason } from "../http/websocket-errors.js";
 import type { LoopMonitor, MonitoredRoute, RequestTag } from "../monitor/loop-monitor.js";
 import { originForm } from "../params/request-target.js";
 import { serializeError } from "../pool/protocol.js";
@@ -96,7 +97,7 @@ export class WebSocketHub {
   shutdown(graceMs: number): void {
     this.stopping = true;
     clearInterval(this.pinger);
-    for (const { session } of this.watched.values()) session.close(closeCodes.goingAway, "Server shutting down");
+    for (const { session } of this.watched.values()) session.close(closeCodes.goingAway, shutdownCloseReason);
     if (this.watched.size === 0) return;
     setTimeout(
       () => {
@@ -117,7 +118,7 @@ export class WebSocketHub {
       const refusal =
         problem ??
         (match.kind === "bad-path" ? statusResult(400, "Malformed request path") : undefined) ??
-        (match.kind === "not-found" ? statusResult(404, "Not Found") : statusResult(503, "Server is shutting down", { "retry-after": "1" }));
+        (match.kind === "not-found" ? statusResult(404, "Not Found") : errorResult(new ShuttingDownError()));
       this.refuse(handshake, refusal);
       if (tag) this.options.monitor!.finished(tag);
       return;
@@ -174,7 +175,7 @@ export class WebSocketHub {
   private track(ws: WebSocket, session: ServerWebSocket): () => void {
     // Errors (a frame too large, bad UTF-8, a reset) are followed by a close with its code: that is their report.
     ws.on("error", ignore);
-    if (this.stopping) session.close(closeCodes.goingAway, "Server shutting down");
+    if (this.stopping) session.close(closeCodes.goingAway, shutdownCloseReason);
     const watched: Watched = { session, alive: true };
     const heard = () => {
       watched.alive = true;

@@ -6,6 +6,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
 import { ServerWebSocket, type WebSocketClosed } from "../app/server-websocket.js";
+import { errorResult, ShuttingDownError } from "../app/error-table.js";
 import { runMiddleware, type Middleware } from "../app/middleware.js";
 import type { HandledRequest } from "../app/route-runner.js";
 import type { WebSocketRoute } from "../app/websocket-route.js";
@@ -107,7 +108,7 @@ export async function runSession(
   if (gone.signal.aborted || context.closing()) {
     await cleanUp(resolved.cleanups);
     if (gone.signal.aborted) context.report.answered(handshake, 499);
-    else refuse(context, handshake, statusResult(503, "Server is shutting down", { "retry-after": "1" }));
+    else refuse(context, handshake, errorResult(new ShuttingDownError()));
     return;
   }
   const ws = await accept(context.acceptorFor(route), handshake);

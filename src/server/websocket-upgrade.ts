@@ -7,7 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import type { App } from "../app/app.js";
 import type { Peer } from "../http/request.js";
-import type { TaskExecutor } from "../app/task-executor.js";
+import type { TaskExecutor } from "../lanes/executor.js";
 import type { LiveFeed } from "../monitor/live-feed.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import type { Metrics } from "../monitor/metrics.js";

@@ -5,7 +5,7 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { App } from "../app/app.js";
 import type { HandledRequest } from "../app/handle-request.js";
-import { runBackgroundTasks, type BackgroundOutcome } from "../app/background-runner.js";
+import { runBackgroundTasks, type BackgroundOutcome } from "../lanes/background.js";
 import { defaults, resolveConfig, type Config } from "../server/config.js";
 import { frameResponse } from "../server/frame-response.js";
 import { startApp, type StartedApp } from "../server/start-app.js";

@@ -4,7 +4,7 @@
 import { createServer, type Server } from "node:http";
 import { WebSocket } from "ws";
 import type { App } from "../app/app.js";
-import type { TaskExecutor } from "../app/task-executor.js";
+import type { TaskExecutor } from "../lanes/executor.js";
 import type { WebSocketClosed, WebSocketMessage } from "../app/server-websocket.js";
 import { closeCodes, WebSocketDenied, WebSocketDisconnect } from "../http/websocket-errors.js";
 import type { SerializedError } from "../pool/protocol.js";

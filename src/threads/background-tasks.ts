@@ -12,7 +12,7 @@ export interface BackgroundEntry {
   /** The function's name, for logs and metrics. */
   name: string;
   lane: Lane;
-  /** Its registration key (see backgroundTask), when it has one. */
+  /** Its registration key (see backgroundFunction), when it has one. */
   key?: string;
   args: unknown[];
   fn?: Function;
@@ -25,10 +25,10 @@ const lanes = new WeakMap<Function, Lane>();
  * the top level of a module the app imports (as blocking()). Needed for a plain function (it
  * runs on the pool) and for any task added by a worker-lane handler. Returns `fn`.
  *
- *     export const sendEmail = backgroundTask(function sendEmail(to: string) { ... });
+ *     export const sendEmail = backgroundFunction(function sendEmail(to: string) { ... });
  */
-export function backgroundTask<F extends (...args: any[]) => unknown>(fn: F, options: { lane?: Lane } = {}): F {
-  if (typeof fn !== "function") throw new TypeError(`backgroundTask() takes a function, got ${describeValue(fn)}`);
+export function backgroundFunction<F extends (...args: any[]) => unknown>(fn: F, options: { lane?: Lane } = {}): F {
+  if (typeof fn !== "function") throw new TypeError(`backgroundFunction() takes a function, got ${describeValue(fn)}`);
   lanes.set(fn, laneOf(fn, options.lane));
   return blocking(fn);
 }
@@ -59,7 +59,7 @@ export class BackgroundTasks {
       : "it is a plain function, so it runs on the worker pool";
     if (key === undefined && crosses) {
       throw new TypeError(
-        `background task ${name}: ${where}, which must find it by name: register it with backgroundTask(${name === "anonymous task" ? "fn" : name}) ` +
+        `background task ${name}: ${where}, which must find it by name: register it with backgroundFunction(${name === "anonymous task" ? "fn" : name}) ` +
           "at the top level of a module the app imports.",
       );
     }

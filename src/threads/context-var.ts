@@ -46,25 +46,37 @@ export class ContextVar<T> {
   }
 }
 
-/** The values of every context variable set now, to send with a task; undefined when none is. */
-export function captureContext(): Record<string, unknown> | undefined {
-  let captured: Record<string, unknown> | undefined;
+/**
+ * The caller's context as it crosses to a worker thread or a worker process (src/lanes carries
+ * it with every task): the values of its context variables, and room for its trace context (W3C
+ * `traceparent`/`tracestate` as a carrier), which a tracing integration puts here and reads on the
+ * other side. Structured-cloneable, so it crosses to a thread and, serialised, through Redis.
+ */
+export interface TaskContext {
+  vars?: Record<string, unknown>;
+  trace?: Record<string, string>;
+}
+
+/** The caller's context now, to send with a task; undefined when there is none (the common case: nothing to copy). */
+export function captureContext(): TaskContext | undefined {
+  let vars: Record<string, unknown> | undefined;
   for (const { key, storage } of variables) {
     const value = storage.getStore();
-    if (value !== undefined) (captured ??= {})[key] = value;
+    if (value !== undefined) (vars ??= {})[key] = value;
   }
-  return captured;
+  return vars === undefined ? undefined : { vars };
 }
 
 /**
- * Runs `fn` with each registered variable set to its value in `context` (and unset when absent),
- * so a task sees its caller's values and nothing left over from the task before it.
+ * Runs `fn` inside the caller's context: each registered variable set to its value there (and
+ * unset when absent), so a task sees its caller's values and nothing left over from the task before it.
  */
-export function runInContext<R>(context: Record<string, unknown> | undefined, fn: () => R): R {
+export function runInContext<R>(context: TaskContext | undefined, fn: () => R): R {
+  const vars = context?.vars;
   let run = fn;
   for (const { key, storage } of variables) {
     const inner = run;
-    run = () => storage.run(context?.[key], inner);
+    run = () => storage.run(vars?.[key], inner);
   }
   return run();
 }

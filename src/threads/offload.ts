@@ -62,7 +62,7 @@ export function setActivePool(pool: WorkerPool | undefined): void {
   activePool = pool;
 }
 
-/** The key a function was registered under with blocking() (or backgroundTask()), if it was. */
+/** The key a function was registered under with blocking() (or backgroundFunction()), if it was. */
 export function registeredKey(fn: Function): string | undefined {
   return keys.get(fn);
 }

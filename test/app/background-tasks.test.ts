@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { threadId } from "node:worker_threads";
 import { after, before, describe, test } from "node:test";
-import { App, TestClient, backgroundTasks, depends } from "loopwise";
+import { App, backgroundTasks, depends } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app, pooled, ran } from "../fixtures/background-app.ts";
 
 let client: TestClient;
@@ -93,7 +94,7 @@ describe("what cannot run is refused when it is added, with the reason", () => {
   test("an unregistered task added on a worker: a 500 saying to register it", async () => {
     const res = await client.post("/worker/unregistered");
     assert.equal(res.status, 500);
-    assert.match(res.error!.message, /background task unregistered: it was added on a worker.*register it with backgroundTask\(unregistered\)/);
+    assert.match(res.error!.message, /background task unregistered: it was added on a worker.*register it with backgroundFunction\(unregistered\)/);
   });
 
   test("an unregistered plain function: it would run on the pool, which cannot find it", async () => {

@@ -1,4 +1,4 @@
-// Errors: HTTPError with headers, exception handlers by class on both lanes, and no stack or
+// Errors: HttpError with headers, exception handlers by class on both lanes, and no stack or
 // message of an unexpected error ever reaching the client.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -28,7 +28,7 @@ test("an error class raised by a pooled dependency of a loop route is answered b
   assert.deepEqual(reply.json, { detail: "paper is out of stock", path: "/loop/stock-dep" });
 });
 
-test("HTTPError carries its status, any JSON detail and headers", async () => {
+test("HttpError carries its status, any JSON detail and headers", async () => {
   const reply = await request(server.url + "/teapot");
   assert.equal(reply.status, 418);
   assert.deepEqual(reply.json, { detail: { reason: "short and stout" } });

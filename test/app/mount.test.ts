@@ -3,12 +3,13 @@
 // at the root that leaves the docs routes alone.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { App, serve, TestClient, type RunningServer } from "loopwise";
+import { App, serve, type RunningServer } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import WebSocket from "ws";
 import { launchBrowser, tryItOut } from "../browser.ts";
 import { app } from "../fixtures/mount-app.ts";
 import { caller } from "../fixtures/mount-sub-app.ts";
-import { request } from "../helpers.ts";
+import { internalRoute, request } from "../helpers.ts";
 
 describe("a mounted app, over real sockets", () => {
   let server: RunningServer;
@@ -182,6 +183,6 @@ describe("mount() refuses what would not be served", () => {
       top.routes.map((r) => r.path),
       ["/t/m/leaf"],
     );
-    assert.equal(top.routes[0]!.errors, leaf.errors, "the leaf's own exception handlers");
+    assert.equal(internalRoute(top.routes[0]).errors, leaf.errors, "the leaf's own exception handlers");
   });
 });

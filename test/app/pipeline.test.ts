@@ -6,8 +6,8 @@ import { Readable } from "node:stream";
 import { test } from "node:test";
 import { App } from "../../src/app/app.ts";
 import { createRequestHandler, type HandledRequest } from "../../src/app/handle-request.ts";
-import type { TaskExecutor } from "../../src/app/task-executor.ts";
-import { HTTPError } from "../../src/http/http-error.ts";
+import type { TaskExecutor } from "../../src/lanes/executor.ts";
+import { HttpError } from "../../src/http/http-error.ts";
 import { hostKey } from "../../src/pool/identity.ts";
 import { TaskKind, type TaskHost } from "../../src/pool/protocol.ts";
 
@@ -16,7 +16,7 @@ app.get("/loop/:id", async (req) => ({ lane: "loop", id: req.params.id }));
 app.get("/worker/:id", (req) => ({ lane: "worker", id: req.params.id }));
 app.post("/worker/echo", (req) => ({ got: req.body }));
 app.get("/worker/missing", () => {
-  throw new HTTPError(404, "nope");
+  throw new HttpError(404, "nope");
 });
 
 /** Runs each task in this thread, through structuredClone as postMessage would. */

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { App, Router } from "loopwise";
+import { internalRoute } from "../helpers.ts";
 
 test("routes get ids in registration order and lanes from how they are declared", () => {
   const app = new App();
@@ -10,7 +11,7 @@ test("routes get ids in registration order and lanes from how they are declared"
   app.put("/c", { lane: "loop" }, () => 3);
   app.delete("/d", { lane: "worker" }, async () => 4);
   assert.deepEqual(
-    app.routes.map((r) => [r.id, r.method, r.path, r.lane]),
+    app.routes.map((r) => [internalRoute(r).id, r.method, r.path, r.lane]),
     [
       [0, "GET", "/a", "loop"],
       [1, "POST", "/b", "worker"],

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { threadId } from "node:worker_threads";
 import { after, before, test } from "node:test";
-import { App, TestClient, depends } from "loopwise";
+import { App, depends } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app, events } from "../fixtures/deps-app.ts";
 
 let client: TestClient;
@@ -47,7 +48,7 @@ test("dependencies see the request, validated; app-level dependencies run for ev
   assert.equal((await client.get("/requests-seen")).json().requestsSeen, before + 2);
 });
 
-test("an HTTPError raised by a pooled dependency keeps its status, detail and headers", async () => {
+test("an HttpError raised by a pooled dependency keeps its status, detail and headers", async () => {
   const denied = await client.get("/loop/auth");
   assert.equal(denied.status, 401);
   assert.deepEqual(denied.json(), { detail: "Not authenticated" });

@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import { threadId } from "node:worker_threads";
 import { after, afterEach, before, describe, test } from "node:test";
-import { App, TestClient, depends, serve } from "loopwise";
+import { App, depends, serve } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app, currentUser, database, featureFlag, settings } from "../fixtures/overrides-app.ts";
 import { fakeDatabase, fakeSettings, fakeUser } from "../fixtures/overrides-fakes.ts";
-import { captureLogs, fixture, request, spawnServer, waitForFullPool } from "../helpers.ts";
+import { captureLogs, fixture, internalRoute, request, spawnServer, waitForFullPool } from "../helpers.ts";
 
 const real = { headers: { authorization: "Bearer real" } };
 
@@ -125,7 +126,7 @@ test("an override set before the routes are registered applies to them", async (
   });
   early.dependencyOverrides.set(name, { value: "replaced" });
   early.get("/name", { deps: { name } }, async (_req, { name }) => ({ name }));
-  const route = early.routes[0]!;
+  const route = internalRoute(early.routes[0]);
   assert.equal(route.steps[0]!.run.name, "name (overridden with a value)");
   assert.equal(route.plan[0], name);
 });

@@ -2,7 +2,7 @@
 // each page says they do. (Their console sessions run in sessions.test.ts, /docs in test/openapi.)
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app as background } from "../../docs/examples/background-tasks.ts";
 import { app as security } from "../../docs/examples/security.ts";
 // The testing page's own example: its tests run as part of this file.

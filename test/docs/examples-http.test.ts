@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app as files } from "../../docs/examples/file-responses.ts";
 import { app as middleware } from "../../docs/examples/middleware.ts";
 import { app as responses } from "../../docs/examples/responses.ts";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { pbkdf2Sync } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app as pathAndQuery } from "../../docs/examples/path-and-query.ts";
 import { app as requestBody } from "../../docs/examples/request-body.ts";
 import { app as validation } from "../../docs/examples/validation-errors.ts";
@@ -113,7 +113,7 @@ describe("docs/examples/dependencies.ts", () => {
 describe("docs/examples/errors.ts", () => {
   const c = clientFor(errors);
 
-  test("HTTPError carries its status, detail and headers", async () => {
+  test("HttpError carries its status, detail and headers", async () => {
     const res = await c.client.get("/items/bar");
     assert.equal(res.status, 404);
     assert.deepEqual(res.json(), { detail: "Item not found" });

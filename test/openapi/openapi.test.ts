@@ -5,12 +5,13 @@ import { App as SourceApp } from "../../src/app/app.ts";
 import { builtinRoutes } from "../../src/openapi/docs-routes.ts";
 import { after, before, describe, test } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { App, TestClient, serve, type RunningServer } from "loopwise";
+import { App, serve, type RunningServer } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { openApiPath } from "../../src/openapi/openapi-document.ts";
 import { launchBrowser, tryItOut } from "../browser.ts";
 import { app as depsApp } from "../fixtures/deps-app.ts";
 import { app } from "../fixtures/typed-app.ts";
-import { captureLogs, request } from "../helpers.ts";
+import { captureLogs, internalRoute, request } from "../helpers.ts";
 
 describe("/openapi.json", () => {
   let client: TestClient;
@@ -95,7 +96,7 @@ describe("/openapi.json", () => {
     const own = new App();
     own.get("/docs", async () => "mine");
     const found = own.match("GET", "/docs");
-    assert.ok(found.kind === "route" && found.route.id === 0);
+    assert.ok(found.kind === "route" && internalRoute(found.route).id === 0);
   });
 });
 

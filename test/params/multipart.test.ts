@@ -194,7 +194,7 @@ describe("multipart forms", () => {
     assert.deepEqual(bodyOf(response).detail, [{ type: "missing", loc: ["body", "file"], msg: "Field required", input: null }]);
   });
 
-  test("temporary files are removed whatever the answer: an error, an HTTPError, a 422, a 415", async () => {
+  test("temporary files are removed whatever the answer: an error, an HttpError, a 422, a 415", async () => {
     const form = () => {
       const f = new FormData();
       f.append("file", new Blob(["content"]), "f.txt");

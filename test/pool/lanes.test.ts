@@ -44,6 +44,13 @@ describe("lanes", () => {
     assert.deepEqual(reply.json, { caught: true, message: "blocking function failed on purpose" });
   });
 
+  test("an HttpError raised by an offloaded function answers with its status, detail and headers", async () => {
+    const reply = await request(server.url + "/offload/refuses/42");
+    assert.equal(reply.status, 404);
+    assert.deepEqual(reply.json, { detail: "no item 42" });
+    assert.equal(reply.headers["x-looked-in"], "worker");
+  });
+
   test("a value that cannot cross back from a worker fails its own call only, with the reason", async () => {
     const reply = await request(server.url + "/offload/uncloneable");
     assert.equal(reply.status, 200);
@@ -69,7 +76,7 @@ describe("lanes", () => {
     });
   }
 
-  test("HTTPError gives its status, detail and headers on both lanes", async () => {
+  test("HttpError gives its status, detail and headers on both lanes", async () => {
     const loop = await request(server.url + "/loop/http-error");
     assert.equal(loop.status, 418);
     assert.deepEqual(loop.json, { detail: { reason: "teapot" } });

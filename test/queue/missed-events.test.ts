@@ -11,7 +11,7 @@ import type * as Codec from "../../src/queue/job-codec.ts";
 import { eventually, startRedis, type RedisServer } from "../redis.ts";
 
 const { QueueLane } = (await import(new URL("../../dist/queue/queue-lane.js", import.meta.url).href)) as typeof Lane;
-const { encodeRequest, encodeResult } = (await import(new URL("../../dist/queue/job-codec.js", import.meta.url).href)) as typeof Codec;
+const { encodeJobRequest, encodeJobResult } = (await import(new URL("../../dist/queue/job-codec.js", import.meta.url).href)) as typeof Codec;
 
 let redis: RedisServer;
 let admin: Redis;
@@ -25,7 +25,7 @@ after(async () => {
 });
 
 const request = () =>
-  encodeRequest(
+  encodeJobRequest(
     { method: "GET", url: "/x", path: "/x", params: {}, query: {}, headers: {}, cookies: {}, body: undefined, client: "t" } as never,
     undefined,
   );
@@ -48,7 +48,7 @@ test("an answer whose completion event was lost is still found, by reading the j
     });
     worker = new Worker(
       "jobs",
-      async () => encodeResult({ status: 200, headers: {}, body: "found", lane: "loop", worker: "test:1", runMs: 1, poolWaitMs: undefined }),
+      async () => encodeJobResult({ status: 200, headers: {}, body: "found", lane: "loop", worker: "test:1", runMs: 1, poolWaitMs: undefined }),
       { prefix: "loopwise", connection: { host: "127.0.0.1", port: redis.port } },
     );
     worker.on("completed", () => done());

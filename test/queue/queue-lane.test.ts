@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app } from "../fixtures/queue-app.ts";
 import { fixture, request, spawnServer, type ChildServer } from "../helpers.ts";
 import { eventually, spawnWorker, startRedis, type ChildWorker, type RedisServer } from "../redis.ts";
@@ -73,7 +73,7 @@ describe("the queue lane with two worker processes", () => {
     assert.deepEqual(ok.json, { id: 7, tags: ["a", "b"] });
   });
 
-  test("responses, HTTPError, crashes and bodies cross back as between lanes", async () => {
+  test("responses, HttpError, crashes and bodies cross back as between lanes", async () => {
     const teapot = await request(`${server.url}/q/teapot`);
     assert.equal(teapot.status, 418);
     assert.deepEqual(teapot.json, { detail: { short: true } });
@@ -116,7 +116,41 @@ describe("the queue lane with two worker processes", () => {
     assert.deepEqual(raw.json, { body: Buffer.from([9, 8]).toString("base64"), bytes: true });
   });
 
-  test("dependencies run beside the handler on the worker; their HTTPError keeps its status and headers", async () => {
+  test("a request crosses to a worker process as to a worker thread: a small upload arrives a file; a spooled one is refused by name", async () => {
+    const form = (doc: Blob, name: string) => {
+      const body = new FormData();
+      body.set("note", "hi");
+      body.set("doc", doc, name);
+      return body;
+    };
+    for (const path of ["/q/upload", "/q/upload-async"]) {
+      const res = await fetch(`${server.url}${path}`, { method: "POST", body: form(new Blob(["small text"], { type: "text/plain" }), "a.txt") });
+      assert.equal(res.status, 200, path);
+      const answer = (await res.json()) as Record<string, string>;
+      assert.equal(answer.name, "a.txt");
+      assert.equal(answer.text, "small text");
+    }
+    const plain = (await (await fetch(`${server.url}/q/upload`, { method: "POST", body: form(new Blob(["x"]), "b.txt") })).json()) as Record<
+      string,
+      string
+    >;
+    assert.equal(plain.note, "hi");
+    assert.equal(plain.scheme, "http", "every field of the request crosses, as to a worker thread");
+
+    const big = await fetch(`${server.url}/q/upload`, { method: "POST", body: form(new Blob([new Uint8Array(2 * 1024 * 1024)]), "big.bin") });
+    assert.equal(big.status, 500);
+    await eventually(
+      // JSON lines: the file's name is in escaped quotes there.
+      () =>
+        server.stderr.some(
+          (line) => line.includes("POST /q/upload: the request cannot be sent to a queue worker: its upload") && line.includes("big.bin"),
+        ),
+      5_000,
+      "why, in the server's log",
+    );
+  });
+
+  test("dependencies run beside the handler on the worker; their HttpError keeps its status and headers", async () => {
     const denied = await request(`${server.url}/q/me`);
     assert.equal(denied.status, 401);
     assert.equal(denied.headers["www-authenticate"], "Bearer");

@@ -32,7 +32,7 @@ describe("a disk that fills while an upload is spooled", () => {
   before(async () => {
     temp = mkdtempSync(join(tmpdir(), "loopwise-full-disk-"));
     // 256 KiB per file: a bigger upload meets EFBIG, as a full disk meets ENOSPC.
-    server = await spawnServer(`${fixture("uploads-app.ts")}:app`, ["--pool-size", "1"], { TMPDIR: temp }, ["-f", "256"]);
+    server = await spawnServer(`${fixture("uploads-app.ts")}:app`, ["--pool-size", "1"], { TMPDIR: temp }, { limits: ["-f", "256"] });
   });
   after(async () => {
     await server?.stop();
@@ -57,7 +57,7 @@ describe("a disk that fills while an upload is spooled", () => {
 describe("no file descriptor left", () => {
   let server: ChildServer;
   before(async () => {
-    server = await spawnServer(`${fixture("lanes-app.ts")}:app`, ["--pool-size", "1"], {}, ["-n", "128"]);
+    server = await spawnServer(`${fixture("lanes-app.ts")}:app`, ["--pool-size", "1"], {}, { limits: ["-n", "128"] });
   });
   after(() => server?.stop());
 

@@ -7,7 +7,8 @@ import { readdirSync, readlinkSync, rmSync, truncateSync, writeFileSync } from "
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { compression, file, serve, type HttpRequest, type OutgoingResponse, type RunningServer } from "loopwise";
+import { file, serve, type HttpRequest, type OutgoingResponse, type RunningServer } from "loopwise";
+import { compression } from "loopwise/middleware";
 import { existsSync } from "node:fs";
 import { app, bigSize, data, publicDir, root, uploadsSeen } from "../fixtures/files-app.ts";
 import { captureLogs, delay, request, until } from "../helpers.ts";

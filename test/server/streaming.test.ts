@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { serve, TestClient, type RunningServer } from "loopwise";
+import { serve, type RunningServer } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app } from "../fixtures/http-layer-app.ts";
 import { captureLogs, delay, request, until } from "../helpers.ts";
 

@@ -139,7 +139,7 @@ describe("dependencies", () => {
     assert.ok(!errorLines().some((line) => line.path === "/ws/tx-echo"));
   });
 
-  test("a dependency's HTTPError refuses the handshake with its status and headers; a WebSocketError with 403; a crash with 500", async () => {
+  test("a dependency's HttpError refuses the handshake with its status and headers; a WebSocketError with 403; a crash with 500", async () => {
     const anonymous = await openSocket(`${ws}/ws/auth?tag=c`).catch((error) => error);
     assert.equal(anonymous.status, 401);
     assert.equal(anonymous.headers["www-authenticate"], "Bearer");

@@ -2,7 +2,7 @@
 // the loop monitor's message; work off the loop, and short stalls, do not.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app } from "../fixtures/monitor-app.ts";
 import { app as guardApp } from "../fixtures/guard-app.ts";
 

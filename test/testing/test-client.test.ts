@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { threadId } from "node:worker_threads";
 import { after, before, test } from "node:test";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app as basics } from "../../examples/basics/main.ts";
 import { app } from "../fixtures/typed-app.ts";
 import { listensDuring } from "../helpers.ts";

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { threadId } from "node:worker_threads";
 import { after, before, test } from "node:test";
-import { TestClient, WebSocketDenied, WebSocketDisconnect } from "loopwise";
+import { WebSocketDenied, WebSocketDisconnect } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app, journal } from "../fixtures/websocket-app.ts";
 import { listensDuring } from "../helpers.ts";
 

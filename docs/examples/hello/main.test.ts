@@ -1,7 +1,7 @@
 // docs/testing.md: the hello app under TestClient, both lanes, no socket.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app } from "./main.ts";
 
 let client: TestClient;

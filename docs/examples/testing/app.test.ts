@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, test } from "node:test";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app, currentUser, database } from "./app.ts";
 import { fakeDatabase } from "./fakes.ts";
 

@@ -1,5 +1,6 @@
 // docs/testing.md: an app whose dependencies a test replaces (a user service, a database).
-import { App, HTTPError, depends, httpBearer } from "loopwise";
+import { App, HttpError, depends } from "loopwise";
+import { httpBearer } from "loopwise/security";
 
 export const app = new App();
 
@@ -8,7 +9,7 @@ const bearer = httpBearer();
 // In production this asks an identity service; a test will not want to.
 export const currentUser = depends({ deps: { auth: bearer } }, async function currentUser(_req, { auth }) {
   const response = await fetch("https://id.example.com/userinfo", { headers: { authorization: `Bearer ${auth.credentials}` } });
-  if (!response.ok) throw new HTTPError(401, "Invalid token", { "www-authenticate": "Bearer" });
+  if (!response.ok) throw new HttpError(401, "Invalid token", { "www-authenticate": "Bearer" });
   return (await response.json()) as { name: string };
 });
 

@@ -1,7 +1,7 @@
 // The app in process, with its worker pool: no port. `npm test` runs it.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { TestClient } from "loopwise";
+import { TestClient } from "loopwise/testing";
 import { app } from "../main.ts";
 
 let client: TestClient;

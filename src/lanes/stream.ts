@@ -6,7 +6,7 @@
 import { BroadcastChannel } from "node:worker_threads";
 import type { HeaderValue, RouteResult, StreamBody } from "../http/response.js";
 import { workerSlot } from "../pool/identity.js";
-import { serializeError, type SerializedError } from "../pool/protocol.js";
+import { decodeError, encodeError, type CrossedError } from "./errors.js";
 
 /** Chunks in flight before the worker waits for the main thread to take more. */
 const window = 16;
@@ -15,7 +15,7 @@ type FromWorker =
   | { t: "head"; status: number; headers: Record<string, HeaderValue>; slot: number | undefined; startedAt: number }
   | { t: "chunk"; data: string | Uint8Array }
   | { t: "end" }
-  | { t: "error"; error: SerializedError };
+  | { t: "error"; error: CrossedError };
 type FromMain = { t: "ack" } | { t: "cancel" };
 
 /** What a streaming route's task carries: the request and the channel its chunks come back on. */
@@ -69,7 +69,7 @@ export class StreamReceiver {
       }
       if (message.t === "chunk") this.chunks.push(message.data);
       else if (message.t === "end") this.ended = true;
-      else this.fail(Object.assign(new Error(message.error.message), { name: message.error.name, stack: message.error.stack }));
+      else this.fail(decodeError(message.error));
       this.wake?.();
     };
   }
@@ -172,7 +172,7 @@ export async function sendStream(
     }
   } catch (error) {
     finished = true;
-    channel.postMessage({ t: "error", error: serializeError(error) } satisfies FromWorker);
+    channel.postMessage({ t: "error", error: encodeError(error) } satisfies FromWorker);
   } finally {
     signal?.removeEventListener("abort", onAbort);
     if (!finished) await iterator.return?.();

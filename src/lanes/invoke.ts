@@ -1,13 +1,34 @@
+// Calling a route's handler and turning its value or error into a response: the last step of
+// every lane. The same code runs on the loop lane (main thread), inside a worker thread and in a
+// worker process, so every lane answers identically.
 import { backgroundOf } from "../deps/background-tasks.js";
-import type { Dependency } from "../deps/dependency.js";
-import type { ErrorHandlers } from "./error-handlers.js";
-import { HTTPError } from "../http/http-error.js";
+import type { Dependency, DependencyMap, PlanStep } from "../deps/dependency.js";
 import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
 import { isResponseObject, primeStream, toResult, type RouteResult } from "../http/response.js";
 import type { HttpRequest } from "../http/request.js";
+import type { StandardSchemaV1 } from "../params/standard-schema.js";
 import type { BackgroundEntry } from "../threads/background-tasks.js";
-import type { Route } from "./router.js";
 import { crossingDependencyValue } from "./dependency-crossing.js";
+import { answeredError, encodeError } from "./errors.js";
+import type { DependencyOutcome } from "./results.js";
+
+/** The app's exception handlers, as a lane uses them: the app's own answer for an error, else the default. */
+export interface ErrorAnswers {
+  handles(error: unknown): boolean;
+  respond(error: unknown, req: HttpRequest): RouteResult | Promise<RouteResult>;
+}
+
+/** What a lane needs of a route to run it (the app's route table holds more). */
+export interface InvokedRoute {
+  method: string;
+  path: string;
+  status: number;
+  handler: (req: HttpRequest<any, any, any, any, any>, deps: any) => unknown;
+  deps: DependencyMap;
+  steps: PlanStep[];
+  response: StandardSchemaV1 | undefined;
+  errors: ErrorAnswers;
+}
 
 const noDeps = Object.freeze({});
 
@@ -16,10 +37,20 @@ const noDeps = Object.freeze({});
  * the loop lane (main thread) and inside a worker, so both lanes answer identically. A route
  * without dependencies takes the short path: no promise unless the handler makes one.
  */
-export function invokeRoute(route: Route, req: HttpRequest, runOnPool?: RunOnPool): RouteResult | Promise<RouteResult>;
+export function invokeRoute(route: InvokedRoute, req: HttpRequest, runOnPool?: RunOnPool): RouteResult | Promise<RouteResult>;
 /** `finish` is applied to the result in the same step, so an async handler costs one promise more, not two. */
-export function invokeRoute<T>(route: Route, req: HttpRequest, runOnPool: RunOnPool | undefined, finish: (result: RouteResult) => T): T | Promise<T>;
-export function invokeRoute(route: Route, req: HttpRequest, runOnPool?: RunOnPool, finish = (result: RouteResult): unknown => result): unknown {
+export function invokeRoute<T>(
+  route: InvokedRoute,
+  req: HttpRequest,
+  runOnPool: RunOnPool | undefined,
+  finish: (result: RouteResult) => T,
+): T | Promise<T>;
+export function invokeRoute(
+  route: InvokedRoute,
+  req: HttpRequest,
+  runOnPool?: RunOnPool,
+  finish = (result: RouteResult): unknown => result,
+): unknown {
   if (route.steps.length > 0) return invokeWithDependencies(route, req, runOnPool).then(finish);
   // Never throws: respond() answers any value thrown, even one that is not an Error.
   const fail = (error: unknown) => finishWith(route.errors.respond(error, req), finish);
@@ -47,7 +78,7 @@ function finishWith<T>(result: RouteResult | Promise<RouteResult>, finish: (resu
   return result instanceof Promise ? result.then(finish) : finish(result);
 }
 
-async function invokeWithDependencies(route: Route, req: HttpRequest, runOnPool: RunOnPool | undefined): Promise<RouteResult> {
+async function invokeWithDependencies(route: InvokedRoute, req: HttpRequest, runOnPool: RunOnPool | undefined): Promise<RouteResult> {
   let resolved: Awaited<ReturnType<typeof resolveDependencies>>;
   try {
     resolved = await resolveDependencies(route.steps, req, runOnPool);
@@ -81,7 +112,7 @@ export class ResponseValidationError extends Error {
 }
 
 /** Validates a plain value against the route's `response` schema, then makes it a response. */
-function resultOf(value: unknown, route: Route): RouteResult | Promise<RouteResult> {
+function resultOf(value: unknown, route: InvokedRoute): RouteResult | Promise<RouteResult> {
   if (!route.response || isResponseObject(value)) {
     const result = toResult(value, route.status);
     return result instanceof Promise ? result.then(primeStream) : primeStream(result);
@@ -99,29 +130,21 @@ function resultOf(value: unknown, route: Route): RouteResult | Promise<RouteResu
   return checked instanceof Promise ? checked.then(use) : use(checked);
 }
 
-/** What a worker sends back for a pooled dependency: its value, or the HTTPError it raised (which must keep its status). */
-export interface PooledDependencyOutcome {
-  value?: unknown;
-  httpError?: { status: number; detail: unknown; headers: Record<string, string | string[]> };
-  /** The app's exception handler answered the error here, where its class is known. */
-  answered?: RouteResult;
-}
-
-/** Runs a plain dependency inside a worker for a loop-lane route. */
+/** Runs a plain dependency inside a worker for a loop-lane route; its error crosses back in the one form. */
 export function invokePooledDependency(
   dep: Dependency,
   req: HttpRequest,
   deps: Record<string, unknown>,
-  errors: ErrorHandlers,
-): PooledDependencyOutcome | Promise<PooledDependencyOutcome> {
-  const ok = (value: unknown): PooledDependencyOutcome => ({ value: crossingDependencyValue(dep, value) });
-  const failed = (error: unknown): PooledDependencyOutcome | Promise<PooledDependencyOutcome> => {
+  errors: ErrorAnswers,
+): DependencyOutcome | Promise<DependencyOutcome> {
+  const ok = (value: unknown): DependencyOutcome => ({ value: crossingDependencyValue(dep, value) });
+  const failed = (error: unknown): DependencyOutcome | Promise<DependencyOutcome> => {
+    // The app's own handler answers here, where the error's class is known.
     if (errors.handles(error)) {
-      const answered = errors.respond(error, req);
-      return answered instanceof Promise ? answered.then((result) => ({ answered: result })) : { answered };
+      const answer = errors.respond(error, req);
+      return answer instanceof Promise ? answer.then((result) => ({ error: answeredError(error, result) })) : { error: answeredError(error, answer) };
     }
-    if (error instanceof HTTPError) return { httpError: { status: error.status, detail: error.detail, headers: error.headers } };
-    throw error;
+    return { error: encodeError(error) };
   };
   let value: unknown;
   try {

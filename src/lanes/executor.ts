@@ -1,5 +1,5 @@
-// What the request pipeline needs from the worker pool, and nothing more: run a task, get its
-// outcome. The pool implements it; a test can give an in-process one (no threads).
+// What every lane that leaves the loop needs from the worker pool, and nothing more: run a task,
+// get its outcome. The pool implements it; a test can give an in-process one (no threads).
 import type { RunOptions, TaskOutcome } from "../pool/pool-options.js";
 import type { TaskKind } from "../pool/protocol.js";
 

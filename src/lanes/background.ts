@@ -3,11 +3,12 @@
 // TestClient; what is logged, counted and waited for at shutdown is the server's business.
 import { performance } from "node:perf_hooks";
 import { PoolClosedError, PoolFullError, PoolUnavailableError, TaskError, WorkerCrashedError } from "../pool/pool-errors.js";
-import { serializeError, TaskKind, type SerializedError } from "../pool/protocol.js";
+import { TaskKind } from "../pool/protocol.js";
 import type { BackgroundEntry } from "../threads/background-tasks.js";
-import { captureContext } from "../threads/context-var.js";
 import { registeredFunction } from "../threads/offload.js";
-import type { TaskExecutor } from "./task-executor.js";
+import { encodeError, type CrossedError } from "./errors.js";
+import type { TaskExecutor } from "./executor.js";
+import { captureContext } from "./task.js";
 
 /** How one background task went. */
 export interface BackgroundOutcome {
@@ -17,7 +18,7 @@ export interface BackgroundOutcome {
   lane: string;
   durationMs: number;
   /** What it threw (or why it could not run), when it failed. */
-  error?: SerializedError;
+  error?: CrossedError;
   /** It never ran: the pool refused it (busy past its limits, or shutting down), as it would refuse a request. */
   refused?: true;
 }
@@ -46,7 +47,7 @@ export async function runBackgroundTasks(
 
 async function runOne(entry: BackgroundEntry, executor: TaskExecutor): Promise<BackgroundOutcome> {
   const start = performance.now();
-  const done = (lane: string, error?: SerializedError): BackgroundOutcome => {
+  const done = (lane: string, error?: CrossedError): BackgroundOutcome => {
     const outcome: BackgroundOutcome = { task: entry.name, lane, durationMs: performance.now() - start };
     if (error) outcome.error = error;
     return outcome;
@@ -58,7 +59,7 @@ async function runOne(entry: BackgroundEntry, executor: TaskExecutor): Promise<B
       await fn(...entry.args);
       return done("loop");
     } catch (error) {
-      return done("loop", serializeError(error));
+      return done("loop", encodeError(error));
     }
   }
   try {
@@ -67,8 +68,8 @@ async function runOne(entry: BackgroundEntry, executor: TaskExecutor): Promise<B
   } catch (error) {
     // The worker's own error, not the pool's wrapper around it.
     if (error instanceof TaskError) return done(`worker#${error.slot}`, error.serialized);
-    if (error instanceof WorkerCrashedError) return done(`worker#${error.slot}`, serializeError(error));
-    const outcome = done("worker", serializeError(error));
+    if (error instanceof WorkerCrashedError) return done(`worker#${error.slot}`, encodeError(error));
+    const outcome = done("worker", encodeError(error));
     if (error instanceof PoolFullError || error instanceof PoolUnavailableError || error instanceof PoolClosedError) outcome.refused = true;
     return outcome;
   }

@@ -1,5 +1,6 @@
-// The ways the queue lane fails a request, each with the status the client gets (queue-runner.ts
-// turns them into responses; the log line says what happened).
+// The ways the queue lane (a route's request run by a worker process, through Redis) fails a
+// request. The error table (src/app/error-table.ts) gives each its status; the log line says what
+// happened.
 
 /** Redis cannot be reached: the job was not queued (503, retry later). */
 export class QueueUnavailableError extends Error {
@@ -29,3 +30,26 @@ export class JobCancelledError extends Error {
 
 /** The reason a worker gives when it skips a job whose deadline passed before it was taken. */
 export const expiredReason = "expired: its deadline passed before a worker took it";
+
+/** No queue worker answered within the route's limit (answered as the route's 504). */
+export class DeadlineError extends Error {
+  override readonly name = "DeadlineError";
+  constructor() {
+    super("no queue worker answered before the route's deadline");
+  }
+}
+
+/** A request that could not be serialised: the handler's input holds a function, a class with private state, a spooled upload... */
+export class RequestCloneError extends Error {
+  override readonly name = "RequestCloneError";
+}
+
+/** A malformed Idempotency-Key header (400, saying what a key may be). */
+export class IdempotencyKeyError extends Error {
+  override readonly name = "IdempotencyKeyError";
+}
+
+/** A request with the same Idempotency-Key is still running (409, retry later for its stored answer). */
+export class IdempotencyConflictError extends Error {
+  override readonly name = "IdempotencyConflictError";
+}

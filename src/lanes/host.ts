@@ -1,0 +1,79 @@
+// The worker's side of the crossing: what a pool worker runs for each task the main thread sends.
+// The worker entry (src/pool) finds it on the app and calls it without knowing what it is; it
+// takes the task apart as the main thread put it together (task.ts, request.ts), runs the
+// handler, the dependency or the blocking function, and gives back what can cross (results.ts,
+// stream.ts, errors.ts).
+import { performance } from "node:perf_hooks";
+import { dependencyByKey, type Dependency } from "../deps/dependency.js";
+import { isStreamBody, type RouteResult } from "../http/response.js";
+import type { HttpRequest } from "../http/request.js";
+import { TaskKind, type TaskHost } from "../pool/protocol.js";
+import { runBlocking } from "../threads/offload.js";
+import { encodeError } from "./errors.js";
+import { invokePooledDependency, invokeRoute, type ErrorAnswers, type InvokedRoute } from "./invoke.js";
+import { receiveRequest } from "./request.js";
+import { encodeResult } from "./results.js";
+import { sendStream, type StreamingPayload } from "./stream.js";
+import { runInContext, type TaskContext } from "./task.js";
+
+/** A route as the host runs it: by its id, streaming its chunks back when its handler is a plain generator. */
+export interface HostedRoute extends InvokedRoute {
+  streamsFromWorker: boolean;
+}
+
+/** What the host needs of the app a worker imported. */
+export interface HostedApp {
+  /** Routes by id (registration order, the same in every thread). */
+  readonly routes: readonly HostedRoute[];
+  /** Dependencies by id. */
+  readonly dependencyTable: readonly Dependency[];
+  readonly errors: ErrorAnswers;
+  signature(): string[];
+  /** The per-worker start: the app's dependency overrides, then its workerStart hooks. */
+  start(slot: number): Promise<void>;
+  /** Applies the main thread's dependency overrides when they changed since the last task; undefined when they did not. */
+  overridesChanged(): Promise<void> | undefined;
+}
+
+/** A route task's payload: the request (streaming routes: with the channel their chunks go back on). */
+export type RoutePayload = HttpRequest | StreamingPayload<HttpRequest>;
+
+/** A pooled dependency's payload: the request and the values of the dependencies it needs. */
+export interface DependencyPayload {
+  req: HttpRequest;
+  deps: Record<string, unknown>;
+}
+
+export function workerHost(app: HostedApp): TaskHost {
+  const run = (kind: TaskKind, target: number | string, payload: unknown, signal: AbortSignal | undefined): unknown => {
+    if (kind === TaskKind.Blocking) return runBlocking(target as string, payload as unknown[]);
+    // One atomic read per task; the overrides are read again only after the main thread changed them.
+    const changed = app.overridesChanged();
+    if (changed) return changed.then(() => run(kind, target, payload, signal));
+    if (kind === TaskKind.Dependency) {
+      // A plain dependency of a loop-lane route: its value goes back to the main thread. An
+      // override's replacement, which no route declared, comes by the key of where it was made.
+      const dep = typeof target === "string" ? dependencyByKey(target) : app.dependencyTable[target];
+      if (!dep) throw new Error(`no dependency with id ${target} in this worker`);
+      const { req, deps } = payload as DependencyPayload;
+      return receiveRequest(req, signal, (received) => invokePooledDependency(dep, received, deps, app.errors));
+    }
+    const route = app.routes[target as number];
+    if (!route) throw new Error(`no route with id ${target} in this worker`);
+    if (route.streamsFromWorker) {
+      const { req, channel } = payload as StreamingPayload<HttpRequest>;
+      const startedAt = performance.timeOrigin + performance.now();
+      const streamed = (result: RouteResult) => (isStreamBody(result.body) ? sendStream(channel, result, result.body, signal, startedAt) : result);
+      return receiveRequest(req, signal, (received) => invokeRoute(route, received, undefined, streamed));
+    }
+    return receiveRequest(payload as HttpRequest, signal, (received) => invokeRoute(route, received, undefined, encodeResult));
+  };
+  return {
+    signature: () => app.signature(),
+    start: (slot) => app.start(slot),
+    // The caller's context variables are set around the task (and nothing else is).
+    run: (kind, target, payload, signal, context) => runInContext(context as TaskContext | undefined, () => run(kind, target, payload, signal)),
+    // What a task throws (an offloaded function, a background task) crosses in the one form: an HttpError keeps its status.
+    encodeError,
+  };
+}
