@@ -57,7 +57,7 @@ interface Waiting {
   enqueuedAt: number;
   /** A worker took the job (its "active" event came). */
   started: boolean;
-  /** Redis stored the job: from then on, a job missing from Redis was lost with its data. */
+  /** Redis stored the job (and it is not being removed): a job then missing from Redis was lost with its data. */
   added: boolean;
   /** When its job was last read back, performance.now(). */
   checkedAt: number;
@@ -271,7 +271,7 @@ export class QueueLane {
       if (this.pending.get(waiting.id) !== waiting) return;
       if (job?.finishedOn !== undefined) return this.settleFromJob(waiting, job);
       // Removal fails for a job a worker holds: that worker stops it at the same deadline.
-      if (job) await this.queue.remove(waiting.id);
+      if (job) await this.remove(waiting);
     } catch {
       // Redis is down: the job is still marked with its deadline, which every worker checks first.
     }
@@ -281,10 +281,16 @@ export class QueueLane {
   /** The client left: a job no worker took yet is removed and never runs; one already running finishes unheard. */
   private async cancel(waiting: Waiting): Promise<void> {
     try {
-      if ((await this.queue.remove(waiting.id)) === 1) this.fail(waiting, new JobCancelledError("the client left before a worker took the job"));
+      if ((await this.remove(waiting)) === 1) this.fail(waiting, new JobCancelledError("the client left before a worker took the job"));
     } catch {
       // Redis is down: the deadline ends the wait.
     }
+  }
+
+  /** Removes the job of a request that stops waiting for it; a sweep meanwhile must not take it for lost. */
+  private remove(waiting: Waiting): Promise<number> {
+    waiting.added = false;
+    return this.queue.remove(waiting.id);
   }
 
   private settleFromJob(waiting: Waiting, job: Job): void {
