@@ -20,6 +20,7 @@ import { AnsweredError, type CrossedError } from "../lanes/errors.js";
 import {
   IdempotencyConflictError,
   IdempotencyKeyError,
+  IdempotencyMismatchError,
   JobCancelledError,
   QueueClosedError,
   QueueFullError,
@@ -76,6 +77,7 @@ const table: [abstract new (...args: any[]) => unknown, Answer<any>][] = [
   // The log says it once per outage (the lane reports the lost connection), not once per request.
   [QueueUnavailableError, () => statusResult(503, "Service unavailable: the job queue cannot be reached", busy)],
   [IdempotencyKeyError, (e: IdempotencyKeyError) => statusResult(400, e.message)],
+  [IdempotencyMismatchError, () => statusResult(422, "This Idempotency-Key was sent before with another request; use a new key for a new request")],
   [
     IdempotencyConflictError,
     () => statusResult(409, "A request with this Idempotency-Key is still being processed; retry later for its answer", busy),

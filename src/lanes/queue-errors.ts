@@ -49,6 +49,11 @@ export class IdempotencyKeyError extends Error {
   override readonly name = "IdempotencyKeyError";
 }
 
+/** An Idempotency-Key sent before with another request: another method, target or body (422). */
+export class IdempotencyMismatchError extends Error {
+  override readonly name = "IdempotencyMismatchError";
+}
+
 /** A request with the same Idempotency-Key is still running (409, retry later for its stored answer). */
 export class IdempotencyConflictError extends Error {
   override readonly name = "IdempotencyConflictError";

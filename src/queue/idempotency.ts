@@ -3,7 +3,9 @@
 // refuses a second job under one id, is what makes a retry, from any server process, find the
 // first run instead of starting another.
 import { createHash } from "node:crypto";
+import type { HttpRequest } from "../http/request.js";
 import { IdempotencyKeyError } from "../lanes/queue-errors.js";
+import { encodeForProcess } from "../lanes/results.js";
 
 /** A key is remembered this long after its request was answered: a retry within it gets the stored answer. */
 export const idempotencyKeyTtlMs = 24 * 60 * 60 * 1000;
@@ -24,4 +26,12 @@ export function idempotencyKeyOf(header: string | string[] | undefined): string 
 /** The job id for a key: one per route, so the same key sent to two routes names two runs. */
 export function idempotentJobId(route: string, key: string): string {
   return `idem-${createHash("sha256").update(route).update("\n").update(key).digest("hex")}`;
+}
+
+/** What a request asks, hashed: its method, target and body (its bytes as they came, when kept), not its headers. */
+export function requestFingerprint(request: HttpRequest): string {
+  const hash = createHash("sha256").update(`${request.method} ${request.url}\n`);
+  if (request.rawBody !== undefined) hash.update(request.rawBody);
+  else hash.update(encodeForProcess(request.body ?? null));
+  return hash.digest("hex");
 }

@@ -22,6 +22,8 @@ export interface RouteJobData {
   deadline: number;
   /** The route's time limit the server applied, ms. */
   timeoutMs: number;
+  /** With an Idempotency-Key: what the request asked (method, target, body), hashed, so a key reused for another request is told apart. */
+  fingerprint?: string;
 }
 
 /** The data of a durable job: its input, as JSON. */

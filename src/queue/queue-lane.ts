@@ -14,6 +14,7 @@ import { setJobQueue } from "./job-client.js";
 import {
   DeadlineError,
   IdempotencyConflictError,
+  IdempotencyMismatchError,
   JobCancelledError,
   QueueClosedError,
   QueueFullError,
@@ -155,7 +156,8 @@ export class QueueLane {
         waiting.onAbort = () => void this.cancel(waiting);
         job.signal.addEventListener("abort", waiting.onAbort, { once: true });
       }
-      const data: RouteJobData = { kind: "route", route: job.route, request: job.request, deadline: job.deadline, timeoutMs: job.timeoutMs };
+      const { route, request, deadline, timeoutMs, fingerprint } = job;
+      const data: RouteJobData = { kind: "route", route, request, deadline, timeoutMs, ...(fingerprint === undefined ? {} : { fingerprint }) };
       const queued = job.idempotencyKey === undefined ? this.add(id, data, routeJobRetention) : this.addOnce(waiting, data);
       queued.then(
         (added) => {
@@ -176,14 +178,18 @@ export class QueueLane {
   }
 
   /**
-   * An idempotent request: its job's id is its key's, so an earlier run is found by it. Answered
-   * before: that answer, stored. Still queued or running: 409. Failed without an answer (its worker
+   * An idempotent request: its job's id is its key's, so an earlier run is found by it. Sent before
+   * with another request (method, target, body): 422. Answered before: that answer, stored. Still queued or running: 409. Failed without an answer (its worker
    * died, its deadline passed): removed, and this request runs it anew. Redis refuses a second job
    * under one id, so two servers racing with one key share one run. Resolves whether it added a job.
    */
   private async addOnce(waiting: Waiting, data: RouteJobData): Promise<boolean> {
     const earlier = await Job.fromId(this.queue, waiting.id);
     if (earlier) {
+      if ((earlier.data as RouteJobData).fingerprint !== data.fingerprint) {
+        this.fail(waiting, new IdempotencyMismatchError("the key was sent before with another request"));
+        return false;
+      }
       if (earlier.finishedOn === undefined) {
         this.fail(waiting, new IdempotencyConflictError("a request with this Idempotency-Key is still running"));
         return false;

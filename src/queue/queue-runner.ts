@@ -5,7 +5,7 @@ import { failure, handled, type HandledRequest, type QueueRunnerFactory } from "
 import type { Route } from "../app/router.js";
 import { DeadlineError, RemoteJobError, RequestCloneError, expiredReason } from "../lanes/queue-errors.js";
 import { cancelSignalOf, captureContext, timeLeft } from "../lanes/task.js";
-import { idempotencyKeyOf } from "./idempotency.js";
+import { idempotencyKeyOf, requestFingerprint } from "./idempotency.js";
 import { encodeJobRequest } from "./job-codec.js";
 import type { QueueLane, RemoteOutcome } from "./queue-lane.js";
 import { defaultQueueTimeoutMs } from "./queue-settings.js";
@@ -17,15 +17,17 @@ export function queueRunner(lane: QueueLane): QueueRunnerFactory {
     return (data, readAt, done) => {
       let request: string;
       let idempotencyKey: string | undefined;
+      let fingerprint: string | undefined;
       try {
         idempotencyKey = idempotencyKeyOf(data.headers["idempotency-key"]);
         request = encodeJobRequest(data, captureContext());
+        if (idempotencyKey !== undefined) fingerprint = requestFingerprint(data);
       } catch (error) {
         done(queueFailure(error, route, limit));
         return;
       }
       const deadline = Date.now() + timeLeft(limit, readAt);
-      lane.submit({ route: key, request, deadline, timeoutMs: limit, signal: cancelSignalOf(data), idempotencyKey }).then(
+      lane.submit({ route: key, request, deadline, timeoutMs: limit, signal: cancelSignalOf(data), idempotencyKey, fingerprint }).then(
         (outcome) => done(remoteAnswer(outcome, route)),
         (error) => done(queueFailure(error, route, limit)),
       );

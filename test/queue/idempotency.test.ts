@@ -1,5 +1,6 @@
 // Idempotency-Key on queue-lane routes: a request that carries one runs at most once; a retry
-// gets the stored answer, or 409 while the first still runs; a malformed key is a 400.
+// gets the stored answer, or 409 while the first still runs; the key sent with another request is
+// a 422; a malformed key is a 400.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -48,6 +49,17 @@ describe("Idempotency-Key on the queue lane", () => {
     assert.equal(retry.status, 200);
     assert.deepEqual(retry.json, answer.json, "the stored answer, the quoted form of the same key included");
     assert.equal(runs("k1"), 1);
+  });
+
+  test("a key sent again with another request (another query here) is a 422 and runs nothing", async () => {
+    const key = randomUUID();
+    assert.equal((await slow("k4", 0, key)).status, 200);
+    const other = await slow("k4-other", 0, key);
+    assert.equal(other.status, 422);
+    assert.match(other.json.detail, /Idempotency-Key was sent before with another request/);
+    assert.equal(runs("k4-other"), 0);
+    assert.equal((await slow("k4", 0, key)).status, 200, "the first request's retry still gets its answer");
+    assert.equal(runs("k4"), 1);
   });
 
   test("the same key on another route, or no key at all, runs anew", async () => {
