@@ -18,6 +18,10 @@ type Warning = {
   waited: number;
 };
 
+/**
+ * The warnings logged so far. Tests look for the one of their own route: on a loaded machine a
+ * stall of the whole process is reported too ("outside" any request), and must not be taken for it.
+ */
 function warningsIn(lines: string[]): Warning[] {
   return lines.map((line) => JSON.parse(line) as Warning).filter((line) => line.event === "loop-blocked");
 }
@@ -52,7 +56,13 @@ describe("loop monitor", () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     const inFlight = request(server.url + "/waits"); // arrives after, still in flight during the block
     await Promise.all([blocking, inFlight]);
-    const warning = await until(() => warningsIn(logs.err).slice(before)[0], "the warning");
+    const warning = await until(
+      () =>
+        warningsIn(logs.err)
+          .slice(before)
+          .find((w) => w.route === "GET /after-await/:ms"),
+      "the warning",
+    );
     assert.equal(warning.route, "GET /after-await/:ms");
     // The line of the blocking call in the TypeScript source, through tsx's source map.
     const source = readFileSync(fixture("monitor-app.ts"), "utf8").split("\n");
@@ -64,7 +74,13 @@ describe("loop monitor", () => {
   test("a block in a dependency after an await is pinned on its route", async () => {
     const before = warningsIn(logs.err).length;
     await request(server.url + "/with-dependency");
-    const warning = await until(() => warningsIn(logs.err).slice(before)[0], "the warning");
+    const warning = await until(
+      () =>
+        warningsIn(logs.err)
+          .slice(before)
+          .find((w) => w.route === "GET /with-dependency"),
+      "the warning",
+    );
     assert.equal(warning.route, "GET /with-dependency");
     assert.match(warning.message, /^GET \/with-dependency blocked the event loop for \d+ ms at .*monitor-app\.ts:\d+ \(slowSession\)/);
   });
@@ -73,7 +89,13 @@ describe("loop monitor", () => {
     for (const path of ["/users", "/orders"]) {
       const before = warningsIn(logs.err).length;
       await request(`${server.url}${path}?ms=250`);
-      const warning = await until(() => warningsIn(logs.err).slice(before)[0], `the warning for ${path}`);
+      const warning = await until(
+        () =>
+          warningsIn(logs.err)
+            .slice(before)
+            .find((w) => w.route === `GET ${path}`),
+        `the warning for ${path}`,
+      );
       assert.equal(warning.culprit, "request");
       assert.equal(warning.route, `GET ${path}`);
       assert.equal(warning.native, false);
@@ -84,7 +106,13 @@ describe("loop monitor", () => {
   test("a block in an awaited helper defined outside the handler is pinned on the route that awaits it", async () => {
     const before = warningsIn(logs.err).length;
     await request(server.url + "/report");
-    const warning = await until(() => warningsIn(logs.err).slice(before)[0], "the warning");
+    const warning = await until(
+      () =>
+        warningsIn(logs.err)
+          .slice(before)
+          .find((w) => w.route === "GET /report"),
+      "the warning",
+    );
     assert.equal(warning.culprit, "request");
     assert.equal(warning.route, "GET /report");
     assert.equal(warning.native, false);
@@ -94,7 +122,13 @@ describe("loop monitor", () => {
   test("a long native call (JSON.parse) after an await is that request's block, in native code", async () => {
     const before = warningsIn(logs.err).length;
     assert.ok((await request(server.url + "/parse")).json.items > 50_000);
-    const warning = await until(() => warningsIn(logs.err).slice(before)[0], "the warning");
+    const warning = await until(
+      () =>
+        warningsIn(logs.err)
+          .slice(before)
+          .find((w) => w.route === "GET /parse"),
+      "the warning",
+    );
     assert.equal(warning.culprit, "request");
     assert.equal(warning.route, "GET /parse");
     assert.equal(warning.native, true);
@@ -104,7 +138,13 @@ describe("loop monitor", () => {
   test("a plain function forced onto the loop gets advice about its lane option", async () => {
     const before = warningsIn(logs.err).length;
     await request(server.url + "/forced");
-    const warning = await until(() => warningsIn(logs.err).slice(before)[0], "the warning");
+    const warning = await until(
+      () =>
+        warningsIn(logs.err)
+          .slice(before)
+          .find((w) => w.route === "GET /forced"),
+      "the warning",
+    );
     assert.equal(warning.route, "GET /forced");
     assert.match(warning.message, /lane: "loop" option/);
   });
@@ -146,8 +186,16 @@ test("the monitor can be turned off, and its threshold set", async () => {
   const strict = captureLogs();
   const sensitive = await serve(app, { port: 0, poolSize: 1, logFormat: "json", logWrite: strict.write, loopMonitor: { thresholdMs: 30 } });
   try {
-    await request(sensitive.url + "/block/80");
-    await until(() => warningsIn(strict.err).find((w) => w.route === "GET /block/:ms"), "the warning at a 30 ms threshold");
+    // Up to three tries: on a loaded machine a stall of the whole process can land on the block
+    // and be reported as code outside any request.
+    const blockWarning = () => warningsIn(strict.err).find((w) => w.route === "GET /block/:ms");
+    for (let attempt = 1; attempt <= 3 && !blockWarning(); attempt++) {
+      await request(sensitive.url + "/block/80");
+      await until(blockWarning, "the warning at a 30 ms threshold", attempt < 3 ? 2000 : 5000).catch((error) => {
+        if (attempt === 3) throw error;
+      });
+    }
+    assert.ok(blockWarning());
   } finally {
     await sensitive.close();
   }
