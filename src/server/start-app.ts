@@ -7,7 +7,7 @@ import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { appBuiltinRoutes } from "../openapi/docs-routes.js";
 import { workerSlot } from "../pool/identity.js";
 import { WorkerPool, type PoolOptions } from "../pool/pool.js";
-import { duringStartup, setActivePool } from "../threads/offload.js";
+import { duringStartup, releaseActivePool, setActivePool } from "../threads/offload.js";
 import { runLifespanHooks } from "../app/lifespan-hooks.js";
 import { sharedBuffers } from "../threads/shared-state.js";
 import { overridesBufferKey } from "../deps/override-channel.js";
@@ -115,7 +115,7 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     monitor?.close();
     // Tasks still queued or running in the pool (an offload() from a timer, say) get until the deadline.
     if (!drained || !(await settledBefore(pool.close(), deadline))) await pool.terminate();
-    setActivePool(undefined);
+    releaseActivePool(pool);
     const report = await runShutdownHooks(app.hooks.shutdown, deadline);
     // Last: the requests have drained (none waits for an answer), and a hook may still add a durable job.
     await queue?.close();

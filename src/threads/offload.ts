@@ -9,7 +9,8 @@ import { workerSlot } from "../pool/identity.js";
 // registered, the same in every thread because every thread imports the same app module.
 const registry = new ModuleRegistry<Function>("blocking");
 const keys = new Map<Function, string>();
-let activePool: WorkerPool | undefined;
+/** The pools of the apps running in this process, the latest started last (tests run several at once). */
+const activePools: WorkerPool[] = [];
 
 /**
  * Registers a blocking function so that async handlers can run it on the pool with `offload`.
@@ -37,6 +38,7 @@ export async function offload<F extends (...args: any[]) => any>(fn: F, ...args:
   }
   // Inside a worker the caller is already off the loop; during startup nothing is served yet
   // (and the workers start only after the startup hooks), so the function runs where it is.
+  const activePool = activePools.at(-1);
   if (workerSlot() !== undefined || (!activePool && startingUp > 0)) return await fn(...args);
   if (!activePool) throw new Error("offload(): no worker pool is running (start the app with loopwise run or app.listen())");
   const problem = cloneProblem(args);
@@ -57,9 +59,18 @@ export async function duringStartup<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Set by the server while it runs, so `offload()` knows which pool to use. */
-export function setActivePool(pool: WorkerPool | undefined): void {
-  activePool = pool;
+/**
+ * Set by the server while it runs, so `offload()` knows which pool to use: the latest started of
+ * those still running. A server that stops takes out its own pool only, so another app still
+ * running in the same process (a test's second TestClient) keeps its own.
+ */
+export function setActivePool(pool: WorkerPool): void {
+  activePools.push(pool);
+}
+
+export function releaseActivePool(pool: WorkerPool): void {
+  const index = activePools.lastIndexOf(pool);
+  if (index >= 0) activePools.splice(index, 1);
 }
 
 /** The key a function was registered under with blocking() (or backgroundFunction()), if it was. */

@@ -24,8 +24,9 @@ describe("floods and huge frames", () => {
     const chunk = "x".repeat(16 * 1024);
     for (let i = 0; i < count; i++) lazy.ws.send(chunk);
     const { early, count: read } = JSON.parse(String(await lazy.next()));
-    // 16 wait for the handler; a few more were already read off the socket when it paused.
-    assert.ok(early >= 16 && early < 100, `the server took in ${early} of ${count} messages while its handler was not reading`);
+    // Up to 16 wait for the handler, and a few more were read off the socket when it paused (on a
+    // loaded machine the client may not even have sent 16 by then): far fewer than were sent.
+    assert.ok(early >= 1 && early < 100, `the server took in ${early} of ${count} messages while its handler was not reading`);
     assert.equal(read, count, "every message arrived once the handler read them");
   });
 
