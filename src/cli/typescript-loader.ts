@@ -71,7 +71,8 @@ export async function importAppModule(moduleUrl: string): Promise<{ namespace: R
     try {
       return { namespace: await importModule(moduleUrl, "native"), loader };
     } catch (error) {
-      if (!tsxCanTakeOver.has((error as NodeJS.ErrnoException).code ?? "")) throw error;
+      // Anything may be thrown, null included.
+      if (!tsxCanTakeOver.has((error as NodeJS.ErrnoException | null)?.code ?? "")) throw error;
     }
   }
   return { namespace: await importModule(moduleUrl, "tsx"), loader: "tsx" };
