@@ -94,6 +94,12 @@ export class BlockingCallFinder {
     return this.callsOf(fn).map((call) => (exempt ? { ...call, exempt: true } : call));
   }
 
+  /** The app's own function a call runs, followed into its body (not one registered with blocking()), if any. */
+  appFunctionCalled(call: TS.CallExpression | TS.NewExpression): TS.FunctionLikeDeclaration | undefined {
+    const target = this.targetOf(call);
+    return target && "fn" in target ? target.fn : undefined;
+  }
+
   private callsOf(fn: TS.Node): BlockingCall[] {
     const known = this.found.get(fn);
     if (known) return known;

@@ -10,7 +10,8 @@ import type { App } from "../app/app.js";
 import { functionSources } from "../monitor/function-location.js";
 import { BlockingCallFinder, type BlockingCall, type Hop } from "./blocking-calls.js";
 import type { BlockingKind } from "./blocking-apis.js";
-import { loopCodeOf, type LoopCodeKind } from "./loop-code.js";
+import { loopCodeOf, type LoopCodeKind, workerCodeOf } from "./loop-code.js";
+import { ModuleStateFinder, perWorkerMarker } from "./module-state.js";
 import type { TypeScript } from "./typescript.js";
 
 export interface CheckedApp {
@@ -42,6 +43,19 @@ export interface Finding {
   fix: string;
 }
 
+/** Module-level state written by code that runs in workers: one copy per worker, not shared. */
+export interface PerWorkerState {
+  app: string;
+  /** The variable, where it is declared. */
+  variable: Place & { name: string };
+  /** The routes whose requests write it. */
+  routes: string[];
+  /** Where they write it (for a `":memory:"` database: use it), first few. */
+  writes: Place[];
+  kind: "written" | "in-memory-database";
+  fix: string;
+}
+
 /** A loop-lane function the check could not read, and why. */
 export interface Unchecked {
   app: string;
@@ -56,6 +70,8 @@ export interface CheckReport {
   /** Blocking calls marked as deliberate by a comment. */
   exempted: Finding[];
   unchecked: Unchecked[];
+  /** Warnings: they do not fail the check. */
+  perWorkerState: PerWorkerState[];
   /** Routes in the apps' tables, and the functions among them that run on the loop and were read. */
   routes: number;
   loopCode: number;
@@ -87,13 +103,16 @@ class AppChecker {
   async check(apps: CheckedApp[]): Promise<CheckReport> {
     const started = performance.now();
     const code = apps.flatMap(({ app, spec }) => loopCodeOf(app).map((entry) => ({ ...entry, app: spec })));
-    const positions = await functionSources(code.map((entry) => entry.fn));
-    const files = positions.map((position) => (position?.url.startsWith("file:") ? fileURLToPath(position.url) : undefined));
-    const roots = new Set([...apps.map((a) => fileURLToPath(a.moduleUrl)), ...files.filter((f): f is string => f !== undefined && isAppFile(f))]);
+    const workerCode = apps.flatMap(({ app, spec }) => workerCodeOf(app).map((entry) => ({ ...entry, app: spec })));
+    const allPositions = await functionSources([...code, ...workerCode].map((entry) => entry.fn));
+    const allFiles = allPositions.map((position) => (position?.url.startsWith("file:") ? fileURLToPath(position.url) : undefined));
+    const roots = new Set([...apps.map((a) => fileURLToPath(a.moduleUrl)), ...allFiles.filter((f): f is string => f !== undefined && isAppFile(f))]);
     const program = this.program([...roots], dirname(fileURLToPath(apps[0]!.moduleUrl)));
     const finder = new BlockingCallFinder(this.ts, program, { isAppFile, isLoopwise });
+    const positions = allPositions.slice(0, code.length);
+    const files = allFiles.slice(0, code.length);
 
-    const report: CheckReport = { findings: [], exempted: [], unchecked: [], routes: 0, loopCode: 0, durationMs: 0 };
+    const report: CheckReport = { findings: [], exempted: [], unchecked: [], perWorkerState: [], routes: 0, loopCode: 0, durationMs: 0 };
     report.routes = apps.reduce((sum, { app }) => sum + app.routes.length + app.websocketRoutes.length, 0);
     const seen = new Map<string, Finding>();
     const read = new Set<TS.Node>();
@@ -126,11 +145,56 @@ class AppChecker {
       }
     });
     report.loopCode = read.size;
+    const located = workerCode.map((entry, i) => {
+      const file = allFiles[code.length + i];
+      const position = allPositions[code.length + i];
+      const fn =
+        file !== undefined && position !== undefined && isAppFile(file) ? finder.functionAt(file, position.line, position.column) : undefined;
+      return { ...entry, node: fn };
+    });
+    report.perWorkerState = this.perWorkerState(
+      located,
+      new ModuleStateFinder(this.ts, program, isAppFile, (call) => finder.appFunctionCalled(call)),
+    );
     const order = (a: Finding, b: Finding) => a.call.file.localeCompare(b.call.file) || a.call.line - b.call.line || a.call.column - b.call.column;
     report.findings.sort(order);
     report.exempted.sort(order);
     report.durationMs = performance.now() - started;
     return report;
+  }
+
+  /** Module-level variables that worker code writes, one warning per variable with every route that writes it. */
+  private perWorkerState(
+    code: { app: string; routes: string[]; node: TS.FunctionLikeDeclaration | undefined }[],
+    finder: ModuleStateFinder,
+  ): PerWorkerState[] {
+    const byVariable = new Map<TS.Node, PerWorkerState>();
+    for (const entry of code) {
+      if (!entry.node) continue;
+      for (const write of finder.writes(entry.node)) {
+        let warning = byVariable.get(write.declaration);
+        if (!warning) {
+          const name = write.declaration.name.getText();
+          warning = {
+            app: entry.app,
+            variable: { ...this.placeOf(write.declaration), name },
+            routes: [],
+            writes: [],
+            kind: write.kind,
+            fix:
+              write.kind === "in-memory-database"
+                ? `Each worker opens its own empty database: keep the data in a database file or server (one connection per worker, opened in onWorkerStart), or mark the line // ${perWorkerMarker} if each worker's own copy is meant.`
+                : `Each worker has its own copy, so requests see different values: keep shared data in a database or in SharedCounter/SharedTable, or mark the line // ${perWorkerMarker} if each worker's own copy is meant (a cache).`,
+          };
+          byVariable.set(write.declaration, warning);
+        }
+        for (const route of entry.routes) if (!warning.routes.includes(route)) warning.routes.push(route);
+        const at = this.placeOf(write.at);
+        if (warning.writes.length < 3 && !warning.writes.some((w) => w.file === at.file && w.line === at.line)) warning.writes.push(at);
+      }
+    }
+    const order = (a: PerWorkerState, b: PerWorkerState) => a.variable.file.localeCompare(b.variable.file) || a.variable.line - b.variable.line;
+    return [...byVariable.values()].sort(order);
   }
 
   /** The program over the app's modules, with the compiler options of the app's tsconfig.json (or Node's defaults). */

@@ -67,3 +67,29 @@ function dependencyFix(dependency: Dependency): string {
   if (laneOf(dependency.fn) === "worker") return `Remove the dependency's lane: "loop" option (${plain}), or make it async and ${offloadAdvice}.`;
   return `Make the dependency a plain function (drop async: ${plain}), or ${offloadAdvice}.`;
 }
+
+/** A function that runs in a worker (a thread of the pool, or a queue-lane process), with the routes it serves. */
+export interface WorkerCode {
+  fn: Function;
+  kind: "handler" | "dependency";
+  name: string;
+  routes: string[];
+}
+
+/** The app's functions that run off the main thread: worker-lane handlers and every dependency that runs in a worker. */
+export function workerCodeOf(app: App): WorkerCode[] {
+  const found = new Map<Function, WorkerCode>();
+  const add = (fn: Function, kind: WorkerCode["kind"], name: string, route: string) => {
+    const known = found.get(fn);
+    if (known) {
+      if (!known.routes.includes(route)) known.routes.push(route);
+    } else found.set(fn, { fn, kind, name: name || fn.name || "anonymous", routes: [route] });
+  };
+  for (const route of app.routes) {
+    const label = `${route.method} ${route.path}`;
+    const offLoop = route.lane === "queue" || handlerLane(route) !== "loop";
+    if (offLoop) add(route.handler, "handler", route.name, label);
+    for (const dependency of route.plan) if (offLoop || dependency.lane !== "loop") add(dependency.fn, "dependency", dependency.name, label);
+  }
+  return [...found.values()];
+}

@@ -13,6 +13,16 @@ export function reportText(report: CheckReport, apps: number): string {
     lines.push(`    fix: ${finding.fix}`);
     lines.push("");
   }
+  for (const state of report.perWorkerState) {
+    const what =
+      state.kind === "in-memory-database"
+        ? `an in-memory database used by ${listed(state.routes)} in workers: each worker has its own`
+        : `module-level state written by ${listed(state.routes)} in workers: each worker has its own copy`;
+    lines.push(`${at(state.variable)}  warning: ${state.variable.name} is ${what}`);
+    lines.push(`    ${state.kind === "in-memory-database" ? "used" : "written"} at: ${state.writes.map(at).join(", ")}`);
+    lines.push(`    fix: ${state.fix}`);
+    lines.push("");
+  }
   for (const skipped of report.unchecked) {
     lines.push(`not checked: the ${skipped.kind} ${skipped.name} of ${listed(skipped.routes)}: ${skipped.reason}`);
   }
@@ -24,6 +34,8 @@ export function reportText(report: CheckReport, apps: number): string {
       ? `No blocking calls on the event loop${exempted}: ${scope}.`
       : `${count} blocking call${count === 1 ? "" : "s"} on the event loop${exempted}: ${scope}.`,
   );
+  const warnings = report.perWorkerState.length;
+  if (warnings > 0) lines.push(`${warnings} warning${warnings === 1 ? "" : "s"}: module-level state that is one per worker (above).`);
   return lines.join("\n");
 }
 

@@ -70,7 +70,9 @@ const flushLimitMs = 5000;
  * incomplete, but only once the head and the chunks written so far have gone out: destroying the
  * socket at once would discard them when the source failed in the same tick as its last chunk
  * (Node holds a response's first writes back until the next tick), and the client would get no
- * status line at all.
+ * status line at all. Ending the socket in that same tick loses them too on Node 22 and later,
+ * where the response hands them to the socket only on its next tick: so the socket is ended after
+ * the response's own flush.
  */
 function dropAfterFlush(res: ServerResponse): void {
   const socket = res.socket;
@@ -82,7 +84,11 @@ function dropAfterFlush(res: ServerResponse): void {
   const timer = setTimeout(cut, flushLimitMs).unref();
   socket.once("finish", cut);
   socket.once("close", () => clearTimeout(timer));
-  socket.end();
+  setImmediate(() => {
+    if (socket.destroyed) return;
+    if (socket.writable) socket.end();
+    else cut();
+  });
 }
 
 function checkChunk(value: unknown): BodyChunk {

@@ -186,3 +186,61 @@ test("bad use: no module is a usage error (2), a missing module a clear error (1
   assert.equal(wrongExport.code, 1);
   assert.match(wrongExport.stderr, /Attribute "nothing" not found/);
 });
+
+describe("module-level state written by code that runs in workers", () => {
+  let code: number | null;
+  let report: Report;
+  let text: string;
+  before(async () => {
+    const [json, plain] = await Promise.all([
+      runCli(["check", fixture("check/state-app.ts"), "--json"]),
+      runCli(["check", fixture("check/state-app.ts")]),
+    ]);
+    code = json.code;
+    assert.equal(json.stderr, "");
+    report = JSON.parse(json.stdout);
+    text = plain.stdout;
+  });
+
+  test("each variable is named once, where it is declared, with every route that writes it; a warning does not fail the check", () => {
+    assert.equal(code, 0);
+    assert.equal(report.ok, true);
+    const warned = report.perWorkerState.map((w) => `${w.variable.name} ${w.kind} ${w.routes.join(",")}`);
+    assert.deepEqual(warned, [
+      "rows written POST /rows",
+      "visits written GET /visits,GET /loop-with-plain-dependency",
+      "byName written PUT /names/:name",
+      "memory in-memory-database POST /notes",
+      "remembered written GET /helper",
+    ]);
+    const visits = report.perWorkerState.find((w) => w.variable.name === "visits")!;
+    assert.deepEqual(visits.variable, { file: shown("state-app.ts"), line: lineOf("state-app.ts", "let visits"), column: 5, name: "visits" });
+    assert.deepEqual(
+      visits.writes.map((w) => w.line),
+      [lineOf("state-app.ts", "++visits"), lineOf("state-app.ts", "visits += 1")],
+    );
+    const remembered = report.perWorkerState.find((w) => w.variable.name === "remembered")!;
+    assert.equal(remembered.variable.file, shown("state-helpers.ts"));
+  });
+
+  test("reads, the loop lane, locals and a cache marked loopwise-per-worker are left alone", () => {
+    const names = report.perWorkerState.map((w) => w.variable.name);
+    for (const quiet of ["prices", "loopCount", "mine", "n", "cache"]) assert.ok(!names.includes(quiet), quiet);
+  });
+
+  test("text output: the place first, the routes, where it is written and the fix", () => {
+    const rows = lineOf("state-app.ts", "const rows");
+    assert.match(
+      text,
+      new RegExp(
+        `${shown("state-app.ts")}:${rows}:7  warning: rows is module-level state written by POST /rows in workers: each worker has its own copy`,
+      ),
+    );
+    assert.match(text, /warning: memory is an in-memory database used by POST \/notes in workers: each worker has its own\n {4}used at: /);
+    assert.match(
+      text,
+      /fix: Each worker has its own copy, so requests see different values: keep shared data in a database or in SharedCounter\/SharedTable, or mark the line \/\/ loopwise-per-worker/,
+    );
+    assert.match(text, /^5 warnings: module-level state that is one per worker \(above\)\.$/m);
+  });
+});

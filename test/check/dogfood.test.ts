@@ -1,5 +1,6 @@
 // `loopwise check` over every example and docs app, in one run as CI would: all clean but the
-// seed app's deliberate GET /async/sleep, the route the demo's Test 2 blocks the loop with.
+// seed app's deliberate GET /async/sleep, the route the demo's Test 2 blocks the loop with, and
+// the two apps that show module-level state being one per worker.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -35,19 +36,27 @@ test("every example and docs app is clean, but for the seed app's deliberate blo
   const exempted = report.exempted.map((f: { routes: string[]; call: { file: string } }) => `${f.routes} ${f.call.file}`);
   assert.deepEqual(exempted, ["GET /motd docs/examples/before-it-ships/app.ts"]);
   assert.deepEqual(report.unchecked, []);
+  // The two apps that show per-worker state on purpose are the only ones warned about it.
+  const warned = report.perWorkerState.map((w: { variable: { name: string; file: string } }) => `${w.variable.file} ${w.variable.name}`);
+  assert.deepEqual(warned, ["docs/examples/module-state.ts memory", "examples/shared-state/main.ts perThread"]);
 });
 
-test("docs/before-it-ships.md shows what the check prints (the time aside)", async () => {
-  const blocks = blocksOf("docs/before-it-ships.md");
-  const shown = blocks.flatMap((block, i) => {
-    const command = /^npx loopwise check (\S+)$/.exec(block.code.trim());
-    const output = blocks[i + 1];
-    return block.lang === "sh" && command && output?.lang === "text" ? [{ module: command[1]!, output: output.code.trim() }] : [];
+for (const [page, count] of [
+  ["docs/before-it-ships.md", 2],
+  ["docs/shared-state.md", 1],
+] as const) {
+  test(`${page} shows what the check prints (the time aside)`, async () => {
+    const blocks = blocksOf(page);
+    const shown = blocks.flatMap((block, i) => {
+      const command = /^npx loopwise check (\S+)$/.exec(block.code.trim());
+      const output = blocks[i + 1];
+      return block.lang === "sh" && command && output?.lang === "text" ? [{ module: command[1]!, output: output.code.trim() }] : [];
+    });
+    assert.equal(shown.length, count);
+    const time = (text: string) => text.replace(/ in \d+\.\d s\.$/m, " in N s.");
+    for (const { module, output } of shown) {
+      const run = await runCli(["check", module]);
+      assert.equal(time(run.stdout.trim()), time(output), `npx loopwise check ${module}`);
+    }
   });
-  assert.equal(shown.length, 2);
-  const time = (text: string) => text.replace(/ in \d+\.\d s\.$/m, " in N s.");
-  for (const { module, output } of shown) {
-    const run = await runCli(["check", module]);
-    assert.equal(time(run.stdout.trim()), time(output), `npx loopwise check ${module}`);
-  }
-});
+}

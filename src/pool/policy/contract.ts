@@ -117,4 +117,28 @@ export class PolicyWorker<T> {
   get ready(): boolean {
     return this.state === "idle" || this.state === "busy";
   }
+
+  /** Takes `task` into its batch (a trivial task may share it; any other keeps it to itself). */
+  hold(task: T, trivial: boolean): void {
+    this.held.push(task);
+    if (!trivial) this.unbatchable++;
+    this.state = "busy";
+  }
+
+  /** Lets go of `task`; false if it did not hold it. */
+  release(task: T, trivial: boolean): boolean {
+    const index = this.held.indexOf(task);
+    if (index < 0) return false;
+    this.held.splice(index, 1);
+    if (!trivial) this.unbatchable--;
+    return true;
+  }
+
+  /** Lets go of every task; returns them. */
+  releaseAll(): T[] {
+    const held = this.held;
+    this.held = [];
+    this.unbatchable = 0;
+    return held;
+  }
 }
