@@ -207,11 +207,12 @@ export class LoopMonitor {
       } else culprit = request !== 0 ? "request" : "outside";
     }
     // Requests that arrived during the block sit in the kernel until the loop reads them, a
-    // loop turn or two from now; count them a moment later.
+    // loop turn or two from now; count them a moment later, and a few turns later (on a loaded
+    // machine the moment may pass before the loop has turned at all).
     const inFlight = this.active.size - (requestId !== undefined && this.active.has(requestId) ? 1 : 0);
     const startedBefore = this.started;
     const report = new Promise<void>((delivered) => {
-      setTimeout(() => {
+      afterTurns(4, 20, () => {
         this.reports.delete(report);
         try {
           this.options.onBlock({
@@ -227,7 +228,7 @@ export class LoopMonitor {
         } finally {
           delivered();
         }
-      }, 20).unref();
+      });
     });
     this.reports.add(report);
   }
@@ -241,4 +242,10 @@ export class LoopMonitor {
     }
     return sample;
   }
+}
+
+/** Calls `then` once `ms` have passed and the loop has turned `turns` times since. */
+function afterTurns(turns: number, ms: number, then: () => void): void {
+  const turn = (left: number) => (left === 0 ? then() : setImmediate(() => turn(left - 1)));
+  setTimeout(() => turn(turns), ms).unref();
 }

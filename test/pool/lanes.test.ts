@@ -93,13 +93,12 @@ describe("lanes", () => {
     assert.deepEqual(reply.json, { detail: "The worker running this request died" });
     await new Promise((resolve) => setImmediate(resolve));
     assert.ok(logs.err.some((line) => /worker#\d died \(exit code 7\); its request got a 500/.test(line)));
-    // The pool heals back to its full size: two sleeps run side by side again.
+    // The pool heals back to its full size: two sleeps at once run on two workers again.
     for (let i = 0; i < 200 && server.pool.ready < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(server.pool.ready, 2);
-    const started = Date.now();
     const replies = await Promise.all([0, 1].map(() => request(server.url + "/worker/sleep/300")));
     assert.ok(replies.every((r) => r.status === 200));
-    assert.ok(Date.now() - started < 550, "the two sleeps did not run in parallel: the pool did not heal");
+    assert.notEqual(replies[0]!.json.threadId, replies[1]!.json.threadId, "the two sleeps ran on one worker: the pool did not heal");
   });
 
   test("a value that cannot be serialised is a 500, not a crash", async () => {

@@ -33,9 +33,11 @@ describe("a flood at a CPU-bound route (a pool of 2)", () => {
     agent.destroy();
     const statuses = new Set(answers.map((a) => a.status));
     assert.deepEqual([...statuses].sort(), [200, 503]);
-    // A 2 s wait limit: nobody waits past it (plus a run of about 300–600 ms on two busy cores, and slack for a shared machine).
+    // A 2 s wait limit: nobody waits past it (plus a run of about 300–600 ms on two busy cores).
+    // The bound is loose for a shared machine: what it rules out is a request kept for its route's
+    // whole timeout, or one never answered.
     const slowest = Math.max(...answers.map((a) => a.ms));
-    assert.ok(slowest < 6000, `the last answer took ${Math.round(slowest)} ms`);
+    assert.ok(slowest < 15_000, `the last answer took ${Math.round(slowest)} ms`);
     assert.ok(answers.filter((a) => a.status === 503).every((a) => Number(a.retryAfter) >= 1));
     assert.ok(answers.filter((a) => a.status === 200).length >= 4, "work still got done");
     // Once the flood is over, a fresh request meets no backlog.
@@ -105,11 +107,12 @@ describe("a pool at its max, every worker held by a sleeper (a pool of 2)", () =
     for (let i = 0; i < 3; i++) assert.equal((await request(`${server.url}/hello`)).status, 200);
     const sleepers = Array.from({ length: 2 }, () => request(`${server.url}/sleep/1500`));
     await delay(100);
-    const asked = performance.now();
-    assert.equal((await request(`${server.url}/hello`)).status, 200);
-    const helloMs = performance.now() - asked;
-    assert.ok(helloMs < 1000, `the hello took ${Math.round(helloMs)} ms`);
-    for (const reply of await Promise.all(sleepers)) assert.equal(reply.status, 200);
+    const hello = await request(`${server.url}/hello`);
+    assert.equal(hello.status, 200);
+    const slept = await Promise.all(sleepers);
+    for (const reply of slept) assert.equal(reply.status, 200);
+    // An ordering, not a time: the hello is answered while both sleepers still hold their workers.
+    assert.ok(hello.doneAt < Math.min(...slept.map((reply) => reply.doneAt)), "the hello waited for a sleeper");
     assert.ok(
       logs.err.some((line) =>
         line.includes("Worker pool grew from 2 to 3: worker#3 takes only quick tasks, which waited while every worker held slower work"),
