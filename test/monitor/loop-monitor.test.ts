@@ -153,7 +153,13 @@ describe("loop monitor", () => {
     const before = warningsIn(logs.err).length;
     await request(server.url + "/worker/block");
     await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.deepEqual(warningsIn(logs.err).slice(before), []);
+    // A stall of a loaded machine may be reported meanwhile, but never blamed on this route.
+    assert.deepEqual(
+      warningsIn(logs.err)
+        .slice(before)
+        .filter((w) => w.route === "GET /worker/block"),
+      [],
+    );
   });
 });
 

@@ -18,7 +18,8 @@ function makePool(options: Partial<Pool.PoolOptions>, events: Pool.PoolResizeEve
 
 describe("growth while the busy workers are blocked", () => {
   const events: Pool.PoolResizeEvent[] = [];
-  const pool = makePool({ size: 2, maxSize: 40, idleTimeoutMs: 400 }, events);
+  // A long wait limit: on a loaded machine workers start slowly, and these tests are about growth, not shedding.
+  const pool = makePool({ size: 2, maxSize: 40, idleTimeoutMs: 400, maxQueueWaitMs: 60_000 }, events);
   after(() => pool.terminate());
 
   test("40 concurrent 1 s sleepers on a core of 2 all finish in about one sleep, not twenty", async () => {

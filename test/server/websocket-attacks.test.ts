@@ -25,8 +25,8 @@ describe("floods and huge frames", () => {
     for (let i = 0; i < count; i++) lazy.ws.send(chunk);
     const { early, count: read } = JSON.parse(String(await lazy.next()));
     // Up to 16 wait for the handler, and a few more were read off the socket when it paused (on a
-    // loaded machine the client may not even have sent 16 by then): far fewer than were sent.
-    assert.ok(early >= 1 && early < 100, `the server took in ${early} of ${count} messages while its handler was not reading`);
+    // loaded machine the client may not even have sent one by then): far fewer than were sent.
+    assert.ok(early < 100, `the server took in ${early} of ${count} messages while its handler was not reading`);
     assert.equal(read, count, "every message arrived once the handler read them");
   });
 
