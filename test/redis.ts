@@ -16,6 +16,9 @@ export interface RedisServer {
   /** SIGKILLs redis-server, as a crash would; `restart()` brings it back on the same port (and, when it persists, with its data). */
   kill(): Promise<void>;
   restart(): Promise<void>;
+  /** SIGSTOPs redis-server: its connections stay open and answer nothing, as a frozen host's would; `thaw()` resumes it. */
+  freeze(): void;
+  thaw(): void;
 }
 
 export interface RedisOptions {
@@ -51,14 +54,18 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
       running = await runRedis(args);
       if (!running.ready) throw new Error(`redis-server did not restart on port ${port}`);
     };
-    if (running.ready) return { url: `redis://127.0.0.1:${port}`, port, stop, kill, restart };
+    const freeze = () => running.signal("SIGSTOP");
+    const thaw = () => running.signal("SIGCONT");
+    if (running.ready) return { url: `redis://127.0.0.1:${port}`, port, stop, kill, restart, freeze, thaw };
     await stop();
     // Another process took the port between the probe and redis-server's bind: try another.
     if (attempt === 3) throw new Error("redis-server did not start (is it installed? see scripts/ensure-redis.sh)");
   }
 }
 
-async function runRedis(args: string[]): Promise<{ ready: boolean; stop(signal: NodeJS.Signals): Promise<void> }> {
+async function runRedis(
+  args: string[],
+): Promise<{ ready: boolean; stop(signal: NodeJS.Signals): Promise<void>; signal(signal: NodeJS.Signals): void }> {
   const child = spawn("redis-server", [...args, "--maxmemory-policy", "noeviction", "--loglevel", "notice"], { stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const ready = await new Promise<boolean>((resolve) => {
@@ -75,8 +82,10 @@ async function runRedis(args: string[]): Promise<{ ready: boolean; stop(signal: 
     ready,
     stop: async (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (signal !== "SIGKILL") child.kill("SIGCONT"); // a frozen one must run to handle SIGTERM
       await exited;
     },
+    signal: (signal) => void child.kill(signal),
   };
 }
 

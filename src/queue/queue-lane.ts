@@ -23,6 +23,7 @@ import {
 } from "../lanes/queue-errors.js";
 import { idempotencyKeyTtlMs, idempotentJobId } from "./idempotency.js";
 import { connectionOptions, outageWaitMs, queueName, queuePrefix, routeJobRetention } from "./queue-settings.js";
+import { closeWithin, connected, type Connecting, SilenceWatch } from "./redis-connection.js";
 import { redacted } from "./redis-url.js";
 
 /** Told when Redis goes away (once per outage) and when it answers again. */
@@ -84,6 +85,11 @@ export class QueueLane {
   /** Ends the wait of every request once the connection has been lost for outageWaitMs. */
   private outageTimer: ReturnType<typeof setTimeout> | undefined;
   private sweeper: ReturnType<typeof setInterval> | undefined;
+  private readonly silence = new SilenceWatch(
+    () => this.queue.backend.client.then((client) => client.runCommand("ping", [])),
+    (error) => this.connectionLost(error),
+    () => this.connectionOk(),
+  );
   /** Told of each answered route job (metrics). */
   onAnswered: ((route: string, waitMs: number, runMs: number) => void) | undefined;
 
@@ -129,6 +135,8 @@ export class QueueLane {
     if (this.closed) return Promise.reject(new QueueClosedError("the server is shutting down"));
     if (!this.events) return Promise.reject(new Error("this queue lane does not await answers"));
     if (job.signal?.aborted) return Promise.reject(new JobCancelledError("the client left before the job was queued"));
+    // Refused at once while Redis is away: a command sent to a silent Redis would wait its whole timeout.
+    if (this.lost) return Promise.reject(new QueueUnavailableError("the connection to Redis is lost"));
     if (this.unstarted >= this.maxWaiting) {
       return Promise.reject(new QueueFullError(`${this.unstarted} requests of this server already wait for a worker process`));
     }
@@ -239,7 +247,10 @@ export class QueueLane {
       const waiting = this.pending.get(jobId);
       if (waiting) this.fail(waiting, new RemoteJobError(failedReason));
     });
-    this.sweeper = setInterval(() => this.sweep(), sweepEveryMs);
+    this.sweeper = setInterval(() => {
+      this.sweep();
+      if (this.pending.size > 0 || this.lost) this.silence.check(performance.now());
+    }, sweepEveryMs);
     this.sweeper.unref();
   }
 
@@ -355,41 +366,4 @@ export class QueueLane {
     // Answers that came while it was away, or jobs lost with it: found now, not a sweep later.
     this.sweep(true);
   }
-}
-
-/**
- * Resolves once `client` is connected; the first connection error fails it at once, said plainly:
- * a supervisor restarts the process, while one that started without its queue would answer every
- * queue-lane request 503.
- */
-interface Connecting {
-  on(event: "error", listener: (error: Error) => void): unknown;
-  off(event: "error", listener: (error: Error) => void): unknown;
-  waitUntilReady(): Promise<unknown>;
-}
-
-async function connected(client: Connecting, timeoutMs: number): Promise<void> {
-  let onError: (error: Error) => void = () => {};
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      onError = reject;
-      client.on("error", onError);
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      client.waitUntilReady().then(() => resolve(), reject);
-    });
-  } finally {
-    clearTimeout(timer);
-    client.off("error", onError);
-  }
-}
-
-/** BullMQ's close can wait forever on a connection that is down: the server's shutdown waits 2 s at most. */
-function closeWithin(closing: (Promise<void> | undefined)[]): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise((resolve) => {
-    timer = setTimeout(resolve, 2_000);
-    timer.unref();
-  });
-  return Promise.race([Promise.allSettled(closing), bound]).finally(() => clearTimeout(timer));
 }

@@ -91,4 +91,37 @@ describe("Redis lost while queue-lane jobs run", () => {
     // A generous bound for a loaded machine: BullMQ's own backoff would wait up to 20 s here.
     assert.ok(served!.at - backAt < 4_000, `served again ${served!.at - backAt} ms after Redis was back`);
   });
+
+  test("frozen (connections open, nothing answered): 503 within the bound, not the route's 25 s; served again once it answers", async () => {
+    const tags = ["c1", "c2"];
+    const replies = tags.map((tag) => slow(tag, 3_000));
+    await eventually(() => tags.every((tag) => runs(tag) === 1), 10_000, "the two jobs to start");
+    const frozenAt = Date.now();
+    redis.freeze();
+    try {
+      for (const reply of await Promise.all(replies)) {
+        assert.equal(reply.status, 503, reply.text);
+        assert.equal(reply.headers["retry-after"], "1");
+        // Silence for 3 s counts as lost, then the outage's 5 s bound: far from the route's 25 s.
+        assert.ok(reply.at - frozenAt < 15_000, `answered ${reply.at - frozenAt} ms after Redis froze`);
+      }
+      const meanwhile = await slow("c3", 0);
+      assert.equal(meanwhile.status, 503, "refused at once while Redis is silent");
+      const messages = server.stderr.map((line) => JSON.parse(line).message as string);
+      assert.ok(
+        messages.some((m) => m.includes("has not answered a ping for 3 s")),
+        messages.join("\n"),
+      );
+    } finally {
+      redis.thaw();
+    }
+    const thawedAt = Date.now();
+    let served: Awaited<ReturnType<typeof slow>> | undefined;
+    while (Date.now() - thawedAt < 8_000) {
+      served = await slow("c4", 0);
+      if (served.status === 200) break;
+      await delay(100);
+    }
+    assert.equal(served?.status, 200, "served again once Redis answers");
+  });
 });
