@@ -7,7 +7,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { cliPath } from "./helpers.ts";
+import { after, before } from "node:test";
+import { type ChildServer, cliPath, fixture, spawnServer } from "./helpers.ts";
 
 export interface RedisServer {
   url: string;
@@ -155,4 +156,32 @@ export function runCount(runLog: string, what: string): number {
     text = readFileSync(runLog, "utf8");
   } catch {}
   return text.split("\n").filter((line) => line.startsWith(`${what} `)).length;
+}
+
+/** A Redis, a server and one worker process serving the queue fixture app, whose jobs log each run to a file. */
+export interface QueueRig {
+  redis: RedisServer;
+  server: ChildServer;
+  worker: ChildWorker;
+  /** How many times the slow job tagged `tag` has started. */
+  runs(tag: string): number;
+}
+
+/** Starts a QueueRig before the enclosing suite's tests and stops it after them. */
+export function queueRig(options: { persistent?: boolean; workerArgs: string[]; workerStop?: NodeJS.Signals }): QueueRig {
+  const spec = `${fixture("queue-app.ts")}:app`;
+  const dir = mkdtempSync(join(tmpdir(), "loopwise-queue-"));
+  const env = { RUN_LOG: join(dir, "runs.log") };
+  const rig = { runs: (tag: string) => runCount(env.RUN_LOG, `slow:${tag}`) } as QueueRig;
+  before(async () => {
+    rig.redis = await startRedis({ persistent: options.persistent });
+    rig.server = await spawnServer(spec, ["--redis", rig.redis.url, "--pool-size", "1"], env);
+    rig.worker = await spawnWorker(spec, rig.redis.url, options.workerArgs, env);
+  });
+  after(async () => {
+    await Promise.all([rig.server?.stop(), rig.worker?.stop(options.workerStop)]);
+    await rig.redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return rig;
 }

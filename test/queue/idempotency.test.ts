@@ -3,37 +3,15 @@
 // a 422; a malformed key is a 400.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { delay, fixture, request, spawnServer, type ChildServer } from "../helpers.ts";
-import { runCount, spawnWorker, startRedis, type ChildWorker, type RedisServer } from "../redis.ts";
-
-const spec = `${fixture("queue-app.ts")}:app`;
+import { describe, test } from "node:test";
+import { delay, request } from "../helpers.ts";
+import { queueRig } from "../redis.ts";
 
 describe("Idempotency-Key on the queue lane", () => {
-  let redis: RedisServer;
-  let server: ChildServer;
-  let worker: ChildWorker;
-  let dir: string;
-  let env: Record<string, string>;
-  const runs = (tag: string) => runCount(env.RUN_LOG!, `slow:${tag}`);
+  const rig = queueRig({ workerArgs: ["--pool-size", "2", "--concurrency", "2"] });
+  const { runs } = rig;
   const slow = (tag: string, ms: number, key?: string) =>
-    request(`${server.url}/q/slow?tag=${tag}&ms=${ms}`, { headers: key === undefined ? {} : { "idempotency-key": key } });
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "loopwise-idempotency-"));
-    env = { RUN_LOG: join(dir, "runs.log") };
-    redis = await startRedis();
-    server = await spawnServer(spec, ["--redis", redis.url, "--pool-size", "1"], env);
-    worker = await spawnWorker(spec, redis.url, ["--pool-size", "2", "--concurrency", "2"], env);
-  });
-  after(async () => {
-    await Promise.all([server?.stop(), worker?.stop()]);
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    request(`${rig.server.url}/q/slow?tag=${tag}&ms=${ms}`, { headers: key === undefined ? {} : { "idempotency-key": key } });
 
   test("a retry while the first runs gets 409; once it is answered, the stored answer; the handler ran once", async () => {
     const key = randomUUID();
@@ -65,7 +43,7 @@ describe("Idempotency-Key on the queue lane", () => {
   test("the same key on another route, or no key at all, runs anew", async () => {
     const key = randomUUID();
     assert.equal((await slow("k2", 0, key)).status, 200);
-    assert.equal((await request(`${server.url}/q/pid`, { headers: { "idempotency-key": key } })).status, 200);
+    assert.equal((await request(`${rig.server.url}/q/pid`, { headers: { "idempotency-key": key } })).status, 200);
     assert.equal((await slow("k2", 0)).status, 200);
     assert.equal((await slow("k2", 0)).status, 200);
     assert.equal(runs("k2"), 3);

@@ -1,51 +1,31 @@
 // Redis killed under queue-lane requests, and restarted (with its data, as a Redis that persists
 // would be): every request waiting gets one answer within a bound far below its 25 s timeout,
 // its result when Redis is back in time, 503 with Retry-After when not; and the lane serves
-// again soon after Redis is back, however long it was away.
+// again soon after Redis is back, however long it was away. A frozen Redis (connections open,
+// nothing answered) is taken for lost after a few seconds of silence.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { delay, fixture, request, spawnServer, type ChildServer, type Reply } from "../helpers.ts";
-import { eventually, runCount, spawnWorker, startRedis, type ChildWorker, type RedisServer } from "../redis.ts";
-
-const spec = `${fixture("queue-app.ts")}:app`;
+import { describe, test } from "node:test";
+import { delay, request, type Reply } from "../helpers.ts";
+import { eventually, queueRig } from "../redis.ts";
 
 describe("Redis lost while queue-lane jobs run", () => {
-  let redis: RedisServer;
-  let server: ChildServer;
-  let worker: ChildWorker;
-  let dir: string;
-  let env: Record<string, string>;
-  const runs = (tag: string) => runCount(env.RUN_LOG!, `slow:${tag}`);
+  // Redis keeps every write, so a killed one restarts with its jobs, as one that persists would.
+  const rig = queueRig({ persistent: true, workerArgs: ["--pool-size", "4", "--concurrency", "4"], workerStop: "SIGKILL" });
+  const { runs } = rig;
   const slow = (tag: string, ms: number) =>
-    request(`${server.url}/q/slow?tag=${tag}&ms=${ms}`).then(
+    request(`${rig.server.url}/q/slow?tag=${tag}&ms=${ms}`).then(
       (reply) => ({ ...reply, at: Date.now() }),
       (error: Error) => ({ status: 0, headers: {} as Reply["headers"], json: undefined, text: error.message, at: Date.now() }),
     );
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "loopwise-outage-"));
-    env = { RUN_LOG: join(dir, "runs.log") };
-    redis = await startRedis({ persistent: true });
-    server = await spawnServer(spec, ["--redis", redis.url, "--pool-size", "1"], env);
-    worker = await spawnWorker(spec, redis.url, ["--pool-size", "4", "--concurrency", "4"], env);
-  });
-  after(async () => {
-    await Promise.all([server?.stop(), worker?.stop("SIGKILL")]);
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   test("back within the bound: every waiting request gets its answer, each job ran once", async () => {
     const tags = ["a1", "a2", "a3", "a4"];
     const replies = tags.map((tag) => slow(tag, 2_500));
     await eventually(() => tags.every((tag) => runs(tag) === 1), 10_000, "the four jobs to start");
     const killedAt = Date.now();
-    await redis.kill();
+    await rig.redis.kill();
     await delay(1_500);
-    await redis.restart();
+    await rig.redis.restart();
     for (const reply of await Promise.all(replies)) {
       assert.equal(reply.status, 200, reply.text);
       assert.ok(reply.at - killedAt < 10_000, `answered ${reply.at - killedAt} ms after Redis was killed`);
@@ -54,7 +34,7 @@ describe("Redis lost while queue-lane jobs run", () => {
       tags.map((tag) => runs(tag)),
       [1, 1, 1, 1],
     );
-    const messages = server.stderr.map((line) => JSON.parse(line).message as string);
+    const messages = rig.server.stderr.map((line) => JSON.parse(line).message as string);
     assert.ok(messages.some((m) => m.startsWith("Lost the connection to Redis")));
     assert.ok(
       messages.some((m) => m.startsWith("The connection to Redis at ") && m.endsWith(" is back.")),
@@ -67,7 +47,7 @@ describe("Redis lost while queue-lane jobs run", () => {
     const replies = tags.map((tag) => slow(tag, 3_000));
     await eventually(() => tags.every((tag) => runs(tag) === 1), 10_000, "the two jobs to start");
     const killedAt = Date.now();
-    await redis.kill();
+    await rig.redis.kill();
     for (const reply of await Promise.all(replies)) {
       assert.equal(reply.status, 503, reply.text);
       assert.equal(reply.headers["retry-after"], "1");
@@ -79,7 +59,7 @@ describe("Redis lost while queue-lane jobs run", () => {
     assert.equal(meanwhile.status, 503);
     // An outage long enough that BullMQ's own backoff would wait 20 s before trying again.
     await delay(Math.max(0, killedAt + 7_000 - Date.now()));
-    await redis.restart();
+    await rig.redis.restart();
     const backAt = Date.now();
     let served: Awaited<ReturnType<typeof slow>> | undefined;
     while (Date.now() - backAt < 5_000) {
@@ -97,7 +77,7 @@ describe("Redis lost while queue-lane jobs run", () => {
     const replies = tags.map((tag) => slow(tag, 3_000));
     await eventually(() => tags.every((tag) => runs(tag) === 1), 10_000, "the two jobs to start");
     const frozenAt = Date.now();
-    redis.freeze();
+    rig.redis.freeze();
     try {
       for (const reply of await Promise.all(replies)) {
         assert.equal(reply.status, 503, reply.text);
@@ -107,13 +87,13 @@ describe("Redis lost while queue-lane jobs run", () => {
       }
       const meanwhile = await slow("c3", 0);
       assert.equal(meanwhile.status, 503, "refused at once while Redis is silent");
-      const messages = server.stderr.map((line) => JSON.parse(line).message as string);
+      const messages = rig.server.stderr.map((line) => JSON.parse(line).message as string);
       assert.ok(
         messages.some((m) => m.includes("has not answered a ping for 3 s")),
         messages.join("\n"),
       );
     } finally {
-      redis.thaw();
+      rig.redis.thaw();
     }
     const thawedAt = Date.now();
     let served: Awaited<ReturnType<typeof slow>> | undefined;
