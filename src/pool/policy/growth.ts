@@ -53,7 +53,7 @@ export class Growth<T extends PolicyTask> {
     this.startPlanned();
   }
 
-  /** A growth worker exited; `failedToStart` if it never became ready and was not stopped. */
+  /** A worker above the core exited; `wasStarting` if it was a growth worker still starting, `failedToStart` if it never became ready and was not stopped. */
   exited(wasStarting: boolean, failedToStart: boolean, now: Instant): void {
     if (wasStarting) this.startingNow--;
     if (failedToStart) {

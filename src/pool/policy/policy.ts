@@ -209,7 +209,8 @@ export class PoolPolicy<T extends PolicyTask> {
       else this.startFailed(worker, now);
     } else {
       this.workers.vacate(worker);
-      if (worker.role === "growth") this.growth.exited(wasStarting, !report.wasReady && !stopped && !this.closing, now);
+      // A growth or quick worker that could not start pauses growth alike.
+      this.growth.exited(worker.role === "growth" && wasStarting, !report.wasReady && !stopped && !this.closing, now);
     }
     this.pump(now);
     if (this.queue.waiting > 0) this.workWaits(now);
