@@ -22,6 +22,8 @@ export {
   type RouteMethod,
   type RouterOptions,
 } from "./app/router.js";
+export type { DeclaredResponses, RouteSpec, RouteTable, RoutesOf } from "./app/route-types.js";
+export { reply, type Reply } from "./http/reply.js";
 export { HttpError } from "./http/http-error.js";
 export { WebSocketDenied, WebSocketDisconnect, WebSocketError, closeCodes } from "./http/websocket-errors.js";
 export type { ServerWebSocket, WebSocketClosed, WebSocketMessage } from "./app/server-websocket.js";
@@ -29,7 +31,7 @@ export type { WebSocketFor, WebSocketHandlerFor, WebSocketMethod, WebSocketRoute
 export { ResponseValidationError } from "./lanes/invoke.js";
 export { DependencyCloneError } from "./app/pooled-dependency.js";
 export type { ErrorHandler } from "./app/error-handlers.js";
-export { RequestValidationError, type ValidationIssue } from "./params/validation-error.js";
+export { RequestValidationError, type ErrorBody, type HTTPValidationError, type ValidationIssue } from "./params/validation-error.js";
 export type { StandardSchemaV1 } from "./params/standard-schema.js";
 export type { InputSchemas } from "./params/input-plan.js";
 export { UploadFile } from "./params/upload-file.js";

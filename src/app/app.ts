@@ -18,6 +18,7 @@ import type { Middleware } from "./middleware.js";
 import { afterMount, mountedRoute, mountedWebSocketRoute, mountPrefix, staticRoutes } from "./mount.js";
 import { recordHookSite, runLifespanHooks } from "./lifespan-hooks.js";
 import { checkRouteDeclaration } from "./route-checks.js";
+import type { WithMounted } from "./route-types.js";
 import { StaticFiles } from "./static-files.js";
 
 /** What /openapi.json and /docs say and where they are served. */
@@ -53,7 +54,7 @@ export type WebSocketMatch = { kind: "route"; route: WebSocketRoute; params: Rec
  *     app.get("/async/hello", async () => ({ message: "hello" }));   // event loop
  *     app.get("/sync/hello", () => ({ message: "hello" }));          // worker pool
  */
-export class App extends Router {
+export class App extends Router<""> {
   /** Every route in registration order; a route's id is its index. */
   readonly routes: Route[] = [];
   /** Every WebSocket route in registration order; its id is its index here. */
@@ -207,14 +208,14 @@ export class App extends Router {
    *     app.mount("/v1", v1);
    *     app.mount("/static", staticFiles("public"));
    */
-  mount(prefix: string, target: App | StaticFiles): this {
+  mount<P extends string, T extends App | StaticFiles>(prefix: P, target: T): WithMounted<this, P, T> {
     const at = mountPrefix(prefix);
     if (target instanceof StaticFiles) {
       for (const definition of staticRoutes(at, target)) this.add(definition);
-      return this;
+      return this as WithMounted<this, P, T>;
     }
     if (!(target instanceof App)) throw new TypeError(`mount() takes an App or staticFiles(...), got ${describeValue(target)}`);
-    if (target === this) throw new TypeError("an app cannot be mounted in itself");
+    if ((target as App) === this) throw new TypeError("an app cannot be mounted in itself");
     if (target.mountedAt !== undefined) throw new Error(`this app is mounted already, at "${target.mountedAt || "/"}": an app is mounted once`);
     for (const definition of target.definitions) this.add(mountedRoute(definition, at, target.middleware, target.errors));
     for (const definition of target.websocketDefinitions) this.addWebSocket(mountedWebSocketRoute(definition, at, target.errors));
@@ -223,7 +224,7 @@ export class App extends Router {
     this.hooks.startup.push(() => runLifespanHooks("onStartup", target.hooks.startup, undefined));
     this.hooks.shutdown.push(() => runLifespanHooks("onShutdown", target.hooks.shutdown, undefined));
     this.hooks.workerStart.push((worker) => runLifespanHooks("onWorkerStart", target.hooks.workerStart, worker));
-    return this;
+    return this as WithMounted<this, P, T>;
   }
 
   /**

@@ -4,7 +4,8 @@
 import { backgroundOf } from "../deps/background-tasks.js";
 import type { Dependency, DependencyMap, PlanStep } from "../deps/dependency.js";
 import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
-import { isResponseObject, primeStream, toResult, type RouteResult } from "../http/response.js";
+import { isReply, type Reply } from "../http/reply.js";
+import { isResponseObject, json, primeStream, toResult, type RouteResult } from "../http/response.js";
 import type { HttpRequest } from "../http/request.js";
 import type { StandardSchemaV1 } from "../params/standard-schema.js";
 import type { BackgroundEntry } from "../threads/background-tasks.js";
@@ -27,6 +28,7 @@ export interface InvokedRoute {
   deps: DependencyMap;
   steps: PlanStep[];
   response: StandardSchemaV1 | undefined;
+  responses?: { [status: number]: StandardSchemaV1 };
   errors: ErrorAnswers;
 }
 
@@ -113,11 +115,36 @@ export class ResponseValidationError extends Error {
 
 /** Validates a plain value against the route's `response` schema, then makes it a response. */
 function resultOf(value: unknown, route: InvokedRoute): RouteResult | Promise<RouteResult> {
+  if (isReply(value)) return replyResult(value, route);
   if (!route.response || isResponseObject(value)) {
     const result = toResult(value, route.status);
     return result instanceof Promise ? result.then(primeStream) : primeStream(result);
   }
-  const checked = route.response["~standard"].validate(value);
+  return validated(route.response, value, route, (body) => toResult(body, route.status));
+}
+
+/**
+ * A `reply()`: its value checked by the schema declared for its status (`responses`, else the
+ * route's `response` for a 2xx), then sent as JSON with its status, headers and cookies.
+ */
+function replyResult({ value, init }: Reply, route: InvokedRoute): RouteResult | Promise<RouteResult> {
+  const status = init.status ?? route.status;
+  const schema = route.responses?.[status] ?? (status >= 200 && status < 300 ? route.response : undefined);
+  const send = (body: unknown): RouteResult => {
+    const response = json(body, { ...init, status });
+    if (status === 204 || status === 304) response.body = "";
+    return toResult(response, status) as RouteResult;
+  };
+  return schema ? validated(schema, value, route, send) : send(value);
+}
+
+function validated(
+  schema: StandardSchemaV1,
+  value: unknown,
+  route: InvokedRoute,
+  send: (body: unknown) => RouteResult | Promise<RouteResult>,
+): RouteResult | Promise<RouteResult> {
+  const checked = schema["~standard"].validate(value);
   const use = (outcome: Awaited<typeof checked>) => {
     if (outcome.issues) {
       const where = outcome.issues.map(
@@ -125,7 +152,7 @@ function resultOf(value: unknown, route: InvokedRoute): RouteResult | Promise<Ro
       );
       throw new ResponseValidationError(`${route.method} ${route.path} returned a value its response schema refuses: ${where.join("; ")}`);
     }
-    return toResult(outcome.value, route.status);
+    return send(outcome.value);
   };
   return checked instanceof Promise ? checked.then(use) : use(checked);
 }
