@@ -93,7 +93,7 @@ export type RouteTable = Record<string, Partial<Record<string, RouteSpec>>>;
  * Each `.get(...)` intersects one more; intersected tables merge, path by path.
  */
 export interface Routed<R> {
-  /** @internal */
+  /** Types only: never set. (Kept in the published types, where the client reads it.) */
   readonly "~routes"?: R;
 }
 
@@ -132,7 +132,9 @@ type DataOf<O, R> =
 /** What a route may answer with otherwise: its declared error answers, the 422 when it validates, and the framework's `{ detail }`. */
 type ErrorOf<O> =
   | DeclaredData<O, false>
-  | (O extends { params: unknown } | { query: unknown } | { body: unknown } | { headers: unknown } | { cookies: unknown } ? HTTPValidationError : never)
+  | (O extends { params: unknown } | { query: unknown } | { body: unknown } | { headers: unknown } | { cookies: unknown }
+      ? HTTPValidationError
+      : never)
   | ErrorBody;
 
 export type SpecOf<Path extends string, O, R> = {
@@ -152,7 +154,8 @@ export type Prefixed<Prefix extends string, R> = unknown extends R ? unknown : {
 export type WithIncluded<Self, R> = unknown extends RoutesOf<R> ? Self : Self & Routed<Prefixed<PrefixOf<Self>, RoutesOf<R>>>;
 
 /** `app.mount(prefix, other)`'s type: the app, carrying the other app's routes under the prefix. */
-export type WithMounted<Self, Prefix extends string, A> = unknown extends RoutesOf<A> ? Self : Self & Routed<Prefixed<NormalizePrefix<Prefix>, RoutesOf<A>>>;
+export type WithMounted<Self, Prefix extends string, A> =
+  unknown extends RoutesOf<A> ? Self : Self & Routed<Prefixed<NormalizePrefix<Prefix>, RoutesOf<A>>>;
 
 /**
  * `router.get(path, handler)` or `router.get(path, options, handler)`, typed once for every
@@ -170,4 +173,3 @@ export interface RouteMethod<Self, M extends string = string> {
     handler: H,
   ): WithRoute<Self, M, Path, O, ReturnType<H>>;
 }
-

@@ -315,11 +315,14 @@ function checkDependencies(list: Dependency[], where: string): Dependency[] {
 
 function checkResponses(responses: DeclaredResponses | undefined, where: string): DeclaredResponses | undefined {
   if (responses === undefined) return undefined;
-  if (responses === null || typeof responses !== "object") throw new TypeError(`${where}: "responses" maps statuses to schemas, got ${JSON.stringify(responses)}`);
+  if (responses === null || typeof responses !== "object")
+    throw new TypeError(`${where}: "responses" maps statuses to schemas, got ${JSON.stringify(responses)}`);
   for (const [status, schema] of Object.entries(responses)) {
     const code = Number(status);
-    if (!Number.isInteger(code) || code < 200 || code > 599) throw new RangeError(`${where}: "responses" key ${JSON.stringify(status)} is not an HTTP status from 200 to 599`);
-    if (!isStandardSchema(schema)) throw new TypeError(`${where}: responses[${status}] must be a Standard Schema validator (Zod 4, Valibot, ArkType, ...)`);
+    if (!Number.isInteger(code) || code < 200 || code > 599)
+      throw new RangeError(`${where}: "responses" key ${JSON.stringify(status)} is not an HTTP status from 200 to 599`);
+    if (!isStandardSchema(schema))
+      throw new TypeError(`${where}: responses[${status}] must be a Standard Schema validator (Zod 4, Valibot, ArkType, ...)`);
   }
   return responses;
 }

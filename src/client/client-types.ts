@@ -61,6 +61,4 @@ export interface LooseInit extends CallOptions {
 type Loose = (path: string, init?: LooseInit) => Promise<ClientResult<unknown, unknown>>;
 
 /** The client of an app whose type is `A`: typed when it was built by chaining, loose otherwise. */
-export type Client<A> = unknown extends RoutesOf<A>
-  ? { [V in keyof Verbs]: Loose }
-  : { [V in keyof Verbs]: Typed<RoutesOf<A>, Verbs[V]> };
+export type Client<A> = unknown extends RoutesOf<A> ? { [V in keyof Verbs]: Loose } : { [V in keyof Verbs]: Typed<RoutesOf<A>, Verbs[V]> };

@@ -48,7 +48,8 @@ export function createClient<A>(base: string | Fetcher, options: ClientOptions =
   const send = options.fetch ?? (inMemory ? (request: Request) => (base as Fetcher).fetch(request) : (request: Request) => fetch(request));
   const client: Record<string, unknown> = {};
   for (const [verb, method] of Object.entries(verbs)) {
-    client[verb] = (path: string, init: LooseInit = {}) => call(send, method, origin + fillPath(path, init.params) + queryString(init.query), init, options.headers);
+    client[verb] = async (path: string, init: LooseInit = {}) =>
+      call(send, method, origin + fillPath(path, init.params) + queryString(init.query), init, options.headers);
   }
   return client as Client<A>;
 }
@@ -103,13 +104,20 @@ export function queryString(query: Record<string, unknown> | undefined): string 
 
 /** JSON, unless the body already is one `fetch` sends as it is (a form, bytes), or holds files (then a multipart form). */
 function encodeBody(body: unknown): RequestBody {
-  if (body instanceof FormData || body instanceof URLSearchParams || body instanceof Blob || body instanceof Uint8Array || body instanceof ArrayBuffer) {
+  if (
+    body instanceof FormData ||
+    body instanceof URLSearchParams ||
+    body instanceof Blob ||
+    body instanceof Uint8Array ||
+    body instanceof ArrayBuffer
+  ) {
     return body as RequestBody;
   }
   if (body !== null && typeof body === "object" && Object.values(body).some(isFileValue)) {
     const form = new FormData();
     for (const [name, value] of Object.entries(body)) {
-      for (const item of Array.isArray(value) ? value : [value]) if (item !== undefined) form.append(name, item instanceof Blob ? item : String(item));
+      for (const item of Array.isArray(value) ? value : [value])
+        if (item !== undefined) form.append(name, item instanceof Blob ? item : String(item));
     }
     return form;
   }

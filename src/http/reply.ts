@@ -22,7 +22,8 @@ export interface Reply<T = unknown> {
  *       reply(save(req.body), { status: 201, headers: { location: "/items/1" } }));
  */
 export function reply<T>(value: T, init: ResponseInit = {}): Reply<T> {
-  if (init === null || typeof init !== "object") throw new TypeError(`reply() takes its status, headers and cookies as an object, got ${describeValue(init)}`);
+  if (init === null || typeof init !== "object")
+    throw new TypeError(`reply() takes its status, headers and cookies as an object, got ${describeValue(init)}`);
   return { [replyBrand]: true, value, init };
 }
 

@@ -185,7 +185,8 @@ export class TestClient<A extends App = App> {
     const body = request.body === null ? undefined : new Uint8Array(await request.arrayBuffer());
     const { result, bytes } = await this.exchange(request.method, url.pathname + url.search, { headers, body });
     const answer = new Headers();
-    for (const [name, value] of Object.entries(result.headers)) for (const item of Array.isArray(value) ? value : [value]) answer.append(name, String(item));
+    for (const [name, value] of Object.entries(result.headers))
+      for (const item of Array.isArray(value) ? value : [value]) answer.append(name, String(item));
     const empty = result.status === 204 || result.status === 304 || request.method === "HEAD";
     return new Response(empty ? null : bytes, { status: result.status, headers: answer });
   }

@@ -14,12 +14,15 @@ type Pattern<K extends string> = K extends `${infer Head}:${infer Rest}`
 type WithoutQuery<P extends string> = P extends `${infer Path}?${string}` ? Path : P;
 
 type Matching<R, M extends string, P extends string> = {
-  [K in keyof R & string]: P extends Pattern<K> ? (R[K] extends infer Methods ? (Methods[M & keyof Methods] extends { data: infer D } ? D : never) : never) : never;
+  [K in keyof R & string]: P extends Pattern<K>
+    ? R[K] extends infer Methods
+      ? Methods[M & keyof Methods] extends { data: infer D }
+        ? D
+        : never
+      : never
+    : never;
 }[keyof R & string];
 
 /** The JSON a successful answer of `method path` carries: typed from the route, `any` when unknown. */
-export type AnswerData<A, M extends string, P extends string> = unknown extends RoutesOf<A>
-  ? any
-  : [Matching<RoutesOf<A>, M, WithoutQuery<P>>] extends [never]
-    ? any
-    : Matching<RoutesOf<A>, M, WithoutQuery<P>>;
+export type AnswerData<A, M extends string, P extends string> =
+  unknown extends RoutesOf<A> ? any : [Matching<RoutesOf<A>, M, WithoutQuery<P>>] extends [never] ? any : Matching<RoutesOf<A>, M, WithoutQuery<P>>;
