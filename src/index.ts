@@ -42,6 +42,7 @@ export type { DependencyOverrides, Replacement } from "./deps/overrides.js";
 export { backgroundFunction, type BackgroundTasks } from "./threads/background-tasks.js";
 export { openApiDocument } from "./openapi/openapi-document.js";
 export type { DocsOptions } from "./app/app.js";
+export type { Contact, DocumentMetadata, License, Server, TagInfo } from "./app/document-info.js";
 export {
   json,
   text,

@@ -20,12 +20,10 @@ import { recordHookSite, runLifespanHooks } from "./lifespan-hooks.js";
 import { checkRouteDeclaration } from "./route-checks.js";
 import type { WithMounted } from "./route-types.js";
 import { StaticFiles } from "./static-files.js";
+import { checkDocumentMetadata, type DocumentMetadata } from "./document-info.js";
 
 /** What /openapi.json and /docs say and where they are served. */
-export interface DocsOptions {
-  title?: string;
-  version?: string;
-  description?: string;
+export interface DocsOptions extends DocumentMetadata {
   /** Where the OpenAPI document is served (default "/openapi.json"); null serves neither it nor /docs. */
   openapiUrl?: string | null;
   /** Where Swagger UI is served (default "/docs"); null turns it off. */
@@ -98,6 +96,7 @@ export class App extends Router<""> {
 
   constructor(options: AppOptions = {}) {
     super({ dependencies: options.dependencies });
+    checkDocumentMetadata(options);
     this.docsOptions = options;
     this.moduleUrl = callerModuleUrl();
     const created = createdApps<App>();
