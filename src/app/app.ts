@@ -35,6 +35,11 @@ export interface DocsOptions extends DocumentMetadata {
 export interface AppOptions extends DocsOptions {
   /** Dependencies every route runs (for their effect, e.g. an auth check). */
   dependencies?: Dependency<any>[];
+  /**
+   * A request whose path reaches a route only with or without its trailing slash is redirected
+   * there (307, the method and body kept), as FastAPI's `redirect_slashes`. Default true.
+   */
+  redirectSlashes?: boolean;
 }
 
 export type RouteMatch =
@@ -72,6 +77,8 @@ export class App extends Router<""> {
   /** Every dependency any route uses, by id (first seen while registering routes, the same in every thread). */
   readonly dependencyTable: Dependency[] = [];
   readonly dependencyIds = new Map<Dependency, number>();
+  /** Whether a path that reaches a route only with or without its trailing slash is redirected there (307). */
+  readonly redirectSlashes: boolean;
   /** Documentation settings: title, version, and where /openapi.json and /docs are served (null: not served). */
   readonly docsOptions: DocsOptions;
   /** The apps mounted in this one, with their prefixes (their docs are served under them). */
@@ -97,6 +104,10 @@ export class App extends Router<""> {
   constructor(options: AppOptions = {}) {
     super({ dependencies: options.dependencies });
     checkDocumentMetadata(options);
+    if (options.redirectSlashes !== undefined && typeof options.redirectSlashes !== "boolean") {
+      throw new TypeError(`redirectSlashes must be true or false, got ${JSON.stringify(options.redirectSlashes)}`);
+    }
+    this.redirectSlashes = options.redirectSlashes ?? true;
     this.docsOptions = options;
     this.moduleUrl = callerModuleUrl();
     const created = createdApps<App>();
