@@ -74,6 +74,7 @@ export type { Lane } from "./threads/lane.js";
 export { defaultPoolSize } from "./pool/pool-options.js";
 export type { ServeOptions, RunningServer } from "./server/serve.js";
 export { defaultJsonDepthLimit } from "./params/json-depth.js";
+export { settings, SettingsError, type SettingsOptions, type SettingsProblem } from "./params/settings.js";
 export type { LogFormat } from "./server/logger.js";
 
 /**
