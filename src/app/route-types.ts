@@ -40,12 +40,21 @@ export type DeclaredResponses = { [status: number]: StandardSchemaV1 };
 /** What the declared `responses` schemas take, each as a `reply()` with its status. */
 type DeclaredReplies<O> = O extends { responses: infer R } ? { [K in keyof R]: Reply<In<R[K]>> }[keyof R] : never;
 
+/** The items a streaming route (`sse` or `jsonLines`) sends: what its schema takes, or for SSE an event carrying it. */
+type StreamItem<O> = O extends { sse: StandardSchemaV1 }
+  ? In<O["sse"]> | { data?: In<O["sse"]>; event?: string; id?: string | number; retry?: number; comment?: string }
+  : O extends { jsonLines: StandardSchemaV1 }
+    ? In<O["jsonLines"]>
+    : never;
+
 /** What such a handler may return: anything, or what the `response` schema takes (or a ready-made response). */
 export type ReturnFor<O> = O extends { status: 204 | 304 }
   ? MaybePromise<NoBody>
-  : O extends { response: StandardSchemaV1 }
-    ? MaybePromise<In<O["response"]> | Reply<In<O["response"]>> | DeclaredReplies<O> | OutgoingResponse | Response | Uint8Array>
-    : unknown;
+  : O extends { sse: StandardSchemaV1 } | { jsonLines: StandardSchemaV1 }
+    ? MaybePromise<AsyncIterable<StreamItem<O>> | Iterable<StreamItem<O>> | OutgoingResponse | Response>
+    : O extends { response: StandardSchemaV1 }
+      ? MaybePromise<In<O["response"]> | Reply<In<O["response"]>> | DeclaredReplies<O> | OutgoingResponse | Response | Uint8Array>
+      : unknown;
 
 export type DepsFor<O> = O extends { deps: DependencyMap } ? DependencyValues<O["deps"]> : {};
 
@@ -126,7 +135,11 @@ type IsSuccess<K> = `${K & (string | number)}` extends `2${string}` ? true : fal
 
 /** What a route answers on success: its `response` schema's output (the handler's own return type without one). */
 type DataOf<O, R> =
-  | (O extends { status: 204 | 304 } ? undefined : O extends { response: StandardSchemaV1 } ? Out<O["response"]> : SentData<Awaited<R>>)
+  | (O extends { status: 204 | 304 } | { sse: unknown } | { jsonLines: unknown }
+      ? undefined
+      : O extends { response: StandardSchemaV1 }
+        ? Out<O["response"]>
+        : SentData<Awaited<R>>)
   | DeclaredData<O, true>;
 
 /** What a route may answer with otherwise: its declared error answers, the 422 when it validates, and the framework's `{ detail }`. */

@@ -9,6 +9,7 @@ import { checkMiddleware, type Middleware } from "./middleware.js";
 import { streamsFromWorker } from "../lanes/stream.js";
 import type { PathParams } from "../http/path-params.js";
 import type { HttpRequest } from "../http/request.js";
+import type { ItemStream } from "../lanes/invoke.js";
 import type { DeclaredResponses, HandlerFor, NormalizePrefix, RouteMethod, WithIncluded } from "./route-types.js";
 import { defineWebSocketRoute, type WebSocketMethod, type WebSocketRouteDefinition, type WebSocketRouteOptions } from "./websocket-route.js";
 
@@ -78,6 +79,14 @@ export interface RouteOptions extends InputSchemas, RouteDocs {
    * Each is documented; a `reply(value, { status })` with that status is validated by its schema.
    */
   responses?: DeclaredResponses;
+  /**
+   * The route streams Server-Sent Events whose `data` each match this schema (FastAPI's
+   * `EventSourceResponse`): the handler returns or yields the items, each is validated and sent
+   * as an event, and /openapi.json documents them under `text/event-stream`.
+   */
+  sse?: StandardSchemaV1;
+  /** The same for JSON Lines (`application/jsonl`): one validated item per line. */
+  jsonLines?: StandardSchemaV1;
   /** Named dependencies: their values are the handler's second argument. */
   deps?: DependencyMap;
   /** Dependencies that run for their effect only (an auth check); values are not passed. */
@@ -114,6 +123,8 @@ export interface Route {
   response: StandardSchemaV1 | undefined;
   /** @internal Declared answers by status (documented; a reply() of that status is validated by it). */
   responses?: DeclaredResponses;
+  /** @internal The items a streaming route sends, and in which format. */
+  stream?: ItemStream;
   /** @internal The handler's named dependencies. */
   deps: DependencyMap;
   /** @internal Dependencies run for their effect: the app's and routers' first, then the route's own. */
@@ -251,6 +262,7 @@ export class Router<Prefix extends string = string> {
       inputs: planInputs(schemas, where),
       response: options.response,
       responses: checkResponses(options.responses, where),
+      stream: itemStream(options, where),
       deps,
       effects: [...this.dependencies, ...checkDependencies(options.dependencies ?? [], `${where}: dependencies`)],
       middleware: [],
@@ -311,6 +323,17 @@ function checkDependencies(list: Dependency[], where: string): Dependency[] {
     if (!isDependency(dep)) throw new TypeError(`${where}: item ${i} is not a dependency; wrap its function with depends()`);
   });
   return [...list];
+}
+
+function itemStream(options: RouteOptions, where: string): ItemStream | undefined {
+  const { sse, jsonLines } = options;
+  if (sse !== undefined && jsonLines !== undefined) throw new TypeError(`${where}: give either sse or jsonLines, not both`);
+  const item = sse ?? jsonLines;
+  if (item === undefined) return undefined;
+  const format = sse !== undefined ? "sse" : "jsonLines";
+  if (!isStandardSchema(item)) throw new TypeError(`${where}: "${format}" must be a Standard Schema validator of each item`);
+  if (options.response !== undefined) throw new TypeError(`${where}: a streaming route's items are described by "${format}"; remove "response"`);
+  return { format, item };
 }
 
 function checkResponses(responses: DeclaredResponses | undefined, where: string): DeclaredResponses | undefined {

@@ -5,6 +5,7 @@ import { backgroundOf } from "../deps/background-tasks.js";
 import type { Dependency, DependencyMap, PlanStep } from "../deps/dependency.js";
 import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
 import { isReply, type Reply } from "../http/reply.js";
+import { itemSource, jsonLines, sse } from "../http/event-stream.js";
 import { isResponseObject, json, primeStream, toResult, type RouteResult } from "../http/response.js";
 import type { HttpRequest } from "../http/request.js";
 import type { StandardSchemaV1 } from "../params/standard-schema.js";
@@ -29,6 +30,7 @@ export interface InvokedRoute {
   steps: PlanStep[];
   response: StandardSchemaV1 | undefined;
   responses?: { [status: number]: StandardSchemaV1 };
+  stream?: ItemStream;
   errors: ErrorAnswers;
 }
 
@@ -113,9 +115,25 @@ export class ResponseValidationError extends Error {
   override readonly name = "ResponseValidationError";
 }
 
+/** A streaming route's items (`sse` or `jsonLines` option): each validated by `item`, sent in `format`. */
+export interface ItemStream {
+  format: "sse" | "jsonLines";
+  item: StandardSchemaV1;
+}
+
 /** Validates a plain value against the route's `response` schema, then makes it a response. */
 function resultOf(value: unknown, route: InvokedRoute): RouteResult | Promise<RouteResult> {
   if (isReply(value)) return replyResult(value, route);
+  const items = route.stream && itemSource(value);
+  if (items) {
+    const { format, item } = route.stream!;
+    return primeStream(
+      toResult(
+        format === "sse" ? sse(items, { item, status: route.status }) : jsonLines(items, { item, status: route.status }),
+        route.status,
+      ) as RouteResult,
+    );
+  }
   if (!route.response || isResponseObject(value)) {
     const result = toResult(value, route.status);
     return result instanceof Promise ? result.then(primeStream) : primeStream(result);

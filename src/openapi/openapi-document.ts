@@ -111,7 +111,12 @@ function operation(route: Route, operationId: string, components: SchemaComponen
     if (formBody) op.requestBody = formBody;
   }
   const success: JsonObject = { description: route.status === 201 ? "Created" : "Successful Response" };
-  if (route.status !== 204 && route.status !== 304) {
+  if (route.stream) {
+    // OpenAPI 3.1 has no item schema for a sequence (3.2's itemSchema): the stream is described as the list of its items.
+    const items = components.use(route.stream.item, "output") ?? {};
+    success.description = route.stream.format === "sse" ? "A stream of events, each one's data an item" : "A stream of JSON Lines, each line an item";
+    success.content = { [route.stream.format === "sse" ? "text/event-stream" : "application/jsonl"]: { schema: { type: "array", items } } };
+  } else if (route.status !== 204 && route.status !== 304) {
     success.content = { "application/json": { schema: (route.response && components.use(route.response, "output")) || {} } };
   }
   const responses: JsonObject = { [String(route.status)]: success };
