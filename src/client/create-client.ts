@@ -44,7 +44,7 @@ const inMemoryOrigin = "http://testclient";
 export function createClient<A>(base: string | Fetcher, options: ClientOptions = {}): Client<A> {
   const inMemory = typeof base === "object" && base !== null && typeof base.fetch === "function";
   if (!inMemory && typeof base !== "string") throw new TypeError("createClient() takes a base URL or a TestClient");
-  const origin = inMemory ? inMemoryOrigin : new URL(base as string).href.replace(/\/$/, "");
+  const origin = inMemory ? inMemoryOrigin : baseOf(base as string);
   const send = options.fetch ?? (inMemory ? (request: Request) => (base as Fetcher).fetch(request) : (request: Request) => fetch(request));
   const client: Record<string, unknown> = {};
   for (const [verb, method] of Object.entries(verbs)) {
@@ -74,6 +74,14 @@ async function call(
   return response.ok
     ? { status: response.status, data: content, error: undefined, response }
     : { status: response.status, data: undefined, error: content, response };
+}
+
+/** The base URL requests start with: its origin and path (an app served under `/api`), never a query or fragment of its own. */
+function baseOf(base: string): string {
+  const url = new URL(base);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new TypeError(`createClient() takes an http or https URL, got ${JSON.stringify(base)}`);
+  return (url.origin + url.pathname).replace(/\/+$/, "");
 }
 
 /** `"/items/:id"` with `{ id: 3 }` → `/items/3`; each value encoded, a missing one refused. */

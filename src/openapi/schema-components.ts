@@ -15,16 +15,30 @@ const pending = (io: Io, id: string) => `${componentsPrefix}~${io}~${id}`;
 
 export class SchemaComponents {
   private readonly found: Record<Io, Map<string, JsonObject>> = { input: new Map(), output: new Map() };
+  /** Each component as its library gave it, to tell a schema seen again from another one of the same id. */
+  private readonly given: Record<Io, Map<string, string>> = { input: new Map(), output: new Map() };
 
   /** The JSON Schema of `schema` as a part of the document: its named parts as refs to components. */
   use(schema: StandardSchemaV1, io: Io): JsonObject | undefined {
     const json = namedJsonSchemaOf(schema, io);
     if (!json) return undefined;
     const { $defs, ...root } = json;
-    for (const [id, def] of Object.entries(($defs ?? {}) as Record<string, JsonObject>)) {
-      if (!this.found[io].has(id)) this.found[io].set(id, retarget(def, io) as JsonObject);
+    const defs = Object.entries(($defs ?? {}) as Record<string, JsonObject>);
+    // Two different schemas of one id on different routes (one conversion refuses that itself): the later gets `Id_2`.
+    const ids = new Map<string, string>();
+    for (const [id, def] of defs) {
+      const text = JSON.stringify(def);
+      let name = id;
+      for (let n = 2; this.given[io].has(name) && this.given[io].get(name) !== text; n++) name = `${id}_${n}`;
+      ids.set(id, name);
     }
-    return retarget(root, io) as JsonObject;
+    for (const [id, def] of defs) {
+      const name = ids.get(id)!;
+      if (this.given[io].has(name)) continue;
+      this.given[io].set(name, JSON.stringify(def));
+      this.found[io].set(name, retarget(def, io, ids) as JsonObject);
+    }
+    return retarget(root, io, ids) as JsonObject;
   }
 
   /** A schema with its root ref followed: parameters are read from its properties. */
@@ -74,14 +88,16 @@ export class SchemaComponents {
   }
 }
 
-/** Every `#/$defs/Id` ref made a pending component ref. */
-function retarget(value: unknown, io: Io): unknown {
-  if (Array.isArray(value)) return value.map((item) => retarget(item, io));
+/** Every `#/$defs/Id` ref made a pending component ref (under the name `ids` gives it). */
+function retarget(value: unknown, io: Io, ids: Map<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((item) => retarget(item, io, ids));
   if (value === null || typeof value !== "object") return value;
   const out: JsonObject = {};
   for (const [key, item] of Object.entries(value)) {
-    out[key] =
-      key === "$ref" && typeof item === "string" && item.startsWith(defsPrefix) ? pending(io, item.slice(defsPrefix.length)) : retarget(item, io);
+    if (key === "$ref" && typeof item === "string" && item.startsWith(defsPrefix)) {
+      const id = item.slice(defsPrefix.length);
+      out[key] = pending(io, ids.get(id) ?? id);
+    } else out[key] = retarget(item, io, ids);
   }
   return out;
 }

@@ -111,3 +111,40 @@ test("createClient refuses what is neither a URL nor a fetcher", () => {
   assert.throws(() => createClient(42 as never), /base URL or a TestClient/);
   assert.throws(() => createClient("not a url"), /Invalid URL/);
 });
+
+test("a reply() with a status no response may have is a 500", async () => {
+  const res = await testClient.get("/odd");
+  assert.equal(res.status, 500);
+});
+
+test("what goes out: the base's path kept and its query dropped, values encoded, declared headers by their names", async () => {
+  const seen: Request[] = [];
+  const capture = async (request: Request) => {
+    seen.push(request);
+    return new Response('{"id":1,"name":"x","tags":[]}', { status: 200, headers: { "content-type": "application/json" } });
+  };
+  const api = createClient<typeof app>("http://shop.example/api/?ignored=1#frag", { fetch: capture, headers: { authorization: "Bearer t" } });
+  await api.get("/items", { query: { limit: 2, tag: "a&b=c" }, extraHeaders: { "x-trace": "1" } });
+  await api.post("/items", { body: { name: "pen" }, headers: { xShop: "north" } });
+  const loose = createClient("http://shop.example", { fetch: capture });
+  const when = new Date(Date.UTC(2026, 0, 2));
+  await loose.get("/search", { query: { tag: ["a", "b"], at: when, none: undefined, nothing: null, filter: { a: 1 } } });
+  const file = new File(["hello"], "hello.txt", { type: "text/plain" });
+  await loose.post("/upload", { body: { title: "t", file } });
+
+  assert.equal(seen[0]!.url, "http://shop.example/api/items?limit=2&tag=a%26b%3Dc");
+  assert.equal(seen[0]!.headers.get("authorization"), "Bearer t");
+  assert.equal(seen[0]!.headers.get("x-trace"), "1");
+  assert.equal(seen[1]!.headers.get("x-shop"), "north");
+  assert.equal(seen[1]!.headers.get("content-type"), "application/json");
+  assert.deepEqual(await seen[1]!.json(), { name: "pen" });
+  assert.equal(
+    seen[2]!.url,
+    `http://shop.example/search?tag=a&tag=b&at=${encodeURIComponent(when.toISOString())}&filter=${encodeURIComponent('{"a":1}')}`,
+  );
+  assert.match(seen[3]!.headers.get("content-type") ?? "", /^multipart\/form-data; boundary=/);
+  const form = await seen[3]!.formData();
+  assert.equal(form.get("title"), "t");
+  assert.equal(await (form.get("file") as File).text(), "hello");
+  assert.throws(() => createClient("ftp://shop.example"), /http or https URL/);
+});

@@ -107,7 +107,24 @@ test("Redocly's recommended rules report only what the app chose not to declare"
   const without4xx = problems.filter((p) => p.ruleId === "operation-4xx-response").map((p) => p.location[0]?.pointer);
   assert.deepEqual(without4xx.sort(), [
     "#/paths/~1health/get/responses",
+    "#/paths/~1odd/get/responses",
     "#/paths/~1users~1{name}/delete/responses",
     "#/paths/~1users~1{name}/get/responses",
   ]);
+});
+
+test("two different schemas of one id on different routes: the later is Id_2, each route pointing at its own", async () => {
+  const First = z.object({ a: z.string() }).meta({ id: "Thing" });
+  const Second = z.object({ b: z.number() }).meta({ id: "Thing" });
+  const both = new App()
+    .post("/first", { body: First }, async () => 1)
+    .post("/second", { body: Second }, async () => 2)
+    .post("/again", { body: First }, async () => 3);
+  const document: any = openApiDocument(both.routes);
+  const schemaOf = (path: string) => document.paths[path].post.requestBody.content["application/json"].schema;
+  assert.deepEqual(schemaOf("/first"), ref("Thing"));
+  assert.deepEqual(schemaOf("/second"), ref("Thing_2"));
+  assert.deepEqual(schemaOf("/again"), ref("Thing"));
+  assert.deepEqual(document.components.schemas.Thing_2.required, ["b"]);
+  assert.equal((await new Validator().validate(document)).valid, true);
 });
