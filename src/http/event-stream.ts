@@ -4,7 +4,7 @@
 import { describeValue } from "../pool/protocol.js";
 import { stream, type BodyChunk, type OutgoingResponse, type ResponseInit } from "./response.js";
 import { encodeJson } from "./json-encoding.js";
-import type { StandardSchemaV1 } from "../params/standard-schema.js";
+import { describeIssues, type ValueSchema } from "./schema-issues.js";
 
 /** One event; a plain string or any other value is sent as the `data` of an unnamed event. */
 export interface ServerSentEvent {
@@ -22,7 +22,7 @@ export interface ServerSentEvent {
 
 export interface EventStreamInit extends ResponseInit {
   /** Validates each event's `data` (a plain item is the data): an invalid one ends the stream with a logged error, before a byte of it is written. */
-  item?: StandardSchemaV1;
+  item?: ValueSchema;
   /**
    * Sends a comment line after this many ms without an event (default 15 000; 0 turns it off),
    * so proxies that close idle connections keep this one, and a client that left is noticed.
@@ -47,7 +47,7 @@ export function sse(source: AsyncIterable<unknown> | Iterable<unknown>, init: Ev
 
 export interface JsonLinesInit extends ResponseInit {
   /** Validates each line's value: an invalid one ends the stream with a logged error, before a byte of it is written. */
-  item?: StandardSchemaV1;
+  item?: ValueSchema;
 }
 
 /** An item of a stream did not match its schema: the stream ends there (the error is logged; the client sees an incomplete body). */
@@ -87,7 +87,7 @@ export function jsonLines(source: AsyncIterable<unknown> | Iterable<unknown>, in
  */
 async function* validatedItems(
   source: AsyncIterable<unknown> | Iterable<unknown>,
-  schema: StandardSchemaV1,
+  schema: ValueSchema,
   what: string,
   pick: (item: unknown) => unknown,
   put: (item: unknown, value: unknown) => unknown,
@@ -103,10 +103,7 @@ async function* validatedItems(
     let result = schema["~standard"].validate(value);
     if (result instanceof Promise) result = await result;
     if (result.issues) {
-      const where = result.issues.map(
-        (i) => `${(i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".") || "(root)"}: ${i.message}`,
-      );
-      throw new StreamItemError(`${what} ${index} of the stream does not match its item schema: ${where.join("; ")}`);
+      throw new StreamItemError(`${what} ${index} of the stream does not match its item schema: ${describeIssues(result.issues)}`);
     }
     yield put(item, result.value);
     index++;

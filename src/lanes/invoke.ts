@@ -5,6 +5,7 @@ import { backgroundOf } from "../deps/background-tasks.js";
 import type { Dependency, DependencyMap, PlanStep } from "../deps/dependency.js";
 import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
 import { isReply, type Reply } from "../http/reply.js";
+import { describeIssues } from "../http/schema-issues.js";
 import { itemSource, jsonLines, sse } from "../http/event-stream.js";
 import { isResponseObject, json, primeStream, toResult, type RouteResult } from "../http/response.js";
 import type { HttpRequest } from "../http/request.js";
@@ -165,10 +166,9 @@ function validated(
   const checked = schema["~standard"].validate(value);
   const use = (outcome: Awaited<typeof checked>) => {
     if (outcome.issues) {
-      const where = outcome.issues.map(
-        (i) => `${(i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".") || "(root)"}: ${i.message}`,
+      throw new ResponseValidationError(
+        `${route.method} ${route.path} returned a value its response schema refuses: ${describeIssues(outcome.issues)}`,
       );
-      throw new ResponseValidationError(`${route.method} ${route.path} returned a value its response schema refuses: ${where.join("; ")}`);
     }
     return send(outcome.value);
   };
