@@ -53,6 +53,29 @@ export async function typed(): Promise<void> {
   void wrong;
 }
 
+// Mounted apps carry their routes under the prefix; a reply() is checked against the route's schemas.
+export async function mountedAndReplies(): Promise<void> {
+  const { z } = await import("zod");
+  const { App, reply } = await import("loopwise");
+  const Item = z.object({ id: z.number() });
+  const Gone = z.object({ detail: z.string(), since: z.string() });
+  const v1 = new App().get("/things/:id", { response: Item, responses: { 410: Gone } }, async (req) =>
+    req.params.id === "0" ? reply({ detail: "gone", since: "2026" }, { status: 410 }) : { id: 1 },
+  );
+  const root = new App().mount("/v1", v1);
+  const api = createClient<typeof root>("http://127.0.0.1:8000");
+  const { data, error } = await api.get("/v1/things/:id", { params: { id: 1 } });
+  const id: number | undefined = data?.id;
+  if (error && "since" in error) error.since.toUpperCase();
+  // @ts-expect-error: the mounted route is under its prefix
+  await api.get("/things/:id", { params: { id: 1 } });
+  // @ts-expect-error: a reply() whose value the response schema refuses
+  new App().get("/bad", { response: Item }, async () => reply({ id: "one" }));
+  // @ts-expect-error: a declared status's schema refuses it too
+  new App().get("/bad", { response: Item, responses: { 410: Gone } }, async () => reply({ detail: "gone" }, { status: 410 }));
+  void id;
+}
+
 // The statement style: an app whose type has no routes gets an untyped client, any path allowed.
 export async function untyped(): Promise<void> {
   const loose = createClient<typeof plain>("http://127.0.0.1:8000");
