@@ -16,6 +16,7 @@ const entryPoints = [
   // The package's entries: the core, and the subpaths of package.json's `exports`.
   "src/index.ts",
   "src/testing.ts",
+  "src/client.ts",
   "src/security.ts",
   "src/middleware.ts",
   "src/queue.ts",

@@ -22,6 +22,8 @@ export {
   type RouteMethod,
   type RouterOptions,
 } from "./app/router.js";
+export type { DeclaredResponses, RouteSpec, RouteTable, RoutesOf } from "./app/route-types.js";
+export { reply, type Reply } from "./http/reply.js";
 export { HttpError } from "./http/http-error.js";
 export { WebSocketDenied, WebSocketDisconnect, WebSocketError, closeCodes } from "./http/websocket-errors.js";
 export type { ServerWebSocket, WebSocketClosed, WebSocketMessage } from "./app/server-websocket.js";
@@ -29,7 +31,7 @@ export type { WebSocketFor, WebSocketHandlerFor, WebSocketMethod, WebSocketRoute
 export { ResponseValidationError } from "./lanes/invoke.js";
 export { DependencyCloneError } from "./app/pooled-dependency.js";
 export type { ErrorHandler } from "./app/error-handlers.js";
-export { RequestValidationError, type ValidationIssue } from "./params/validation-error.js";
+export { RequestValidationError, type ErrorBody, type HTTPValidationError, type ValidationIssue } from "./params/validation-error.js";
 export type { StandardSchemaV1 } from "./params/standard-schema.js";
 export type { InputSchemas } from "./params/input-plan.js";
 export { UploadFile } from "./params/upload-file.js";
@@ -40,6 +42,7 @@ export type { DependencyOverrides, Replacement } from "./deps/overrides.js";
 export { backgroundFunction, type BackgroundTasks } from "./threads/background-tasks.js";
 export { openApiDocument } from "./openapi/openapi-document.js";
 export type { DocsOptions } from "./app/app.js";
+export type { Contact, DocumentMetadata, License, Server, TagInfo } from "./app/document-info.js";
 export {
   json,
   text,
@@ -71,6 +74,7 @@ export type { Lane } from "./threads/lane.js";
 export { defaultPoolSize } from "./pool/pool-options.js";
 export type { ServeOptions, RunningServer } from "./server/serve.js";
 export { defaultJsonDepthLimit } from "./params/json-depth.js";
+export { settings, SettingsError, type SettingsOptions, type SettingsProblem } from "./params/settings.js";
 export type { LogFormat } from "./server/logger.js";
 
 /**

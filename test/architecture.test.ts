@@ -22,6 +22,7 @@ const floors = [
   "security",
   "lanes",
   "app",
+  "client",
   "middleware",
   "openapi",
   "queue",

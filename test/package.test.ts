@@ -39,6 +39,7 @@ app.get("/items/:id", { params: z.object({ id: z.number().int() }) }, (req) => (
 
 const helloTest = `import assert from "node:assert/strict";
 import { test } from "node:test";
+import { createClient } from "loopwise/client";
 import { TestClient } from "loopwise/testing";
 import { app } from "./main.ts";
 
@@ -49,6 +50,18 @@ test("both lanes, through the TestClient", async () => {
     const item = await client.get("/items/3");
     assert.equal(item.json().id, 3);
     assert.match(item.lane, /^worker#/);
+  } finally {
+    await client.close();
+  }
+});
+
+test("loopwise/client, over the TestClient in memory", async () => {
+  const client = await TestClient.start(app);
+  try {
+    const api = createClient<typeof app>(client);
+    const { status, data } = await api.get("/items/:id", { params: { id: 4 } });
+    assert.equal(status, 200);
+    assert.equal((data as { id: number }).id, 4);
   } finally {
     await client.close();
   }
@@ -148,7 +161,7 @@ describe("the published package", { timeout: 600_000 }, () => {
     }
   });
 
-  test("a test of the app runs with loopwise/testing's TestClient, as the testing page shows", () => {
+  test("a test of the app runs with loopwise/testing's TestClient and loopwise/client, as the testing page shows", () => {
     const run = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", "main.test.ts"], {
       cwd: project.dir,
       // Its own test run, not a part of this one (the runner tells its child processes apart by this variable).
@@ -158,7 +171,7 @@ describe("the published package", { timeout: 600_000 }, () => {
     });
     const out = run.stdout + run.stderr;
     assert.equal(run.status, 0, out);
-    assert.match(out, /^# pass 1$/m);
+    assert.match(out, /^# pass 2$/m);
   });
 
   test("without redoc, /redoc says how to install it", async () => {

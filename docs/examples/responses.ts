@@ -1,6 +1,7 @@
 // docs/responses.md: what becomes JSON, cookies, streamed bodies on both lanes, server-sent
-// events, JSON Lines, and the raw body beside the parsed one.
+// events, JSON Lines, typed stream items, and the raw body beside the parsed one.
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
 import { App, HttpError, jsonLines, sleepSync, sse, stream, text } from "loopwise";
 
 export const app = new App();
@@ -79,6 +80,14 @@ async function* ticks(from: number, count: number) {
 
 // JSON Lines: one JSON value per line.
 app.get("/items.jsonl", async () => jsonLines([{ id: 1 }, { id: 2 }]));
+
+// Typed items: each one validated by the schema before it is sent, and documented in /openapi.json.
+const Reading = z.object({ sensor: z.string(), celsius: z.number() }).meta({ id: "Reading" });
+app.get("/readings.jsonl", { jsonLines: Reading }, async function* readings() {
+  yield { sensor: "north", celsius: 21.5 };
+  // Keys the schema does not know are dropped, as from a response schema.
+  yield { sensor: "south", celsius: 19, calibrated: true };
+});
 
 // The raw bytes, for checking a webhook's signature.
 const secret = "whsec_example";

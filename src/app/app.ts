@@ -18,13 +18,12 @@ import type { Middleware } from "./middleware.js";
 import { afterMount, mountedRoute, mountedWebSocketRoute, mountPrefix, staticRoutes } from "./mount.js";
 import { recordHookSite, runLifespanHooks } from "./lifespan-hooks.js";
 import { checkRouteDeclaration } from "./route-checks.js";
+import type { WithMounted } from "./route-types.js";
 import { StaticFiles } from "./static-files.js";
+import { checkDocumentMetadata, type DocumentMetadata } from "./document-info.js";
 
 /** What /openapi.json and /docs say and where they are served. */
-export interface DocsOptions {
-  title?: string;
-  version?: string;
-  description?: string;
+export interface DocsOptions extends DocumentMetadata {
   /** Where the OpenAPI document is served (default "/openapi.json"); null serves neither it nor /docs. */
   openapiUrl?: string | null;
   /** Where Swagger UI is served (default "/docs"); null turns it off. */
@@ -36,6 +35,11 @@ export interface DocsOptions {
 export interface AppOptions extends DocsOptions {
   /** Dependencies every route runs (for their effect, e.g. an auth check). */
   dependencies?: Dependency<any>[];
+  /**
+   * A request whose path reaches a route only with or without its trailing slash is redirected
+   * there (307, the method and body kept), as FastAPI's `redirect_slashes`. Default true.
+   */
+  redirectSlashes?: boolean;
 }
 
 export type RouteMatch =
@@ -53,7 +57,7 @@ export type WebSocketMatch = { kind: "route"; route: WebSocketRoute; params: Rec
  *     app.get("/async/hello", async () => ({ message: "hello" }));   // event loop
  *     app.get("/sync/hello", () => ({ message: "hello" }));          // worker pool
  */
-export class App extends Router {
+export class App extends Router<""> {
   /** Every route in registration order; a route's id is its index. */
   readonly routes: Route[] = [];
   /** Every WebSocket route in registration order; its id is its index here. */
@@ -73,6 +77,8 @@ export class App extends Router {
   /** Every dependency any route uses, by id (first seen while registering routes, the same in every thread). */
   readonly dependencyTable: Dependency[] = [];
   readonly dependencyIds = new Map<Dependency, number>();
+  /** Whether a path that reaches a route only with or without its trailing slash is redirected there (307). */
+  readonly redirectSlashes: boolean;
   /** Documentation settings: title, version, and where /openapi.json and /docs are served (null: not served). */
   readonly docsOptions: DocsOptions;
   /** The apps mounted in this one, with their prefixes (their docs are served under them). */
@@ -97,6 +103,11 @@ export class App extends Router {
 
   constructor(options: AppOptions = {}) {
     super({ dependencies: options.dependencies });
+    checkDocumentMetadata(options);
+    if (options.redirectSlashes !== undefined && typeof options.redirectSlashes !== "boolean") {
+      throw new TypeError(`redirectSlashes must be true or false, got ${JSON.stringify(options.redirectSlashes)}`);
+    }
+    this.redirectSlashes = options.redirectSlashes ?? true;
     this.docsOptions = options;
     this.moduleUrl = callerModuleUrl();
     const created = createdApps<App>();
@@ -207,14 +218,14 @@ export class App extends Router {
    *     app.mount("/v1", v1);
    *     app.mount("/static", staticFiles("public"));
    */
-  mount(prefix: string, target: App | StaticFiles): this {
+  mount<P extends string, T extends App | StaticFiles>(prefix: P, target: T): WithMounted<this, P, T> {
     const at = mountPrefix(prefix);
     if (target instanceof StaticFiles) {
       for (const definition of staticRoutes(at, target)) this.add(definition);
-      return this;
+      return this as WithMounted<this, P, T>;
     }
     if (!(target instanceof App)) throw new TypeError(`mount() takes an App or staticFiles(...), got ${describeValue(target)}`);
-    if (target === this) throw new TypeError("an app cannot be mounted in itself");
+    if ((target as App) === this) throw new TypeError("an app cannot be mounted in itself");
     if (target.mountedAt !== undefined) throw new Error(`this app is mounted already, at "${target.mountedAt || "/"}": an app is mounted once`);
     for (const definition of target.definitions) this.add(mountedRoute(definition, at, target.middleware, target.errors));
     for (const definition of target.websocketDefinitions) this.addWebSocket(mountedWebSocketRoute(definition, at, target.errors));
@@ -223,7 +234,7 @@ export class App extends Router {
     this.hooks.startup.push(() => runLifespanHooks("onStartup", target.hooks.startup, undefined));
     this.hooks.shutdown.push(() => runLifespanHooks("onShutdown", target.hooks.shutdown, undefined));
     this.hooks.workerStart.push((worker) => runLifespanHooks("onWorkerStart", target.hooks.workerStart, worker));
-    return this;
+    return this as WithMounted<this, P, T>;
   }
 
   /**

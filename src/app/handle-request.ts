@@ -95,7 +95,7 @@ class Pipeline {
       const data = new RequestData(req, method, url, path, {}, req.headers, peer, this.options.rootPath ?? "");
       return void this.throughMiddleware(req, data, queryStart, done, readAt);
     }
-    const found = this.routeFor(method, path, done);
+    const found = this.routeFor(method, path, url, done);
     if (!found) return;
     const { route } = found;
     this.options.monitor?.routed(route.id);
@@ -118,7 +118,7 @@ class Pipeline {
     }
     const endpoint = () =>
       new Promise<HandledRequest>((resolve) => {
-        const found = this.routeFor(method, path, resolve);
+        const found = this.routeFor(method, path, url, resolve);
         if (!found) return;
         this.options.monitor?.routed(found.route.id);
         data.params = found.params;
@@ -161,8 +161,8 @@ class Pipeline {
     }
   }
 
-  /** The route and its params, or undefined when the framework has answered (404, 405, 400). */
-  private routeFor(method: string, path: string, done: Done): { route: Route; params: Record<string, string> } | undefined {
+  /** The route and its params, or undefined when the framework has answered (404, 405, 400, a 307 to the path with or without its trailing slash). */
+  private routeFor(method: string, path: string, url: string, done: Done): { route: Route; params: Record<string, string> } | undefined {
     const match = this.app.match(method, path);
     // A static mount's catch-all gives way to the docs routes (mounted at "/", it would hide them).
     if (match.kind === "route" && !(match.route.servesFiles && this.builtins.has(`GET ${path}`))) return match;
@@ -173,7 +173,17 @@ class Pipeline {
     const allow = match.kind === "method-not-allowed" ? match.allow : [];
     if (this.builtins.has(`GET ${path}`)) allow.push(...["GET", "HEAD"].filter((m) => !allow.includes(m)));
     if (allow.length > 0) return void done(answered(statusResult(405, "Method Not Allowed", { allow: allow.join(", ") })));
+    const other = this.app.redirectSlashes ? otherSlash(path) : undefined;
+    if (other !== undefined && this.routes(method, other)) {
+      const location = (this.options.rootPath ?? "") + other + url.slice(path.length);
+      return void done(answered({ status: 307, headers: { location }, body: "" }));
+    }
     return void done(answered(statusResult(404, "Not Found")));
+  }
+
+  /** Whether `method path` reaches a route of the app or a documentation page. */
+  private routes(method: string, path: string): boolean {
+    return this.app.match(method, path).kind === "route" || this.builtins.has(`${method === "HEAD" ? "GET" : method} ${path}`);
   }
 }
 
@@ -233,4 +243,15 @@ function answered(result: RouteResult): HandledRequest {
  */
 function ownBytes(raw: Buffer): Uint8Array {
   return raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : new Uint8Array(raw);
+}
+
+/**
+ * The same path with its trailing slash taken off or added (FastAPI's `redirect_slashes`). Never
+ * one that starts with two slashes: `//evil.example/` without its slash would send the client
+ * to another host.
+ */
+export function otherSlash(path: string): string | undefined {
+  if (path === "/" || path === "") return undefined;
+  const other = path.endsWith("/") ? path.slice(0, -1) : `${path}/`;
+  return /^[/\\]{2}/.test(other) || other === "" ? undefined : other;
 }

@@ -1,20 +1,22 @@
-import { isDependency, type Dependency, type DependencyMap, type DependencyValues, type PlanStep } from "../deps/dependency.js";
+import { isDependency, type Dependency, type DependencyMap, type PlanStep } from "../deps/dependency.js";
 import { Bulkhead } from "../threads/bulkhead.js";
 import { laneOf, type Lane } from "../threads/lane.js";
 import { planInputs, type InputPlan, type InputSchemas } from "../params/input-plan.js";
 import { defaultFormLimits, resolveFormLimits, type FormLimits, type ResolvedFormLimits } from "../params/form-limits.js";
-import type { UploadFile } from "../params/upload-file.js";
 import { isStandardSchema, type StandardSchemaV1 } from "../params/standard-schema.js";
 import type { ErrorHandlers } from "./error-handlers.js";
 import { checkMiddleware, type Middleware } from "./middleware.js";
 import { streamsFromWorker } from "../lanes/stream.js";
 import type { PathParams } from "../http/path-params.js";
-import type { Headers, HttpRequest, Query } from "../http/request.js";
-import type { OutgoingResponse } from "../http/response.js";
+import type { HttpRequest } from "../http/request.js";
+import type { ItemStream } from "../lanes/invoke.js";
+import type { DeclaredResponses, HandlerFor, NormalizePrefix, RouteMethod, WithIncluded } from "./route-types.js";
 import { defineWebSocketRoute, type WebSocketMethod, type WebSocketRouteDefinition, type WebSocketRouteOptions } from "./websocket-route.js";
 
 export const httpMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 export type HttpMethod = (typeof httpMethods)[number];
+
+export type { CheckedOptions, DepsFor, HandlerFor, RequestFor, ReturnFor, RouteMethod } from "./route-types.js";
 
 export type Handler<Path extends string = string> = (req: HttpRequest<PathParams<Path>>, deps: {}) => unknown;
 
@@ -72,66 +74,24 @@ export interface RouteOptions extends InputSchemas, RouteDocs {
   bulkhead?: Bulkhead;
   /** Validates (and strips, with Zod's default objects) what the handler returns; a mismatch is a logged 500. */
   response?: StandardSchemaV1;
+  /**
+   * Other answers the route gives, by status (FastAPI's `responses=`): `{ 404: NotFound }`.
+   * Each is documented; a `reply(value, { status })` with that status is validated by its schema.
+   */
+  responses?: DeclaredResponses;
+  /**
+   * The route streams Server-Sent Events whose `data` each match this schema (FastAPI's
+   * `EventSourceResponse`): the handler returns or yields the items, each is validated and sent
+   * as an event, and /openapi.json documents them under `text/event-stream`.
+   */
+  sse?: StandardSchemaV1;
+  /** The same for JSON Lines (`application/jsonl`): one validated item per line. */
+  jsonLines?: StandardSchemaV1;
   /** Named dependencies: their values are the handler's second argument. */
   deps?: DependencyMap;
   /** Dependencies that run for their effect only (an auth check); values are not passed. */
   dependencies?: Dependency<any>[];
 }
-
-type Out<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : never;
-
-/** A file field (`z.file()`) arrives as an UploadFile, which is a File with a path and more. */
-type AsUpload<V> = V extends File ? UploadFile : V extends readonly File[] ? UploadFile[] : V;
-type HasFile<B> = true extends { [K in keyof B]-?: NonNullable<B[K]> extends File | readonly File[] ? true : false }[keyof B] ? true : false;
-/** The body a handler receives: the schema's output, with its file fields typed as uploads. */
-type BodyOf<B> = B extends object ? (HasFile<B> extends true ? { [K in keyof B]: AsUpload<B[K]> } : B) : B;
-type MaybePromise<T> = T | Promise<T>;
-
-/** The request a handler of `path` declared with `options` receives: typed from the schemas given. */
-export type RequestFor<Path extends string, O> = HttpRequest<
-  O extends { params: StandardSchemaV1 } ? Out<O["params"]> : PathParams<Path>,
-  O extends { query: StandardSchemaV1 } ? Out<O["query"]> : Query,
-  O extends { body: StandardSchemaV1 } ? BodyOf<Out<O["body"]>> : unknown,
-  O extends { headers: StandardSchemaV1 } ? Headers & Out<O["headers"]> : Headers,
-  O extends { cookies: StandardSchemaV1 } ? Out<O["cookies"]> : Record<string, string>
->;
-
-/** A route answering 204 or 304 sends no body: nothing, or a ready-made response. */
-// biome-ignore lint/suspicious/noConfusingVoidType: a handler with no return statement returns void.
-type NoBody = void | undefined | null | OutgoingResponse | Response;
-
-/** What such a handler may return: anything, or what the `response` schema takes (or a ready-made response). */
-export type ReturnFor<O> = O extends { status: 204 | 304 }
-  ? MaybePromise<NoBody>
-  : O extends { response: StandardSchemaV1 }
-    ? MaybePromise<StandardSchemaV1.InferInput<O["response"]> | OutgoingResponse | Response | Uint8Array>
-    : unknown;
-
-export type DepsFor<O> = O extends { deps: DependencyMap } ? DependencyValues<O["deps"]> : {};
-
-export type HandlerFor<Path extends string, O> = (req: RequestFor<Path, O>, deps: DepsFor<O>) => ReturnFor<O>;
-
-/**
- * What the types check of a route's options against its path, as the app checks it at
- * registration: each `params` key is a parameter of the path, and a 204 or 304 route declares no
- * `response` body. A mistake turns the option's type into a sentence saying what is wrong. Keys
- * are checked on an app's own routes only: a router's prefix may hold parameters its type does not know.
- */
-export type CheckedOptions<Path extends string, O, Self> = ParamsInPath<Path, O, Self> & NoBodyDeclared<O>;
-
-type ParamsInPath<Path extends string, O, Self> = Self extends { readonly routes: readonly unknown[] }
-  ? O extends { params: StandardSchemaV1 }
-    ? [Exclude<keyof StandardSchemaV1.InferInput<O["params"]>, keyof PathParams<Path>>] extends [never]
-      ? unknown
-      : {
-          params: `params key "${Extract<Exclude<keyof StandardSchemaV1.InferInput<O["params"]>, keyof PathParams<Path>>, string>}" is not a parameter of the path ${Path}`;
-        }
-    : unknown
-  : unknown;
-
-type NoBodyDeclared<O> = O extends { status: 204 | 304; response: StandardSchemaV1 }
-  ? { response: "a 204 or 304 route sends no body: remove response" }
-  : unknown;
 
 /**
  * One registered route, as the app's table holds it (`app.routes`). Users see the fields they
@@ -161,6 +121,10 @@ export interface Route {
   inputs: InputPlan | undefined;
   /** @internal */
   response: StandardSchemaV1 | undefined;
+  /** @internal Declared answers by status (documented; a reply() of that status is validated by it). */
+  responses?: DeclaredResponses;
+  /** @internal The items a streaming route sends, and in which format. */
+  stream?: ItemStream;
   /** @internal The handler's named dependencies. */
   deps: DependencyMap;
   /** @internal Dependencies run for their effect: the app's and routers' first, then the route's own. */
@@ -181,14 +145,8 @@ export interface Route {
 /** A route as a router holds it; `errors` is set only on the routes of a mounted app (the app's own otherwise). */
 export type RouteDefinition = Omit<Route, "id" | "plan" | "steps" | "errors"> & { errors?: ErrorHandlers };
 
-/** `router.get(path, handler)` or `router.get(path, options, handler)`, typed once for every method. */
-export interface RouteMethod<Self> {
-  <Path extends string>(path: Path, handler: Handler<Path>): Self;
-  <Path extends string, O extends RouteOptions>(path: Path, options: O & CheckedOptions<Path, O, Self>, handler: HandlerFor<Path, O>): Self;
-}
-
-export interface RouterOptions {
-  prefix?: string;
+export interface RouterOptions<Prefix extends string = string> {
+  prefix?: Prefix;
   /** Dependencies every route of this router runs (for their effect, e.g. an auth check). */
   dependencies?: Dependency<any>[];
   /** Tags added to every route of this router in the OpenAPI document. */
@@ -202,8 +160,8 @@ export interface RouterOptions {
  *     users.get("/:id", async (req) => ({ id: req.params.id }));
  *     app.include(users);               // serves GET /users/:id
  */
-export class Router {
-  readonly prefix: string;
+export class Router<Prefix extends string = string> {
+  readonly prefix: NormalizePrefix<Prefix>;
   readonly definitions: RouteDefinition[] = [];
   readonly websocketDefinitions: WebSocketRouteDefinition[] = [];
   readonly dependencies: Dependency[];
@@ -211,19 +169,19 @@ export class Router {
   /** Middleware added with use(); on a router, it wraps that router's routes when it is included. */
   readonly middleware: Middleware[] = [];
 
-  constructor(options: RouterOptions = {}) {
-    this.prefix = normalizePrefix(options.prefix ?? "");
+  constructor(options: RouterOptions<Prefix> = {}) {
+    this.prefix = normalizePrefix(options.prefix ?? "") as NormalizePrefix<Prefix>;
     this.dependencies = checkDependencies(options.dependencies ?? [], "router dependencies");
     this.tags = options.tags ?? [];
   }
 
-  readonly get: RouteMethod<this> = this.method("GET");
-  readonly post: RouteMethod<this> = this.method("POST");
-  readonly put: RouteMethod<this> = this.method("PUT");
-  readonly patch: RouteMethod<this> = this.method("PATCH");
-  readonly delete: RouteMethod<this> = this.method("DELETE");
-  readonly head: RouteMethod<this> = this.method("HEAD");
-  readonly options: RouteMethod<this> = this.method("OPTIONS");
+  readonly get: RouteMethod<this, "GET"> = this.method("GET");
+  readonly post: RouteMethod<this, "POST"> = this.method("POST");
+  readonly put: RouteMethod<this, "PUT"> = this.method("PUT");
+  readonly patch: RouteMethod<this, "PATCH"> = this.method("PATCH");
+  readonly delete: RouteMethod<this, "DELETE"> = this.method("DELETE");
+  readonly head: RouteMethod<this, "HEAD"> = this.method("HEAD");
+  readonly options: RouteMethod<this, "OPTIONS"> = this.method("OPTIONS");
 
   /**
    * Adds middleware, run on the event loop in the order added (the first added is outermost).
@@ -303,6 +261,8 @@ export class Router {
       schemas,
       inputs: planInputs(schemas, where),
       response: options.response,
+      responses: checkResponses(options.responses, where),
+      stream: itemStream(options, where),
       deps,
       effects: [...this.dependencies, ...checkDependencies(options.dependencies ?? [], `${where}: dependencies`)],
       middleware: [],
@@ -312,7 +272,7 @@ export class Router {
   }
 
   /** Adds every route of `router` (already carrying its own prefix) under this one's prefix, with this one's dependencies and tags. */
-  include(router: Router): this {
+  include<R extends Router<string>>(router: R): WithIncluded<this, R> {
     for (const definition of router.definitions) {
       this.add({
         ...definition,
@@ -325,7 +285,7 @@ export class Router {
     for (const definition of router.websocketDefinitions) {
       this.addWebSocket({ ...definition, path: this.prefix + definition.path, effects: [...this.dependencies, ...definition.effects] });
     }
-    return this;
+    return this as WithIncluded<this, R>;
   }
 
   protected add(definition: RouteDefinition): void {
@@ -336,11 +296,11 @@ export class Router {
     this.websocketDefinitions.push(definition);
   }
 
-  private method(method: HttpMethod): RouteMethod<this> {
+  private method<M extends HttpMethod>(method: M): RouteMethod<this, M> {
     return ((path: string, optionsOrHandler: RouteOptions | Route["handler"], maybeHandler?: Route["handler"]) =>
       typeof optionsOrHandler === "function"
         ? this.route(method, path, {}, optionsOrHandler as never)
-        : this.route(method, path, optionsOrHandler, maybeHandler as never)) as RouteMethod<this>;
+        : this.route(method, path, optionsOrHandler, maybeHandler as never)) as RouteMethod<this, M>;
   }
 }
 
@@ -363,6 +323,31 @@ function checkDependencies(list: Dependency[], where: string): Dependency[] {
     if (!isDependency(dep)) throw new TypeError(`${where}: item ${i} is not a dependency; wrap its function with depends()`);
   });
   return [...list];
+}
+
+function itemStream(options: RouteOptions, where: string): ItemStream | undefined {
+  const { sse, jsonLines } = options;
+  if (sse !== undefined && jsonLines !== undefined) throw new TypeError(`${where}: give either sse or jsonLines, not both`);
+  const item = sse ?? jsonLines;
+  if (item === undefined) return undefined;
+  const format = sse !== undefined ? "sse" : "jsonLines";
+  if (!isStandardSchema(item)) throw new TypeError(`${where}: "${format}" must be a Standard Schema validator of each item`);
+  if (options.response !== undefined) throw new TypeError(`${where}: a streaming route's items are described by "${format}"; remove "response"`);
+  return { format, item };
+}
+
+function checkResponses(responses: DeclaredResponses | undefined, where: string): DeclaredResponses | undefined {
+  if (responses === undefined) return undefined;
+  if (responses === null || typeof responses !== "object")
+    throw new TypeError(`${where}: "responses" maps statuses to schemas, got ${JSON.stringify(responses)}`);
+  for (const [status, schema] of Object.entries(responses)) {
+    const code = Number(status);
+    if (!Number.isInteger(code) || code < 200 || code > 599)
+      throw new RangeError(`${where}: "responses" key ${JSON.stringify(status)} is not an HTTP status from 200 to 599`);
+    if (!isStandardSchema(schema))
+      throw new TypeError(`${where}: responses[${status}] must be a Standard Schema validator (Zod 4, Valibot, ArkType, ...)`);
+  }
+  return responses;
 }
 
 function normalizePrefix(prefix: string): string {

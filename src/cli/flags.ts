@@ -131,6 +131,7 @@ export const runFlags: Flag[] = [
   { name: "ssl-keyfile-password", value: "PASSWORD", kind: "string", help: "passphrase of an encrypted --ssl-keyfile", shows: "none" },
   { name: "uds", value: "PATH", kind: "string", help: "listen on this Unix socket instead of --host/--port", shows: "none" },
   redisFlag,
+  { name: "env-file", value: "FILE", kind: "string", help: "load environment variables from this file before importing the app", shows: "none" },
 ];
 
 /** `loopwise worker`: no HTTP flags; the pool's, the log's, the monitor's (with its own words where jobs replace requests), and the queue's. */
@@ -146,6 +147,7 @@ const sharedWithWorker: Record<string, string | undefined> = {
   "no-access-log": "no log line per job",
   "block-threshold": undefined,
   "no-loop-monitor": undefined,
+  "env-file": undefined,
 };
 
 export const workerFlags: Flag[] = [

@@ -12,6 +12,7 @@ import { InitError, initProject, type OwnPackage } from "./init.js";
 import { checkFlags, closest, demoFlags, helpText, parseFlags, runFlags, UsageError, workerFlags, type Parsed } from "./flags.js";
 import { check } from "./check.js";
 import { AppImportError, importApp } from "./import-app.js";
+import { readEnvFile } from "../params/settings.js";
 import { TypeScriptMissingError } from "../check/typescript.js";
 import { serveOptions, workerOptions } from "./serve-options.js";
 import { runWorker } from "../server/worker-process.js";
@@ -75,6 +76,8 @@ function version(): string {
 async function run(args: string[], parsed: Parsed): Promise<number> {
   const { given, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError("run takes one MODULE[:EXPORT]");
+  // A file that cannot be read is said once, here, rather than by every restart of a child.
+  envFileVariables(given["env-file"]);
   const logger = () => new Logger({ format: (given["log-format"] as "text" | "json" | undefined) ?? "text" });
   const workers = (given.workers as number | undefined) ?? 1;
   if (given.reload && workers > 1) throw new UsageError("--reload and --workers cannot be used together");
@@ -85,6 +88,8 @@ async function run(args: string[], parsed: Parsed): Promise<number> {
       logger(),
     );
   if (workers > 1 && !isClusterChild()) return runClusterParent(workers, logger(), given.uds as string | undefined);
+  // Here, in the process that imports the app: a --reload child reads the file anew at each restart.
+  loadEnvFile(given["env-file"]);
   markCliOwnsServer();
   const { app, moduleUrl, exportName } = await importApp(positionals[0]!);
   // A stray timer in a supervised child would otherwise take every request in flight there with it.
@@ -97,6 +102,7 @@ async function worker(parsed: Parsed): Promise<number> {
   const { given, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError("worker takes one MODULE[:EXPORT]");
   if (given.redis === undefined) throw new UsageError("worker needs --redis URL: the Redis the servers send their jobs to");
+  loadEnvFile(given["env-file"]);
   markCliOwnsServer();
   const { app, moduleUrl, exportName } = await importApp(positionals[0]!);
   await runWorker(app, { ...workerOptions(given), moduleUrl, exportName, handleSignals: true, containStrayErrors: true });
@@ -115,6 +121,23 @@ async function routes(positionals: string[]): Promise<number> {
   const width = Math.max(...lines.map(([label]) => label!.length), 10);
   for (const [label, lane, name] of lines) console.log(`${label!.padEnd(width)}  ${lane!.padEnd(6)}  ${name}`.trimEnd());
   return 0;
+}
+
+/**
+ * `--env-file FILE`, as uvicorn's: its variables join the environment (never over one already
+ * set) before the app is imported, so `settings()` and the workers' copies see them.
+ */
+function loadEnvFile(file: Parsed["given"][string] | undefined): void {
+  for (const [name, value] of Object.entries(envFileVariables(file))) process.env[name] ??= value;
+}
+
+function envFileVariables(file: Parsed["given"][string] | undefined): Record<string, string> {
+  if (typeof file !== "string") return {};
+  try {
+    return readEnvFile(file);
+  } catch (error) {
+    throw new UsageError(`--env-file: ${(error as Error).message}`);
+  }
 }
 
 /** A wrong --redis is a usage error, said before anything starts. */

@@ -4,6 +4,7 @@
 import { describeValue } from "../pool/protocol.js";
 import { stream, type BodyChunk, type OutgoingResponse, type ResponseInit } from "./response.js";
 import { encodeJson } from "./json-encoding.js";
+import { describeIssues, type ValueSchema } from "./schema-issues.js";
 
 /** One event; a plain string or any other value is sent as the `data` of an unnamed event. */
 export interface ServerSentEvent {
@@ -20,6 +21,8 @@ export interface ServerSentEvent {
 }
 
 export interface EventStreamInit extends ResponseInit {
+  /** Validates each event's `data` (a plain item is the data): an invalid one ends the stream with a logged error, before a byte of it is written. */
+  item?: ValueSchema;
   /**
    * Sends a comment line after this many ms without an event (default 15 000; 0 turns it off),
    * so proxies that close idle connections keep this one, and a client that left is noticed.
@@ -36,22 +39,79 @@ const eventHeaders = { "content-type": "text/event-stream; charset=utf-8", "cach
  *     async function* ticks() { for (let i = 0; ; i++) { yield { event: "tick", data: { i } }; await sleep(1000); } }
  */
 export function sse(source: AsyncIterable<unknown> | Iterable<unknown>, init: EventStreamInit = {}): OutgoingResponse {
-  const { keepAliveMs = 15_000, ...rest } = init;
-  return stream(withKeepAlive(source, keepAliveMs), { ...rest, headers: { ...eventHeaders, ...init.headers } });
+  const { keepAliveMs = 15_000, item, ...rest } = init;
+  const checked =
+    item === undefined ? source : validatedItems(source, item, "event", (event) => (isEventObject(event) ? event.data : event), withData);
+  return stream(withKeepAlive(checked, keepAliveMs), { ...rest, headers: { ...eventHeaders, ...init.headers } });
+}
+
+export interface JsonLinesInit extends ResponseInit {
+  /** Validates each line's value: an invalid one ends the stream with a logged error, before a byte of it is written. */
+  item?: ValueSchema;
+}
+
+/** An item of a stream did not match its schema: the stream ends there (the error is logged; the client sees an incomplete body). */
+export class StreamItemError extends Error {
+  override readonly name = "StreamItemError";
 }
 
 /**
- * A JSON Lines response (`application/x-ndjson`): each item `source` yields goes out as one line
+ * A JSON Lines response (`application/jsonl`): each item `source` yields goes out as one line
  * of JSON, at once.
  */
-export function jsonLines(source: AsyncIterable<unknown> | Iterable<unknown>, init: ResponseInit = {}): OutgoingResponse {
+export function jsonLines(source: AsyncIterable<unknown> | Iterable<unknown>, init: JsonLinesInit = {}): OutgoingResponse {
+  const { item, ...rest } = init;
+  const checked =
+    item === undefined
+      ? source
+      : validatedItems(
+          source,
+          item,
+          "line",
+          (value) => value,
+          (_, value) => value,
+        );
   return stream(
-    mapItems(source, (item) => `${encodeJson(item)}\n`),
+    mapItems(checked, (value) => `${encodeJson(value)}\n`),
     {
-      ...init,
-      headers: { "content-type": "application/x-ndjson", ...init.headers },
+      ...rest,
+      headers: { "content-type": "application/jsonl", ...init.headers },
     },
   );
+}
+
+/**
+ * The source's items, each checked by `schema` before it goes on (the part `pick` reads, put
+ * back by `put` as the schema gave it: Zod strips keys it does not know). The first invalid one
+ * throws, so nothing of it is written.
+ */
+async function* validatedItems(
+  source: AsyncIterable<unknown> | Iterable<unknown>,
+  schema: ValueSchema,
+  what: string,
+  pick: (item: unknown) => unknown,
+  put: (item: unknown, value: unknown) => unknown,
+): AsyncGenerator<unknown> {
+  let index = 0;
+  for await (const item of source) {
+    const value = pick(item);
+    // An event with nothing but a comment, a name or an id carries no data to check.
+    if (value === undefined && what === "event" && isEventObject(item)) {
+      yield item;
+      continue;
+    }
+    let result = schema["~standard"].validate(value);
+    if (result instanceof Promise) result = await result;
+    if (result.issues) {
+      throw new StreamItemError(`${what} ${index} of the stream does not match its item schema: ${describeIssues(result.issues)}`);
+    }
+    yield put(item, result.value);
+    index++;
+  }
+}
+
+function withData(item: unknown, data: unknown): unknown {
+  return isEventObject(item) ? { ...item, data } : data;
 }
 
 /** One event in the wire format; `data` over several lines becomes several `data:` lines. */
@@ -134,4 +194,12 @@ function toAsync(iterator: Iterator<unknown>): AsyncIterator<unknown> {
     next: async () => iterator.next(),
     return: async () => iterator.return?.() ?? { done: true, value: undefined },
   };
+}
+
+/** What a streaming route's handler returned as its items: a list, a generator, an async iterable; undefined for a ready-made response. */
+export function itemSource(value: unknown): AsyncIterable<unknown> | Iterable<unknown> | undefined {
+  if (Array.isArray(value)) return value;
+  if (value === null || typeof value !== "object") return undefined;
+  if (Symbol.asyncIterator in value) return value as AsyncIterable<unknown>;
+  return Object.prototype.toString.call(value) === "[object Generator]" ? (value as Iterable<unknown>) : undefined;
 }

@@ -4,7 +4,10 @@
 import { backgroundOf } from "../deps/background-tasks.js";
 import type { Dependency, DependencyMap, PlanStep } from "../deps/dependency.js";
 import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
-import { isResponseObject, primeStream, toResult, type RouteResult } from "../http/response.js";
+import { isReply, type Reply } from "../http/reply.js";
+import { describeIssues } from "../http/schema-issues.js";
+import { itemSource, jsonLines, sse } from "../http/event-stream.js";
+import { isResponseObject, json, primeStream, toResult, type RouteResult } from "../http/response.js";
 import type { HttpRequest } from "../http/request.js";
 import type { StandardSchemaV1 } from "../params/standard-schema.js";
 import type { BackgroundEntry } from "../threads/background-tasks.js";
@@ -27,6 +30,8 @@ export interface InvokedRoute {
   deps: DependencyMap;
   steps: PlanStep[];
   response: StandardSchemaV1 | undefined;
+  responses?: { [status: number]: StandardSchemaV1 };
+  stream?: ItemStream;
   errors: ErrorAnswers;
 }
 
@@ -111,21 +116,61 @@ export class ResponseValidationError extends Error {
   override readonly name = "ResponseValidationError";
 }
 
+/** A streaming route's items (`sse` or `jsonLines` option): each validated by `item`, sent in `format`. */
+export interface ItemStream {
+  format: "sse" | "jsonLines";
+  item: StandardSchemaV1;
+}
+
 /** Validates a plain value against the route's `response` schema, then makes it a response. */
 function resultOf(value: unknown, route: InvokedRoute): RouteResult | Promise<RouteResult> {
+  if (isReply(value)) return replyResult(value, route);
+  const items = route.stream && itemSource(value);
+  if (items) {
+    const { format, item } = route.stream!;
+    return primeStream(
+      toResult(
+        format === "sse" ? sse(items, { item, status: route.status }) : jsonLines(items, { item, status: route.status }),
+        route.status,
+      ) as RouteResult,
+    );
+  }
   if (!route.response || isResponseObject(value)) {
     const result = toResult(value, route.status);
     return result instanceof Promise ? result.then(primeStream) : primeStream(result);
   }
-  const checked = route.response["~standard"].validate(value);
+  return validated(route.response, value, route, (body) => toResult(body, route.status));
+}
+
+/**
+ * A `reply()`: its value checked by the schema declared for its status (`responses`, else the
+ * route's `response` for a 2xx), then sent as JSON with its status, headers and cookies.
+ */
+function replyResult({ value, init }: Reply, route: InvokedRoute): RouteResult | Promise<RouteResult> {
+  const status = init.status ?? route.status;
+  const schema = route.responses?.[status] ?? (status >= 200 && status < 300 ? route.response : undefined);
+  const send = (body: unknown): RouteResult => {
+    const response = json(body, { ...init, status });
+    if (status === 204 || status === 304) response.body = "";
+    return toResult(response, status) as RouteResult;
+  };
+  return schema ? validated(schema, value, route, send) : send(value);
+}
+
+function validated(
+  schema: StandardSchemaV1,
+  value: unknown,
+  route: InvokedRoute,
+  send: (body: unknown) => RouteResult | Promise<RouteResult>,
+): RouteResult | Promise<RouteResult> {
+  const checked = schema["~standard"].validate(value);
   const use = (outcome: Awaited<typeof checked>) => {
     if (outcome.issues) {
-      const where = outcome.issues.map(
-        (i) => `${(i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".") || "(root)"}: ${i.message}`,
+      throw new ResponseValidationError(
+        `${route.method} ${route.path} returned a value its response schema refuses: ${describeIssues(outcome.issues)}`,
       );
-      throw new ResponseValidationError(`${route.method} ${route.path} returned a value its response schema refuses: ${where.join("; ")}`);
     }
-    return toResult(outcome.value, route.status);
+    return send(outcome.value);
   };
   return checked instanceof Promise ? checked.then(use) : use(checked);
 }

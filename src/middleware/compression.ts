@@ -27,7 +27,7 @@ export interface CompressionOptions {
 
 /** Media types worth compressing; images, video, archives and fonts are compressed already. */
 const compressible =
-  /^(text\/(?!event-stream)|application\/(json|javascript|xml|x-ndjson|ld\+json|graphql|wasm)|application\/[\w.+-]+\+(json|xml)|image\/svg\+xml)/i;
+  /^(text\/(?!event-stream)|application\/(json|jsonl|javascript|xml|x-ndjson|ld\+json|graphql|wasm)|application\/[\w.+-]+\+(json|xml)|image\/svg\+xml)/i;
 
 const gzip = promisify(zlib.gzip);
 const brotli = promisify(zlib.brotliCompress);

@@ -1,17 +1,14 @@
 // The OpenAPI 3.1 document, built from the same route table and schemas that validate requests,
 // so the docs cannot drift from what the server checks.
 import { headerName } from "../params/input-plan.js";
-import { jsonSchemaOf, type StandardSchemaV1 } from "../params/standard-schema.js";
+import { STATUS_CODES } from "node:http";
+import type { StandardSchemaV1 } from "../params/standard-schema.js";
 import type { Route } from "../app/router.js";
+import { SchemaComponents } from "./schema-components.js";
 import { dependencyBody, securityRequirements, securitySchemes } from "./security-docs.js";
+import { documentInfo, type DocumentInfo } from "../app/document-info.js";
 
-export interface DocumentInfo {
-  title?: string;
-  version?: string;
-  description?: string;
-  /** The prefix a proxy serves the app under: the document's one server, as FastAPI lists it. */
-  rootPath?: string;
-}
+export type { DocumentInfo };
 
 type JsonObject = Record<string, unknown>;
 
@@ -50,11 +47,12 @@ function titleOf(name: string): string {
 }
 
 function parametersFrom(
+  components: SchemaComponents,
   location: "path" | "query" | "header" | "cookie",
   schema: StandardSchemaV1 | undefined,
   fallbackNames: string[] = [],
 ): JsonObject[] {
-  const json = schema ? jsonSchemaOf(schema, "input") : undefined;
+  const json = schema ? components.resolve(components.use(schema, "input")) : undefined;
   const properties = (json?.properties ?? {}) as Record<string, JsonObject>;
   const required = new Set((json?.required ?? []) as string[]);
   const names = schema ? Object.keys(properties) : fallbackNames;
@@ -87,15 +85,15 @@ function bodyMediaTypes(accepts: string[] | undefined, schema: JsonObject): stri
   return fields.some(isFileField) ? [multipart] : ["application/json"];
 }
 
-function operation(route: Route, operationId: string): JsonObject {
+function operation(route: Route, operationId: string, components: SchemaComponents): JsonObject {
   const { docs, schemas } = route;
   const pathNames = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
   if (route.path.endsWith("*")) pathNames.push("wildcard");
   const parameters = [
-    ...parametersFrom("path", schemas.params, pathNames),
-    ...parametersFrom("query", schemas.query),
-    ...parametersFrom("header", schemas.headers),
-    ...parametersFrom("cookie", schemas.cookies),
+    ...parametersFrom(components, "path", schemas.params, pathNames),
+    ...parametersFrom(components, "query", schemas.query),
+    ...parametersFrom(components, "header", schemas.headers),
+    ...parametersFrom(components, "cookie", schemas.cookies),
   ];
   const op: JsonObject = {};
   if (docs.tags && docs.tags.length > 0) op.tags = [...new Set(docs.tags)];
@@ -104,18 +102,30 @@ function operation(route: Route, operationId: string): JsonObject {
   op.operationId = operationId;
   if (parameters.length > 0) op.parameters = parameters;
   if (schemas.body) {
-    const schema = jsonSchemaOf(schemas.body, "input") ?? {};
+    const schema = components.use(schemas.body, "input") ?? {};
     const content: JsonObject = {};
-    for (const type of bodyMediaTypes(route.accepts, schema)) content[type] = { schema };
+    for (const type of bodyMediaTypes(route.accepts, components.resolve(schema) ?? schema)) content[type] = { schema };
     op.requestBody = { required: true, content };
   } else {
     const formBody = dependencyBody(route);
     if (formBody) op.requestBody = formBody;
   }
   const success: JsonObject = { description: route.status === 201 ? "Created" : "Successful Response" };
-  if (route.status !== 204) success.content = { "application/json": { schema: (route.response && jsonSchemaOf(route.response, "output")) || {} } };
+  if (route.stream) {
+    // OpenAPI 3.1 has no item schema for a sequence (3.2's itemSchema): the stream is described as the list of its items.
+    const items = components.use(route.stream.item, "output") ?? {};
+    success.description = route.stream.format === "sse" ? "A stream of events, each one's data an item" : "A stream of JSON Lines, each line an item";
+    success.content = { [route.stream.format === "sse" ? "text/event-stream" : "application/jsonl"]: { schema: { type: "array", items } } };
+  } else if (route.status !== 204 && route.status !== 304) {
+    success.content = { "application/json": { schema: (route.response && components.use(route.response, "output")) || {} } };
+  }
   const responses: JsonObject = { [String(route.status)]: success };
-  if (route.inputs) {
+  for (const [status, schema] of Object.entries(route.responses ?? {})) {
+    const declared: JsonObject = { description: STATUS_CODES[status] ?? `Status ${status}` };
+    if (status !== "204" && status !== "304") declared.content = { "application/json": { schema: components.use(schema, "output") ?? {} } };
+    responses[status] = declared;
+  }
+  if (route.inputs && !responses["422"]) {
     responses["422"] = {
       description: "Validation Error",
       content: { "application/json": { schema: { $ref: "#/components/schemas/HTTPValidationError" } } },
@@ -132,6 +142,7 @@ function operation(route: Route, operationId: string): JsonObject {
 export function openApiDocument(routes: readonly Route[], info: DocumentInfo = {}): JsonObject {
   const paths: Record<string, JsonObject> = {};
   const usedIds = new Set<string>();
+  const components = new SchemaComponents();
   let validates = false;
   for (const route of routes) {
     if (route.docs.includeInSchema === false) continue;
@@ -141,16 +152,12 @@ export function openApiDocument(routes: readonly Route[], info: DocumentInfo = {
     let id = route.docs.operationId ?? `${name}${route.path}_${route.method}`.replace(/[^A-Za-z0-9]/g, "_").toLowerCase();
     for (let n = 2; usedIds.has(id); n++) id = `${id}_${n}`;
     usedIds.add(id);
-    (paths[path] ??= {})[route.method.toLowerCase()] = operation(route, id);
+    (paths[path] ??= {})[route.method.toLowerCase()] = operation(route, id, components);
     validates ||= route.inputs !== undefined;
   }
-  const doc: JsonObject = {
-    openapi: "3.1.0",
-    info: { title: info.title ?? "Loopwise", version: info.version ?? "0.1.0", ...(info.description ? { description: info.description } : {}) },
-    ...(info.rootPath ? { servers: [{ url: info.rootPath }] } : {}),
-    paths,
-  };
-  if (validates) doc.components = { schemas: validationSchemas };
+  const doc: JsonObject = { openapi: "3.1.0", ...documentInfo(info), paths };
+  const schemas = components.finish(doc, validates ? validationSchemas : {});
+  if (Object.keys(schemas).length > 0) doc.components = { schemas };
   const schemes = securitySchemes(routes);
   if (schemes) doc.components = { ...(doc.components as JsonObject | undefined), securitySchemes: schemes };
   return doc;

@@ -7,6 +7,7 @@ import { parseCookies } from "./cookies.js";
 import { isFormBody } from "./form-body.js";
 import { jsonSchemaOf, isStandardSchema, type StandardSchemaV1 } from "./standard-schema.js";
 import { RequestValidationError, toIssues, type InputSource, type ValidationIssue } from "./validation-error.js";
+import { headerName } from "./header-name.js";
 
 /** The inputs a route may declare, each with any Standard Schema v1 validator (Zod, Valibot, ArkType). */
 export interface InputSchemas {
@@ -30,13 +31,7 @@ export interface InputPlan {
   apply(data: HttpRequest): void | Promise<void>;
 }
 
-/** `userAgent`, `user_agent` and `user-agent` all name the `user-agent` header. */
-export function headerName(key: string): string {
-  return key
-    .replace(/[A-Z]/g, (c) => `-${c}`)
-    .replace(/_/g, "-")
-    .toLowerCase();
-}
+export { headerName };
 
 function propertiesOf(json: Record<string, unknown> | undefined): string[] | undefined {
   const properties = json?.properties as Record<string, unknown> | undefined;

@@ -52,6 +52,15 @@ export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
  * or undefined when its library offers none. Zod 4 answers through Standard JSON Schema.
  */
 export function jsonSchemaOf(schema: StandardSchemaV1, io: "input" | "output"): Record<string, unknown> | undefined {
+  const json = namedJsonSchemaOf(schema, io);
+  return json && inlineRoot(json);
+}
+
+/**
+ * The JSON Schema as its library gives it: a schema named by its metadata (Zod's `.meta({ id })`)
+ * is a `$ref` into `$defs`, where its named parts are too (what OpenAPI turns into components).
+ */
+export function namedJsonSchemaOf(schema: StandardSchemaV1, io: "input" | "output"): Record<string, unknown> | undefined {
   const converter = schema["~standard"].jsonSchema;
   if (!converter) return undefined;
   try {
@@ -61,4 +70,13 @@ export function jsonSchemaOf(schema: StandardSchemaV1, io: "input" | "output"): 
   } catch {
     return undefined;
   }
+}
+
+/** A root that is only a `$ref` into its own `$defs` (a named schema), replaced by what it points at: its properties are read. */
+function inlineRoot(json: Record<string, unknown>): Record<string, unknown> {
+  const ref = json.$ref;
+  const defs = json.$defs as Record<string, Record<string, unknown>> | undefined;
+  if (typeof ref !== "string" || !ref.startsWith("#/$defs/") || !defs) return json;
+  const target = defs[ref.slice("#/$defs/".length)];
+  return target ? { ...target, $defs: defs } : json;
 }

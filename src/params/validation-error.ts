@@ -14,6 +14,16 @@ export interface ValidationIssue {
   input: unknown;
 }
 
+/** The body of a 422 answer (FastAPI's `HTTPValidationError`). */
+export interface HTTPValidationError {
+  detail: ValidationIssue[];
+}
+
+/** The body of an answer the framework or an `HttpError` makes: `{"detail": ...}` (a 404, a 500, a dependency's 401). */
+export interface ErrorBody {
+  detail: unknown;
+}
+
 /**
  * Thrown (on the main thread) when a request's declared inputs do not validate; answered 422
  * with every issue found, unless the app registers its own handler for this class.

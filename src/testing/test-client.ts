@@ -14,6 +14,7 @@ import type { LoopBlock, RequestTag } from "../monitor/loop-monitor.js";
 import type { Peer } from "../http/request.js";
 import { closeSource, isStreamBody, readStreamWhole, type HeaderValue, type RouteResult } from "../http/response.js";
 import type { TestWebSocket, TestWebSocketInit, TestWebSockets } from "./test-websocket.js";
+import type { AnswerData } from "./typed-answers.js";
 
 /** Who a TestClient's requests come from, as Starlette's TestClient names it. */
 const testPeer: Peer = { client: "testclient:0", scheme: "http" };
@@ -81,15 +82,19 @@ export interface TestRequest {
   files?: Record<string, Blob | Blob[]>;
 }
 
-export interface TestResponse {
+export interface TestResponse<T = any> {
   status: number;
   /** Lower-cased names; a header sent more than once (`set-cookie`) is joined with ", ", as `fetch`'s `Headers.get` does. */
   headers: Record<string, string>;
   text: string;
   /** The body's bytes, as sent (compressed, when it was). */
   bytes: Buffer;
-  /** The body parsed as JSON (throws if it is not JSON). */
-  json(): any;
+  /**
+   * The body parsed as JSON (throws if it is not JSON). Typed by the route's response for an app
+   * built by chaining; for an error answer, name its type: `json<HTTPValidationError>()`.
+   */
+  json(): T;
+  json<U>(): U;
   /** Where it ran: "loop", "worker#N", or "queue@host:pid/..." (a worker process). */
   lane: string;
   /** Behind a 500: the error the server would log (never sent to the client). */
@@ -109,7 +114,7 @@ export interface TestResponse {
  *     assert.equal(res.status, 200);
  *     await client.close();
  */
-export class TestClient {
+export class TestClient<A extends App = App> {
   private websockets: Promise<TestWebSockets> | undefined;
 
   private constructor(
@@ -120,7 +125,7 @@ export class TestClient {
     private readonly blocks: PendingBlock[],
   ) {}
 
-  static async start(app: App, options: TestClientOptions = {}): Promise<TestClient> {
+  static async start<A extends App>(app: A, options: TestClientOptions = {}): Promise<TestClient<A>> {
     const { failOnBlock } = options;
     if (failOnBlock !== undefined && !(failOnBlock > 0)) throw new RangeError(`failOnBlock must be a positive number of ms, got ${failOnBlock}`);
     const config = resolveConfig({ ...options, poolSize: options.poolSize ?? defaults.testPoolSize }, app.moduleUrl);
@@ -150,23 +155,59 @@ export class TestClient {
     return (await this.websockets).open(withQuery(path, init.query), init);
   }
 
-  get(path: string, init?: TestRequest) {
+  get<P extends string>(path: P, init?: TestRequest): Promise<TestResponse<AnswerData<A, "GET", P>>> {
     return this.request("GET", path, init);
   }
-  post(path: string, init?: TestRequest) {
+  post<P extends string>(path: P, init?: TestRequest): Promise<TestResponse<AnswerData<A, "POST", P>>> {
     return this.request("POST", path, init);
   }
-  put(path: string, init?: TestRequest) {
+  put<P extends string>(path: P, init?: TestRequest): Promise<TestResponse<AnswerData<A, "PUT", P>>> {
     return this.request("PUT", path, init);
   }
-  patch(path: string, init?: TestRequest) {
+  patch<P extends string>(path: P, init?: TestRequest): Promise<TestResponse<AnswerData<A, "PATCH", P>>> {
     return this.request("PATCH", path, init);
   }
-  delete(path: string, init?: TestRequest) {
+  delete<P extends string>(path: P, init?: TestRequest): Promise<TestResponse<AnswerData<A, "DELETE", P>>> {
     return this.request("DELETE", path, init);
   }
 
+  /**
+   * The web's `fetch`, answered by the app in memory: what `createClient(testClient)` sends
+   * through, and what any fetch-based client can use in a test.
+   */
+  async fetch(input: Request | string | URL, init?: RequestInit): Promise<Response> {
+    const request = input instanceof Request && init === undefined ? input : new Request(input, init);
+    const url = new URL(request.url);
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    const body = request.body === null ? undefined : new Uint8Array(await request.arrayBuffer());
+    const { result, bytes } = await this.exchange(request.method, url.pathname + url.search, { headers, body });
+    const answer = new Headers();
+    for (const [name, value] of Object.entries(result.headers))
+      for (const item of Array.isArray(value) ? value : [value]) answer.append(name, String(item));
+    const empty = result.status === 204 || result.status === 304 || request.method === "HEAD";
+    return new Response(empty ? null : bytes, { status: result.status, headers: answer });
+  }
+
   async request(method: string, path: string, init: TestRequest = {}): Promise<TestResponse> {
+    const { handled, result, bytes, background } = await this.exchange(method, path, init);
+    const text = bytes.toString("utf8");
+    return {
+      status: result.status,
+      headers: joinedHeaders(result.headers),
+      text,
+      bytes,
+      json: () => JSON.parse(text),
+      lane: handled.lane,
+      error: result.error,
+      background,
+    };
+  }
+
+  /** Sends one request through the app: the response as the server would frame it, its body read whole, its background tasks run. */
+  private async exchange(method: string, path: string, init: TestRequest) {
     const url = withQuery(path, init.query);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(init.headers ?? {})) headers[name.toLowerCase()] = value;
@@ -199,17 +240,7 @@ export class TestClient {
     const result = frameResponse(handled);
     if (isStreamBody(handled.body) && result.body !== handled.body) closeSource(handled.body);
     const bytes = await bodyBytes(result.body, method.toUpperCase() === "HEAD");
-    const text = bytes.toString("utf8");
-    return {
-      status: result.status,
-      headers: joinedHeaders(result.headers),
-      text,
-      bytes,
-      json: () => JSON.parse(text),
-      lane: handled.lane,
-      error: result.error,
-      background,
-    };
+    return { handled, result, bytes, background };
   }
 
   /** Closes open WebSockets (1001), ends the pool and runs the shutdown hooks. */

@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { before, describe, test } from "node:test";
 import { App } from "loopwise";
+import { readEnvFile } from "../../src/params/settings.ts";
 import { runCli } from "../helpers.ts";
 import { anchorsOf, blocksOf, linksOf, pages, readPage, root, type Block } from "./markdown.ts";
 import { checkShellLine, parseHelp, simpleCommands, type CliFlags, type Served } from "./shell-check.ts";
@@ -144,6 +145,10 @@ function assertSessionShown(block: Block, served: Served): void {
 async function assertRequestsServed(page: string, served: Served): Promise<void> {
   const apps = await Promise.all(
     served.apps.map(async ({ module, exportName, flags: given }) => {
+      // As the command does: the --env-file's variables are set before the app is imported (its settings read them).
+      const envFile = given[given.indexOf("--env-file") + 1];
+      if (given.includes("--env-file") && envFile)
+        for (const [name, value] of Object.entries(readEnvFile(resolve(root, envFile)))) process.env[name] ??= value;
       const app = (await import(pathToFileURL(module).href))[exportName];
       assert.ok(app instanceof App, `${page}: ${module} exports no App named ${exportName}`);
       return { app: app as App, given };

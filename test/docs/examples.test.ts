@@ -18,6 +18,8 @@ import "../../docs/examples/testing/books.test.ts";
 // The WebSockets page's example and its TestClient tests.
 import "../../docs/examples/websockets.test.ts";
 import "../../docs/examples/forms-and-files.test.ts";
+// The typed client page's example and its tests.
+import "../../docs/examples/typed-client/shop.test.ts";
 
 /** A TestClient for `app` for the tests of one describe block. */
 function clientFor(app: Parameters<typeof TestClient.start>[0], poolSize = 2) {
@@ -204,6 +206,28 @@ describe("docs/examples/module-state.ts", () => {
       // Each worker counts the rows it wrote itself, never all eight.
       assert.equal(n, writers.get(thread) ?? 0, `worker thread ${thread}`);
       assert.ok(n < 8);
+    }
+  });
+});
+
+describe("docs/examples/settings/main.ts", () => {
+  test("the example .env's values, the environment over it, the same on a worker", async () => {
+    const { readEnvFile } = await import("../../src/params/settings.ts");
+    const variables = readEnvFile(new URL("../../docs/examples/settings/example.env", import.meta.url).pathname);
+    const set = Object.keys(variables).filter((name) => process.env[name] === undefined);
+    Object.assign(process.env, variables, { ITEMS_PER_PAGE: "30" });
+    try {
+      const { app } = await import("../../docs/examples/settings/main.ts");
+      const client = await TestClient.start(app, { poolSize: 1 });
+      try {
+        const res = await client.get("/info");
+        assert.match(res.lane, /^worker#/);
+        assert.deepEqual(res.json(), { admin: "admin@shop.example", perPage: 30, debug: true });
+      } finally {
+        await client.close();
+      }
+    } finally {
+      for (const name of set) delete process.env[name];
     }
   });
 });

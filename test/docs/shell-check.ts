@@ -78,6 +78,7 @@ export function checkShellLine(line: string, context: ShellContext): void {
     assert.ok(program !== undefined, `a shell line sets variables only: ${line}`);
     if (program === "npm") checkNpm(args, line, context.cwd);
     else if (program === "npx" && args[0] === "loopwise") checkLoopwise(args.slice(1), env, context, line);
+    else if (program === "npx") assert.ok(args[0]! in (pkg.devDependencies ?? {}), `npx of a package the project does not install: ${line}`);
     else if (program === "node") checkNodeTest(args, context, line);
     else if (program === "curl") context.served.requests.push(curlRequest(args, line));
     else assert.ok(harmless.has(program), `the docs test does not know how to check "${program}" in: ${line}`);

@@ -157,7 +157,7 @@ describe("streamed responses", () => {
 
   test("JSON Lines, and a plain handler's stream (read whole on its worker)", async () => {
     const lines = await request(`${server.url}/lines`);
-    assert.equal(lines.headers["content-type"], "application/x-ndjson");
+    assert.equal(lines.headers["content-type"], "application/jsonl");
     assert.equal(lines.text, '{"a":1}\n{"b":2}\n');
     const worker = await request(`${server.url}/worker/stream`);
     assert.equal(worker.text, "plain handler stream");
