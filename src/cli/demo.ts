@@ -27,12 +27,13 @@ const now = () => performance.timeOrigin + performance.now();
 
 /** A warning line of the server's loop monitor. */
 interface MonitorWarning {
-  time: string;
+  /** Epoch ms (pino's time). */
+  time: number;
   event: string;
   /** Epoch ms when the block began (loop-blocked only). */
   start?: number;
   blocked_ms?: number;
-  message: string;
+  msg: string;
   route: string | null;
 }
 
@@ -94,7 +95,7 @@ function report(print: (text: string) => void, title: string, { sent, warnings }
   for (const s of [...sent].sort((a, b) => a.doneAt - b.doneAt)) print(`  ${formatAccessText(s.record)}`);
   print("Loop monitor:");
   if (warnings.length === 0) print("  (silent: the event loop was never blocked for 100 ms or more)");
-  for (const w of warnings) print(`  ${w.time} WARNING ${w.message}`);
+  for (const w of warnings) print(`  ${new Date(w.time).toISOString()} WARNING ${w.msg}`);
   print("");
   print(
     renderTimeline(

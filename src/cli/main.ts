@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { markCliOwnsServer } from "../server/listen.js";
 import { followParent, isClusterChild, isSupervised, runClusterParent } from "../server/cluster.js";
 import { Logger } from "../server/logger.js";
+import { levelNumber, type LogLevel } from "../log/levels.js";
 import { serve } from "../server/serve.js";
 import { runWithReload } from "./reload.js";
 import { runDemo } from "./demo.js";
@@ -75,7 +76,8 @@ function version(): string {
 async function run(args: string[], parsed: Parsed): Promise<number> {
   const { given, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError("run takes one MODULE[:EXPORT]");
-  const logger = () => new Logger({ format: (given["log-format"] as "text" | "json" | undefined) ?? "text" });
+  const logger = () =>
+    new Logger({ format: (given["log-format"] as "text" | "json" | undefined) ?? "text", level: levelNumber(given["log-level"] as LogLevel | undefined) });
   const workers = (given.workers as number | undefined) ?? 1;
   if (given.reload && workers > 1) throw new UsageError("--reload and --workers cannot be used together");
   if (given.reload)

@@ -6,15 +6,20 @@ import { accessToJson, formatAccessText, round, type AccessRecord } from "./acce
 import { formatJobText, jobToJson } from "./job-log.js";
 import type { AbandonedHook } from "./shutdown-hooks.js";
 import { thrownMessage } from "./thrown-error.js";
+import { textFields, type AppLogRecord } from "../log/app-log.js";
+import { levelLabels, logLevels } from "../log/levels.js";
+import { processFields } from "./access-line.js";
 
 export type { AccessRecord } from "./access-line.js";
 
 export type LogFormat = "text" | "json";
-type Level = "INFO" | "WARNING" | "ERROR";
+export type { LogLevel } from "../log/levels.js";
 
 export interface LoggerOptions {
   format?: LogFormat;
   accessLog?: boolean;
+  /** Lines below it are not written (pino's numbers: logLevels); access lines are info. */
+  level?: number;
   /** Where lines go; defaults to stdout for the access log and stderr for the rest, as uvicorn does. */
   write?: (line: string, stream: "out" | "err") => void;
 }
@@ -26,6 +31,7 @@ export interface LoggerOptions {
 export class Logger {
   readonly format: LogFormat;
   readonly accessLogEnabled: boolean;
+  readonly level: number;
   private readonly sink: (line: string, stream: "out" | "err") => void;
   private pending: { out: string[]; err: string[] } = { out: [], err: [] };
   private flushScheduled = false;
@@ -35,7 +41,8 @@ export class Logger {
     if (this.format !== "text" && this.format !== "json") {
       throw new TypeError(`log format must be "text" or "json", got ${JSON.stringify(this.format)}`);
     }
-    this.accessLogEnabled = options.accessLog ?? true;
+    this.level = options.level ?? logLevels.info;
+    this.accessLogEnabled = (options.accessLog ?? true) && this.level <= logLevels.info;
     this.sink = options.write ?? ((line, stream) => (stream === "out" ? process.stdout : process.stderr).write(line));
   }
 
@@ -43,7 +50,7 @@ export class Logger {
     this.info("reload", `Will watch for changes in ${folder}`, { folder });
   }
   changeDetected(file: string): void {
-    this.line("WARNING", "reload", `Detected a change in '${file}'. Reloading...`, { file });
+    this.line(logLevels.warning, "reload", `Detected a change in '${file}'. Reloading...`, { file });
   }
 
   parentStarted(pid: number, children: number): void {
@@ -51,7 +58,7 @@ export class Logger {
   }
   childExited(pid: number, exitCode: number, wasServing: boolean): void {
     this.line(
-      "WARNING",
+      logLevels.warning,
       "process",
       wasServing
         ? `Server process [${pid}] died (exit code ${exitCode}); starting another.`
@@ -91,7 +98,7 @@ export class Logger {
   }
 
   handlerError(method: string, path: string, lane: string, error: SerializedError): void {
-    this.line("ERROR", "handler-error", `Exception in ${method} ${path} (lane=${lane}):\n${error.stack ?? `${error.name}: ${error.message}`}`, {
+    this.line(logLevels.error, "handler-error", `Exception in ${method} ${path} (lane=${lane}):\n${error.stack ?? `${error.name}: ${error.message}`}`, {
       method,
       path,
       lane,
@@ -101,7 +108,7 @@ export class Logger {
   /** A background task failed (or could not run); the tasks after it still run. */
   backgroundTaskFailed(method: string, path: string, task: string, lane: string, error: SerializedError): void {
     this.line(
-      "ERROR",
+      logLevels.error,
       "background-task-error",
       `Exception in background task ${task} of ${method} ${path} (lane=${lane}):\n${error.stack ?? `${error.name}: ${error.message}`}`,
       { method, path, task, lane, error: error.message },
@@ -109,7 +116,7 @@ export class Logger {
   }
   /** The pool refused a background task (busy past its limits, shutting down): one line, as for a refused request. */
   backgroundTaskRefused(method: string, path: string, task: string, reason: string): void {
-    this.line("WARNING", "background-task-refused", `Background task ${task} of ${method} ${path} was refused by the worker pool: ${reason}`, {
+    this.line(logLevels.warning, "background-task-refused", `Background task ${task} of ${method} ${path} was refused by the worker pool: ${reason}`, {
       method,
       path,
       task,
@@ -119,7 +126,7 @@ export class Logger {
   /** An error outside any request reached the process (see containStrayErrors); the server goes on. */
   strayError(kind: string, error: SerializedError): void {
     this.line(
-      "ERROR",
+      logLevels.error,
       "stray-error",
       `An ${kind} outside any request (the server keeps serving):\n${error.stack ?? `${error.name}: ${error.message}`}`,
       {
@@ -144,7 +151,7 @@ export class Logger {
     } else {
       message = `worker#${event.slot} died (${cause})${event.hadTask ? "; its request got a 500" : ""}.${next}`;
     }
-    this.line("WARNING", "worker-exit", message, {
+    this.line(logLevels.warning, "worker-exit", message, {
       slot: event.slot,
       reason: event.reason,
       exit_code: event.exitCode,
@@ -192,7 +199,7 @@ export class Logger {
     const message =
       `worker#${event.slot} could not start (try ${event.attempt}): ${event.error.message}. ` +
       `Trying again in ${(event.retryInMs / 1000).toFixed(event.retryInMs < 1000 ? 2 : 0)} s; while no worker runs, worker-lane requests get 503.`;
-    this.line("ERROR", "worker-restart-failed", message, {
+    this.line(logLevels.error, "worker-restart-failed", message, {
       slot: event.slot,
       attempt: event.attempt,
       retry_in_ms: event.retryInMs,
@@ -205,7 +212,7 @@ export class Logger {
   }
 
   loopBlocked(block: LoopBlock, route: string | undefined, message: string): void {
-    this.line("WARNING", "loop-blocked", message, {
+    this.line(logLevels.warning, "loop-blocked", message, {
       start: Math.round(block.start),
       blocked_ms: Math.round(block.durationMs),
       culprit: block.culprit,
@@ -223,7 +230,7 @@ export class Logger {
     this.info("shutdown", `Waiting for ${count} in-flight request${count === 1 ? "" : "s"} to finish.`, { in_flight: count });
   }
   graceExpired(count: number, graceMs: number): void {
-    this.line("ERROR", "shutdown", `Grace period of ${graceMs} ms is over with ${count} request(s) still running; closing them.`, {
+    this.line(logLevels.error, "shutdown", `Grace period of ${graceMs} ms is over with ${count} request(s) still running; closing them.`, {
       in_flight: count,
     });
   }
@@ -232,7 +239,7 @@ export class Logger {
   }
   backgroundTasksLeft(tasks: string[], graceMs: number): void {
     this.line(
-      "ERROR",
+      logLevels.error,
       "shutdown",
       `Grace period of ${graceMs} ms is over with ${tasks.length} background task(s) not finished; abandoning them: ${tasks.join(", ")}.`,
       { background_tasks: tasks.length, tasks },
@@ -242,7 +249,7 @@ export class Logger {
     this.info("shutdown", "Waiting for application shutdown.");
   }
   shutdownHookFailed(error: Error): void {
-    this.line("ERROR", "shutdown", `A shutdown hook failed:\n${error.stack ?? error.message}`, { error: error.message });
+    this.line(logLevels.error, "shutdown", `A shutdown hook failed:\n${error.stack ?? error.message}`, { error: error.message });
   }
   /** A hook the grace period cut short, or one whose promise could never settle. */
   shutdownHookAbandoned(abandoned: AbandonedHook, graceMs: number): void {
@@ -250,11 +257,11 @@ export class Logger {
       ? `${abandoned.hook} never settled: its promise was still pending when nothing was left to run that could settle it; abandoning it.`
       : `Grace period of ${graceMs} ms is over with ${abandoned.hook} still running; abandoning it.`;
     const notRun = abandoned.notRun.length > 0 ? ` Not run: ${abandoned.notRun.join(", ")}.` : "";
-    this.line("ERROR", "shutdown", why + notRun, { hook: abandoned.hook, never_settles: abandoned.neverSettles, not_run: abandoned.notRun });
+    this.line(logLevels.error, "shutdown", why + notRun, { hook: abandoned.hook, never_settles: abandoned.neverSettles, not_run: abandoned.notRun });
   }
   /** The end of the shutdown hooks: complete, or failed when a hook threw or was abandoned. */
   shutdownComplete(failed = false): void {
-    if (failed) this.line("ERROR", "shutdown", "Application shutdown failed.", {});
+    if (failed) this.line(logLevels.error, "shutdown", "Application shutdown failed.", {});
     else this.info("shutdown", "Application shutdown complete.");
   }
   finishedProcess(): void {
@@ -263,7 +270,7 @@ export class Logger {
   /** Anything may have been thrown: a value that is not an Error is described, never read as one. */
   startupFailed(error: unknown): void {
     const message = thrownMessage(error, "the startup");
-    this.line("ERROR", "startup", `Application startup failed: ${message}`, { error: message });
+    this.line(logLevels.error, "startup", `Application startup failed: ${message}`, { error: message });
   }
 
   // The queue lane (server side) and the `loopwise worker` process.
@@ -273,7 +280,7 @@ export class Logger {
   }
   queueConnection(state: "lost" | "restored", url: string, detail: string): void {
     if (state === "lost") {
-      this.line("WARNING", "queue-connection", `Lost the connection to Redis at ${url} (${detail}); queue-lane requests get 503 until it is back.`, {
+      this.line(logLevels.warning, "queue-connection", `Lost the connection to Redis at ${url} (${detail}); queue-lane requests get 503 until it is back.`, {
         state,
         url,
         error: detail,
@@ -297,21 +304,21 @@ export class Logger {
   }
   jobStalled(id: string): void {
     this.line(
-      "WARNING",
+      logLevels.warning,
       "job-stalled",
       `Job ${id} went back to the queue: the worker process running it stopped renewing its lock (it died or lost Redis).`,
       { id },
     );
   }
   queueError(message: string): void {
-    this.line("ERROR", "queue-error", `Queue: ${message}`, { error: message });
+    this.line(logLevels.error, "queue-error", `Queue: ${message}`, { error: message });
   }
   waitingForJobs(count: number): void {
     this.info("shutdown", `Taking no new jobs; waiting for ${count} running job${count === 1 ? "" : "s"} to finish.`, { running: count });
   }
   jobsGraceExpired(count: number, graceMs: number): void {
     this.line(
-      "ERROR",
+      logLevels.error,
       "shutdown",
       `Grace period of ${graceMs} ms is over with ${count} job(s) still running; they go back to the queue for another worker.`,
       {
@@ -321,6 +328,18 @@ export class Logger {
   }
   finishedWorkerProcess(): void {
     this.info("process", `Finished worker process [${process.pid}]`, { pid: process.pid });
+  }
+
+  /** A line of the application's own (`log`, `req.log`), from this thread or from pool worker `worker`. */
+  app(record: AppLogRecord, worker?: number): void {
+    if (record.level < this.level) return;
+    const fields = worker === undefined ? record.fields : { ...record.fields, worker };
+    this.push(
+      "err",
+      this.format === "json"
+        ? JSON.stringify({ ...fields, level: record.level, time: record.time, ...processFields, msg: record.msg })
+        : `${new Date(record.time).toISOString()} ${levelLabels[record.level] ?? record.level} ${record.msg}${textFields(fields)}`,
+    );
   }
 
   /** Writes everything pending now (at exit, or before a synchronous crash). */
@@ -333,12 +352,18 @@ export class Logger {
   }
 
   private info(event: string, message: string, fields: Record<string, unknown> = {}): void {
-    this.line("INFO", event, message, fields);
+    this.line(logLevels.info, event, message, fields);
   }
 
-  private line(level: Level, event: string, message: string, fields: Record<string, unknown>): void {
-    const time = new Date().toISOString();
-    this.push("err", this.format === "json" ? JSON.stringify({ time, level, event, message, ...fields }) : `${time} ${level} ${message}`);
+  private line(level: number, event: string, message: string, fields: Record<string, unknown>): void {
+    if (level < this.level) return;
+    const time = Date.now();
+    this.push(
+      "err",
+      this.format === "json"
+        ? JSON.stringify({ level, time, ...processFields, event, msg: message, ...fields })
+        : `${new Date(time).toISOString()} ${levelLabels[level]} ${message}`,
+    );
   }
 
   private push(stream: "out" | "err", line: string): void {

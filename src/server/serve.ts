@@ -15,6 +15,7 @@ import { BackgroundWork } from "./background-work.js";
 import { InFlight, onShutdownSignals } from "./drain.js";
 import { writeResponse } from "./frame-response.js";
 import { Logger } from "./logger.js";
+import { levelNumber } from "../log/levels.js";
 import { forwardedPeer, socketPeer, TrustedProxies } from "./proxy-headers.js";
 import { createResponder } from "./respond.js";
 import { stopWithin } from "./shutdown-hooks.js";
@@ -47,7 +48,7 @@ export interface RunningServer {
  */
 export async function serve(app: App, options: ServeOptions = {}): Promise<RunningServer> {
   const config = resolveConfig(options, app.moduleUrl);
-  const logger = new Logger({ format: config.logFormat, accessLog: config.accessLog, write: config.logWrite });
+  const logger = new Logger({ format: config.logFormat, level: levelNumber(config.logLevel), accessLog: config.accessLog, write: config.logWrite });
   logger.startedProcess();
   logger.waitingForStartup();
   const tls = loadReported(config, logger);

@@ -14,6 +14,7 @@ import type { WorkerPool } from "../pool/pool.js";
 import { resolveConfig, type Config, type ServeOptions } from "./config.js";
 import { onShutdownSignals, settledBefore } from "./drain.js";
 import { Logger } from "./logger.js";
+import { levelNumber } from "../log/levels.js";
 import { stopWithin } from "./shutdown-hooks.js";
 import { startApp, type StartedApp } from "./start-app.js";
 import { startLoopMonitor } from "./start-monitor.js";
@@ -60,7 +61,7 @@ export async function runWorker(app: App, options: WorkerProcessOptions): Promis
   const concurrency = options.concurrency ?? config.poolSize;
   if (!(Number.isInteger(concurrency) && concurrency >= 1))
     throw new RangeError(`concurrency must be a whole number ≥ 1, got ${options.concurrency}`);
-  const logger = new Logger({ format: config.logFormat, accessLog: config.accessLog, write: config.logWrite });
+  const logger = new Logger({ format: config.logFormat, level: levelNumber(config.logLevel), accessLog: config.accessLog, write: config.logWrite });
   logger.startedWorkerProcess();
   logger.waitingForStartup();
   const started = await startWorkerApp(app, config, logger);

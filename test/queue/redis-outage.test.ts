@@ -54,7 +54,7 @@ describe("Redis lost while queue-lane jobs run", () => {
       tags.map((tag) => runs(tag)),
       [1, 1, 1, 1],
     );
-    const messages = server.stderr.map((line) => JSON.parse(line).message as string);
+    const messages = server.stderr.map((line) => JSON.parse(line).msg as string);
     assert.ok(messages.some((m) => m.startsWith("Lost the connection to Redis")));
     assert.ok(
       messages.some((m) => m.startsWith("The connection to Redis at ") && m.endsWith(" is back.")),
