@@ -72,6 +72,8 @@ export { defaultPoolSize } from "./pool/pool-options.js";
 export type { ServeOptions, RunningServer } from "./server/serve.js";
 export { defaultJsonDepthLimit } from "./params/json-depth.js";
 export type { LogFormat } from "./server/logger.js";
+export { log, AppLogger, type LogMethod } from "./log/app-log.js";
+export { logLevels, type LogLevel } from "./log/levels.js";
 
 /**
  * Starts the pool (each worker imports the app and checks its routes), then the HTTP server.

@@ -19,6 +19,7 @@ import type { App } from "./app.js";
 import { errorResult } from "./error-table.js";
 import { pooledDependencyRunner } from "./pooled-dependency.js";
 import { RequestData } from "./request-data.js";
+import { matchedRouteKey } from "../log/request-log.js";
 import { composeRunner, handled, type Done, type HandledRequest, type QueueRunnerFactory, type RouteRunner } from "./route-runner.js";
 import { runMiddleware } from "./middleware.js";
 import type { Route } from "./router.js";
@@ -100,6 +101,7 @@ class Pipeline {
     const { route } = found;
     this.options.monitor?.routed(route.id);
     const data = new RequestData(req, method, url, path, found.params, req.headers, peer, this.options.rootPath ?? "");
+    data[matchedRouteKey] = route;
     if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
     this.parseThenRun(req, route, data, queryStart, readAt, done);
   }
@@ -122,6 +124,7 @@ class Pipeline {
         if (!found) return;
         this.options.monitor?.routed(found.route.id);
         data.params = found.params;
+        data[matchedRouteKey] = found.route;
         this.parseThenRun(req, found.route, data, -1, readAt, resolve);
       });
     runMiddleware(this.app.middleware, data, endpoint, this.app.errors).then(done);

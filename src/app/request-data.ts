@@ -5,6 +5,8 @@ import type { IncomingMessage } from "node:http";
 import type { Headers, HttpRequest, Peer, Query, Scheme } from "../http/request.js";
 import type { CancelSignal } from "../pool/pool-options.js";
 import { cancelSignalKey } from "../lanes/task.js";
+import type { AppLogger } from "../log/app-log.js";
+import { matchedRouteKey, requestLogger, type RouteName } from "../log/request-log.js";
 
 export class RequestData implements HttpRequest {
   query: Query = {};
@@ -17,6 +19,9 @@ export class RequestData implements HttpRequest {
   scheme: Scheme;
   #source: IncomingMessage;
   #abort: AbortController | undefined;
+  #log: AppLogger | undefined;
+  /** The route it matched, once routed (symbol-keyed: it does not cross with the request). */
+  declare [matchedRouteKey]?: RouteName;
 
   constructor(
     source: IncomingMessage,
@@ -40,6 +45,16 @@ export class RequestData implements HttpRequest {
   get [cancelSignalKey](): CancelSignal {
     return new ClientGone(this.#source);
   }
+
+  get log(): AppLogger {
+    // Made again if middleware gave the request its id after a first line.
+    if (this.#log === undefined || this.#logId !== this.requestId) {
+      this.#logId = this.requestId;
+      this.#log = requestLogger(this.requestId, this[matchedRouteKey], "loop");
+    }
+    return this.#log;
+  }
+  #logId: string | undefined;
 
   get signal(): AbortSignal {
     if (this.#abort) return this.#abort.signal;

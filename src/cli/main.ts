@@ -77,7 +77,10 @@ async function run(args: string[], parsed: Parsed): Promise<number> {
   const { given, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError("run takes one MODULE[:EXPORT]");
   const logger = () =>
-    new Logger({ format: (given["log-format"] as "text" | "json" | undefined) ?? "text", level: levelNumber(given["log-level"] as LogLevel | undefined) });
+    new Logger({
+      format: (given["log-format"] as "text" | "json" | undefined) ?? "text",
+      level: levelNumber(given["log-level"] as LogLevel | undefined),
+    });
   const workers = (given.workers as number | undefined) ?? 1;
   if (given.reload && workers > 1) throw new UsageError("--reload and --workers cannot be used together");
   if (given.reload)

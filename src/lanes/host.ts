@@ -15,10 +15,12 @@ import { receiveRequest } from "./request.js";
 import { encodeResult } from "./results.js";
 import { sendStream, type StreamingPayload } from "./stream.js";
 import { runInContext, type TaskContext } from "./task.js";
+import { attachRequestLog, type RouteName } from "../log/request-log.js";
 
 /** A route as the host runs it: by its id, streaming its chunks back when its handler is a plain generator. */
 export interface HostedRoute extends InvokedRoute {
   streamsFromWorker: boolean;
+  lane: string;
 }
 
 /** What the host needs of the app a worker imported. */
@@ -42,6 +44,8 @@ export type RoutePayload = HttpRequest | StreamingPayload<HttpRequest>;
 export interface DependencyPayload {
   req: HttpRequest;
   deps: Record<string, unknown>;
+  /** The route the request matched, for its log lines. */
+  route: RouteName | undefined;
 }
 
 export function workerHost(app: HostedApp): TaskHost {
@@ -55,17 +59,22 @@ export function workerHost(app: HostedApp): TaskHost {
       // override's replacement, which no route declared, comes by the key of where it was made.
       const dep = typeof target === "string" ? dependencyByKey(target) : app.dependencyTable[target];
       if (!dep) throw new Error(`no dependency with id ${target} in this worker`);
-      const { req, deps } = payload as DependencyPayload;
+      const { req, deps, route } = payload as DependencyPayload;
+      attachRequestLog(req, route, "worker");
       return receiveRequest(req, signal, (received) => invokePooledDependency(dep, received, deps, app.errors));
     }
     const route = app.routes[target as number];
     if (!route) throw new Error(`no route with id ${target} in this worker`);
+    // A queue-lane route's plain handler runs on a worker process's pool: its lane is still the queue.
+    const lane = route.lane === "queue" ? "queue" : "worker";
     if (route.streamsFromWorker) {
       const { req, channel } = payload as StreamingPayload<HttpRequest>;
+      attachRequestLog(req, route, lane);
       const startedAt = performance.timeOrigin + performance.now();
       const streamed = (result: RouteResult) => (isStreamBody(result.body) ? sendStream(channel, result, result.body, signal, startedAt) : result);
       return receiveRequest(req, signal, (received) => invokeRoute(route, received, undefined, streamed));
     }
+    attachRequestLog(payload as HttpRequest, route, lane);
     return receiveRequest(payload as HttpRequest, signal, (received) => invokeRoute(route, received, undefined, encodeResult));
   };
   return {

@@ -2,6 +2,7 @@
 // that carries the request's id, route and lane). Its records go to one sink per thread: on the
 // main thread the server's log (same format, same level, same batching), in a pool worker a
 // message to the main thread, which adds the worker's id. Below the level nothing is built.
+import { appLogSinkKey } from "../pool/protocol.js";
 import { levelLabels, logLevels } from "./levels.js";
 
 /** One line of application log, before it is formatted. */
@@ -21,8 +22,7 @@ export interface AppLogSink {
 }
 
 // One sink per thread, whatever copy of this module the app and the server each loaded.
-const sinkSlot = Symbol.for("loopwise.appLogSink");
-const holder = globalThis as { [sinkSlot]?: AppLogSink };
+const holder = globalThis as { [appLogSinkKey]?: AppLogSink };
 
 /** Where application lines go when no server runs (a script, a test): text on stderr, info and above. */
 const stderrSink: AppLogSink = {
@@ -52,11 +52,14 @@ function safeJson(value: unknown): string {
 }
 
 /** Sends this thread's application lines to `sink` (the server at startup, a pool worker at its start). */
-export function setAppLogSink(sink: AppLogSink | undefined): void {
-  holder[sinkSlot] = sink;
+export function setAppLogSink(sink: AppLogSink | undefined): AppLogSink | undefined {
+  const previous = holder[appLogSinkKey];
+  holder[appLogSinkKey] = sink;
+  return previous;
 }
 
-const currentSink = () => holder[sinkSlot] ?? stderrSink;
+export const currentAppLogSink = (): AppLogSink => holder[appLogSinkKey] ?? stderrSink;
+const currentSink = currentAppLogSink;
 
 type Fields = Record<string, unknown>;
 
@@ -120,16 +123,3 @@ function errorFields(error: Error): Fields {
 
 /** The application's logger, for code outside a request (startup hooks, modules); in a request, prefer `req.log`. */
 export const log = new AppLogger();
-
-/** What ties a request's lines to it. */
-export interface RequestLogBindings {
-  request_id?: string;
-  /** "GET /users/:id": the route's template, not the path. */
-  route?: string;
-  lane: "loop" | "worker" | "queue";
-}
-
-/** The child logger of one request. */
-export function requestLogger(bindings: RequestLogBindings): AppLogger {
-  return log.child(bindings as unknown as Fields);
-}

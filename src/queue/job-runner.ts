@@ -13,6 +13,7 @@ import type { TaskExecutor } from "../lanes/executor.js";
 import { expiredReason } from "../lanes/queue-errors.js";
 import { receiveRequest } from "../lanes/request.js";
 import { runInContext } from "../lanes/task.js";
+import { attachRequestLog, matchedRouteKey } from "../log/request-log.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { offload } from "../threads/offload.js";
 import type { JobOutcome } from "./consumer.js";
@@ -97,6 +98,8 @@ function runRouteJob(
   } catch (error) {
     return Promise.resolve(refused(job, data.route, `the request cannot be read: ${(error as Error).message}`, parts));
   }
+  (carried.request as { [matchedRouteKey]?: Route })[matchedRouteKey] = route;
+  attachRequestLog(carried.request, route, "queue");
   const startedAt = performance.now();
   // Counted as the server counts: what is left of the limit is what the runner gets.
   const readAt = startedAt - (data.timeoutMs - remaining);

@@ -6,8 +6,9 @@ import { accessToJson, formatAccessText, round, type AccessRecord } from "./acce
 import { formatJobText, jobToJson } from "./job-log.js";
 import type { AbandonedHook } from "./shutdown-hooks.js";
 import { thrownMessage } from "./thrown-error.js";
-import { textFields, type AppLogRecord } from "../log/app-log.js";
+import { currentAppLogSink, setAppLogSink, textFields, type AppLogRecord } from "../log/app-log.js";
 import { levelLabels, logLevels } from "../log/levels.js";
+import { jsonSafeFields } from "../pool/protocol.js";
 import { processFields } from "./access-line.js";
 
 export type { AccessRecord } from "./access-line.js";
@@ -98,12 +99,17 @@ export class Logger {
   }
 
   handlerError(method: string, path: string, lane: string, error: SerializedError): void {
-    this.line(logLevels.error, "handler-error", `Exception in ${method} ${path} (lane=${lane}):\n${error.stack ?? `${error.name}: ${error.message}`}`, {
-      method,
-      path,
-      lane,
-      error: error.message,
-    });
+    this.line(
+      logLevels.error,
+      "handler-error",
+      `Exception in ${method} ${path} (lane=${lane}):\n${error.stack ?? `${error.name}: ${error.message}`}`,
+      {
+        method,
+        path,
+        lane,
+        error: error.message,
+      },
+    );
   }
   /** A background task failed (or could not run); the tasks after it still run. */
   backgroundTaskFailed(method: string, path: string, task: string, lane: string, error: SerializedError): void {
@@ -116,12 +122,17 @@ export class Logger {
   }
   /** The pool refused a background task (busy past its limits, shutting down): one line, as for a refused request. */
   backgroundTaskRefused(method: string, path: string, task: string, reason: string): void {
-    this.line(logLevels.warning, "background-task-refused", `Background task ${task} of ${method} ${path} was refused by the worker pool: ${reason}`, {
-      method,
-      path,
-      task,
-      error: reason,
-    });
+    this.line(
+      logLevels.warning,
+      "background-task-refused",
+      `Background task ${task} of ${method} ${path} was refused by the worker pool: ${reason}`,
+      {
+        method,
+        path,
+        task,
+        error: reason,
+      },
+    );
   }
   /** An error outside any request reached the process (see containStrayErrors); the server goes on. */
   strayError(kind: string, error: SerializedError): void {
@@ -280,11 +291,16 @@ export class Logger {
   }
   queueConnection(state: "lost" | "restored", url: string, detail: string): void {
     if (state === "lost") {
-      this.line(logLevels.warning, "queue-connection", `Lost the connection to Redis at ${url} (${detail}); queue-lane requests get 503 until it is back.`, {
-        state,
-        url,
-        error: detail,
-      });
+      this.line(
+        logLevels.warning,
+        "queue-connection",
+        `Lost the connection to Redis at ${url} (${detail}); queue-lane requests get 503 until it is back.`,
+        {
+          state,
+          url,
+          error: detail,
+        },
+      );
     } else this.info("queue-connection", `The connection to Redis at ${url} is back.`, { state, url });
   }
   startedWorkerProcess(): void {
@@ -330,16 +346,33 @@ export class Logger {
     this.info("process", `Finished worker process [${process.pid}]`, { pid: process.pid });
   }
 
+  /**
+   * Makes this thread's application lines (`log`, `req.log`) this log's; returns what puts the
+   * previous sink back (a second server in the same process, a test, restores the first's).
+   */
+  takeAppLog(): () => void {
+    const sink = { level: this.level, write: (record: AppLogRecord) => this.app(record) };
+    const previous = setAppLogSink(sink);
+    return () => void (currentAppLogSink() === sink && setAppLogSink(previous));
+  }
+
   /** A line of the application's own (`log`, `req.log`), from this thread or from pool worker `worker`. */
   app(record: AppLogRecord, worker?: number): void {
     if (record.level < this.level) return;
     const fields = worker === undefined ? record.fields : { ...record.fields, worker };
-    this.push(
-      "err",
-      this.format === "json"
-        ? JSON.stringify({ ...fields, level: record.level, time: record.time, ...processFields, msg: record.msg })
-        : `${new Date(record.time).toISOString()} ${levelLabels[record.level] ?? record.level} ${record.msg}${textFields(fields)}`,
-    );
+    const json = (own: Record<string, unknown>) =>
+      JSON.stringify({ ...own, level: record.level, time: record.time, ...processFields, msg: String(record.msg) });
+    let line: string;
+    if (this.format === "text")
+      line = `${new Date(record.time).toISOString()} ${levelLabels[record.level] ?? record.level} ${record.msg}${textFields(fields)}`;
+    else {
+      try {
+        line = json(fields);
+      } catch {
+        line = json(jsonSafeFields(fields)); // a cycle or a BigInt in the app's fields must not throw into its handler
+      }
+    }
+    this.push("err", line);
   }
 
   /** Writes everything pending now (at exit, or before a synchronous crash). */

@@ -49,6 +49,7 @@ export interface RunningServer {
 export async function serve(app: App, options: ServeOptions = {}): Promise<RunningServer> {
   const config = resolveConfig(options, app.moduleUrl);
   const logger = new Logger({ format: config.logFormat, level: levelNumber(config.logLevel), accessLog: config.accessLog, write: config.logWrite });
+  const releaseAppLog = logger.takeAppLog();
   logger.startedProcess();
   logger.waitingForStartup();
   const tls = loadReported(config, logger);
@@ -136,6 +137,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     () => {
       releaseStrayErrors?.();
       releaseSignals?.();
+      releaseAppLog();
     },
   );
   const releaseSignals = config.handleSignals
@@ -252,6 +254,8 @@ async function startReported(app: App, config: Config, logger: Logger, reports: 
       },
       onRestartFailed: (event) => logger.restartFailed(event),
       onResize: (event) => logger.poolResized(event),
+      onLog: (slot, record) => logger.app(record, slot),
+      logLevel: logger.level,
     });
   } catch (error) {
     logger.startupFailed(error);

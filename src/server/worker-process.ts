@@ -62,6 +62,7 @@ export async function runWorker(app: App, options: WorkerProcessOptions): Promis
   if (!(Number.isInteger(concurrency) && concurrency >= 1))
     throw new RangeError(`concurrency must be a whole number ≥ 1, got ${options.concurrency}`);
   const logger = new Logger({ format: config.logFormat, level: levelNumber(config.logLevel), accessLog: config.accessLog, write: config.logWrite });
+  const releaseAppLog = logger.takeAppLog();
   logger.startedWorkerProcess();
   logger.waitingForStartup();
   const started = await startWorkerApp(app, config, logger);
@@ -87,6 +88,7 @@ export async function runWorker(app: App, options: WorkerProcessOptions): Promis
       logger.flush();
       releaseStrayErrors?.();
       releaseSignals?.();
+      releaseAppLog();
       return finished;
     })());
   const releaseSignals = config.handleSignals
@@ -106,6 +108,8 @@ async function startWorkerApp(app: App, config: Config, logger: Logger): Promise
       onWorkerExit: (event) => logger.workerExited(event),
       onRestartFailed: (event) => logger.restartFailed(event),
       onResize: (event) => logger.poolResized(event),
+      onLog: (slot, record) => logger.app(record, slot),
+      logLevel: logger.level,
       onQueueConnection: (state, url, detail) => logger.queueConnection(state, url, detail),
       awaitQueueAnswers: false,
     });
