@@ -6,6 +6,8 @@ import type { Headers, HttpRequest, Peer, Query, Scheme } from "../http/request.
 import type { CancelSignal } from "../pool/pool-options.js";
 import { cancelSignalKey } from "../lanes/task.js";
 import type { AppLogger } from "../log/app-log.js";
+import type { Context } from "@opentelemetry/api";
+import { requestTraceKey } from "../tracing/handler-span.js";
 import { matchedRouteKey, requestLogger, type RouteName } from "../log/request-log.js";
 
 export class RequestData implements HttpRequest {
@@ -44,6 +46,11 @@ export class RequestData implements HttpRequest {
    */
   get [cancelSignalKey](): CancelSignal {
     return new ClientGone(this.#source);
+  }
+
+  /** The context of the request's SERVER span, while tracing (see tracing/server-span.ts). */
+  get [requestTraceKey](): Context | undefined {
+    return (this.#source as { [requestTraceKey]?: Context })[requestTraceKey];
   }
 
   get log(): AppLogger {

@@ -1,5 +1,6 @@
 // `loopwise demo`: serves the seed app in a child process, replays the seed's Test 1 and Test 2
 // over real sockets, prints the access log, a timeline per test and what it shows.
+import { logLevels } from "../log/levels.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
@@ -284,7 +285,7 @@ async function startSeedServer(sleepMs: number): Promise<SeedServer> {
         if (line.event === "listening") {
           clearTimeout(timer);
           resolve(String(line.url));
-        } else if (line.level === "WARNING" && String(line.event).startsWith("loop-blocked")) {
+        } else if (line.level === logLevels.warning && String(line.event).startsWith("loop-blocked")) {
           warnings.push(line as unknown as MonitorWarning);
         }
       },

@@ -16,6 +16,9 @@ import { encodeResult } from "./results.js";
 import { sendStream, type StreamingPayload } from "./stream.js";
 import { runInContext, type TaskContext } from "./task.js";
 import { attachRequestLog, type RouteName } from "../log/request-log.js";
+import { SpanKind, type Attributes, type Tracer } from "@opentelemetry/api";
+import { workerSlot } from "../pool/identity.js";
+import { activeTracer, inSpan } from "../tracing/tracer.js";
 
 /** A route as the host runs it: by its id, streaming its chunks back when its handler is a plain generator. */
 export interface HostedRoute extends InvokedRoute {
@@ -46,6 +49,24 @@ export interface DependencyPayload {
   deps: Record<string, unknown>;
   /** The route the request matched, for its log lines. */
   route: RouteName | undefined;
+}
+
+/**
+ * A task that came with a trace runs in a span of this worker's, under its caller's: the
+ * handler's spans (and the app's own, made inside it) nest there, and its start shows how long it
+ * waited for a worker.
+ */
+function inWorkerSpan<R>(tracer: Tracer, app: HostedApp, kind: TaskKind, target: number | string, task: () => R): R {
+  const route = kind === TaskKind.Route ? app.routes[target as number] : undefined;
+  const name =
+    route !== undefined
+      ? `worker ${route.method} ${route.path}`
+      : kind === TaskKind.Dependency
+        ? `dependency ${typeof target === "string" ? target : (app.dependencyTable[target]?.name ?? target)}`
+        : `blocking ${target}`;
+  const attributes: Attributes = { "loopwise.lane": route?.lane === "queue" ? "queue" : "worker", "loopwise.worker": workerSlot() ?? 0 };
+  if (route !== undefined) attributes["http.route"] = route.path;
+  return inSpan(tracer, name, SpanKind.INTERNAL, attributes, task);
 }
 
 export function workerHost(app: HostedApp): TaskHost {
@@ -81,7 +102,11 @@ export function workerHost(app: HostedApp): TaskHost {
     signature: () => app.signature(),
     start: (slot) => app.start(slot),
     // The caller's context variables are set around the task (and nothing else is).
-    run: (kind, target, payload, signal, context) => runInContext(context as TaskContext | undefined, () => run(kind, target, payload, signal)),
+    run: (kind, target, payload, signal, context) => {
+      const task = () => run(kind, target, payload, signal);
+      const tracer = (context as TaskContext | undefined)?.trace === undefined ? undefined : activeTracer();
+      return runInContext(context as TaskContext | undefined, tracer === undefined ? task : () => inWorkerSpan(tracer, app, kind, target, task));
+    },
     // What a task throws (an offloaded function, a background task) crosses in the one form: an HttpError keeps its status.
     encodeError,
   };

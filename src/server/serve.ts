@@ -15,6 +15,7 @@ import { BackgroundWork } from "./background-work.js";
 import { InFlight, onShutdownSignals } from "./drain.js";
 import { writeResponse } from "./frame-response.js";
 import { Logger } from "./logger.js";
+import { startRequestSpan } from "../tracing/server-span.js";
 import { levelNumber } from "../log/levels.js";
 import { forwardedPeer, socketPeer, TrustedProxies } from "./proxy-headers.js";
 import { createResponder } from "./respond.js";
@@ -86,7 +87,8 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     const start = performance.now();
     live?.started(req, performance.timeOrigin + start);
     const peer = peerOf(req);
-    const exchange = { req, res, start, client: peer.client, tag };
+    const span = startRequestSpan(req, peer, performance.timeOrigin + start);
+    const exchange = { req, res, start, client: peer.client, tag, span };
     inFlight.begin();
     started.handle(
       req,
