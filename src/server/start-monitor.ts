@@ -12,7 +12,7 @@ import { monitoredWebSocketRoutes } from "./websocket-hub.js";
 export function startLoopMonitor(
   app: App,
   thresholdMs: number,
-  config: { logFormat: LogFormat; logLevel: LogLevel },
+  config: { logFormat: LogFormat; logLevel?: LogLevel },
   onBlock: (block: LoopBlock, route: string | undefined, message: string) => void,
 ): Promise<LoopMonitor> {
   const routes: MonitoredRoute[] = app.routes.map((route) => ({

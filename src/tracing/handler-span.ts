@@ -23,7 +23,7 @@ export function withHandlerSpan(inner: RouteRunner, route: Route): RouteRunner {
 export function inJobSpan(route: Route, run: (done: Done) => void, done: Done): void {
   const parent = context.active();
   const tracer = trace.getSpanContext(parent) === undefined ? undefined : activeTracer();
-  if (tracer === undefined) return run(done);
+  if (tracer === undefined) return void run(done);
   inLaneSpan(tracer, `job ${route.method} ${route.path}`, SpanKind.CONSUMER, { ...route, lane: "queue" }, parent, run, done);
 }
 
