@@ -36,7 +36,7 @@ describe("OpenTelemetry across the lanes", () => {
       const root = receiver.spans.find((span) => span.kind === SERVER && span.attributes["url.path"] === path);
       spans = root === undefined ? [] : receiver.spans.filter((span) => span.traceId === root.traceId);
       return names.every((name) => spans.some((span) => span.name === name));
-    }, 20_000);
+    }, `the spans of ${path}: ${names.join(", ")}`, 20_000);
     return new Map(spans.map((span) => [span.name, span]));
   }
 
