@@ -57,6 +57,7 @@ export { sse, jsonLines, type EventStreamInit, type ServerSentEvent } from "./ht
 export { encodeJson, JsonEncodingError } from "./http/json-encoding.js";
 export { file, type FileInit } from "./http/file-response.js";
 export { staticFiles, type StaticFilesOptions } from "./app/static-files.js";
+export type { FetchHandler, FetchMountOptions } from "./app/fetch-mount.js";
 export { setCookie, deleteCookie, type CookieJar, type CookieOptions, type CookieSetting } from "./http/cookies.js";
 export type { Middleware, Next } from "./app/middleware.js";
 export type { HttpRequest, Query, Headers, Scheme } from "./http/request.js";

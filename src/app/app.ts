@@ -16,6 +16,7 @@ import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition 
 import { webSocketLane, type WebSocketRoute, type WebSocketRouteDefinition } from "./websocket-route.js";
 import type { Middleware } from "./middleware.js";
 import { afterMount, mountedRoute, mountedWebSocketRoute, mountPrefix, staticRoutes } from "./mount.js";
+import { fetchHandlerOf, fetchRoutes, type FetchHandler, type FetchMountOptions } from "./fetch-mount.js";
 import { recordHookSite, runLifespanHooks } from "./lifespan-hooks.js";
 import { checkRouteDeclaration } from "./route-checks.js";
 import { StaticFiles } from "./static-files.js";
@@ -206,14 +207,24 @@ export class App extends Router {
    *
    *     app.mount("/v1", v1);
    *     app.mount("/static", staticFiles("public"));
+   *     app.mount("/hono", honoApp.fetch);           // any Fetch-API handler: Hono, GraphQL Yoga, tRPC...
    */
-  mount(prefix: string, target: App | StaticFiles): this {
+  mount(prefix: string, target: App | StaticFiles | FetchHandler | { fetch: FetchHandler }, options?: FetchMountOptions): this {
     const at = mountPrefix(prefix);
     if (target instanceof StaticFiles) {
       for (const definition of staticRoutes(at, target)) this.add(definition);
       return this;
     }
-    if (!(target instanceof App)) throw new TypeError(`mount() takes an App or staticFiles(...), got ${describeValue(target)}`);
+    const fetchHandler = target instanceof App ? undefined : fetchHandlerOf(target);
+    if (fetchHandler) {
+      for (const definition of fetchRoutes(at, fetchHandler, options)) this.add(definition);
+      return this;
+    }
+    if (!(target instanceof App)) {
+      throw new TypeError(
+        `mount() takes an App, staticFiles(...) or a Fetch handler ((request) => Response, or an object with fetch()), got ${describeValue(target)}`,
+      );
+    }
     if (target === this) throw new TypeError("an app cannot be mounted in itself");
     if (target.mountedAt !== undefined) throw new Error(`this app is mounted already, at "${target.mountedAt || "/"}": an app is mounted once`);
     for (const definition of target.definitions) this.add(mountedRoute(definition, at, target.middleware, target.errors));

@@ -19,6 +19,8 @@ import type { App } from "./app.js";
 import { errorResult } from "./error-table.js";
 import { pooledDependencyRunner } from "./pooled-dependency.js";
 import { RequestData } from "./request-data.js";
+import { bodyLimitKey } from "./fetch-mount.js";
+import { HttpError } from "../http/http-error.js";
 import { matchedRouteKey } from "../log/request-log.js";
 import { composeRunner, handled, type Done, type HandledRequest, type QueueRunnerFactory, type RouteRunner } from "./route-runner.js";
 import { runMiddleware } from "./middleware.js";
@@ -135,6 +137,7 @@ class Pipeline {
     try {
       if (queryStart >= 0) data.query = parseQuery(url.slice(queryStart + 1));
       const runner = this.runners.get(route)!;
+      if (route.rawRequest) return this.runRaw(req, route, data, readAt, runner, done);
       if (!hasBody(req)) {
         runner(data, readAt, done);
         return;
@@ -162,6 +165,15 @@ class Pipeline {
     } catch (error) {
       done(rejected(error, route));
     }
+  }
+
+  /** A mounted Fetch handler reads the body itself, as a stream: it gets the Node request and the limit, and a declared length past it is a 413 at once. */
+  private runRaw(req: IncomingMessage, route: Route, data: RequestData, readAt: number, runner: RouteRunner, done: Done): void {
+    const limit = this.options.bodyLimit;
+    if (Number(req.headers["content-length"]) > limit)
+      return done(rejected(new HttpError(413, `Request body is larger than the limit of ${limit} bytes`, { connection: "close" }), route));
+    data[bodyLimitKey] = limit;
+    runner(data, readAt, done);
   }
 
   /** The route and its params, or undefined when the framework has answered (404, 405, 400). */

@@ -8,6 +8,7 @@ import { cancelSignalKey } from "../lanes/task.js";
 import type { AppLogger } from "../log/app-log.js";
 import type { Context } from "@opentelemetry/api";
 import { requestTraceKey } from "../tracing/handler-span.js";
+import { bodyLimitKey, incomingKey } from "./fetch-mount.js";
 import { matchedRouteKey, requestLogger, type RouteName } from "../log/request-log.js";
 
 export class RequestData implements HttpRequest {
@@ -24,6 +25,13 @@ export class RequestData implements HttpRequest {
   #log: AppLogger | undefined;
   /** The route it matched, once routed (symbol-keyed: it does not cross with the request). */
   declare [matchedRouteKey]?: RouteName;
+  /** For a mounted Fetch handler's route only: the body limit of the body it streams. */
+  declare [bodyLimitKey]?: number;
+
+  /** The Node request (a mounted Fetch handler streams its body; Connect middleware is given it). */
+  get [incomingKey](): IncomingMessage {
+    return this.#source;
+  }
 
   constructor(
     source: IncomingMessage,

@@ -32,11 +32,15 @@ describe("OpenTelemetry across the lanes", () => {
   /** The spans of the trace whose SERVER span served `path`, once `names` have all arrived. */
   async function traceOf(path: string, names: string[]): Promise<Map<string, ReceivedSpan>> {
     let spans: ReceivedSpan[] = [];
-    await until(() => {
-      const root = receiver.spans.find((span) => span.kind === SERVER && span.attributes["url.path"] === path);
-      spans = root === undefined ? [] : receiver.spans.filter((span) => span.traceId === root.traceId);
-      return names.every((name) => spans.some((span) => span.name === name));
-    }, `the spans of ${path}: ${names.join(", ")}`, 20_000);
+    await until(
+      () => {
+        const root = receiver.spans.find((span) => span.kind === SERVER && span.attributes["url.path"] === path);
+        spans = root === undefined ? [] : receiver.spans.filter((span) => span.traceId === root.traceId);
+        return names.every((name) => spans.some((span) => span.name === name));
+      },
+      `the spans of ${path}: ${names.join(", ")}`,
+      20_000,
+    );
     return new Map(spans.map((span) => [span.name, span]));
   }
 
