@@ -4,8 +4,8 @@
 // middleware, access log, metrics and traces; the request body streams into it (within the body
 // limit) and its response streams out.
 import type { IncomingMessage } from "node:http";
-import { HttpError } from "../http/http-error.js";
 import type { HttpRequest } from "../http/request.js";
+import { tooLarge } from "../params/body.js";
 import { describeValue } from "../pool/protocol.js";
 import { frameworkRoute, httpMethods, type RouteDefinition } from "./router.js";
 
@@ -114,7 +114,7 @@ function limitedBody(incoming: IncomingMessage, limit: number): ReadableStream<U
         const chunk = value as Buffer;
         seen += chunk.length;
         if (seen > limit) {
-          controller.error(new HttpError(413, `Request body is larger than the limit of ${limit} bytes`, { connection: "close" }));
+          controller.error(tooLarge(limit));
           void chunks.return?.();
           return;
         }

@@ -9,7 +9,7 @@ import { prepareFile } from "../http/prepare-file.js";
 import type { HttpRequest, Peer } from "../http/request.js";
 import { statusResult, type RouteResult } from "../http/response.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
-import { hasBody, parseBody, readBody } from "../params/body.js";
+import { hasBody, parseBody, readBody, tooLarge } from "../params/body.js";
 import { parseCookies } from "../params/cookies.js";
 import { isMultipart, readMultipart } from "../params/multipart.js";
 import { releasingAfter } from "../params/upload-release.js";
@@ -20,7 +20,6 @@ import { errorResult } from "./error-table.js";
 import { pooledDependencyRunner } from "./pooled-dependency.js";
 import { RequestData } from "./request-data.js";
 import { bodyLimitKey } from "./fetch-mount.js";
-import { HttpError } from "../http/http-error.js";
 import { matchedRouteKey } from "../log/request-log.js";
 import { composeRunner, handled, type Done, type HandledRequest, type QueueRunnerFactory, type RouteRunner } from "./route-runner.js";
 import { runMiddleware } from "./middleware.js";
@@ -137,7 +136,7 @@ class Pipeline {
     try {
       if (queryStart >= 0) data.query = parseQuery(url.slice(queryStart + 1));
       const runner = this.runners.get(route)!;
-      if (route.rawRequest) return this.runRaw(req, route, data, readAt, runner, done);
+      if (route.rawRequest) return void this.runRaw(req, route, data, readAt, runner, done);
       if (!hasBody(req)) {
         runner(data, readAt, done);
         return;
@@ -170,8 +169,7 @@ class Pipeline {
   /** A mounted Fetch handler reads the body itself, as a stream: it gets the Node request and the limit, and a declared length past it is a 413 at once. */
   private runRaw(req: IncomingMessage, route: Route, data: RequestData, readAt: number, runner: RouteRunner, done: Done): void {
     const limit = this.options.bodyLimit;
-    if (Number(req.headers["content-length"]) > limit)
-      return done(rejected(new HttpError(413, `Request body is larger than the limit of ${limit} bytes`, { connection: "close" }), route));
+    if (Number(req.headers["content-length"]) > limit) return void done(rejected(tooLarge(limit), route));
     data[bodyLimitKey] = limit;
     runner(data, readAt, done);
   }
