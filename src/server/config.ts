@@ -47,6 +47,11 @@ export interface ServeOptions {
    * (each picks its own number up to 10% above, so they do not restart together; default: none).
    */
   limitMaxRequests?: number;
+  /**
+   * Called once `limitMaxRequests` is reached, instead of closing the server (the CLI's --workers
+   * child asks its parent for a replacement first).
+   */
+  onRequestLimit?: () => void;
   /** Headers added to every response, as "name: value" or [name, value] (uvicorn's --header; default: none). */
   headers?: (string | [string, string])[];
   /**
@@ -158,6 +163,7 @@ export interface Config
       | "limitMaxRequests"
       | "headers"
       | "probes"
+      | "onRequestLimit"
     >
   > {
   limitConcurrency: number | undefined;

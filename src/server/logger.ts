@@ -67,6 +67,9 @@ export class Logger {
       { pid, exit_code: exitCode },
     );
   }
+  childRecycling(pid: number): void {
+    this.info("process", `Server process [${pid}] reached its request limit; starting its replacement, then stopping it.`, { pid });
+  }
   parentFinished(pid: number): void {
     this.info("process", `Stopping parent process [${pid}]`, { pid });
   }
@@ -234,6 +237,10 @@ export class Logger {
     });
   }
 
+  /** --limit-max-requests: this process stops taking requests (a --workers parent starts its replacement first). */
+  requestLimitReached(count: number): void {
+    this.line(logLevels.warning, "limit-max-requests", `Maximum request limit of ${count} exceeded. Terminating process.`, { requests: count });
+  }
   shuttingDown(signal: string): void {
     this.info("shutdown", `Shutting down (${signal})`, { signal });
   }

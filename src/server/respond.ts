@@ -22,6 +22,8 @@ export interface ResponderParts {
   monitor?: LoopMonitor;
   /** Whether the server is closing: answers then ask the client to close the connection. */
   closing: () => boolean;
+  /** Headers every response gets unless it has its own (--header). */
+  headers?: readonly [string, string][];
   /** Called once the answer is out (or its client gone): starts the background tasks the handler added. */
   afterResponse?: (result: HandledRequest) => void;
 }
@@ -112,6 +114,7 @@ export function createResponder(parts: ResponderParts) {
       finished(exchange, result);
       return;
     }
+    for (const [name, value] of parts.headers ?? []) if (!(name in result.headers)) result.headers[name] = value;
     let sent: RouteResult;
     try {
       sent = writeResponse(res, result, parts.closing());

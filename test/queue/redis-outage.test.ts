@@ -29,7 +29,7 @@ describe("Redis lost while queue-lane jobs run", () => {
     dir = mkdtempSync(join(tmpdir(), "loopwise-outage-"));
     env = { RUN_LOG: join(dir, "runs.log") };
     redis = await startRedis({ persistent: true });
-    server = await spawnServer(spec, ["--redis", redis.url, "--pool-size", "1"], env);
+    server = await spawnServer(spec, ["--redis", redis.url, "--pool-size", "1", "--probes"], env);
     worker = await spawnWorker(spec, redis.url, ["--pool-size", "4", "--concurrency", "4"], env);
   });
   after(async () => {
@@ -74,9 +74,12 @@ describe("Redis lost while queue-lane jobs run", () => {
       assert.deepEqual(reply.json, { detail: "Service unavailable: the job queue cannot be reached" });
       assert.ok(reply.at - killedAt < 8_000, `answered ${reply.at - killedAt} ms after Redis was killed`);
     }
-    // New requests meanwhile: 503 at once.
+    // New requests meanwhile: 503 at once; readiness says why.
     const meanwhile = await slow("b3", 0);
     assert.equal(meanwhile.status, 503);
+    let ready: Reply | undefined;
+    await eventually(async () => (ready = await request(`${server.url}/readyz`)).status === 503, 3_000, "not ready while Redis is away");
+    assert.deepEqual(ready!.json.reasons, ["Redis is unreachable: queue-lane requests would get 503"]);
     // An outage long enough that BullMQ's own backoff would wait 20 s before trying again.
     await delay(Math.max(0, killedAt + 7_000 - Date.now()));
     await redis.restart();
@@ -88,6 +91,7 @@ describe("Redis lost while queue-lane jobs run", () => {
       await delay(100);
     }
     assert.equal(served?.status, 200);
+    await eventually(async () => (await request(`${server.url}/readyz`)).status === 200, 10_000, "ready again");
     // A generous bound for a loaded machine: BullMQ's own backoff would wait up to 20 s here.
     assert.ok(served!.at - backAt < 4_000, `served again ${served!.at - backAt} ms after Redis was back`);
   });
