@@ -7,7 +7,7 @@ import type { CancelSignal } from "../pool/pool-options.js";
 import { cancelSignalKey } from "../lanes/task.js";
 import type { AppLogger } from "../log/app-log.js";
 import type { Context } from "@opentelemetry/api";
-import { requestTraceKey } from "../tracing/handler-span.js";
+import { requestTraceKey } from "./lane-span.js";
 import { bodyLimitKey, incomingKey } from "./fetch-mount.js";
 import { matchedRouteKey, requestLogger, type RouteName } from "../log/request-log.js";
 

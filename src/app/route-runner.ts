@@ -15,7 +15,7 @@ import { TaskCloneError, TaskError, TaskTimeoutError, WorkerCrashedError } from 
 import { type Bulkhead, BulkheadTimeoutError } from "../threads/bulkhead.js";
 import { errorResult, RouteTimeoutError } from "./error-table.js";
 import type { Route } from "./router.js";
-import { withHandlerSpan } from "../tracing/handler-span.js";
+import { withHandlerSpan } from "./lane-span.js";
 
 /** A response plus where it was made, for the access log, and the background tasks to run once it is sent. */
 export interface HandledRequest extends RouteResult, WithBackground {

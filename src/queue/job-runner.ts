@@ -14,7 +14,7 @@ import { expiredReason } from "../lanes/queue-errors.js";
 import { receiveRequest } from "../lanes/request.js";
 import { runInContext } from "../lanes/task.js";
 import { attachRequestLog, matchedRouteKey } from "../log/request-log.js";
-import { inJobSpan } from "../tracing/handler-span.js";
+import { inJobSpan } from "../app/lane-span.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { offload } from "../threads/offload.js";
 import type { JobOutcome } from "./consumer.js";

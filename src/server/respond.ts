@@ -12,7 +12,7 @@ import type { InFlight } from "./drain.js";
 import { writeResponse } from "./frame-response.js";
 import type { Logger } from "./logger.js";
 import { writeStream } from "./stream-body.js";
-import { endRequestSpan, type RequestSpan } from "../tracing/server-span.js";
+import { endRequestSpan, type RequestSpan } from "./request-span.js";
 
 export interface ResponderParts {
   logger: Logger;

@@ -15,7 +15,7 @@ import { BackgroundWork } from "./background-work.js";
 import { InFlight, onShutdownSignals } from "./drain.js";
 import { writeResponse } from "./frame-response.js";
 import { Logger } from "./logger.js";
-import { startRequestSpan } from "../tracing/server-span.js";
+import { startRequestSpan } from "./request-span.js";
 import { serveProbe } from "./probes.js";
 import { handled, type HandledRequest } from "../app/route-runner.js";
 import { levelNumber } from "../log/levels.js";

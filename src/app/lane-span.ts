@@ -2,9 +2,9 @@
 // span); in a `loopwise worker` process, the job's (continuing the trace the job carried through
 // Redis). Its attributes say which lane ran it, which worker, and how long it waited for one.
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from "@opentelemetry/api";
-import type { Done, HandledRequest, RouteRunner } from "../app/route-runner.js";
-import type { Route } from "../app/router.js";
-import { activeTracer } from "./tracer.js";
+import type { Done, HandledRequest, RouteRunner } from "./route-runner.js";
+import type { Route } from "./router.js";
+import { activeTracer } from "../tracing/tracer.js";
 
 /** Where the main thread's request keeps the context of its SERVER span (set only while tracing). */
 export const requestTraceKey = Symbol("loopwise.requestTrace");

@@ -5,8 +5,8 @@
 import type { IncomingMessage } from "node:http";
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
 import type { Peer } from "../http/request.js";
-import { requestTraceKey } from "./handler-span.js";
-import { activeTracer, extractCarrier } from "./tracer.js";
+import { requestTraceKey } from "../app/lane-span.js";
+import { activeTracer, extractCarrier } from "../tracing/tracer.js";
 
 export interface RequestSpan {
   span: Span;
