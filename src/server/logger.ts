@@ -1,9 +1,7 @@
 import type { SerializedError } from "../pool/protocol.js";
 import type { PoolResizeEvent, RestartFailedEvent, WorkerExitEvent } from "../pool/pool.js";
 import type { LoopBlock } from "../monitor/loop-monitor.js";
-import type { JobRecord } from "../queue/job-runner.js";
 import { accessToJson, formatAccessText, round, type AccessRecord } from "./access-line.js";
-import { formatJobText, jobToJson } from "./job-log.js";
 import type { AbandonedHook } from "./shutdown-hooks.js";
 import { thrownMessage } from "./thrown-error.js";
 import { currentAppLogSink, setAppLogSink, textFields, type AppLogRecord } from "../log/app-log.js";
@@ -291,7 +289,7 @@ export class Logger {
     this.line(logLevels.error, "startup", `Application startup failed: ${message}`, { error: message });
   }
 
-  // The queue lane (server side) and the `loopwise worker` process.
+  // The queue lane, server side (a `loopwise worker` process has its own lines: worker-log.ts).
   queueReady(url: string, routes: number): void {
     const what = routes === 1 ? "1 queue-lane route runs" : `${routes} queue-lane routes run`;
     this.info("queue", `Queue lane ready: ${what} on \`loopwise worker\` processes, through ${url}`, { url, routes });
@@ -310,49 +308,6 @@ export class Logger {
       );
     } else this.info("queue-connection", `The connection to Redis at ${url} is back.`, { state, url });
   }
-  startedWorkerProcess(): void {
-    this.info("process", `Started worker process [${process.pid}]`, { pid: process.pid });
-  }
-  consuming(url: string, concurrency: number, routes: number, jobs: number): void {
-    this.info(
-      "consuming",
-      `Taking jobs from ${url}: ${routes} queue-lane route${routes === 1 ? "" : "s"}, ${jobs} durable job${jobs === 1 ? "" : "s"}, ` +
-        `${concurrency} at a time (Press CTRL+C to quit)`,
-      { url, routes, jobs, concurrency },
-    );
-  }
-  /** One job done by this worker process: its access line. */
-  job(record: JobRecord): void {
-    if (this.accessLogEnabled) this.push("out", this.format === "json" ? JSON.stringify(jobToJson(record)) : formatJobText(record));
-  }
-  jobStalled(id: string): void {
-    this.line(
-      logLevels.warning,
-      "job-stalled",
-      `Job ${id} went back to the queue: the worker process running it stopped renewing its lock (it died or lost Redis).`,
-      { id },
-    );
-  }
-  queueError(message: string): void {
-    this.line(logLevels.error, "queue-error", `Queue: ${message}`, { error: message });
-  }
-  waitingForJobs(count: number): void {
-    this.info("shutdown", `Taking no new jobs; waiting for ${count} running job${count === 1 ? "" : "s"} to finish.`, { running: count });
-  }
-  jobsGraceExpired(count: number, graceMs: number): void {
-    this.line(
-      logLevels.error,
-      "shutdown",
-      `Grace period of ${graceMs} ms is over with ${count} job(s) still running; they go back to the queue for another worker.`,
-      {
-        running: count,
-      },
-    );
-  }
-  finishedWorkerProcess(): void {
-    this.info("process", `Finished worker process [${process.pid}]`, { pid: process.pid });
-  }
-
   /**
    * Makes this thread's application lines (`log`, `req.log`) this log's; returns what puts the
    * previous sink back (a second server in the same process, a test, restores the first's).
@@ -391,11 +346,11 @@ export class Logger {
     if (err.length > 0) this.sink(err.join("\n") + "\n", "err");
   }
 
-  private info(event: string, message: string, fields: Record<string, unknown> = {}): void {
+  protected info(event: string, message: string, fields: Record<string, unknown> = {}): void {
     this.line(logLevels.info, event, message, fields);
   }
 
-  private line(level: number, event: string, message: string, fields: Record<string, unknown>): void {
+  protected line(level: number, event: string, message: string, fields: Record<string, unknown>): void {
     if (level < this.level) return;
     const time = Date.now();
     this.push(
@@ -406,7 +361,7 @@ export class Logger {
     );
   }
 
-  private push(stream: "out" | "err", line: string): void {
+  protected push(stream: "out" | "err", line: string): void {
     this.pending[stream].push(line);
     if (!this.flushScheduled) {
       this.flushScheduled = true;

@@ -55,11 +55,18 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
   const releaseAppLog = logger.takeAppLog();
   logger.startedProcess();
   logger.waitingForStartup();
-  const tls = loadReported(config, logger);
-  const peerOf = peerFinder(config, schemeOf(tls));
   // Filled in once the pool runs; the pool's and the monitor's reports reach them from then on.
   const reports: Reports = { queueConnected: true };
-  const started = await startReported(app, config, logger, reports);
+  let tls: ReturnType<typeof loadTls>;
+  let started: StartedApp;
+  try {
+    tls = loadReported(config, logger);
+    started = await startReported(app, config, logger, reports);
+  } catch (error) {
+    releaseAppLog();
+    throw error;
+  }
+  const peerOf = peerFinder(config, schemeOf(tls));
   const { pool, monitor } = started;
   logger.poolReady(pool.size, app.routes.length, pool.maxSize);
   if (started.queue) logger.queueReady(redacted(started.queue.url), queueRoutes(app).length);
@@ -138,6 +145,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     logger.startupFailed(error);
     logger.flush();
     await started.stop(false);
+    releaseAppLog();
     throw error;
   }
   const { url, port } = addressOf(server, config, schemeOf(tls));
