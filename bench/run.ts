@@ -21,6 +21,8 @@
 //                                      vs tsx (on Node 22.18+: bash scripts/with-node.sh 24 npm run bench -- ts-start)
 //   npm run bench -- entry-cost        what importing the package costs a pool worker: the core alone,
 //                                      and with the subpaths an app may add
+//   npm run bench -- tracing           OpenTelemetry: no SDK vs NodeSDK exporting every span, and what the
+//                                      checks made without an SDK cost per request
 //   npm run bench -- --markdown        tables as Markdown, for the README
 // BENCH_DURATION (seconds per measurement, default 5) and BENCH_ROUNDS (default 2; the best
 // round of each peer is kept, since these shared machines are noisy) tune the closed-loop runs.
@@ -44,6 +46,7 @@ import { check } from "./scenarios/check.ts";
 import { install } from "./scenarios/install.ts";
 import { typescriptStart } from "./scenarios/typescript-start.ts";
 import { entryCost } from "./scenarios/entry-cost.ts";
+import { tracing } from "./scenarios/tracing.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -283,6 +286,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   install: () => install(context),
   "ts-start": () => typescriptStart(context),
   "entry-cost": () => entryCost(context),
+  tracing: () => tracing(context),
 
   async soak() {
     const requests = [

@@ -60,6 +60,7 @@ export { sse, jsonLines, type EventStreamInit, type ServerSentEvent } from "./ht
 export { encodeJson, JsonEncodingError } from "./http/json-encoding.js";
 export { file, type FileInit } from "./http/file-response.js";
 export { staticFiles, type StaticFilesOptions } from "./app/static-files.js";
+export type { FetchHandler, FetchMountOptions } from "./app/fetch-mount.js";
 export { setCookie, deleteCookie, type CookieJar, type CookieOptions, type CookieSetting } from "./http/cookies.js";
 export type { Middleware, Next } from "./app/middleware.js";
 export type { HttpRequest, Query, Headers, Scheme } from "./http/request.js";
@@ -76,6 +77,8 @@ export type { ServeOptions, RunningServer } from "./server/serve.js";
 export { defaultJsonDepthLimit } from "./params/json-depth.js";
 export { settings, SettingsError, type SettingsOptions, type SettingsProblem } from "./params/settings.js";
 export type { LogFormat } from "./server/logger.js";
+export { log, AppLogger, type LogMethod } from "./log/app-log.js";
+export { logLevels, type LogLevel } from "./log/levels.js";
 
 /**
  * Starts the pool (each worker imports the app and checks its routes), then the HTTP server.

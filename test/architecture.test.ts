@@ -9,11 +9,14 @@ import { fileURLToPath } from "node:url";
 const src = fileURLToPath(new URL("../src/", import.meta.url));
 
 /**
- * Lowest first. The pool knows no HTTP; `http` is the vocabulary every floor above speaks;
+ * Lowest first. The pool knows no HTTP; `log` (the app's logger) and `tracing` (OpenTelemetry's
+ * API) serve every floor above; `http` is the vocabulary every floor above speaks;
  * `lanes`, the crossing between the loop and a worker thread or process, sits right below `app`.
  */
 const floors = [
   "pool",
+  "log",
+  "tracing",
   "threads",
   "monitor",
   "http",

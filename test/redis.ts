@@ -168,14 +168,14 @@ export interface QueueRig {
 }
 
 /** Starts a QueueRig before the enclosing suite's tests and stops it after them. */
-export function queueRig(options: { persistent?: boolean; workerArgs: string[]; workerStop?: NodeJS.Signals }): QueueRig {
+export function queueRig(options: { persistent?: boolean; serverArgs?: string[]; workerArgs: string[]; workerStop?: NodeJS.Signals }): QueueRig {
   const spec = `${fixture("queue-app.ts")}:app`;
   const dir = mkdtempSync(join(tmpdir(), "loopwise-queue-"));
   const env = { RUN_LOG: join(dir, "runs.log") };
   const rig = { runs: (tag: string) => runCount(env.RUN_LOG, `slow:${tag}`) } as QueueRig;
   before(async () => {
     rig.redis = await startRedis({ persistent: options.persistent });
-    rig.server = await spawnServer(spec, ["--redis", rig.redis.url, "--pool-size", "1"], env);
+    rig.server = await spawnServer(spec, ["--redis", rig.redis.url, "--pool-size", "1", ...(options.serverArgs ?? [])], env);
     rig.worker = await spawnWorker(spec, rig.redis.url, options.workerArgs, env);
   });
   after(async () => {

@@ -16,6 +16,7 @@ import { Router, httpMethods, type HttpMethod, type Route, type RouteDefinition 
 import { webSocketLane, type WebSocketRoute, type WebSocketRouteDefinition } from "./websocket-route.js";
 import type { Middleware } from "./middleware.js";
 import { afterMount, mountedRoute, mountedWebSocketRoute, mountPrefix, staticRoutes } from "./mount.js";
+import { fetchHandlerOf, fetchRoutes, type FetchHandler, type FetchMountOptions } from "./fetch-mount.js";
 import { recordHookSite, runLifespanHooks } from "./lifespan-hooks.js";
 import { checkRouteDeclaration } from "./route-checks.js";
 import type { WithMounted } from "./route-types.js";
@@ -217,14 +218,28 @@ export class App extends Router<""> {
    *
    *     app.mount("/v1", v1);
    *     app.mount("/static", staticFiles("public"));
+   *     app.mount("/hono", honoApp.fetch);           // any Fetch-API handler: Hono, GraphQL Yoga, tRPC...
    */
-  mount<P extends string, T extends App | StaticFiles>(prefix: P, target: T): WithMounted<this, P, T> {
+  mount<P extends string, T extends App | StaticFiles | FetchHandler | { fetch: FetchHandler }>(
+    prefix: P,
+    target: T,
+    options?: FetchMountOptions,
+  ): WithMounted<this, P, T> {
     const at = mountPrefix(prefix);
     if (target instanceof StaticFiles) {
       for (const definition of staticRoutes(at, target)) this.add(definition);
       return this as WithMounted<this, P, T>;
     }
-    if (!(target instanceof App)) throw new TypeError(`mount() takes an App or staticFiles(...), got ${describeValue(target)}`);
+    const fetchHandler = target instanceof App ? undefined : fetchHandlerOf(target);
+    if (fetchHandler) {
+      for (const definition of fetchRoutes(at, fetchHandler, options)) this.add(definition);
+      return this as WithMounted<this, P, T>;
+    }
+    if (!(target instanceof App)) {
+      throw new TypeError(
+        `mount() takes an App, staticFiles(...) or a Fetch handler ((request) => Response, or an object with fetch()), got ${describeValue(target)}`,
+      );
+    }
     if ((target as App) === this) throw new TypeError("an app cannot be mounted in itself");
     if (target.mountedAt !== undefined) throw new Error(`this app is mounted already, at "${target.mountedAt || "/"}": an app is mounted once`);
     for (const definition of target.definitions) this.add(mountedRoute(definition, at, target.middleware, target.errors));

@@ -9,7 +9,7 @@ import { prepareFile } from "../http/prepare-file.js";
 import type { HttpRequest, Peer } from "../http/request.js";
 import { statusResult, type RouteResult } from "../http/response.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
-import { hasBody, parseBody, readBody } from "../params/body.js";
+import { hasBody, parseBody, readBody, tooLarge } from "../params/body.js";
 import { parseCookies } from "../params/cookies.js";
 import { isMultipart, readMultipart } from "../params/multipart.js";
 import { releasingAfter } from "../params/upload-release.js";
@@ -19,6 +19,8 @@ import type { App } from "./app.js";
 import { errorResult } from "./error-table.js";
 import { pooledDependencyRunner } from "./pooled-dependency.js";
 import { RequestData } from "./request-data.js";
+import { bodyLimitKey } from "./fetch-mount.js";
+import { matchedRouteKey } from "../log/request-log.js";
 import { composeRunner, handled, type Done, type HandledRequest, type QueueRunnerFactory, type RouteRunner } from "./route-runner.js";
 import { runMiddleware } from "./middleware.js";
 import type { Route } from "./router.js";
@@ -100,6 +102,7 @@ class Pipeline {
     const { route } = found;
     this.options.monitor?.routed(route.id);
     const data = new RequestData(req, method, url, path, found.params, req.headers, peer, this.options.rootPath ?? "");
+    data[matchedRouteKey] = route;
     if (req.headers.cookie !== undefined) data.cookies = parseCookies(req.headers.cookie);
     this.parseThenRun(req, route, data, queryStart, readAt, done);
   }
@@ -122,6 +125,7 @@ class Pipeline {
         if (!found) return;
         this.options.monitor?.routed(found.route.id);
         data.params = found.params;
+        data[matchedRouteKey] = found.route;
         this.parseThenRun(req, found.route, data, -1, readAt, resolve);
       });
     runMiddleware(this.app.middleware, data, endpoint, this.app.errors).then(done);
@@ -132,6 +136,7 @@ class Pipeline {
     try {
       if (queryStart >= 0) data.query = parseQuery(url.slice(queryStart + 1));
       const runner = this.runners.get(route)!;
+      if (route.rawRequest) return void this.runRaw(req, route, data, readAt, runner, done);
       if (!hasBody(req)) {
         runner(data, readAt, done);
         return;
@@ -159,6 +164,14 @@ class Pipeline {
     } catch (error) {
       done(rejected(error, route));
     }
+  }
+
+  /** A mounted Fetch handler reads the body itself, as a stream: it gets the Node request and the limit, and a declared length past it is a 413 at once. */
+  private runRaw(req: IncomingMessage, route: Route, data: RequestData, readAt: number, runner: RouteRunner, done: Done): void {
+    const limit = this.options.bodyLimit;
+    if (Number(req.headers["content-length"]) > limit) return void done(rejected(tooLarge(limit), route));
+    data[bodyLimitKey] = limit;
+    runner(data, readAt, done);
   }
 
   /** The route and its params, or undefined when the framework has answered (404, 405, 400, a 307 to the path with or without its trailing slash). */

@@ -8,6 +8,7 @@ import type { DependencyPayload } from "../lanes/host.js";
 import { encodeRequest } from "../lanes/request.js";
 import type { DependencyOutcome } from "../lanes/results.js";
 import { requestTask } from "../lanes/task.js";
+import { matchedRoute } from "../log/request-log.js";
 import { TaskCloneError, TaskError } from "../pool/pool-errors.js";
 import { TaskKind } from "../pool/protocol.js";
 
@@ -20,7 +21,7 @@ export function pooledDependencyRunner(dependencyIds: Map<Dependency, number>, e
       .run<DependencyOutcome>(
         TaskKind.Dependency,
         targetOf(dep, dependencyIds),
-        { req: encodeRequest(req), deps } satisfies DependencyPayload,
+        { req: encodeRequest(req), deps, route: matchedRoute(req) } satisfies DependencyPayload,
         requestTask(req),
       )
       .then(

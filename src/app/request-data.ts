@@ -5,6 +5,11 @@ import type { IncomingMessage } from "node:http";
 import type { Headers, HttpRequest, Peer, Query, Scheme } from "../http/request.js";
 import type { CancelSignal } from "../pool/pool-options.js";
 import { cancelSignalKey } from "../lanes/task.js";
+import type { AppLogger } from "../log/app-log.js";
+import type { Context } from "@opentelemetry/api";
+import { requestTraceKey } from "./lane-span.js";
+import { bodyLimitKey, incomingKey } from "./fetch-mount.js";
+import { matchedRouteKey, requestLogger, type RouteName } from "../log/request-log.js";
 
 export class RequestData implements HttpRequest {
   query: Query = {};
@@ -17,6 +22,16 @@ export class RequestData implements HttpRequest {
   scheme: Scheme;
   #source: IncomingMessage;
   #abort: AbortController | undefined;
+  #log: AppLogger | undefined;
+  /** The route it matched, once routed (symbol-keyed: it does not cross with the request). */
+  declare [matchedRouteKey]?: RouteName;
+  /** For a mounted Fetch handler's route only: the body limit of the body it streams. */
+  declare [bodyLimitKey]?: number;
+
+  /** The Node request (a mounted Fetch handler streams its body; Connect middleware is given it). */
+  get [incomingKey](): IncomingMessage {
+    return this.#source;
+  }
 
   constructor(
     source: IncomingMessage,
@@ -40,6 +55,21 @@ export class RequestData implements HttpRequest {
   get [cancelSignalKey](): CancelSignal {
     return new ClientGone(this.#source);
   }
+
+  /** The context of the request's SERVER span, while tracing (see tracing/server-span.ts). */
+  get [requestTraceKey](): Context | undefined {
+    return (this.#source as { [requestTraceKey]?: Context })[requestTraceKey];
+  }
+
+  get log(): AppLogger {
+    // Made again if middleware gave the request its id after a first line.
+    if (this.#log === undefined || this.#logId !== this.requestId) {
+      this.#logId = this.requestId;
+      this.#log = requestLogger(this.requestId, this[matchedRouteKey], "loop");
+    }
+    return this.#log;
+  }
+  #logId: string | undefined;
 
   get signal(): AbortSignal {
     if (this.#abort) return this.#abort.signal;

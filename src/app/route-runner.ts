@@ -15,6 +15,7 @@ import { TaskCloneError, TaskError, TaskTimeoutError, WorkerCrashedError } from 
 import { type Bulkhead, BulkheadTimeoutError } from "../threads/bulkhead.js";
 import { errorResult, RouteTimeoutError } from "./error-table.js";
 import type { Route } from "./router.js";
+import { withHandlerSpan } from "./lane-span.js";
 
 /** A response plus where it was made, for the access log, and the background tasks to run once it is sent. */
 export interface HandledRequest extends RouteResult, WithBackground {
@@ -57,7 +58,7 @@ export function composeRunner(route: Route, context: RunnerContext): RouteRunner
   else runner = onWorker(route, context.executor, timeout);
   if (route.lane === "loop" && timeout !== undefined) runner = withLoopTimeout(runner, route, timeout);
   if (route.bulkhead) runner = withBulkhead(runner, route, route.bulkhead, timeout);
-  return runner;
+  return withHandlerSpan(runner, route);
 }
 
 /** Async handlers right here; the response comes from the handler's own continuation, no promise of ours. */

@@ -140,6 +140,7 @@ export interface Route {
   errors: ErrorHandlers;
   /** @internal A static mount's catch-all route: the docs routes go before it (a mount at "/" would hide them). */
   servesFiles?: boolean;
+  /** @internal A mounted Fetch handler's route: the handler streams the body itself. */ rawRequest?: boolean;
 }
 
 /** A route as a router holds it; `errors` is set only on the routes of a mounted app (the app's own otherwise). */

@@ -2,6 +2,7 @@
 // request (params, query, headers, cookies, as validated), so code written for `req` reads it.
 // Two kinds of backpressure: `await send()` waits while the outgoing buffer is over its mark,
 // and the socket stops being read while too many incoming messages wait for the handler.
+import type { AppLogger } from "../log/app-log.js";
 import type { Headers, HttpRequest, Query, Scheme } from "../http/request.js";
 import { checkedClose, closeCodes, WebSocketDisconnect } from "../http/websocket-errors.js";
 import { encodeJson } from "../http/json-encoding.js";
@@ -74,6 +75,7 @@ export class ServerWebSocket<Params = Record<string, string>, QueryT = Query, He
   received = 0;
   sent = 0;
   readonly #port: SocketPort;
+  readonly #request: HttpRequest<Params, QueryT, unknown, HeadersT, Cookies>;
   readonly #inbox: WebSocketMessage[] = [];
   readonly #waiters: Waiter[] = [];
   readonly #abort = new AbortController();
@@ -83,6 +85,7 @@ export class ServerWebSocket<Params = Record<string, string>, QueryT = Query, He
 
   constructor(port: SocketPort, request: HttpRequest<Params, QueryT, unknown, HeadersT, Cookies>) {
     this.#port = port;
+    this.#request = request;
     this.url = request.url;
     this.path = request.path;
     this.params = request.params;
@@ -96,6 +99,11 @@ export class ServerWebSocket<Params = Record<string, string>, QueryT = Query, He
     this.closed = new Promise((resolve) => (this.#settle = resolve));
     port.on("message", (data, isBinary) => this.#arrived(data, isBinary));
     port.on("close", (code, reason) => this.#gone(code, Buffer.from(reason).toString("utf8")));
+  }
+
+  /** The session's logger (its handshake's): lines carry the route and lane. */
+  get log(): AppLogger {
+    return this.#request.log;
   }
 
   /** Aborts when the connection closes: hand it to `fetch()` or a timer that should stop with the session. */

@@ -1,5 +1,6 @@
 // `loopwise demo`: serves the seed app in a child process, replays the seed's Test 1 and Test 2
 // over real sockets, prints the access log, a timeline per test and what it shows.
+import { logLevels } from "../log/levels.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
@@ -27,12 +28,13 @@ const now = () => performance.timeOrigin + performance.now();
 
 /** A warning line of the server's loop monitor. */
 interface MonitorWarning {
-  time: string;
+  /** Epoch ms (pino's time). */
+  time: number;
   event: string;
   /** Epoch ms when the block began (loop-blocked only). */
   start?: number;
   blocked_ms?: number;
-  message: string;
+  msg: string;
   route: string | null;
 }
 
@@ -94,7 +96,7 @@ function report(print: (text: string) => void, title: string, { sent, warnings }
   for (const s of [...sent].sort((a, b) => a.doneAt - b.doneAt)) print(`  ${formatAccessText(s.record)}`);
   print("Loop monitor:");
   if (warnings.length === 0) print("  (silent: the event loop was never blocked for 100 ms or more)");
-  for (const w of warnings) print(`  ${w.time} WARNING ${w.message}`);
+  for (const w of warnings) print(`  ${new Date(w.time).toISOString()} WARNING ${w.msg}`);
   print("");
   print(
     renderTimeline(
@@ -283,7 +285,7 @@ async function startSeedServer(sleepMs: number): Promise<SeedServer> {
         if (line.event === "listening") {
           clearTimeout(timer);
           resolve(String(line.url));
-        } else if (line.level === "WARNING" && String(line.event).startsWith("loop-blocked")) {
+        } else if (line.level === logLevels.warning && String(line.event).startsWith("loop-blocked")) {
           warnings.push(line as unknown as MonitorWarning);
         }
       },

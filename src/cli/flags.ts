@@ -13,7 +13,8 @@ export interface Flag {
   name: string;
   /** How the value is written in --help (`N`, `MS`); none for a switch. */
   value?: string;
-  kind: "integer" | "string" | "switch";
+  /** "strings": may be given more than once, each value kept. */
+  kind: "integer" | "string" | "strings" | "switch";
   /** Smallest integer accepted. */
   min?: number;
   choices?: string[];
@@ -98,6 +99,14 @@ export const runFlags: Flag[] = [
     help: "log lines as text or JSON lines",
     shows: defaults.logFormat,
   },
+  {
+    name: "log-level",
+    value: "LEVEL",
+    kind: "string",
+    choices: ["critical", "error", "warning", "info", "debug", "trace"],
+    help: "the least severe lines written (access lines are info)",
+    shows: defaults.logLevel,
+  },
   { name: "no-access-log", kind: "switch", help: "no access log line per request", shows: "access log on" },
   {
     name: "block-threshold",
@@ -129,6 +138,44 @@ export const runFlags: Flag[] = [
   { name: "ssl-keyfile", value: "FILE", kind: "string", help: "serve HTTPS: the PEM private key (with --ssl-certfile)", shows: "none" },
   { name: "ssl-certfile", value: "FILE", kind: "string", help: "serve HTTPS: the PEM certificate, chain after it", shows: "none" },
   { name: "ssl-keyfile-password", value: "PASSWORD", kind: "string", help: "passphrase of an encrypted --ssl-keyfile", shows: "none" },
+  {
+    name: "limit-concurrency",
+    value: "N",
+    kind: "integer",
+    min: 1,
+    help: "requests in flight (both lanes) past which new ones get 503 + Retry-After",
+    shows: "none",
+  },
+  {
+    name: "limit-max-requests",
+    value: "N",
+    kind: "integer",
+    min: 1,
+    help: "with --workers: a server process restarts after about N requests (up to 10% jitter, so they do not all restart at once)",
+    shows: "none",
+  },
+  {
+    name: "timeout-keep-alive",
+    value: "S",
+    kind: "integer",
+    min: 1,
+    help: "close an idle keep-alive connection after S seconds",
+    shows: String(defaults.keepAliveTimeout / 1000),
+  },
+  { name: "backlog", value: "N", kind: "integer", min: 1, help: "connections the OS queues for accept()", shows: String(defaults.backlog) },
+  {
+    name: "header",
+    value: "NAME:VALUE",
+    kind: "strings",
+    help: "a header sent with every response; repeat for more",
+    shows: "none",
+  },
+  {
+    name: "probes",
+    kind: "switch",
+    help: "liveness at /livez and readiness at /readyz, for load balancers and Kubernetes",
+    shows: "off",
+  },
   { name: "uds", value: "PATH", kind: "string", help: "listen on this Unix socket instead of --host/--port", shows: "none" },
   redisFlag,
   { name: "env-file", value: "FILE", kind: "string", help: "load environment variables from this file before importing the app", shows: "none" },
@@ -144,6 +191,7 @@ const sharedWithWorker: Record<string, string | undefined> = {
   "max-queue-wait": "longest a plain handler's task may wait for a worker thread",
   "grace-period": "how long shutdown waits for the running jobs (then they go back to the queue)",
   "log-format": undefined,
+  "log-level": undefined,
   "no-access-log": "no log line per job",
   "block-threshold": undefined,
   "no-loop-monitor": undefined,
@@ -172,15 +220,15 @@ export const checkFlags: Flag[] = [{ name: "json", kind: "switch", help: "print 
 
 export interface Parsed {
   /** The flags given, by name, parsed: integers as numbers, switches as true. */
-  given: Record<string, string | number | boolean>;
+  given: Record<string, string | number | boolean | string[]>;
   positionals: string[];
   help: boolean;
 }
 
 /** Parses `args` against `flags`; throws UsageError with a message naming the flag. */
 export function parseFlags(args: string[], flags: Flag[]): Parsed {
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = { help: { type: "boolean", short: "h" } };
-  for (const flag of flags) options[flag.name] = { type: flag.kind === "switch" ? "boolean" : "string" };
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = { help: { type: "boolean", short: "h" } };
+  for (const flag of flags) options[flag.name] = { type: flag.kind === "switch" ? "boolean" : "string", multiple: flag.kind === "strings" };
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof options; strict: true }>>;
   try {
     parsed = parseArgs({ args, allowPositionals: true, options, strict: true });
@@ -195,7 +243,7 @@ export function parseFlags(args: string[], flags: Flag[]): Parsed {
   for (const flag of flags) {
     const raw = parsed.values[flag.name];
     if (raw === undefined) continue;
-    given[flag.name] = flag.kind === "integer" ? integer(String(raw), flag) : raw;
+    given[flag.name] = flag.kind === "integer" ? integer(String(raw), flag) : flag.kind === "strings" ? (raw as string[]) : (raw as string | boolean);
     if (flag.choices && !flag.choices.includes(String(raw))) {
       throw new UsageError(`--${flag.name} must be ${flag.choices.join(" or ")}, got "${raw}"`);
     }

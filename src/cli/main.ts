@@ -3,8 +3,9 @@
 // every default lives in server/config.ts, and the work happens in serve() and runDemo().
 import { readFileSync } from "node:fs";
 import { markCliOwnsServer } from "../server/listen.js";
-import { followParent, isClusterChild, isSupervised, runClusterParent } from "../server/cluster.js";
+import { followParent, isClusterChild, isSupervised, recycleMessage, runClusterParent } from "../server/cluster.js";
 import { Logger } from "../server/logger.js";
+import { levelNumber, type LogLevel } from "../log/levels.js";
 import { serve } from "../server/serve.js";
 import { runWithReload } from "./reload.js";
 import { runDemo } from "./demo.js";
@@ -78,7 +79,11 @@ async function run(args: string[], parsed: Parsed): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("run takes one MODULE[:EXPORT]");
   // A file that cannot be read is said once, here, rather than by every restart of a child.
   envFileVariables(given["env-file"]);
-  const logger = () => new Logger({ format: (given["log-format"] as "text" | "json" | undefined) ?? "text" });
+  const logger = () =>
+    new Logger({
+      format: (given["log-format"] as "text" | "json" | undefined) ?? "text",
+      level: levelNumber(given["log-level"] as LogLevel | undefined),
+    });
   const workers = (given.workers as number | undefined) ?? 1;
   if (given.reload && workers > 1) throw new UsageError("--reload and --workers cannot be used together");
   if (given.reload)
@@ -93,7 +98,18 @@ async function run(args: string[], parsed: Parsed): Promise<number> {
   markCliOwnsServer();
   const { app, moduleUrl, exportName } = await importApp(positionals[0]!);
   // A stray timer in a supervised child would otherwise take every request in flight there with it.
-  const server = await serve(app, { ...serveOptions(given), moduleUrl, exportName, handleSignals: !isSupervised(), containStrayErrors: true });
+  // Past --limit-max-requests a --workers child asks its parent for a replacement; a lone server drains and exits.
+  const onRequestLimit = isClusterChild()
+    ? () => process.send?.(recycleMessage)
+    : () => void server.close("limit-max-requests").then((finished) => process.exit(finished ? 0 : 1));
+  const server = await serve(app, {
+    ...serveOptions(given),
+    moduleUrl,
+    exportName,
+    handleSignals: !isSupervised(),
+    containStrayErrors: true,
+    onRequestLimit,
+  });
   if (isSupervised()) followParent(server);
   return -1; // keep running until a signal
 }

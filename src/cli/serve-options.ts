@@ -20,6 +20,13 @@ export function serveOptions(given: Parsed["given"]): ServeOptions {
   set("maxQueueWait", "max-queue-wait");
   set("gracePeriod", "grace-period");
   set("logFormat", "log-format");
+  set("logLevel", "log-level");
+  set("limitConcurrency", "limit-concurrency");
+  set("limitMaxRequests", "limit-max-requests");
+  set("backlog", "backlog");
+  set("probes", "probes");
+  if (given["timeout-keep-alive"] !== undefined) options.keepAliveTimeout = (given["timeout-keep-alive"] as number) * 1000;
+  if (given.header !== undefined) options.headers = given.header as string[];
   set("metrics", "metrics");
   set("dev", "dev");
   set("proxyHeaders", "proxy-headers");

@@ -1,3 +1,5 @@
+import type { AppLogger } from "../log/app-log.js";
+
 /** Query string values: a key given once is a string, a repeated key an array. */
 export type Query = Record<string, string | string[]>;
 
@@ -57,4 +59,11 @@ export interface HttpRequest<Params = Record<string, string>, QueryT = Query, Bo
    * Not copied with the rest: each lane gives its own.
    */
   readonly signal: AbortSignal;
+  /**
+   * The application's logger for this request: its lines carry the request's id (from the
+   * `requestId()` middleware), its route and its lane, and go where the server's lines go, at its
+   * `--log-level`, from either lane. pino's methods: `req.log.info({ user }, "signed in")`.
+   * Not copied with the rest: each lane gives its own.
+   */
+  readonly log: AppLogger;
 }

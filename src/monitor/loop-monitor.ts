@@ -35,7 +35,8 @@ export interface LoopMonitorOptions {
   thresholdMs?: number;
   /** Each route, by id. */
   routes: MonitoredRoute[];
-  format: "text" | "json";
+  /** How the watchdog writes its own line about a loop still blocked; "none" below the log level. */
+  format: "text" | "json" | "none";
   onBlock: (block: LoopBlock) => void;
 }
 

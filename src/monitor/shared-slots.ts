@@ -52,7 +52,7 @@ export interface WatchdogData {
   codeLocations: (string | undefined)[];
   /** For each of those, the route id it belongs to, or -1 when shared by several routes. */
   codeRoutes: number[];
-  format: "text" | "json";
+  format: "text" | "json" | "none";
 }
 
 /** A stack frame as the inspector gives it: positions in the code V8 runs (0-based). */

@@ -4,6 +4,7 @@
 // free; and it reports a block that goes on and on itself: it writes straight to fd 2, since
 // console output of any thread passes through the blocked main thread.
 import { writeSync } from "node:fs";
+import { hostname } from "node:os";
 import { Session } from "node:inspector";
 import { performance } from "node:perf_hooks";
 import { workerData } from "node:worker_threads";
@@ -103,18 +104,22 @@ function reportStuck(route: number, request: number, staleMs: number): void {
   const message =
     `${culprit} has been blocking the event loop for ${Math.round(staleMs)} ms and still is; ` +
     "no request on either lane can be answered until it returns.";
-  const time = new Date().toISOString();
+  if (data.format === "none") return;
+  const time = Date.now();
+  // pino's line, as the server's logger writes it (level 40: warning).
   const line =
     data.format === "json"
       ? JSON.stringify({
+          level: 40,
           time,
-          level: "WARNING",
+          pid: process.pid,
+          hostname: hostname(),
           event: "loop-blocked-now",
-          message,
+          msg: message,
           route: route > 0 ? culprit : null,
           blocked_ms: Math.round(staleMs),
         })
-      : `${time} WARNING ${message}`;
+      : `${new Date(time).toISOString()} WARNING ${message}`;
   writeSync(2, line + "\n");
 }
 

@@ -2,6 +2,7 @@
 import { availableParallelism, totalmem } from "node:os";
 import type { ResourceLimits } from "node:worker_threads";
 import type { ModuleLoader } from "./module-loader.js";
+import type { LogMessage } from "./protocol.js";
 
 /**
  * The default pool size. CPU-bound handlers gain nothing from more workers than cores, while
@@ -70,6 +71,10 @@ export interface PoolOptions {
   onWorkerExit?: (event: WorkerExitEvent) => void;
   /** Told each time a replacement worker fails to start, and when the next try comes. */
   onRestartFailed?: (event: RestartFailedEvent) => void;
+  /** Gets the lines the app logs in a worker (`log`, `req.log`) at `logLevel` and above, with the worker's slot. */
+  onLog?: (slot: number, record: LogMessage["record"]) => void;
+  /** The least severe app log line a worker sends (pino's numbers; default 30, info). */
+  logLevel?: number;
   /** Told when the pool grows past its core or shrinks back, with why. */
   onResize?: (event: PoolResizeEvent) => void;
   /** The ways workers may load the app, tried in order (default: the cheapest that applies, then the fallbacks; see ModuleLoader). For the bench and tests. */

@@ -95,7 +95,30 @@ export interface CrashedMessage {
   error: SerializedError;
 }
 
-export type WorkerToMain = ReadyMessage | StartupFailedMessage | TaskResultsMessage | CrashedMessage;
+/** Where a thread keeps its sink for the app's log lines (src/log/app-log.ts): one per thread, whichever copy of the modules set it. */
+export const appLogSinkKey = Symbol.for("loopwise.appLogSink");
+
+/** Log fields as JSON can write them, each on its own: a BigInt as text, a field with a cycle (or a throwing getter) as a note saying so. */
+export function jsonSafeFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const safe: Record<string, unknown> = {};
+  for (const key of Object.keys(fields)) {
+    try {
+      const text = JSON.stringify(fields[key], (_key, value) => (typeof value === "bigint" ? String(value) : value));
+      if (text !== undefined) safe[key] = JSON.parse(text);
+    } catch (error) {
+      safe[key] = `[not written: ${String((error as Error)?.message ?? error).split("\n")[0]}]`;
+    }
+  }
+  return safe;
+}
+
+/** Worker → main: a line the app logged in this worker, for the server's log (which adds the worker's id). */
+export interface LogMessage {
+  type: "log";
+  record: { level: number; time: number; msg: string; fields: Record<string, unknown> };
+}
+
+export type WorkerToMain = ReadyMessage | StartupFailedMessage | TaskResultsMessage | CrashedMessage | LogMessage;
 export type MainToWorker = TaskBatchMessage | AbortMessage;
 
 /** Data handed to every worker at creation. */
@@ -110,6 +133,8 @@ export interface WorkerStartData {
   loader: ModuleLoader;
   /** For the "compiled" loader: the compiled app to import instead of `moduleUrl`. */
   compiled?: CompiledModules;
+  /** The app's log lines below this level are dropped in the worker (pino's numbers); none are sent without it. */
+  logLevel?: number;
   /** 1-based slot number, used in log lines (`worker#2`). */
   slot: number;
   /** OS niceness increment applied to the worker's own thread. */

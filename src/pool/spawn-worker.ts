@@ -26,6 +26,8 @@ export interface SpawnOptions {
   signature: string[];
   loader: ModuleLoader;
   compiled?: CompiledModules;
+  onLog?: PoolOptions["onLog"];
+  logLevel?: number;
 }
 
 /** What a worker is started with, from the pool's options (but how it loads the app, which the slots choose). */
@@ -38,6 +40,8 @@ export function spawnOptionsOf(options: PoolOptions): Omit<SpawnOptions, "loader
     resourceLimits: options.resourceLimits,
     sharedBuffers: options.sharedBuffers?.() ?? {},
     signature: options.signature,
+    onLog: options.onLog,
+    logLevel: options.onLog === undefined ? undefined : (options.logLevel ?? 30),
   };
 }
 
@@ -60,6 +64,7 @@ export function spawnWorker(slot: number, options: SpawnOptions, events: WorkerE
     compiled: options.compiled,
     slot,
     niceness: options.niceness,
+    logLevel: options.logLevel,
     sharedBuffers: options.sharedBuffers,
     progress,
   };
@@ -71,6 +76,8 @@ export function spawnWorker(slot: number, options: SpawnOptions, events: WorkerE
       switch (message.type) {
         case "results":
           return events.results(state, message.results);
+        case "log":
+          return options.onLog?.(slot, message.record);
         case "crashed":
           state.strayError = revive(message.error);
           return;

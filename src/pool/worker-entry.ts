@@ -14,6 +14,9 @@ import {
   type TaskResult,
   type WorkerStartData,
   type WorkerToMain,
+  type LogMessage,
+  appLogSinkKey,
+  jsonSafeFields,
 } from "./protocol.js";
 import { importModule } from "./module-loader.js";
 import { createdApps, hostKey, inheritSharedBuffers, markWorkerThread } from "./identity.js";
@@ -25,6 +28,21 @@ const data = workerData as WorkerStartData;
 const send = (message: WorkerToMain) => port.postMessage(message);
 
 markWorkerThread(data.slot);
+// The app's log lines go to the main thread's log, which says which worker wrote them.
+if (data.logLevel !== undefined) {
+  (globalThis as Record<symbol, unknown>)[appLogSinkKey] = {
+    level: data.logLevel,
+    write: (record: LogMessage["record"]) => {
+      try {
+        send({ type: "log", record });
+      } catch {
+        // A field that cannot be copied (a function, a socket): the line still goes, its fields as JSON can say them.
+        send({ type: "log", record: { ...record, fields: jsonSafeFields(record.fields) } });
+      }
+    },
+  };
+}
+
 inheritSharedBuffers(data.sharedBuffers);
 
 async function loadHost(): Promise<TaskHost> {

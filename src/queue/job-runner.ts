@@ -13,6 +13,8 @@ import type { TaskExecutor } from "../lanes/executor.js";
 import { expiredReason } from "../lanes/queue-errors.js";
 import { receiveRequest } from "../lanes/request.js";
 import { runInContext } from "../lanes/task.js";
+import { attachRequestLog, matchedRouteKey } from "../log/request-log.js";
+import { inJobSpan } from "../app/lane-span.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { offload } from "../threads/offload.js";
 import type { JobOutcome } from "./consumer.js";
@@ -97,6 +99,8 @@ function runRouteJob(
   } catch (error) {
     return Promise.resolve(refused(job, data.route, `the request cannot be read: ${(error as Error).message}`, parts));
   }
+  (carried.request as { [matchedRouteKey]?: Route })[matchedRouteKey] = route;
+  attachRequestLog(carried.request, route, "queue");
   const startedAt = performance.now();
   // Counted as the server counts: what is left of the limit is what the runner gets.
   const readAt = startedAt - (data.timeoutMs - remaining);
@@ -124,13 +128,15 @@ function runRouteJob(
         resolve({ ok: true, value: encodeJobResult(result) });
       };
       const monitor = parts.monitor;
-      if (!monitor) return runInContext(carried.context, () => runner(request, readAt, done));
+      // In the trace the request carried through Redis, a span of its own for the job.
+      const runJob = (finished: typeof done) => inJobSpan(route, (ended) => runner(request, readAt, ended), finished);
+      if (!monitor) return runInContext(carried.context, () => runJob(done));
       // Tagged as a request is on the server, so a block of this loop names the route.
       monitor.run(
         (tag) => {
           monitor.routed(route.id);
           runInContext(carried.context, () =>
-            runner(request, readAt, (handled) => {
+            runJob((handled) => {
               monitor.finished(tag);
               done(handled);
             }),

@@ -1,6 +1,10 @@
 // The access line: one per request (or WebSocket session), as text or JSON, and read back from
 // JSON (the demo reads the server's log this way).
 import { STATUS_CODES } from "node:http";
+import { hostname } from "node:os";
+
+/** What pino puts in every JSON line besides level and time. */
+export const processFields = { pid: process.pid, hostname: hostname() };
 
 export const ms = (value: number) => `${value.toFixed(1)}ms`;
 export const round = (value: number) => Math.round(value * 100) / 100;
@@ -40,8 +44,10 @@ export function formatAccessText(record: AccessRecord): string {
 
 export function accessToJson(record: AccessRecord): Record<string, unknown> {
   return {
-    time: new Date(record.start + record.durationMs).toISOString(),
-    level: "INFO",
+    level: 30,
+    time: Math.round(record.start + record.durationMs),
+    ...processFields,
+    msg: `${record.method} ${record.target} ${record.status}`,
     event: "access",
     client: record.client,
     method: record.method,

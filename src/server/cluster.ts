@@ -9,6 +9,8 @@ import { clearStaleSocket } from "./transport.js";
 
 /** What a supervising parent (the cluster parent, or the reloader) sends a child to make it drain and exit. */
 export const shutdownMessage = "loopwise:shutdown";
+/** What a child sends its parent once it served its --limit-max-requests: start my replacement, then stop me. */
+export const recycleMessage = "loopwise:recycle";
 /** Set by the reloader on its child, which it stops with `shutdownMessage` over IPC. */
 export const supervisedEnv = "LOOPWISE_SUPERVISED";
 
@@ -33,6 +35,8 @@ export async function runClusterParent(count: number, logger: Logger, socketPath
     let stopping = false;
     let failed = false;
     const listening = new Set<ClusterWorker>();
+    // Children past their request limit: stopped once their replacement listens, and not replaced again when they exit.
+    const retiring = new Set<ClusterWorker>();
     const finish = () => {
       logger.parentFinished(process.pid);
       logger.flush();
@@ -42,10 +46,27 @@ export async function runClusterParent(count: number, logger: Logger, socketPath
     const fork = () => {
       const child = cluster.fork();
       children.add(child);
-      child.once("listening", () => listening.add(child));
+      child.once("listening", () => {
+        listening.add(child);
+        // Started while the parent was stopping (a replacement on its way): it could not hear the first ask.
+        if (stopping) child.send(shutdownMessage);
+      });
+      child.on("message", (message) => {
+        if (message !== recycleMessage || stopping || retiring.has(child)) return;
+        retiring.add(child);
+        logger.childRecycling(child.process.pid ?? 0);
+        // The replacement first, so the port never has one process fewer than asked for.
+        fork().once("listening", () => {
+          if (child.isConnected()) child.send(shutdownMessage);
+        });
+      });
       child.once("exit", (code, signal) => {
         children.delete(child);
         const exitCode = code ?? (signal ? 1 : 0);
+        if (retiring.delete(child) && !stopping) {
+          listening.delete(child);
+          return;
+        }
         if (!stopping) {
           logger.childExited(child.process.pid ?? 0, exitCode, listening.has(child));
           // A child that never started means the app cannot start: stop rather than loop.
@@ -55,6 +76,7 @@ export async function runClusterParent(count: number, logger: Logger, socketPath
         if (stopping && children.size === 0) finish();
         listening.delete(child);
       });
+      return child;
     };
 
     const stopAll = (failure: boolean) => {

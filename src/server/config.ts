@@ -1,9 +1,11 @@
 // Every server default in one place, like uvicorn's Config: `serve()`, the TestClient and the
 // CLI's --help all read them from here, and the CLI passes only the flags it was given.
+import { validateHeaderName, validateHeaderValue } from "node:http";
 import type { ResourceLimits } from "node:worker_threads";
 import { defaultIdleTimeoutMs, defaultMaxPoolSize, defaultMaxQueueWaitMs, defaultPoolSize, defaultWorkerMemoryMb } from "../pool/pool-options.js";
 import { defaultJsonDepthLimit } from "../params/json-depth.js";
 import { parseRedisUrl } from "../queue/redis-url.js";
+import { levelNumber, type LogLevel } from "../log/levels.js";
 import type { LogFormat, LoggerOptions } from "./logger.js";
 import { TrustedProxies } from "./proxy-headers.js";
 
@@ -21,6 +23,11 @@ export interface ServeOptions {
   /** A worker above the core that has been idle this long is retired, ms (default 10000). */
   workerIdleTimeout?: number;
   logFormat?: LogFormat;
+  /**
+   * The least severe lines written: "critical", "error", "warning", "info" (default), "debug" or
+   * "trace", as uvicorn's --log-level. Access lines are info; the application's `log` follows it too.
+   */
+  logLevel?: LogLevel;
   accessLog?: boolean;
   /** Replace where log lines go (tests, embedding). */
   logWrite?: LoggerOptions["write"];
@@ -30,6 +37,29 @@ export interface ServeOptions {
   jsonDepthLimit?: number;
   /** Connections the OS holds for accept() under a burst; Node's default of 511 drops more during floods (default 2048). */
   backlog?: number;
+  /**
+   * Requests in flight on both lanes (WebSocket sessions and event streams included) past which a
+   * new request is answered 503 + Retry-After at once, as uvicorn's --limit-concurrency (default: none).
+   */
+  limitConcurrency?: number;
+  /**
+   * With the CLI's --workers: a server process drains and is replaced after about this many requests
+   * (each picks its own number up to 10% above, so they do not restart together; default: none).
+   */
+  limitMaxRequests?: number;
+  /**
+   * Called once `limitMaxRequests` is reached, instead of closing the server (the CLI's --workers
+   * child asks its parent for a replacement first).
+   */
+  onRequestLimit?: () => void;
+  /** Headers added to every response, as "name: value" or [name, value] (uvicorn's --header; default: none). */
+  headers?: (string | [string, string])[];
+  /**
+   * Liveness at /livez and readiness at /readyz (default false). Readiness is 503 while the server
+   * drains, while its pool has no worker running, or while Redis is unreachable for an app with
+   * queue-lane routes; give paths to serve them elsewhere.
+   */
+  probes?: boolean | { live?: string; ready?: string };
   /** Idle keep-alive connections are closed after this many ms (default 5000). */
   keepAliveTimeout?: number;
   /** A client must send all request headers within this many ms, else 408 (default 10000; cuts slowloris). */
@@ -129,8 +159,18 @@ export interface Config
       | "sslKeyfilePassword"
       | "uds"
       | "redis"
+      | "limitConcurrency"
+      | "limitMaxRequests"
+      | "headers"
+      | "probes"
+      | "onRequestLimit"
     >
   > {
+  limitConcurrency: number | undefined;
+  limitMaxRequests: number | undefined;
+  /** Lower-cased names, each with its value. */
+  headers: [string, string][];
+  probes: { live: string; ready: string } | undefined;
   timeout: number | undefined;
   redis: string | undefined;
   logWrite: LoggerOptions["write"] | undefined;
@@ -157,6 +197,7 @@ export const defaults = {
   maxQueueWait: defaultMaxQueueWaitMs,
   workerMemoryMb: defaultWorkerMemoryMb,
   logFormat: "text" as LogFormat,
+  logLevel: "info" as LogLevel,
   accessLog: true,
   bodyLimit: 1024 * 1024,
   jsonDepthLimit: defaultJsonDepthLimit,
@@ -194,11 +235,16 @@ export function resolveConfig(options: ServeOptions, appModuleUrl: string | unde
     maxPoolSize: checkedMaxPoolSize(options.maxPoolSize, poolSize),
     workerIdleTimeout: options.workerIdleTimeout ?? defaults.workerIdleTimeout,
     logFormat: options.logFormat ?? defaults.logFormat,
+    logLevel: checkedLogLevel(options.logLevel),
     accessLog: options.accessLog ?? defaults.accessLog,
     logWrite: options.logWrite,
     bodyLimit: options.bodyLimit ?? defaults.bodyLimit,
     jsonDepthLimit: checkedDepthLimit(options.jsonDepthLimit),
     backlog: options.backlog ?? defaults.backlog,
+    limitConcurrency: options.limitConcurrency === undefined ? undefined : checkedPositive("limitConcurrency", options.limitConcurrency),
+    limitMaxRequests: options.limitMaxRequests === undefined ? undefined : checkedPositive("limitMaxRequests", options.limitMaxRequests),
+    headers: checkedHeaders(options.headers ?? []),
+    probes: checkedProbes(options.probes),
     keepAliveTimeout: options.keepAliveTimeout ?? defaults.keepAliveTimeout,
     headersTimeout,
     // Node requires the whole-request limit to be at least the headers' one.
@@ -272,6 +318,41 @@ function checkedPositive(name: string, value: number): number {
 function checkedRedisUrl(url: string | undefined): string | undefined {
   if (url !== undefined) parseRedisUrl(url);
   return url;
+}
+
+/** "name: value" or [name, value], checked as Node checks a header, so a bad one fails at startup, not on every response. */
+function checkedHeaders(headers: (string | [string, string])[]): [string, string][] {
+  return headers.map((header) => {
+    const [name, value] = typeof header === "string" ? splitHeader(header) : header;
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch (error) {
+      throw new RangeError(`header ${JSON.stringify(header)} cannot be sent: ${(error as Error).message}`);
+    }
+    return [name.toLowerCase(), value];
+  });
+}
+
+function splitHeader(header: string): [string, string] {
+  const colon = header.indexOf(":");
+  if (colon <= 0) throw new RangeError(`header must be "name:value", got ${JSON.stringify(header)}`);
+  return [header.slice(0, colon).trim(), header.slice(colon + 1).trim()];
+}
+
+function checkedProbes(probes: ServeOptions["probes"]): Config["probes"] {
+  if (probes === undefined || probes === false) return undefined;
+  const paths = { live: "/livez", ready: "/readyz", ...(probes === true ? {} : probes) };
+  for (const path of [paths.live, paths.ready]) {
+    if (!/^\/[^\s?#]*$/.test(path)) throw new RangeError(`a probe's path must start with "/" (no query or spaces), got ${JSON.stringify(path)}`);
+  }
+  if (paths.live === paths.ready) throw new RangeError(`the liveness and readiness probes need paths of their own, got ${paths.live} for both`);
+  return paths;
+}
+
+function checkedLogLevel(level: LogLevel | undefined): LogLevel {
+  levelNumber(level); // a misspelt level is a startup error naming the levels
+  return level ?? defaults.logLevel;
 }
 
 function checkedDepthLimit(limit: number | undefined): number {

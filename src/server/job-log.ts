@@ -3,7 +3,7 @@
 import { STATUS_CODES } from "node:http";
 import type { JobRecord } from "../queue/job-runner.js";
 
-import { ms, round } from "./access-line.js";
+import { ms, processFields, round } from "./access-line.js";
 
 /**
  *     2026-11-28T01:03:26.655Z INFO job 7e77661e-2 "GET /render?n=200" 200 OK completed 70.6ms lane=worker#3 queued=1.0ms
@@ -23,8 +23,10 @@ export function formatJobText(record: JobRecord): string {
 export function jobToJson(record: JobRecord): Record<string, unknown> {
   const { durationMs, queuedMs, error, ...rest } = record;
   return {
-    time: new Date().toISOString(),
-    level: "INFO",
+    level: 30,
+    time: Date.now(),
+    ...processFields,
+    msg: `job ${record.id} ${record.name} ${record.outcome}`,
     event: "job",
     ...rest,
     duration_ms: round(durationMs),

@@ -1,20 +1,24 @@
 import type { SerializedError } from "../pool/protocol.js";
 import type { PoolResizeEvent, RestartFailedEvent, WorkerExitEvent } from "../pool/pool.js";
 import type { LoopBlock } from "../monitor/loop-monitor.js";
-import type { JobRecord } from "../queue/job-runner.js";
 import { accessToJson, formatAccessText, round, type AccessRecord } from "./access-line.js";
-import { formatJobText, jobToJson } from "./job-log.js";
 import type { AbandonedHook } from "./shutdown-hooks.js";
 import { thrownMessage } from "./thrown-error.js";
+import { currentAppLogSink, setAppLogSink, textFields, type AppLogRecord } from "../log/app-log.js";
+import { levelLabels, logLevels } from "../log/levels.js";
+import { jsonSafeFields } from "../pool/protocol.js";
+import { processFields } from "./access-line.js";
 
 export type { AccessRecord } from "./access-line.js";
 
 export type LogFormat = "text" | "json";
-type Level = "INFO" | "WARNING" | "ERROR";
+export type { LogLevel } from "../log/levels.js";
 
 export interface LoggerOptions {
   format?: LogFormat;
   accessLog?: boolean;
+  /** Lines below it are not written (pino's numbers: logLevels); access lines are info. */
+  level?: number;
   /** Where lines go; defaults to stdout for the access log and stderr for the rest, as uvicorn does. */
   write?: (line: string, stream: "out" | "err") => void;
 }
@@ -26,6 +30,7 @@ export interface LoggerOptions {
 export class Logger {
   readonly format: LogFormat;
   readonly accessLogEnabled: boolean;
+  readonly level: number;
   private readonly sink: (line: string, stream: "out" | "err") => void;
   private pending: { out: string[]; err: string[] } = { out: [], err: [] };
   private flushScheduled = false;
@@ -35,7 +40,8 @@ export class Logger {
     if (this.format !== "text" && this.format !== "json") {
       throw new TypeError(`log format must be "text" or "json", got ${JSON.stringify(this.format)}`);
     }
-    this.accessLogEnabled = options.accessLog ?? true;
+    this.level = options.level ?? logLevels.info;
+    this.accessLogEnabled = (options.accessLog ?? true) && this.level <= logLevels.info;
     this.sink = options.write ?? ((line, stream) => (stream === "out" ? process.stdout : process.stderr).write(line));
   }
 
@@ -43,7 +49,7 @@ export class Logger {
     this.info("reload", `Will watch for changes in ${folder}`, { folder });
   }
   changeDetected(file: string): void {
-    this.line("WARNING", "reload", `Detected a change in '${file}'. Reloading...`, { file });
+    this.line(logLevels.warning, "reload", `Detected a change in '${file}'. Reloading...`, { file });
   }
 
   parentStarted(pid: number, children: number): void {
@@ -51,13 +57,16 @@ export class Logger {
   }
   childExited(pid: number, exitCode: number, wasServing: boolean): void {
     this.line(
-      "WARNING",
+      logLevels.warning,
       "process",
       wasServing
         ? `Server process [${pid}] died (exit code ${exitCode}); starting another.`
         : `Server process [${pid}] could not start (exit code ${exitCode}); stopping.`,
       { pid, exit_code: exitCode },
     );
+  }
+  childRecycling(pid: number): void {
+    this.info("process", `Server process [${pid}] reached its request limit; starting its replacement, then stopping it.`, { pid });
   }
   parentFinished(pid: number): void {
     this.info("process", `Stopping parent process [${pid}]`, { pid });
@@ -91,17 +100,22 @@ export class Logger {
   }
 
   handlerError(method: string, path: string, lane: string, error: SerializedError): void {
-    this.line("ERROR", "handler-error", `Exception in ${method} ${path} (lane=${lane}):\n${error.stack ?? `${error.name}: ${error.message}`}`, {
-      method,
-      path,
-      lane,
-      error: error.message,
-    });
+    this.line(
+      logLevels.error,
+      "handler-error",
+      `Exception in ${method} ${path} (lane=${lane}):\n${error.stack ?? `${error.name}: ${error.message}`}`,
+      {
+        method,
+        path,
+        lane,
+        error: error.message,
+      },
+    );
   }
   /** A background task failed (or could not run); the tasks after it still run. */
   backgroundTaskFailed(method: string, path: string, task: string, lane: string, error: SerializedError): void {
     this.line(
-      "ERROR",
+      logLevels.error,
       "background-task-error",
       `Exception in background task ${task} of ${method} ${path} (lane=${lane}):\n${error.stack ?? `${error.name}: ${error.message}`}`,
       { method, path, task, lane, error: error.message },
@@ -109,17 +123,22 @@ export class Logger {
   }
   /** The pool refused a background task (busy past its limits, shutting down): one line, as for a refused request. */
   backgroundTaskRefused(method: string, path: string, task: string, reason: string): void {
-    this.line("WARNING", "background-task-refused", `Background task ${task} of ${method} ${path} was refused by the worker pool: ${reason}`, {
-      method,
-      path,
-      task,
-      error: reason,
-    });
+    this.line(
+      logLevels.warning,
+      "background-task-refused",
+      `Background task ${task} of ${method} ${path} was refused by the worker pool: ${reason}`,
+      {
+        method,
+        path,
+        task,
+        error: reason,
+      },
+    );
   }
   /** An error outside any request reached the process (see containStrayErrors); the server goes on. */
   strayError(kind: string, error: SerializedError): void {
     this.line(
-      "ERROR",
+      logLevels.error,
       "stray-error",
       `An ${kind} outside any request (the server keeps serving):\n${error.stack ?? `${error.name}: ${error.message}`}`,
       {
@@ -144,7 +163,7 @@ export class Logger {
     } else {
       message = `worker#${event.slot} died (${cause})${event.hadTask ? "; its request got a 500" : ""}.${next}`;
     }
-    this.line("WARNING", "worker-exit", message, {
+    this.line(logLevels.warning, "worker-exit", message, {
       slot: event.slot,
       reason: event.reason,
       exit_code: event.exitCode,
@@ -192,7 +211,7 @@ export class Logger {
     const message =
       `worker#${event.slot} could not start (try ${event.attempt}): ${event.error.message}. ` +
       `Trying again in ${(event.retryInMs / 1000).toFixed(event.retryInMs < 1000 ? 2 : 0)} s; while no worker runs, worker-lane requests get 503.`;
-    this.line("ERROR", "worker-restart-failed", message, {
+    this.line(logLevels.error, "worker-restart-failed", message, {
       slot: event.slot,
       attempt: event.attempt,
       retry_in_ms: event.retryInMs,
@@ -205,7 +224,7 @@ export class Logger {
   }
 
   loopBlocked(block: LoopBlock, route: string | undefined, message: string): void {
-    this.line("WARNING", "loop-blocked", message, {
+    this.line(logLevels.warning, "loop-blocked", message, {
       start: Math.round(block.start),
       blocked_ms: Math.round(block.durationMs),
       culprit: block.culprit,
@@ -216,6 +235,10 @@ export class Logger {
     });
   }
 
+  /** --limit-max-requests: this process stops taking requests (a --workers parent starts its replacement first). */
+  requestLimitReached(count: number): void {
+    this.line(logLevels.warning, "limit-max-requests", `Maximum request limit of ${count} exceeded. Terminating process.`, { requests: count });
+  }
   shuttingDown(signal: string): void {
     this.info("shutdown", `Shutting down (${signal})`, { signal });
   }
@@ -223,7 +246,7 @@ export class Logger {
     this.info("shutdown", `Waiting for ${count} in-flight request${count === 1 ? "" : "s"} to finish.`, { in_flight: count });
   }
   graceExpired(count: number, graceMs: number): void {
-    this.line("ERROR", "shutdown", `Grace period of ${graceMs} ms is over with ${count} request(s) still running; closing them.`, {
+    this.line(logLevels.error, "shutdown", `Grace period of ${graceMs} ms is over with ${count} request(s) still running; closing them.`, {
       in_flight: count,
     });
   }
@@ -232,7 +255,7 @@ export class Logger {
   }
   backgroundTasksLeft(tasks: string[], graceMs: number): void {
     this.line(
-      "ERROR",
+      logLevels.error,
       "shutdown",
       `Grace period of ${graceMs} ms is over with ${tasks.length} background task(s) not finished; abandoning them: ${tasks.join(", ")}.`,
       { background_tasks: tasks.length, tasks },
@@ -242,7 +265,7 @@ export class Logger {
     this.info("shutdown", "Waiting for application shutdown.");
   }
   shutdownHookFailed(error: Error): void {
-    this.line("ERROR", "shutdown", `A shutdown hook failed:\n${error.stack ?? error.message}`, { error: error.message });
+    this.line(logLevels.error, "shutdown", `A shutdown hook failed:\n${error.stack ?? error.message}`, { error: error.message });
   }
   /** A hook the grace period cut short, or one whose promise could never settle. */
   shutdownHookAbandoned(abandoned: AbandonedHook, graceMs: number): void {
@@ -250,11 +273,11 @@ export class Logger {
       ? `${abandoned.hook} never settled: its promise was still pending when nothing was left to run that could settle it; abandoning it.`
       : `Grace period of ${graceMs} ms is over with ${abandoned.hook} still running; abandoning it.`;
     const notRun = abandoned.notRun.length > 0 ? ` Not run: ${abandoned.notRun.join(", ")}.` : "";
-    this.line("ERROR", "shutdown", why + notRun, { hook: abandoned.hook, never_settles: abandoned.neverSettles, not_run: abandoned.notRun });
+    this.line(logLevels.error, "shutdown", why + notRun, { hook: abandoned.hook, never_settles: abandoned.neverSettles, not_run: abandoned.notRun });
   }
   /** The end of the shutdown hooks: complete, or failed when a hook threw or was abandoned. */
   shutdownComplete(failed = false): void {
-    if (failed) this.line("ERROR", "shutdown", "Application shutdown failed.", {});
+    if (failed) this.line(logLevels.error, "shutdown", "Application shutdown failed.", {});
     else this.info("shutdown", "Application shutdown complete.");
   }
   finishedProcess(): void {
@@ -263,64 +286,55 @@ export class Logger {
   /** Anything may have been thrown: a value that is not an Error is described, never read as one. */
   startupFailed(error: unknown): void {
     const message = thrownMessage(error, "the startup");
-    this.line("ERROR", "startup", `Application startup failed: ${message}`, { error: message });
+    this.line(logLevels.error, "startup", `Application startup failed: ${message}`, { error: message });
   }
 
-  // The queue lane (server side) and the `loopwise worker` process.
+  // The queue lane, server side (a `loopwise worker` process has its own lines: worker-log.ts).
   queueReady(url: string, routes: number): void {
     const what = routes === 1 ? "1 queue-lane route runs" : `${routes} queue-lane routes run`;
     this.info("queue", `Queue lane ready: ${what} on \`loopwise worker\` processes, through ${url}`, { url, routes });
   }
   queueConnection(state: "lost" | "restored", url: string, detail: string): void {
     if (state === "lost") {
-      this.line("WARNING", "queue-connection", `Lost the connection to Redis at ${url} (${detail}); queue-lane requests get 503 until it is back.`, {
-        state,
-        url,
-        error: detail,
-      });
+      this.line(
+        logLevels.warning,
+        "queue-connection",
+        `Lost the connection to Redis at ${url} (${detail}); queue-lane requests get 503 until it is back.`,
+        {
+          state,
+          url,
+          error: detail,
+        },
+      );
     } else this.info("queue-connection", `The connection to Redis at ${url} is back.`, { state, url });
   }
-  startedWorkerProcess(): void {
-    this.info("process", `Started worker process [${process.pid}]`, { pid: process.pid });
+  /**
+   * Makes this thread's application lines (`log`, `req.log`) this log's; returns what puts the
+   * previous sink back (a second server in the same process, a test, restores the first's).
+   */
+  takeAppLog(): () => void {
+    const sink = { level: this.level, write: (record: AppLogRecord) => this.app(record) };
+    const previous = setAppLogSink(sink);
+    return () => void (currentAppLogSink() === sink && setAppLogSink(previous));
   }
-  consuming(url: string, concurrency: number, routes: number, jobs: number): void {
-    this.info(
-      "consuming",
-      `Taking jobs from ${url}: ${routes} queue-lane route${routes === 1 ? "" : "s"}, ${jobs} durable job${jobs === 1 ? "" : "s"}, ` +
-        `${concurrency} at a time (Press CTRL+C to quit)`,
-      { url, routes, jobs, concurrency },
-    );
-  }
-  /** One job done by this worker process: its access line. */
-  job(record: JobRecord): void {
-    if (this.accessLogEnabled) this.push("out", this.format === "json" ? JSON.stringify(jobToJson(record)) : formatJobText(record));
-  }
-  jobStalled(id: string): void {
-    this.line(
-      "WARNING",
-      "job-stalled",
-      `Job ${id} went back to the queue: the worker process running it stopped renewing its lock (it died or lost Redis).`,
-      { id },
-    );
-  }
-  queueError(message: string): void {
-    this.line("ERROR", "queue-error", `Queue: ${message}`, { error: message });
-  }
-  waitingForJobs(count: number): void {
-    this.info("shutdown", `Taking no new jobs; waiting for ${count} running job${count === 1 ? "" : "s"} to finish.`, { running: count });
-  }
-  jobsGraceExpired(count: number, graceMs: number): void {
-    this.line(
-      "ERROR",
-      "shutdown",
-      `Grace period of ${graceMs} ms is over with ${count} job(s) still running; they go back to the queue for another worker.`,
-      {
-        running: count,
-      },
-    );
-  }
-  finishedWorkerProcess(): void {
-    this.info("process", `Finished worker process [${process.pid}]`, { pid: process.pid });
+
+  /** A line of the application's own (`log`, `req.log`), from this thread or from pool worker `worker`. */
+  app(record: AppLogRecord, worker?: number): void {
+    if (record.level < this.level) return;
+    const fields = worker === undefined ? record.fields : { ...record.fields, worker };
+    const json = (own: Record<string, unknown>) =>
+      JSON.stringify({ ...own, level: record.level, time: record.time, ...processFields, msg: String(record.msg) });
+    let line: string;
+    if (this.format === "text")
+      line = `${new Date(record.time).toISOString()} ${levelLabels[record.level] ?? record.level} ${record.msg}${textFields(fields)}`;
+    else {
+      try {
+        line = json(fields);
+      } catch {
+        line = json(jsonSafeFields(fields)); // a cycle or a BigInt in the app's fields must not throw into its handler
+      }
+    }
+    this.push("err", line);
   }
 
   /** Writes everything pending now (at exit, or before a synchronous crash). */
@@ -332,16 +346,22 @@ export class Logger {
     if (err.length > 0) this.sink(err.join("\n") + "\n", "err");
   }
 
-  private info(event: string, message: string, fields: Record<string, unknown> = {}): void {
-    this.line("INFO", event, message, fields);
+  protected info(event: string, message: string, fields: Record<string, unknown> = {}): void {
+    this.line(logLevels.info, event, message, fields);
   }
 
-  private line(level: Level, event: string, message: string, fields: Record<string, unknown>): void {
-    const time = new Date().toISOString();
-    this.push("err", this.format === "json" ? JSON.stringify({ time, level, event, message, ...fields }) : `${time} ${level} ${message}`);
+  protected line(level: number, event: string, message: string, fields: Record<string, unknown>): void {
+    if (level < this.level) return;
+    const time = Date.now();
+    this.push(
+      "err",
+      this.format === "json"
+        ? JSON.stringify({ level, time, ...processFields, event, msg: message, ...fields })
+        : `${new Date(time).toISOString()} ${levelLabels[level]} ${message}`,
+    );
   }
 
-  private push(stream: "out" | "err", line: string): void {
+  protected push(stream: "out" | "err", line: string): void {
     this.pending[stream].push(line);
     if (!this.flushScheduled) {
       this.flushScheduled = true;

@@ -12,6 +12,7 @@ import type { InFlight } from "./drain.js";
 import { writeResponse } from "./frame-response.js";
 import type { Logger } from "./logger.js";
 import { writeStream } from "./stream-body.js";
+import { endRequestSpan, type RequestSpan } from "./request-span.js";
 
 export interface ResponderParts {
   logger: Logger;
@@ -21,6 +22,8 @@ export interface ResponderParts {
   monitor?: LoopMonitor;
   /** Whether the server is closing: answers then ask the client to close the connection. */
   closing: () => boolean;
+  /** Headers every response gets unless it has its own (--header). */
+  headers?: readonly [string, string][];
   /** Called once the answer is out (or its client gone): starts the background tasks the handler added. */
   afterResponse?: (result: HandledRequest) => void;
 }
@@ -32,6 +35,8 @@ export interface Exchange {
   start: number;
   client: string;
   tag: RequestTag | undefined;
+  /** The request's SERVER span, while an OpenTelemetry SDK is registered. */
+  span?: RequestSpan;
 }
 
 export function createResponder(parts: ResponderParts) {
@@ -49,10 +54,11 @@ export function createResponder(parts: ResponderParts) {
     inFlight.end();
   };
 
-  const report = ({ req, start, client }: Exchange, result: HandledRequest, status: number, bytes?: number) => {
+  const report = ({ req, start, client, span }: Exchange, result: HandledRequest, status: number, bytes?: number) => {
     const durationMs = performance.now() - start;
     const route = result.route?.path;
     const method = req.method ?? "";
+    if (span) endRequestSpan(span, method, route, status);
     metrics?.requestFinished({ method, route, lane: result.lane, status, durationMs, queuedMs: result.queuedMs });
     live?.publish({
       type: "request",
@@ -87,6 +93,7 @@ export function createResponder(parts: ResponderParts) {
   const internalError = (exchange: Exchange, error: unknown) => {
     const { req, res } = exchange;
     logger.handlerError(req.method ?? "", req.url ?? "", "loop", { ...serializeError(error), name: "InternalError" });
+    if (exchange.span) endRequestSpan(exchange.span, req.method ?? "", undefined, 500);
     try {
       // Half a response cannot be finished with another: the client sees the connection drop.
       if (!res.headersSent) writeResponse(res, internalErrorResult({ name: "InternalError", message: "" }), true);
@@ -107,6 +114,7 @@ export function createResponder(parts: ResponderParts) {
       finished(exchange, result);
       return;
     }
+    for (const [name, value] of parts.headers ?? []) if (!(name in result.headers)) result.headers[name] = value;
     let sent: RouteResult;
     try {
       sent = writeResponse(res, result, parts.closing());

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import type { App } from "../app/app.js";
 import type { Peer, Scheme } from "../http/request.js";
-import { internalErrorResult } from "../http/response.js";
+import { internalErrorResult, statusResult } from "../http/response.js";
 import { LiveFeed } from "../monitor/live-feed.js";
 import type { LoopBlock, RequestTag } from "../monitor/loop-monitor.js";
 import { Metrics } from "../monitor/metrics.js";
@@ -15,6 +15,10 @@ import { BackgroundWork } from "./background-work.js";
 import { InFlight, onShutdownSignals } from "./drain.js";
 import { writeResponse } from "./frame-response.js";
 import { Logger } from "./logger.js";
+import { startRequestSpan } from "./request-span.js";
+import { serveProbe } from "./probes.js";
+import { handled, type HandledRequest } from "../app/route-runner.js";
+import { levelNumber } from "../log/levels.js";
 import { forwardedPeer, socketPeer, TrustedProxies } from "./proxy-headers.js";
 import { createResponder } from "./respond.js";
 import { stopWithin } from "./shutdown-hooks.js";
@@ -47,14 +51,22 @@ export interface RunningServer {
  */
 export async function serve(app: App, options: ServeOptions = {}): Promise<RunningServer> {
   const config = resolveConfig(options, app.moduleUrl);
-  const logger = new Logger({ format: config.logFormat, accessLog: config.accessLog, write: config.logWrite });
+  const logger = new Logger({ format: config.logFormat, level: levelNumber(config.logLevel), accessLog: config.accessLog, write: config.logWrite });
+  const releaseAppLog = logger.takeAppLog();
   logger.startedProcess();
   logger.waitingForStartup();
-  const tls = loadReported(config, logger);
-  const peerOf = peerFinder(config, schemeOf(tls));
   // Filled in once the pool runs; the pool's and the monitor's reports reach them from then on.
-  const reports: Reports = {};
-  const started = await startReported(app, config, logger, reports);
+  const reports: Reports = { queueConnected: true };
+  let tls: ReturnType<typeof loadTls>;
+  let started: StartedApp;
+  try {
+    tls = loadReported(config, logger);
+    started = await startReported(app, config, logger, reports);
+  } catch (error) {
+    releaseAppLog();
+    throw error;
+  }
+  const peerOf = peerFinder(config, schemeOf(tls));
   const { pool, monitor } = started;
   logger.poolReady(pool.size, app.routes.length, pool.maxSize);
   if (started.queue) logger.queueReady(redacted(started.queue.url), queueRoutes(app).length);
@@ -78,13 +90,23 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     live,
     monitor,
     closing: () => closing,
+    headers: config.headers,
     afterResponse: (result) => background.start(result),
   });
+  const { limitConcurrency } = config;
+  const countRequest = requestLimit(config, logger, options.onRequestLimit ?? (() => void close("limit-max-requests")));
   const dispatch = (tag: RequestTag | undefined, req: IncomingMessage, res: ServerResponse) => {
     const start = performance.now();
     live?.started(req, performance.timeOrigin + start);
     const peer = peerOf(req);
-    const exchange = { req, res, start, client: peer.client, tag };
+    const span = startRequestSpan(req, peer, performance.timeOrigin + start);
+    const exchange = { req, res, start, client: peer.client, tag, span };
+    countRequest?.();
+    // uvicorn's --limit-concurrency: past the limit, refused at once, before any work is spent on it.
+    if (limitConcurrency !== undefined && inFlight.size >= limitConcurrency) {
+      inFlight.begin();
+      return respond(exchange, tooBusy(limitConcurrency));
+    }
     inFlight.begin();
     started.handle(
       req,
@@ -93,7 +115,10 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
       (error) => internalError(exchange, error),
     );
   };
+  const probes = config.probes;
+  const probeState = { pool, closing: () => closing, queueConnected: () => (started.queue ? reports.queueConnected : undefined) };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (probes && serveProbe(req, res, probes, probeState)) return;
     if ((metrics || live) && servedInternally(req, res, logger, metrics, live)) return;
     if (monitor) monitor.run(dispatch, req, res);
     else dispatch(undefined, req, res);
@@ -120,6 +145,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     logger.startupFailed(error);
     logger.flush();
     await started.stop(false);
+    releaseAppLog();
     throw error;
   }
   const { url, port } = addressOf(server, config, schemeOf(tls));
@@ -135,6 +161,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     () => {
       releaseStrayErrors?.();
       releaseSignals?.();
+      releaseAppLog();
     },
   );
   const releaseSignals = config.handleSignals
@@ -222,6 +249,34 @@ async function backgroundDrained(background: BackgroundWork, logger: Logger, lef
 interface Reports {
   metrics?: Metrics;
   live?: LiveFeed;
+  /** Whether the queue lane reaches Redis now (for readiness). */
+  queueConnected: boolean;
+}
+
+/** The answer past --limit-concurrency: a 503 the client may retry in a second. */
+function tooBusy(limit: number): HandledRequest {
+  return handled(
+    statusResult(503, `Service Unavailable: more than ${limit} requests in flight`, { "retry-after": "1" }),
+    undefined,
+    "loop",
+    undefined,
+  );
+}
+
+/**
+ * --limit-max-requests: counts requests and, past the limit plus up to 10% (so processes started
+ * together do not all restart together), says so and calls `reached` once.
+ */
+function requestLimit(config: Config, logger: Logger, reached: () => void): (() => void) | undefined {
+  const limit = config.limitMaxRequests;
+  if (limit === undefined) return undefined;
+  const jittered = limit + Math.floor(Math.random() * (Math.floor(limit / 10) + 1));
+  let served = 0;
+  return () => {
+    if (++served !== jittered) return;
+    logger.requestLimitReached(jittered);
+    reached();
+  };
 }
 
 /** Starts the app with its pool's and loop monitor's events logged (and counted, once metrics run). */
@@ -243,7 +298,10 @@ async function startReported(app: App, config: Config, logger: Logger, reports: 
       );
     }
     return await startApp(app, config, {
-      onQueueConnection: (state, url, detail) => logger.queueConnection(state, url, detail),
+      onQueueConnection: (state, url, detail) => {
+        reports.queueConnected = state === "restored";
+        logger.queueConnection(state, url, detail);
+      },
       startMonitor: loopMonitor === false ? undefined : () => startLoopMonitor(app, loopMonitor.thresholdMs, config, onBlock),
       onWorkerExit: (event) => {
         logger.workerExited(event);
@@ -251,6 +309,8 @@ async function startReported(app: App, config: Config, logger: Logger, reports: 
       },
       onRestartFailed: (event) => logger.restartFailed(event),
       onResize: (event) => logger.poolResized(event),
+      onLog: (slot, record) => logger.app(record, slot),
+      logLevel: logger.level,
     });
   } catch (error) {
     logger.startupFailed(error);

@@ -51,7 +51,7 @@ export type StartConfig = Pick<
   | "redis"
 >;
 
-export interface StartEvents extends Pick<PoolOptions, "onWorkerExit" | "onRestartFailed" | "onResize"> {
+export interface StartEvents extends Pick<PoolOptions, "onWorkerExit" | "onRestartFailed" | "onResize" | "onLog" | "logLevel"> {
   /** Starts the loop monitor once the pool runs (its watchdog thread alone would not keep the process alive). */
   startMonitor?: () => Promise<LoopMonitor>;
   /** Told when Redis goes away and comes back. */
@@ -89,6 +89,8 @@ export async function startApp(app: App, config: StartConfig, events: StartEvent
     onWorkerExit: events.onWorkerExit,
     onRestartFailed: events.onRestartFailed,
     onResize: events.onResize,
+    onLog: events.onLog,
+    logLevel: events.logLevel,
   });
   let monitor: LoopMonitor | undefined;
   try {

@@ -1,5 +1,6 @@
 // The loop monitor as a server process starts it (serve() and a `loopwise worker` process alike):
 // every route of the app, with where its handler runs in this process, and one report per block.
+import { levelNumber, logLevels, type LogLevel } from "../log/levels.js";
 import type { App } from "../app/app.js";
 import { handlerLane } from "../app/router.js";
 import { describeBlock } from "../monitor/describe-block.js";
@@ -11,7 +12,7 @@ import { monitoredWebSocketRoutes } from "./websocket-hub.js";
 export function startLoopMonitor(
   app: App,
   thresholdMs: number,
-  config: { logFormat: LogFormat },
+  config: { logFormat: LogFormat; logLevel?: LogLevel },
   onBlock: (block: LoopBlock, route: string | undefined, message: string) => void,
 ): Promise<LoopMonitor> {
   const routes: MonitoredRoute[] = app.routes.map((route) => ({
@@ -26,7 +27,7 @@ export function startLoopMonitor(
   return LoopMonitor.start({
     thresholdMs,
     routes,
-    format: config.logFormat,
+    format: levelNumber(config.logLevel) > logLevels.warning ? "none" : config.logFormat,
     onBlock: (block) => onBlock(block, block.routeId === undefined ? undefined : routes[block.routeId]?.label, describeBlock(block, routes)),
   });
 }

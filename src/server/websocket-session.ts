@@ -12,6 +12,8 @@ import type { HandledRequest } from "../app/route-runner.js";
 import type { WebSocketRoute } from "../app/websocket-route.js";
 import { cleanUp, resolveDependencies, valuesFor, type ResolvedDependencies, type RunOnPool } from "../deps/resolve.js";
 import type { Headers, HttpRequest, Peer, Query, Scheme } from "../http/request.js";
+import type { AppLogger } from "../log/app-log.js";
+import { requestLogger } from "../log/request-log.js";
 import { statusResult, type RouteResult } from "../http/response.js";
 import { closeCodes, WebSocketDisconnect, WebSocketError } from "../http/websocket-errors.js";
 import { parseCookies } from "../params/cookies.js";
@@ -68,6 +70,8 @@ class HandshakeRequest implements HttpRequest {
   readonly client: string;
   readonly scheme: Scheme;
   readonly #signal: AbortSignal;
+  readonly #routePath: string;
+  #log: AppLogger | undefined;
 
   constructor(
     readonly url: string,
@@ -77,7 +81,9 @@ class HandshakeRequest implements HttpRequest {
     peer: Peer,
     readonly rootPath: string,
     signal: AbortSignal,
+    routePath: string,
   ) {
+    this.#routePath = routePath;
     // The scheme of the handshake: "https" for wss:// (over TLS here, or at a trusted proxy).
     this.client = peer.client;
     this.scheme = peer.scheme;
@@ -87,6 +93,10 @@ class HandshakeRequest implements HttpRequest {
   /** Aborts when the connection closes: before the handshake is answered, or at the session's end. */
   get signal(): AbortSignal {
     return this.#signal;
+  }
+
+  get log(): AppLogger {
+    return (this.#log ??= requestLogger(undefined, { method: "WEBSOCKET", path: this.#routePath }, "loop"));
   }
 }
 
@@ -101,7 +111,7 @@ export async function runSession(
   const route = handshake.route!;
   const gone = new AbortController();
   handshake.socket.once("close", () => gone.abort());
-  const request = new HandshakeRequest(url, path, params, handshake.req.headers, handshake.peer, context.rootPath, gone.signal);
+  const request = new HandshakeRequest(url, path, params, handshake.req.headers, handshake.peer, context.rootPath, gone.signal, route.path);
   if (context.middleware.length > 0 && !(await passesMiddleware(context, handshake, request, route))) return;
   const resolved = await prepare(context, handshake, request, route);
   if (!resolved) return;

@@ -13,7 +13,8 @@ import { redacted } from "../queue/redis-url.js";
 import type { WorkerPool } from "../pool/pool.js";
 import { resolveConfig, type Config, type ServeOptions } from "./config.js";
 import { onShutdownSignals, settledBefore } from "./drain.js";
-import { Logger } from "./logger.js";
+import { WorkerProcessLogger } from "./worker-log.js";
+import { levelNumber } from "../log/levels.js";
 import { stopWithin } from "./shutdown-hooks.js";
 import { startApp, type StartedApp } from "./start-app.js";
 import { startLoopMonitor } from "./start-monitor.js";
@@ -60,7 +61,13 @@ export async function runWorker(app: App, options: WorkerProcessOptions): Promis
   const concurrency = options.concurrency ?? config.poolSize;
   if (!(Number.isInteger(concurrency) && concurrency >= 1))
     throw new RangeError(`concurrency must be a whole number ≥ 1, got ${options.concurrency}`);
-  const logger = new Logger({ format: config.logFormat, accessLog: config.accessLog, write: config.logWrite });
+  const logger = new WorkerProcessLogger({
+    format: config.logFormat,
+    level: levelNumber(config.logLevel),
+    accessLog: config.accessLog,
+    write: config.logWrite,
+  });
+  const releaseAppLog = logger.takeAppLog();
   logger.startedWorkerProcess();
   logger.waitingForStartup();
   const started = await startWorkerApp(app, config, logger);
@@ -86,6 +93,7 @@ export async function runWorker(app: App, options: WorkerProcessOptions): Promis
       logger.flush();
       releaseStrayErrors?.();
       releaseSignals?.();
+      releaseAppLog();
       return finished;
     })());
   const releaseSignals = config.handleSignals
@@ -94,7 +102,7 @@ export async function runWorker(app: App, options: WorkerProcessOptions): Promis
   return { name, pool: started.pool, close };
 }
 
-async function startWorkerApp(app: App, config: Config, logger: Logger): Promise<StartedApp> {
+async function startWorkerApp(app: App, config: Config, logger: WorkerProcessLogger): Promise<StartedApp> {
   const loopMonitor = config.loopMonitor;
   try {
     return await startApp(app, config, {
@@ -105,6 +113,8 @@ async function startWorkerApp(app: App, config: Config, logger: Logger): Promise
       onWorkerExit: (event) => logger.workerExited(event),
       onRestartFailed: (event) => logger.restartFailed(event),
       onResize: (event) => logger.poolResized(event),
+      onLog: (slot, record) => logger.app(record, slot),
+      logLevel: logger.level,
       onQueueConnection: (state, url, detail) => logger.queueConnection(state, url, detail),
       awaitQueueAnswers: false,
     });
@@ -119,7 +129,7 @@ interface ConsumerParts {
   redis: string;
   concurrency: number;
   name: string;
-  logger: Logger;
+  logger: WorkerProcessLogger;
 }
 
 async function startConsumer(app: App, started: StartedApp, { redis, concurrency, name, logger }: ConsumerParts): Promise<JobConsumer> {

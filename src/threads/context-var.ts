@@ -4,7 +4,9 @@
 // same place: the variable is known by its registration key, and its value travels with the task
 // (it must be structured-cloneable, like everything that crosses).
 import { AsyncLocalStorage } from "node:async_hooks";
+import { context as otelContext } from "@opentelemetry/api";
 import { ModuleRegistry } from "../pool/module-registry.js";
+import { activeTracer, extractCarrier, injectCarrier } from "../tracing/tracer.js";
 
 const registry = new ModuleRegistry<AsyncLocalStorage<unknown>>("context");
 /** The same, as a list: read on every task sent, so no keys are listed per call. */
@@ -57,13 +59,18 @@ export interface TaskContext {
   trace?: Record<string, string>;
 }
 
-/** The caller's context now, to send with a task; undefined when there is none (the common case: nothing to copy). */
+/**
+ * The caller's context now, to send with a task; undefined when there is none (the common case:
+ * nothing to copy). The trace context is taken only when an OpenTelemetry SDK is registered.
+ */
 export function captureContext(): TaskContext | undefined {
   let vars: Record<string, unknown> | undefined;
   for (const { key, storage } of variables) {
     const value = storage.getStore();
     if (value !== undefined) (vars ??= {})[key] = value;
   }
+  const trace = activeTracer() === undefined ? undefined : injectCarrier(otelContext.active());
+  if (trace !== undefined) return vars === undefined ? { trace } : { vars, trace };
   return vars === undefined ? undefined : { vars };
 }
 
@@ -73,7 +80,9 @@ export function captureContext(): TaskContext | undefined {
  */
 export function runInContext<R>(context: TaskContext | undefined, fn: () => R): R {
   const vars = context?.vars;
-  let run = fn;
+  const trace = context?.trace;
+  // The task's spans continue its caller's trace (when this thread has an SDK to make them).
+  let run = trace === undefined ? fn : () => otelContext.with(extractCarrier(trace), fn);
   for (const { key, storage } of variables) {
     const inner = run;
     run = () => storage.run(vars?.[key], inner);

@@ -21,6 +21,6 @@ test("startup, per-worker start and shutdown hooks run in order, each where it b
   // Startup hooks run first (FastAPI's order), then the workers start; shutdown comes last, on the main thread.
   assert.equal(lines[0], "startup thread=0");
   assert.equal(lines.at(-1), "shutdown thread=0");
-  const messages = server.stderr.map((l) => JSON.parse(l).message);
+  const messages = server.stderr.map((l) => JSON.parse(l).msg);
   assert.ok(messages.indexOf("Waiting for application shutdown.") < messages.indexOf("Application shutdown complete."));
 });

@@ -17,7 +17,7 @@ const loggedError = async (path: string): Promise<string> => {
     () => server.stderr.find((l) => l.includes("DependencyCloneError") && l.includes(`"path":"${path}"`)),
     `the error of ${path}`,
   );
-  return JSON.parse(line).message;
+  return JSON.parse(line).msg;
 };
 
 test("a better-sqlite3 connection from a plain dependency on an async route is a DependencyCloneError, not a bare object", async () => {
@@ -57,7 +57,7 @@ test("offload() refuses an argument or a result that would cross changed, naming
   const refused = async (path: string) => {
     assert.equal((await request(`${server.url}${path}`)).status, 500);
     const line = await until(() => server.stderr.find((l) => l.includes(`"path":"${path}"`) && l.includes("offload(")), `the error of ${path}`);
-    return JSON.parse(line).message as string;
+    return JSON.parse(line).msg as string;
   };
   assert.match(
     await refused("/offload/argument"),

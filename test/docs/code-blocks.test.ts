@@ -1,4 +1,4 @@
-// Every code block in README.md and docs/ is accounted for: TypeScript, Python and nginx blocks
+// Every code block in README.md and docs/ is accounted for: TypeScript, Python, nginx and YAML blocks
 // are tested files (or marked parts of them), shell blocks hold only commands checked here,
 // console blocks are sessions that sessions.test.ts runs, text and json blocks are output.
 import assert from "node:assert/strict";
@@ -96,7 +96,8 @@ function checkPage(page: string): { served: Served; sessions: Block[] } {
     switch (block.lang) {
       case "ts":
       case "python":
-      case "nginx": {
+      case "nginx":
+      case "yaml": {
         const file = block.markers.from;
         assert.ok(file, `${where}: a ${block.lang} block needs <!-- from FILE --> above it`);
         assertPartOf(block, file);
@@ -119,7 +120,9 @@ function checkPage(page: string): { served: Served; sessions: Block[] } {
       case "json":
         break; // output, shown as a run printed it
       default:
-        assert.fail(`${where}: a block of language "${block.lang}" is not checked by any test; use ts, sh, console, text or json`);
+        assert.fail(
+          `${where}: a block of language "${block.lang}" is not checked by any test; use ts, python, nginx, yaml, sh, console, text or json`,
+        );
     }
   }
   return { served, sessions };

@@ -49,7 +49,7 @@ for (const lane of ["loop", "worker", "json"]) {
           () => server.stderr.find((l) => l.includes(`"path":"${path}"`) && l.includes("JsonEncodingError")),
           `the log of ${path}`,
         );
-        const logged = JSON.parse(line).message as string;
+        const logged = JSON.parse(line).msg as string;
         assert.match(logged, new RegExp(`^Exception in GET ${path.replace(/[/-]/g, "\\$&")} \\(lane=(loop|worker#1)\\):\\nJsonEncodingError: `));
         assert.match(logged, message);
       });

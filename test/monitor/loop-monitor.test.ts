@@ -8,8 +8,8 @@ import { captureLogs, fixture, request, spawnServer, until } from "../helpers.ts
 
 type Warning = {
   event: string;
-  level: string;
-  message: string;
+  level: number;
+  msg: string;
   route: string | null;
   culprit: string;
   where: string | null;
@@ -40,12 +40,12 @@ describe("loop monitor", () => {
     const waiting = [request(server.url + "/hello"), request(server.url + "/hello")];
     await Promise.all([blocking, ...waiting]);
     const warning = await until(() => warningsIn(logs.err).find((w) => w.route === "GET /block/:ms"), "the warning");
-    assert.equal(warning.level, "WARNING");
+    assert.equal(warning.level, 40);
     assert.equal(warning.culprit, "request");
     assert.ok(warning.blocked_ms >= 250 && warning.blocked_ms < 2000, `blocked_ms ${warning.blocked_ms}`);
     assert.equal(warning.waited, 2, "both hellos waited for the block");
     assert.match(
-      warning.message,
+      warning.msg,
       // The place, when the watchdog got a look at the stack during the block (a loaded machine may starve it).
       /GET \/block\/:ms blocked the event loop for \d+ ms(?: at .*monitor-app\.ts:\d+)? \(2 requests waited\)\. It is declared async; make it a plain function/,
     );
@@ -68,7 +68,7 @@ describe("loop monitor", () => {
     // The line of the blocking call in the TypeScript source, through tsx's source map.
     const source = readFileSync(fixture("monitor-app.ts"), "utf8").split("\n");
     const line = source.findIndex((text, i) => text.includes("sleepSync") && source[i - 1]!.includes("await delay(100)")) + 1;
-    assert.ok(warning.message.includes(`monitor-app.ts:${line} `), warning.message);
+    assert.ok(warning.msg.includes(`monitor-app.ts:${line} `), warning.msg);
     assert.ok(warning.waited >= 1, "the request in flight waited");
   });
 
@@ -83,7 +83,7 @@ describe("loop monitor", () => {
       "the warning",
     );
     assert.equal(warning.route, "GET /with-dependency");
-    assert.match(warning.message, /^GET \/with-dependency blocked the event loop for \d+ ms at .*monitor-app\.ts:\d+ \(slowSession\)/);
+    assert.match(warning.msg, /^GET \/with-dependency blocked the event loop for \d+ ms at .*monitor-app\.ts:\d+ \(slowSession\)/);
   });
 
   test("routes built by one handler factory share a source location: the request that ran is named", async () => {
@@ -100,7 +100,7 @@ describe("loop monitor", () => {
       assert.equal(warning.culprit, "request");
       assert.equal(warning.route, `GET ${path}`);
       assert.equal(warning.native, false);
-      assert.match(warning.message, new RegExp(`^GET ${path} blocked the event loop for \\d+ ms at .*monitor-app\\.ts:\\d+`));
+      assert.match(warning.msg, new RegExp(`^GET ${path} blocked the event loop for \\d+ ms at .*monitor-app\\.ts:\\d+`));
     }
   });
 
@@ -117,7 +117,7 @@ describe("loop monitor", () => {
     assert.equal(warning.culprit, "request");
     assert.equal(warning.route, "GET /report");
     assert.equal(warning.native, false);
-    assert.match(warning.message, /^GET \/report blocked the event loop for \d+ ms at .*monitor-app\.ts:\d+ \(buildReport\)/);
+    assert.match(warning.msg, /^GET \/report blocked the event loop for \d+ ms at .*monitor-app\.ts:\d+ \(buildReport\)/);
   });
 
   test("a long native call (JSON.parse) after an await is that request's block, in native code", async () => {
@@ -133,7 +133,7 @@ describe("loop monitor", () => {
     assert.equal(warning.culprit, "request");
     assert.equal(warning.route, "GET /parse");
     assert.equal(warning.native, true);
-    assert.match(warning.message, /^GET \/parse blocked the event loop for \d+ ms in native code/);
+    assert.match(warning.msg, /^GET \/parse blocked the event loop for \d+ ms in native code/);
   });
 
   test("a plain function forced onto the loop gets advice about its lane option", async () => {
@@ -147,7 +147,7 @@ describe("loop monitor", () => {
       "the warning",
     );
     assert.equal(warning.route, "GET /forced");
-    assert.match(warning.message, /lane: "loop" option/);
+    assert.match(warning.msg, /lane: "loop" option/);
   });
 
   test("a blocking worker-lane handler does not block the loop: no warning", async () => {
@@ -173,7 +173,7 @@ test("a block outside any request (a timer set at startup) is reported as such",
   try {
     const warning = await until(() => warningsIn(logs.err).find((w) => w.culprit === "outside"), "the warning");
     assert.equal(warning.route, null);
-    assert.match(warning.message, /outside any request/);
+    assert.match(warning.msg, /outside any request/);
   } finally {
     await server.close();
   }
@@ -217,7 +217,7 @@ test("a block that goes on is reported while it happens, before the request ends
       "the live warning",
     );
     assert.equal(live.route, "GET /block/:ms");
-    assert.match(live.message, /has been blocking the event loop for \d+ ms and still is/);
+    assert.match(live.msg, /has been blocking the event loop for \d+ ms and still is/);
     assert.equal(server.access.length, 0, "the request had not finished when the live warning came");
     assert.equal((await reply).status, 200);
   } finally {

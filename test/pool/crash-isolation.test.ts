@@ -16,7 +16,7 @@ describe("crash isolation (a pool of 1)", () => {
   let server: RunningServer;
   const logs = captureLogs();
   before(async () => {
-    server = await serve(app, { port: 0, poolSize: 1, maxPoolSize: 1, logWrite: logs.write });
+    server = await serve(app, { port: 0, poolSize: 1, maxPoolSize: 1, logWrite: logs.write, probes: true });
   });
   after(() => server.close());
 
@@ -95,11 +95,16 @@ describe("crash isolation (a pool of 1)", () => {
       assert.ok(Number(refused.headers["retry-after"]) >= 1);
       for (let i = 0; i < 100 && logs.err.filter((l) => l.includes("could not start")).length < 3; i++) await delay(50);
       assert.ok(logs.err.filter((l) => l.includes("could not start")).length >= 3, "each try is logged");
+      // Readiness says so, for a load balancer to send the traffic elsewhere; liveness does not (a restart would not help).
+      const ready = await request(`${server.url}/readyz`);
+      assert.deepEqual([ready.status, ready.json.reasons], [503, ["no worker thread is running: worker-lane requests would get 503"]]);
+      assert.equal((await request(`${server.url}/livez`)).status, 200);
     } finally {
       rmSync(dbDownFlag, { force: true });
     }
     await waitForFullPool(server);
     assert.equal((await request(`${server.url}/worker/hello`)).status, 200);
+    assert.equal((await request(`${server.url}/readyz`)).status, 200);
   });
 });
 

@@ -60,7 +60,7 @@ describe("worker processes in operation", () => {
       Array(8).fill(200),
     );
     assert.equal(await stopping, 0, "a clean exit");
-    const messages = first.stderr.map((line) => JSON.parse(line).message as string);
+    const messages = first.stderr.map((line) => JSON.parse(line).msg as string);
     assert.ok(
       messages.some((m) => /Taking no new jobs; waiting for \d+ running jobs? to finish/.test(m)),
       messages.join("\n"),

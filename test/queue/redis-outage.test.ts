@@ -10,7 +10,7 @@ import { eventually, queueRig } from "../redis.ts";
 
 describe("Redis lost while queue-lane jobs run", () => {
   // Redis keeps every write, so a killed one restarts with its jobs, as one that persists would.
-  const rig = queueRig({ persistent: true, workerArgs: ["--pool-size", "4", "--concurrency", "4"], workerStop: "SIGKILL" });
+  const rig = queueRig({ persistent: true, serverArgs: ["--probes"], workerArgs: ["--pool-size", "4", "--concurrency", "4"], workerStop: "SIGKILL" });
   const { runs } = rig;
   const slow = (tag: string, ms: number) =>
     request(`${rig.server.url}/q/slow?tag=${tag}&ms=${ms}`).then(
@@ -34,7 +34,7 @@ describe("Redis lost while queue-lane jobs run", () => {
       tags.map((tag) => runs(tag)),
       [1, 1, 1, 1],
     );
-    const messages = rig.server.stderr.map((line) => JSON.parse(line).message as string);
+    const messages = rig.server.stderr.map((line) => JSON.parse(line).msg as string);
     assert.ok(messages.some((m) => m.startsWith("Lost the connection to Redis")));
     assert.ok(
       messages.some((m) => m.startsWith("The connection to Redis at ") && m.endsWith(" is back.")),
@@ -54,9 +54,12 @@ describe("Redis lost while queue-lane jobs run", () => {
       assert.deepEqual(reply.json, { detail: "Service unavailable: the job queue cannot be reached" });
       assert.ok(reply.at - killedAt < 8_000, `answered ${reply.at - killedAt} ms after Redis was killed`);
     }
-    // New requests meanwhile: 503 at once.
+    // New requests meanwhile: 503 at once; readiness says why.
     const meanwhile = await slow("b3", 0);
     assert.equal(meanwhile.status, 503);
+    let ready: Reply | undefined;
+    await eventually(async () => (ready = await request(`${rig.server.url}/readyz`)).status === 503, 3_000, "not ready while Redis is away");
+    assert.deepEqual(ready!.json.reasons, ["Redis is unreachable: queue-lane requests would get 503"]);
     // An outage long enough that BullMQ's own backoff would wait 20 s before trying again.
     await delay(Math.max(0, killedAt + 7_000 - Date.now()));
     await rig.redis.restart();
@@ -68,6 +71,7 @@ describe("Redis lost while queue-lane jobs run", () => {
       await delay(100);
     }
     assert.equal(served?.status, 200);
+    await eventually(async () => (await request(`${rig.server.url}/readyz`)).status === 200, 10_000, "ready again");
     // A generous bound for a loaded machine: BullMQ's own backoff would wait up to 20 s here.
     assert.ok(served!.at - backAt < 4_000, `served again ${served!.at - backAt} ms after Redis was back`);
   });
@@ -87,7 +91,7 @@ describe("Redis lost while queue-lane jobs run", () => {
       }
       const meanwhile = await slow("c3", 0);
       assert.equal(meanwhile.status, 503, "refused at once while Redis is silent");
-      const messages = rig.server.stderr.map((line) => JSON.parse(line).message as string);
+      const messages = rig.server.stderr.map((line) => JSON.parse(line).msg as string);
       assert.ok(
         messages.some((m) => m.includes("has not answered a ping for 3 s")),
         messages.join("\n"),

@@ -167,7 +167,7 @@ describe("SIGTERM with loopwise run", () => {
     assert.equal((await post(`${server.url}/later/400`)).status, 200);
     assert.equal(await server.stop("SIGTERM"), 0);
     assert.deepEqual(readFileSync(log, "utf8").split("\n").filter(Boolean).sort(), ["loop 400", "pool 400"]);
-    const messages = server.stderr.map((line) => JSON.parse(line).message as string);
+    const messages = server.stderr.map((line) => JSON.parse(line).msg as string);
     assert.ok(messages.includes("Waiting for 2 background tasks to finish."), messages.join("\n"));
   });
 

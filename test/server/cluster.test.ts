@@ -23,7 +23,7 @@ test("--workers 2 serves from two processes on one port and drains both on SIGTE
   } finally {
     assert.equal(await server.stop("SIGTERM"), 0);
   }
-  const messages = server.stderr.map((line) => JSON.parse(line).message as string);
+  const messages = server.stderr.map((line) => JSON.parse(line).msg as string);
   assert.ok(messages.some((m) => /Started parent process \[\d+\], forking 2 server processes/.test(m)));
   assert.equal(messages.filter((m) => m.startsWith("Finished server process")).length, 2);
   assert.match(messages.at(-1)!, /Stopping parent process/);

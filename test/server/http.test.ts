@@ -153,7 +153,7 @@ describe("JSON log format", () => {
     assert.equal(access[0].lane, "loop");
     assert.equal(access[0].status, 200);
     assert.equal(access[0].queued_ms, null);
-    assert.ok(logs.err.every((l) => typeof JSON.parse(l).message === "string"));
+    assert.ok(logs.err.every((l) => typeof JSON.parse(l).msg === "string"));
     assert.ok(logs.err.some((l) => JSON.parse(l).event === "listening"));
   });
 

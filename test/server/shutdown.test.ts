@@ -19,7 +19,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     assert.deepEqual(loopReply.json.slept, 600);
     assert.deepEqual(workerReply.json.slept, 600);
     assert.equal(await exit, 0);
-    const messages = server.stderr.map((line) => JSON.parse(line).message as string);
+    const messages = server.stderr.map((line) => JSON.parse(line).msg as string);
     assert.ok(messages.includes(`Shutting down (${signal})`));
     assert.ok(messages.includes("Waiting for 2 in-flight requests to finish."));
     assert.ok(messages.at(-1)!.startsWith("Finished server process"));
@@ -39,7 +39,7 @@ test("past the grace period, shutdown closes what is left and exits 1 with a log
   assert.equal(await server.stop("SIGTERM"), 1);
   assert.ok(Date.now() - started < 4000, "shutdown waited for the stuck request");
   assert.equal(await stuck, "closed");
-  const messages = server.stderr.map((line) => JSON.parse(line).message as string);
+  const messages = server.stderr.map((line) => JSON.parse(line).msg as string);
   assert.ok(messages.some((m) => m.startsWith("Grace period of 300 ms is over with 1 request(s) still running")));
 });
 
@@ -59,7 +59,7 @@ describe("onShutdown hooks within the grace period", () => {
     });
     const started = Date.now();
     const code = await server.stop("SIGTERM");
-    const messages = server.stderr.map((line) => JSON.parse(line).message as string);
+    const messages = server.stderr.map((line) => JSON.parse(line).msg as string);
     return { code, tookMs: Date.now() - started, messages, ran: existsSync(log) ? readFileSync(log, "utf8") : "" };
   };
 

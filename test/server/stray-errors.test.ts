@@ -22,14 +22,14 @@ test("the CLI's server logs stray errors and keeps serving", async () => {
     assert.deepEqual(
       strays.map((line) => [line.level, line.kind, line.error]).sort((a, b) => a[2].localeCompare(b[2])),
       [
-        ["ERROR", "unhandled promise rejection", "a promise nobody awaited"],
-        ["ERROR", "uncaught exception", "a stray timer threw"],
-        ["ERROR", "unhandled promise rejection", "a value that is not an Error: [Object: null prototype] { odd: true }"],
+        [50, "unhandled promise rejection", "a promise nobody awaited"],
+        [50, "uncaught exception", "a stray timer threw"],
+        [50, "unhandled promise rejection", "a value that is not an Error: [Object: null prototype] { odd: true }"],
       ],
     );
     const timer = strays.find((line) => line.kind === "uncaught exception");
     assert.match(timer.stack, /stray-app\.ts/);
-    assert.match(timer.message, /^An uncaught exception outside any request \(the server keeps serving\):\nError: a stray timer threw\n\s+at /);
+    assert.match(timer.msg, /^An uncaught exception outside any request \(the server keeps serving\):\nError: a stray timer threw\n\s+at /);
   } finally {
     assert.equal(await server.stop(), 0);
   }

@@ -246,8 +246,8 @@ describe("lanes and the monitor", () => {
       () => logs.err.map((line) => JSON.parse(line)).find((line) => line.event === "loop-blocked" && line.route === "WEBSOCKET /ws/block"),
       "the loop-blocked warning",
     );
-    assert.match(warning.message, /WEBSOCKET \/ws\/block blocked the event loop/);
-    assert.match(warning.message, /offload/);
+    assert.match(warning.msg, /WEBSOCKET \/ws\/block blocked the event loop/);
+    assert.match(warning.msg, /offload/);
   });
 });
 
