@@ -110,6 +110,9 @@ const stringify = encodeJson;
  * status; `json()`/`text()`/... and web `Response` objects keep their own status and headers.
  */
 export function toResult(value: unknown, status: number): RouteResult | Promise<RouteResult> {
+  // The common case first: a plain object or array is JSON. Only its own fields could make it a
+  // response or a stream, and the checks below cost more (a web Response's global is a getter).
+  if (isPlainData(value) && status !== 204 && status !== 304) return { status, headers: { "content-type": jsonType }, body: stringify(value) };
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     // A generator or stream returned as it is: streamed as text, the route's status kept.
     const body = streamBodyOf(value);
@@ -126,6 +129,22 @@ export function toResult(value: unknown, status: number): RouteResult | Promise<
   }
   if (status === 204 || status === 304) return { status, headers: {}, body: "" };
   return { status, headers: { "content-type": jsonType }, body: stringify(value) };
+}
+
+const objectPrototype = Object.prototype;
+const arrayPrototype = Array.prototype;
+
+/** An array, or an object straight from a literal that is neither a response object nor iterable: a JSON value. */
+function isPlainData(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === arrayPrototype) return true;
+  return (
+    (prototype === objectPrototype || prototype === null) &&
+    !(responseBrand in value) &&
+    !(Symbol.asyncIterator in value) &&
+    !(Symbol.iterator in value)
+  );
 }
 
 /** A value that already is a response (a `json()`/`text()`... result, a web Response, bytes, a stream): sent as it is, never validated. */

@@ -6,6 +6,7 @@ import type { Dependency, DependencyMap, PlanStep } from "../deps/dependency.js"
 import { cleanUp, resolveDependencies, valuesFor, type RunOnPool } from "../deps/resolve.js";
 import { isResponseObject, primeStream, toResult, type RouteResult } from "../http/response.js";
 import type { HttpRequest } from "../http/request.js";
+import { schemaSerializer } from "../http/schema-serializer.js";
 import type { StandardSchemaV1 } from "../params/standard-schema.js";
 import type { BackgroundEntry } from "../threads/background-tasks.js";
 import { crossingDependencyValue } from "./dependency-crossing.js";
@@ -125,7 +126,9 @@ function resultOf(value: unknown, route: InvokedRoute): RouteResult | Promise<Ro
       );
       throw new ResponseValidationError(`${route.method} ${route.path} returned a value its response schema refuses: ${where.join("; ")}`);
     }
-    return toResult(outcome.value, route.status);
+    const serialize = schemaSerializer(route.response);
+    if (serialize === undefined || route.status === 204 || route.status === 304) return toResult(outcome.value, route.status);
+    return { status: route.status, headers: { "content-type": "application/json" }, body: serialize(outcome.value) };
   };
   return checked instanceof Promise ? checked.then(use) : use(checked);
 }
