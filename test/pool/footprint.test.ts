@@ -1,5 +1,5 @@
 // A server loads what its app uses: a worker answering plain values loads neither Node's fetch
-// implementation (the web Response global) nor its HTTP server, and the main thread loads ws and
+// implementation (the web Response global), its HTTP server nor busboy, and the main thread loads ws and
 // prom-client only for WebSocket routes and --metrics. A web Response is still recognised.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -11,10 +11,16 @@ before(async () => {
 });
 after(() => server.stop());
 
-test("a worker answering plain values and json() loads neither fetch nor the HTTP server", async () => {
+test("a worker answering plain values and json() loads neither fetch, the HTTP server nor the form parser", async () => {
   // Asked twice: the second answer tells what making the first response loaded.
   await request(`${server.url}/worker`);
-  assert.deepEqual((await request(`${server.url}/worker`)).json, { fetch: false, httpServer: false, ws: false, promClient: false });
+  assert.deepEqual((await request(`${server.url}/worker`)).json, {
+    fetch: false,
+    httpServer: false,
+    ws: false,
+    promClient: false,
+    busboy: false,
+  });
   const helper = await request(`${server.url}/worker/json`);
   assert.equal(helper.status, 201);
   assert.equal(helper.json.fetch, false);
