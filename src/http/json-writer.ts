@@ -50,6 +50,8 @@ export function compileWriter(shape: JsonSchema): (value: unknown) => string {
     const body = [`if (typeof v !== "object" || v === null || Array.isArray(v)) return mismatch();`, `let s = "{";`];
     // Whether a property is written before this one whatever the value: then no comma needs checking.
     let written = false;
+    // In the order JavaScript lists an object's keys (index-like keys first, ascending), which is
+    // the order of JSON.stringify and of Zod's output alike.
     Object.entries(properties).forEach(([key, property], i) => {
       const name = `p${i}`;
       body.push(`const ${name} = v[${JSON.stringify(key)}];`);

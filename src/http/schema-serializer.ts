@@ -1,7 +1,8 @@
 // A JSON serialiser compiled from a route's `response` schema: the bytes JSON.stringify would
 // write for the validated value, made faster by knowing its shape (json-writer.ts). Only where
-// the output is sure to be identical: a Zod schema (its parsed output has exactly the schema's keys, in the schema's
-// order, and no others) whose JSON Schema uses plain objects, arrays and primitives. Anything
+// the output is sure to be identical: a Zod schema (its parsed output has exactly the schema's
+// keys, in the schema's order, and no others) whose JSON Schema uses plain objects, arrays and
+// primitives. Anything
 // else (records, tuples, unions of shapes, references, dates, transforms, other libraries) keeps
 // the one JSON encoder, json-encoding.ts; so does a value the serialiser cannot write.
 import type { StandardSchemaV1 } from "../params/standard-schema.js";
@@ -43,7 +44,12 @@ function compile(schema: StandardSchemaV1): Serialize | null {
     return null; // a type JSON Schema cannot describe (a date, a bigint, a transform)
   }
   if (shape === undefined) return null;
-  const write = compileWriter(shape);
+  let write: (value: unknown) => string;
+  try {
+    write = compileWriter(shape);
+  } catch {
+    return null; // code generation turned off (node --disallow-code-generation-from-strings)
+  }
   return (value) => {
     try {
       return write(value);

@@ -60,6 +60,13 @@ describe("the compiled serialiser", () => {
     );
   });
 
+  test("keys that look like array indexes come first, in JavaScript's order, as JSON.stringify writes them", () => {
+    const Keys = z.object({ b: z.string(), "10": z.number(), a: z.boolean().optional(), "2": z.null(), "-1": z.string() });
+    const value = Keys.parse({ "-1": "m", a: true, "2": null, b: "x", "10": 1 });
+    assert.equal(schemaSerializer(Keys)!(value), JSON.stringify(value));
+    assert.match(JSON.stringify(value), /^\{"2":null,"10":1,/);
+  });
+
   test("a value it cannot write goes to the JSON encoder, which says why", () => {
     assert.throws(() => serialize({ ...Order.parse(cases.plain!()), total: Number.NaN }), /NaN at \.total has no JSON form/);
     const withBigint = { ...Order.parse(cases.plain!()), id: 1n };
