@@ -3,6 +3,7 @@ import { z } from "zod";
 import { App, sleepSync, staticFiles } from "loopwise";
 import { compression, cors, requestId } from "loopwise/middleware";
 import { burnCpu } from "./burn.ts";
+import { Order, order } from "./order.ts";
 import { serverStats } from "./stats.ts";
 
 export const app = new App();
@@ -10,6 +11,9 @@ export const app = new App();
 if (process.env.BENCH_MIDDLEWARE === "noop") app.use((_req, next) => next());
 if (process.env.BENCH_MIDDLEWARE === "stack") app.use(requestId(), cors({ allowOrigins: ["http://localhost:5173"] }), compression());
 app.get("/hello", async () => ({ message: "hello" }));
+// Validated against the schema, then written by the writer compiled from it (the serialise scenario).
+app.get("/order", { response: Order }, async () => order);
+app.get("/order-unchecked", async () => order);
 // Plain functions: the worker lane.
 app.get("/trivial", () => ({ message: "trivial" }));
 app.get("/burn", () => ({ result: burnCpu() }));

@@ -8,6 +8,7 @@ import { isFileBody } from "../http/file-body.js";
 import { prepareFile } from "../http/prepare-file.js";
 import type { HttpRequest, Peer } from "../http/request.js";
 import { statusResult, type RouteResult } from "../http/response.js";
+import { schemaSerializer } from "../http/schema-serializer.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
 import { hasBody, parseBody, readBody, tooLarge } from "../params/body.js";
 import { parseCookies } from "../params/cookies.js";
@@ -85,7 +86,11 @@ class Pipeline {
       queue: options.queue,
     };
     this.builtins = options.builtins ?? new Map();
-    for (const route of [...app.routes, ...this.builtins.values()]) this.runners.set(route, withRouteInput(route, composeRunner(route, context)));
+    for (const route of [...app.routes, ...this.builtins.values()]) {
+      this.runners.set(route, withRouteInput(route, composeRunner(route, context)));
+      // Compiled now rather than on the route's first request, which would wait for it on the loop.
+      if (route.lane === "loop") schemaSerializer(route.response);
+    }
   }
 
   run(req: IncomingMessage, peer: Peer, done: Done, readAt: number): void {

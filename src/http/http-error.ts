@@ -1,4 +1,4 @@
-import { STATUS_CODES } from "node:http";
+import { statusText } from "./status-text.js";
 
 /**
  * Raise it from a handler on either lane to answer with `status` and `{"detail": detail}`.
@@ -13,7 +13,7 @@ export class HttpError extends Error {
     detail?: unknown,
     readonly headers: Record<string, string | string[]> = {},
   ) {
-    const text = STATUS_CODES[status] ?? "Error";
+    const text = statusText(status) ?? "Error";
     super(typeof detail === "string" ? detail : text);
     if (!Number.isInteger(status) || status < 400 || status > 599) {
       throw new RangeError(`HttpError status must be an integer from 400 to 599, got ${status}`);

@@ -1,8 +1,8 @@
-import { STATUS_CODES } from "node:http";
 import { describeValue, type SerializedError } from "../pool/protocol.js";
 import { addCookies, type CookieJar } from "./cookies.js";
 import { isFileBody } from "./file-body.js";
 import { encodeJson } from "./json-encoding.js";
+import { statusText } from "./status-text.js";
 
 /** A header's value; a list sends the header once per item (several `set-cookie` lines). */
 export type HeaderValue = string | string[];
@@ -110,6 +110,9 @@ const stringify = encodeJson;
  * status; `json()`/`text()`/... and web `Response` objects keep their own status and headers.
  */
 export function toResult(value: unknown, status: number): RouteResult | Promise<RouteResult> {
+  // The common case first: a plain object or array is JSON. Only its own fields could make it a
+  // response or a stream, and the checks below cost more (a web Response's global is a getter).
+  if (isPlainData(value) && status !== 204 && status !== 304) return { status, headers: { "content-type": jsonType }, body: stringify(value) };
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     // A generator or stream returned as it is: streamed as text, the route's status kept.
     const body = streamBodyOf(value);
@@ -121,11 +124,27 @@ export function toResult(value: unknown, status: number): RouteResult | Promise<
       // Headers copied: the server adds its own, and a response object may be reused across requests.
       return { status: s, headers: { ...headers }, body };
     }
-    if (typeof Response === "function" && value instanceof Response) return fromWebResponse(value);
+    if (isWebResponse(value)) return fromWebResponse(value);
     if (value instanceof Uint8Array) return { status, headers: { "content-type": "application/octet-stream" }, body: value };
   }
   if (status === 204 || status === 304) return { status, headers: {}, body: "" };
   return { status, headers: { "content-type": jsonType }, body: stringify(value) };
+}
+
+const objectPrototype = Object.prototype;
+const arrayPrototype = Array.prototype;
+
+/** An array, or an object straight from a literal that is neither a response object nor iterable: a JSON value. */
+function isPlainData(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === arrayPrototype) return true;
+  return (
+    (prototype === objectPrototype || prototype === null) &&
+    !(responseBrand in value) &&
+    !(Symbol.asyncIterator in value) &&
+    !(Symbol.iterator in value)
+  );
 }
 
 /** A value that already is a response (a `json()`/`text()`... result, a web Response, bytes, a stream): sent as it is, never validated. */
@@ -133,11 +152,19 @@ export function isResponseObject(value: unknown): value is object {
   return (
     value !== null &&
     typeof value === "object" &&
-    (responseBrand in value ||
-      (typeof Response === "function" && value instanceof Response) ||
-      value instanceof Uint8Array ||
-      isGenerator(value) ||
-      Symbol.asyncIterator in value)
+    (responseBrand in value || isWebResponse(value) || value instanceof Uint8Array || isGenerator(value) || Symbol.asyncIterator in value)
+  );
+}
+
+/**
+ * Whether a value is a web `Response`. Node makes the `Response` global on first use, by loading
+ * its fetch implementation: about 16 ms of CPU and 2 MB of heap in every thread that reads it. So
+ * it is read only for a value that looks like one (a status, headers, a body to read).
+ */
+function isWebResponse(value: object): value is Response {
+  const candidate = value as Partial<Response>;
+  return (
+    typeof candidate.arrayBuffer === "function" && typeof candidate.status === "number" && typeof Response === "function" && value instanceof Response
   );
 }
 
@@ -180,7 +207,7 @@ async function* fromSyncIterable(source: Iterable<BodyChunk>): StreamBody {
   yield* source;
 }
 
-const internalErrorBody = stringify({ detail: STATUS_CODES[500] });
+const internalErrorBody = stringify({ detail: "Internal Server Error" });
 
 /** The bare 500: what went wrong goes to the log only. */
 export function internalErrorResult(error: SerializedError): RouteResult {
@@ -190,7 +217,7 @@ export function internalErrorResult(error: SerializedError): RouteResult {
 /** The response for a status the framework itself answers with (404, 405, 413, ...): `{"detail": ...}`. */
 export function statusResult(
   status: number,
-  detail: unknown = STATUS_CODES[status] ?? "Error",
+  detail: unknown = statusText(status) ?? "Error",
   headers: Record<string, HeaderValue> = {},
 ): RouteResult {
   return { status, headers: { ...headers, "content-type": jsonType }, body: stringify({ detail }) };

@@ -9,6 +9,7 @@ import { describeIssues } from "../http/schema-issues.js";
 import { itemSource, jsonLines, sse } from "../http/event-stream.js";
 import { isResponseObject, json, primeStream, toResult, type RouteResult } from "../http/response.js";
 import type { HttpRequest } from "../http/request.js";
+import { schemaSerializer } from "../http/schema-serializer.js";
 import type { StandardSchemaV1 } from "../params/standard-schema.js";
 import type { BackgroundEntry } from "../threads/background-tasks.js";
 import { crossingDependencyValue } from "./dependency-crossing.js";
@@ -139,7 +140,13 @@ function resultOf(value: unknown, route: InvokedRoute): RouteResult | Promise<Ro
     const result = toResult(value, route.status);
     return result instanceof Promise ? result.then(primeStream) : primeStream(result);
   }
-  return validated(route.response, value, route, (body) => toResult(body, route.status));
+  // A serialiser compiled from the schema writes what JSON.stringify would, faster (none for a 204 or 304: no body).
+  const serialize = route.status === 204 || route.status === 304 ? undefined : schemaSerializer(route.response);
+  return validated(route.response, value, route, (body) =>
+    serialize === undefined
+      ? toResult(body, route.status)
+      : { status: route.status, headers: { "content-type": "application/json" }, body: serialize(body) },
+  );
 }
 
 /**

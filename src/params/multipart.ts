@@ -17,7 +17,14 @@ import { largestForm, partHeaderLimit, type ResolvedFormLimits } from "./form-li
 import { Spool } from "./spool.js";
 import { noteUploads, type UploadFile } from "./upload-file.js";
 
-const busboy = createRequire(import.meta.url)("@fastify/busboy") as (config: BusboyConfig) => BusboyInstance;
+type Busboy = (config: BusboyConfig) => BusboyInstance;
+let loadedBusboy: Busboy | undefined;
+
+/** The form parser, loaded with the first form: a pool worker, which never parses one, does not pay its 6–9 ms. */
+function busboy(config: BusboyConfig): BusboyInstance {
+  loadedBusboy ??= createRequire(import.meta.url)("@fastify/busboy") as Busboy;
+  return loadedBusboy(config);
+}
 
 /** Whether the request says its body is a multipart form. */
 export function isMultipart(headers: IncomingMessage["headers"]): boolean {

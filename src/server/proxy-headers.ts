@@ -69,9 +69,18 @@ function addEntry(list: BlockList, entry: string): boolean {
 
 /** The address of the connection's far end: `ip:port`, or nginx's `unix:` for a Unix socket. */
 export function socketPeer(req: IncomingMessage, scheme: Scheme): Peer {
-  const { remoteAddress, remotePort } = req.socket;
-  return { client: remoteAddress === undefined ? "unix:" : `${remoteAddress}:${remotePort}`, scheme };
+  // Every request on a keep-alive connection comes from the same peer: read and formatted once.
+  const socket = req.socket as IncomingMessage["socket"] & { [peerKey]?: Peer };
+  const known = socket[peerKey];
+  if (known !== undefined && known.scheme === scheme) return known;
+  const { remoteAddress, remotePort } = socket;
+  const peer: Peer = { client: remoteAddress === undefined ? "unix:" : `${remoteAddress}:${remotePort}`, scheme };
+  // A socket already closed knows its address no more: nothing to keep.
+  if (remoteAddress !== undefined) socket[peerKey] = peer;
+  return peer;
 }
+
+const peerKey = Symbol("loopwise.peer");
 
 /**
  * The request's real client and scheme when its connection comes from a trusted proxy, else the

@@ -7,7 +7,7 @@ import type { Peer, Scheme } from "../http/request.js";
 import { internalErrorResult, statusResult } from "../http/response.js";
 import { LiveFeed } from "../monitor/live-feed.js";
 import type { LoopBlock, RequestTag } from "../monitor/loop-monitor.js";
-import { Metrics } from "../monitor/metrics.js";
+import type { Metrics } from "../monitor/metrics.js";
 import type { WorkerPool } from "../pool/pool.js";
 import { serializeError } from "../pool/protocol.js";
 import { resolveConfig, type Config, type ServeOptions } from "./config.js";
@@ -24,12 +24,10 @@ import { createResponder } from "./respond.js";
 import { stopWithin } from "./shutdown-hooks.js";
 import { startApp, type StartedApp } from "./start-app.js";
 import { startLoopMonitor } from "./start-monitor.js";
-import { registerQueueMetrics } from "../queue/queue-metrics.js";
 import { checkQueuePackages } from "../queue/queue-packages.js";
 import { redacted } from "../queue/redis-url.js";
 import { containStrayErrors } from "./stray-errors.js";
 import { addressOf, createTransport, listenOn, loadTls, schemeOf, type Server } from "./transport.js";
-import { installWebSocketUpgrade } from "./websocket-upgrade.js";
 
 export type { ServeOptions } from "./config.js";
 
@@ -76,8 +74,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     else if (outcome.error) logger.backgroundTaskFailed(method, path, outcome.task, outcome.lane, outcome.error);
     metrics?.backgroundTaskFinished({ ...outcome, route: route?.path, outcome: outcome.refused ? "refused" : outcome.error ? "error" : "ok" });
   });
-  const metrics = config.metrics ? new Metrics(pool, background) : undefined;
-  if (metrics && started.queue) registerQueueMetrics(started.queue, metrics.registry);
+  const metrics = config.metrics ? await startMetrics(pool, background, started.queue) : undefined;
   const live = config.dev ? new LiveFeed(pool) : undefined;
   Object.assign(reports, { metrics, live });
 
@@ -124,20 +121,24 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     else dispatch(undefined, req, res);
   };
   const server = createTransport(config, tls, onRequest);
-  const websockets = installWebSocketUpgrade(server, app, {
-    executor: pool,
-    peerOf,
-    rootPath: config.rootPath,
-    logger,
-    metrics,
-    live,
-    monitor,
-    inFlight,
-    onRequest,
-    closing: () => closing,
-    pingInterval: config.websocketPingInterval,
-    maxMessageSize: config.websocketMaxMessageSize,
-  });
+  // ws is loaded only for an app with WebSocket routes: about 10 MB of an idle server's memory otherwise.
+  const websockets =
+    app.websocketRoutes.length === 0
+      ? undefined
+      : (await import("./websocket-upgrade.js")).installWebSocketUpgrade(server, app, {
+          executor: pool,
+          peerOf,
+          rootPath: config.rootPath,
+          logger,
+          metrics,
+          live,
+          monitor,
+          inFlight,
+          onRequest,
+          closing: () => closing,
+          pingInterval: config.websocketPingInterval,
+          maxMessageSize: config.websocketMaxMessageSize,
+        });
   try {
     await listenOn(server, config);
   } catch (error) {
@@ -169,6 +170,14 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     : undefined;
 
   return { url, port, host: config.host, pool, server, close };
+}
+
+/** Prometheus metrics, asked for: prom-client is loaded then only (about 10 MB of memory and 50 ms of CPU). */
+async function startMetrics(pool: WorkerPool, background: BackgroundWork, queue: StartedApp["queue"]): Promise<Metrics> {
+  const [{ Metrics }, { registerQueueMetrics }] = await Promise.all([import("../monitor/metrics.js"), import("../queue/queue-metrics.js")]);
+  const metrics = new Metrics(pool, background);
+  if (queue) registerQueueMetrics(queue, metrics.registry);
+  return metrics;
 }
 
 /** The startup lines, once listening. */

@@ -7,7 +7,6 @@ import { describeBlock } from "../monitor/describe-block.js";
 import { LoopMonitor, type LoopBlock, type MonitoredRoute } from "../monitor/loop-monitor.js";
 import { laneOf } from "../threads/lane.js";
 import type { LogFormat } from "./logger.js";
-import { monitoredWebSocketRoutes } from "./websocket-hub.js";
 
 export function startLoopMonitor(
   app: App,
@@ -30,4 +29,16 @@ export function startLoopMonitor(
     format: levelNumber(config.logLevel) > logLevels.warning ? "none" : config.logFormat,
     onBlock: (block) => onBlock(block, block.routeId === undefined ? undefined : routes[block.routeId]?.label, describeBlock(block, routes)),
   });
+}
+
+/** The loop monitor's entries for WebSocket routes, after the HTTP routes (ids offset by their count). */
+export function monitoredWebSocketRoutes(app: App): MonitoredRoute[] {
+  return app.websocketRoutes.map((route) => ({
+    label: `WEBSOCKET ${route.path}`,
+    lane: "loop",
+    declaredAsync: true,
+    handler: route.handler,
+    dependencies: route.plan.map((dependency) => dependency.fn),
+    advice: "A WebSocket handler runs on the event loop: move the blocking call into await offload(fn, ...args).",
+  }));
 }

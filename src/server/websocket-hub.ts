@@ -14,7 +14,7 @@ import type { TaskExecutor } from "../lanes/executor.js";
 import type { WebSocketRoute } from "../app/websocket-route.js";
 import { statusResult, type RouteResult } from "../http/response.js";
 import { closeCodes, shutdownCloseReason } from "../http/websocket-errors.js";
-import type { LoopMonitor, MonitoredRoute, RequestTag } from "../monitor/loop-monitor.js";
+import type { LoopMonitor, RequestTag } from "../monitor/loop-monitor.js";
 import { originForm } from "../params/request-target.js";
 import { serializeError } from "../pool/protocol.js";
 import type { Peer } from "../http/request.js";
@@ -244,18 +244,6 @@ export function answerOnSocket(req: IncomingMessage, socket: Duplex, result: Rou
     return { ...result, status: 499 };
   }
   return writeResponse(responseOn(req, socket), result, true);
-}
-
-/** The loop monitor's entries for WebSocket routes, after the HTTP routes (ids offset by their count). */
-export function monitoredWebSocketRoutes(app: App): MonitoredRoute[] {
-  return app.websocketRoutes.map((route) => ({
-    label: `WEBSOCKET ${route.path}`,
-    lane: "loop",
-    declaredAsync: true,
-    handler: route.handler,
-    dependencies: route.plan.map((dependency) => dependency.fn),
-    advice: "A WebSocket handler runs on the event loop: move the blocking call into await offload(fn, ...args).",
-  }));
 }
 
 const ignore = () => {};

@@ -16,8 +16,6 @@ import type { Logger } from "./logger.js";
 import { WebSocketHub } from "./websocket-hub.js";
 import type { Handshake, SessionReporter } from "./websocket-session.js";
 
-export { monitoredWebSocketRoutes } from "./websocket-hub.js";
-
 export interface UpgradeParts {
   executor: TaskExecutor;
   peerOf: (req: IncomingMessage) => Peer;

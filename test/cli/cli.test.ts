@@ -20,7 +20,10 @@ test("loopwise demo replays Test 1 and Test 2, draws both timelines and passes",
   assert.match(result.stdout, /`npx loopwise check examples\/seed\/main\.ts` finds it too: it names the sleepSync call in\n\s*\/async\/sleep/);
   // The loop monitor names the blocker in Test 2, and the line of its blocking call (when its
   // watchdog got a look at the stack during the block: a loaded machine may starve it).
-  assert.match(result.stdout, /WARNING GET \/async\/sleep blocked the event loop for \d+ ms(?: at \S*examples\/seed\/main\.ts:10)? \(2 requests waited\)/);
+  assert.match(
+    result.stdout,
+    /WARNING GET \/async\/sleep blocked the event loop for \d+ ms(?: at \S*examples\/seed\/main\.ts:10)? \(2 requests waited\)/,
+  );
 
   const svg = readFileSync(picture, "utf8");
   assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
