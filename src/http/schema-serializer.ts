@@ -5,7 +5,7 @@
 // primitives. Anything
 // else (records, tuples, unions of shapes, references, dates, transforms, other libraries) keeps
 // the one JSON encoder, json-encoding.ts; so does a value the serialiser cannot write.
-import type { StandardSchemaV1 } from "../params/standard-schema.js";
+import type { ValueSchema } from "./schema-issues.js";
 import { encodeJson } from "./json-encoding.js";
 import { compileWriter } from "./json-writer.js";
 
@@ -20,7 +20,7 @@ const compiled = new WeakMap<object, Serialize | null>();
  * The compiled serialiser for values validated by `schema`, or undefined when none can promise
  * JSON.stringify's bytes. The first call for a schema compiles it.
  */
-export function schemaSerializer(schema: StandardSchemaV1 | undefined): Serialize | undefined {
+export function schemaSerializer(schema: ValueSchema | undefined): Serialize | undefined {
   if (schema === undefined) return undefined;
   let serialize = compiled.get(schema);
   if (serialize === undefined) {
@@ -30,8 +30,10 @@ export function schemaSerializer(schema: StandardSchemaV1 | undefined): Serializ
   return serialize ?? undefined;
 }
 
-function compile(schema: StandardSchemaV1): Serialize | null {
-  const standard = schema["~standard"] as StandardSchemaV1["~standard"] & {
+function compile(schema: ValueSchema): Serialize | null {
+  // The parts of Standard Schema (and its JSON Schema extension) read here; params/ has the whole interface, a floor above.
+  const standard = schema["~standard"] as ValueSchema["~standard"] & {
+    vendor?: string;
     jsonSchema?: { output(options: { target: string }): JsonSchema };
   };
   // Zod builds its output from the schema's shape: keys in the schema's order, unknown ones

@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, built from the same route table and schemas that validate requests,
 // so the docs cannot drift from what the server checks.
 import { headerName } from "../params/input-plan.js";
-import { STATUS_CODES } from "node:http";
+import { statusText } from "../http/status-text.js";
 import type { StandardSchemaV1 } from "../params/standard-schema.js";
 import type { Route } from "../app/router.js";
 import { SchemaComponents } from "./schema-components.js";
@@ -121,7 +121,7 @@ function operation(route: Route, operationId: string, components: SchemaComponen
   }
   const responses: JsonObject = { [String(route.status)]: success };
   for (const [status, schema] of Object.entries(route.responses ?? {})) {
-    const declared: JsonObject = { description: STATUS_CODES[status] ?? `Status ${status}` };
+    const declared: JsonObject = { description: statusText(Number(status)) ?? `Status ${status}` };
     if (status !== "204" && status !== "304") declared.content = { "application/json": { schema: components.use(schema, "output") ?? {} } };
     responses[status] = declared;
   }

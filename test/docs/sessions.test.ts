@@ -1,12 +1,15 @@
 // Runs every console block of the docs: serves the app its <!-- session --> marker names through
 // the real CLI, runs each `$` line against it and compares what it prints with what the page
 // shows (a line "..." stands for any number of lines, such as response headers that vary).
+// `npx loopwise` runs the built command of this checkout: in an app it finds the installed
+// package, but here, where loopwise is not a dependency of itself, npx would install the
+// repository into npm's cache first (running its build), slowly and racing its other runs.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, test } from "node:test";
 import { promisify } from "node:util";
-import { spawnServer } from "../helpers.ts";
+import { cliPath, spawnServer } from "../helpers.ts";
 import { blocksOf, pages, root, type Block } from "./markdown.ts";
 
 const exec = promisify(execFile);
@@ -54,7 +57,8 @@ async function runSessions(blocks: Block[]): Promise<void> {
     const { host } = new URL(server.url);
     for (const block of blocks) {
       for (const { command, expected } of steps(block.code)) {
-        const { stdout } = await exec("bash", ["-c", command.replace(/\b(localhost|127\.0\.0\.1):8000\b/g, host)], { cwd, timeout: 30_000 });
+        const line = command.replace(/\b(localhost|127\.0\.0\.1):8000\b/g, host).replace(/\bnpx loopwise\b/g, `node ${cliPath}`);
+        const { stdout } = await exec("bash", ["-c", line], { cwd, timeout: 30_000 });
         const actual = stdout
           .split(/\r?\n/)
           .map((l) => l.trimEnd())
