@@ -76,7 +76,7 @@ describe("the pool's size in the log, on /metrics and in the live feed", () => {
     const sleepers = Array.from({ length: 8 }, () => request(`${server.url}/sleep/1000`));
     await delay(600);
     assert.ok((await gauge("loopwise_pool_workers")) > 2, "the gauge shows the growth");
-    const feed = await liveSample(server.url);
+    const feed = await liveSample(server.url, (sample) => sample.workers > 2);
     assert.ok(feed.workers > 2, `the live feed's sample: ${JSON.stringify(feed)}`);
     for (const reply of await Promise.all(sleepers)) assert.equal(reply.status, 200);
     const grew = logs.err.find((line) => line.includes("Worker pool grew from 2 to"));
@@ -123,17 +123,23 @@ describe("a pool at its max, every worker held by a sleeper (a pool of 2)", () =
 });
 
 /** The newest pool sample the live page's event stream sends. */
-function liveSample(url: string): Promise<{ workers: number }> {
+/** The live feed's first sample that shows what is `wanted`, or the last one seen within `withinMs` (a sample may predate the growth). */
+function liveSample(url: string, wanted: (sample: { workers: number }) => boolean, withinMs = 3000): Promise<{ workers: number }> {
   return new Promise((resolve, reject) => {
+    let last: { workers: number } | undefined;
+    const finish = () => {
+      clearTimeout(timer);
+      req.destroy();
+      resolve(last ?? { workers: 0 });
+    };
+    const timer = setTimeout(finish, withinMs);
     const req = get(`${url}/_loopwise/events`, (res) => {
       let text = "";
       res.on("data", (chunk: Buffer) => {
         text += chunk.toString("utf8");
         const samples = [...text.matchAll(/^data: (.*"type":"sample".*)$/gm)].map((m) => JSON.parse(m[1]!));
-        if (samples.length > 0) {
-          req.destroy();
-          resolve(samples.at(-1));
-        }
+        last = samples.at(-1) ?? last;
+        if (last && wanted(last)) finish();
       });
     }).on("error", reject);
   });
