@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { readEnvFile } from "../../src/params/settings.ts";
 import { runCli } from "../helpers.ts";
 import { blocksOf, root } from "../docs/markdown.ts";
 
@@ -26,8 +25,8 @@ test("every example and docs app is clean, but for the seed app's deliberate blo
   assert.ok(apps.length >= 20, `found only ${apps.length} apps`);
   assert.ok(apps.includes("examples/seed/main.ts:app"));
   // The settings page's app reads its variables when imported: the ones its example .env gives.
-  const settingsEnv = readEnvFile(join(root, "docs/examples/settings/example.env"));
-  const run = await runCli(["check", ...apps.map((spec) => join(root, spec)), "--json"], settingsEnv, 120_000);
+  const envFile = join(root, "docs/examples/settings/example.env");
+  const run = await runCli(["check", ...apps.map((spec) => join(root, spec)), "--json", "--env-file", envFile], {}, 120_000);
   assert.equal(run.stderr, "");
   assert.equal(run.code, 1);
   const report = JSON.parse(run.stdout);
