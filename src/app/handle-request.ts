@@ -192,7 +192,7 @@ class Pipeline {
     if (this.builtins.has(`GET ${path}`)) allow.push(...["GET", "HEAD"].filter((m) => !allow.includes(m)));
     if (allow.length > 0) return void done(answered(statusResult(405, "Method Not Allowed", { allow: allow.join(", ") })));
     const other = this.app.redirectSlashes ? otherSlash(path) : undefined;
-    if (other !== undefined && this.routes(method, other)) {
+    if (other !== undefined && this.reaches(method, other)) {
       const location = (this.options.rootPath ?? "") + other + url.slice(path.length);
       return void done(answered({ status: 307, headers: { location }, body: "" }));
     }
@@ -200,7 +200,7 @@ class Pipeline {
   }
 
   /** Whether `method path` reaches a route of the app or a documentation page. */
-  private routes(method: string, path: string): boolean {
+  private reaches(method: string, path: string): boolean {
     return this.app.match(method, path).kind === "route" || this.builtins.has(`${method === "HEAD" ? "GET" : method} ${path}`);
   }
 }

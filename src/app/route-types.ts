@@ -123,6 +123,8 @@ type ParamsInput<Path extends string, O> = O extends { params: StandardSchemaV1 
     : { [K in keyof PathParams<Path>]: string | number };
 
 type InputOf<O, K extends string> = O extends { [P in K]: StandardSchemaV1 } ? In<O[K]> : undefined;
+/** A route without a query or body schema reads what comes as it is: the client may send any. */
+type LooseInputOf<O, K extends string, Loose> = O extends { [P in K]: StandardSchemaV1 } ? In<O[K]> : Loose | undefined;
 
 /** A value the handler returns as it is sent: a ready-made response says nothing of its body. */
 type SentData<R> = R extends Reply<infer T> ? T : R extends OutgoingResponse | Response | Uint8Array ? unknown : R;
@@ -151,7 +153,12 @@ type ErrorOf<O> =
   | ErrorBody;
 
 export type SpecOf<Path extends string, O, R> = {
-  input: { params: ParamsInput<Path, O>; query: InputOf<O, "query">; body: InputOf<O, "body">; headers: InputOf<O, "headers"> };
+  input: {
+    params: ParamsInput<Path, O>;
+    query: LooseInputOf<O, "query", Record<string, unknown>>;
+    body: LooseInputOf<O, "body", unknown>;
+    headers: InputOf<O, "headers">;
+  };
   data: DataOf<O, R>;
   error: ErrorOf<O>;
 };

@@ -31,6 +31,15 @@ const redisFlag: Flag = {
   shows: "none",
 };
 
+/** As uvicorn's: a `.env` file's variables, set before the app is imported (what its settings read). */
+export const envFileFlag: Flag = {
+  name: "env-file",
+  value: "FILE",
+  kind: "string",
+  help: "load environment variables from this file before importing the app",
+  shows: "none",
+};
+
 export const runFlags: Flag[] = [
   { name: "host", value: "HOST", kind: "string", help: "address to listen on", shows: defaults.host },
   { name: "port", value: "N", kind: "integer", min: 0, help: "port to listen on; 0 picks a free one", shows: String(defaults.port) },
@@ -178,7 +187,7 @@ export const runFlags: Flag[] = [
   },
   { name: "uds", value: "PATH", kind: "string", help: "listen on this Unix socket instead of --host/--port", shows: "none" },
   redisFlag,
-  { name: "env-file", value: "FILE", kind: "string", help: "load environment variables from this file before importing the app", shows: "none" },
+  envFileFlag,
 ];
 
 /** `loopwise worker`: no HTTP flags; the pool's, the log's, the monitor's (with its own words where jobs replace requests), and the queue's. */
@@ -216,7 +225,7 @@ export const demoFlags: Flag[] = [
   { name: "out", value: "FILE", kind: "string", help: "also draw both tests to an .svg or .html file", shows: "none" },
 ];
 
-export const checkFlags: Flag[] = [{ name: "json", kind: "switch", help: "print the report as JSON (for CI)", shows: "text" }];
+export const checkFlags: Flag[] = [{ name: "json", kind: "switch", help: "print the report as JSON (for CI)", shows: "text" }, envFileFlag];
 
 export interface Parsed {
   /** The flags given, by name, parsed: integers as numbers, switches as true. */

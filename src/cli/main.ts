@@ -10,7 +10,7 @@ import { serve } from "../server/serve.js";
 import { runWithReload } from "./reload.js";
 import { runDemo } from "./demo.js";
 import { InitError, initProject, type OwnPackage } from "./init.js";
-import { checkFlags, closest, demoFlags, helpText, parseFlags, runFlags, UsageError, workerFlags, type Parsed } from "./flags.js";
+import { checkFlags, closest, demoFlags, envFileFlag, helpText, parseFlags, runFlags, UsageError, workerFlags, type Parsed } from "./flags.js";
 import { check } from "./check.js";
 import { AppImportError, importApp } from "./import-app.js";
 import { readEnvFile } from "../params/settings.js";
@@ -51,9 +51,9 @@ const commands = {
     summary: "Run the app's queue-lane routes and durable jobs, taken from Redis: plain handlers on this process's pool, async ones on its loop.",
     flags: workerFlags,
   },
-  routes: { usage: "loopwise routes MODULE[:EXPORT]", summary: "List every route and the lane it runs on.", flags: [] },
+  routes: { usage: "loopwise routes MODULE[:EXPORT] [--env-file FILE]", summary: "List every route and the lane it runs on.", flags: [envFileFlag] },
   check: {
-    usage: "loopwise check MODULE[:EXPORT]... [--json]",
+    usage: "loopwise check MODULE[:EXPORT]... [--json] [--env-file FILE]",
     summary:
       "Find blocking calls (fs/crypto/zlib/child_process *Sync, Atomics.wait, sleepSync, better-sqlite3, bcrypt, the app's blocking() functions) " +
       "in the handlers, dependencies and middleware that run on the event loop, and the app's functions they call. Exit status 1 if any.",
@@ -208,8 +208,10 @@ async function runCommand(command: keyof typeof commands, rest: string[]): Promi
     case "worker":
       return worker(parsed);
     case "routes":
+      loadEnvFile(parsed.given["env-file"]);
       return routes(parsed.positionals);
     case "check":
+      loadEnvFile(parsed.given["env-file"]);
       return check(parsed.positionals, parsed.given.json === true);
     default: {
       const out = parsed.given.out as string | undefined;

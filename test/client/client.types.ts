@@ -28,6 +28,9 @@ export async function typed(): Promise<void> {
   const ok: true | undefined = health.data?.ok;
   await api.delete("/users/:name", { params: { name: "ada" } });
   await api.head("/items");
+  // A route without a query or body schema takes what it is sent.
+  await api.get("/health", { query: { verbose: 1 } });
+  await api.delete("/users/:name", { params: { name: "ada" }, body: "why" });
   void [id, greeting, ok];
 
   // @ts-expect-error: a wrong body (name is a string)
