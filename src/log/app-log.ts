@@ -102,8 +102,9 @@ export class AppLogger {
       if (level < sink.level) return;
       let msg: string;
       let own: Fields | undefined;
-      if (typeof first === "string") {
-        msg = first;
+      if (typeof first !== "object" || first === null) {
+        // A message, or from plain JavaScript anything else (a number, undefined): written as text.
+        msg = String(first);
         own = typeof second === "object" && second !== null ? second : undefined;
       } else {
         own = first instanceof Error ? { err: errorFields(first) } : first;

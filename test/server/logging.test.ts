@@ -62,6 +62,10 @@ describe("logging at debug, as JSON lines", () => {
     const error = appLines().find((l) => l.msg === "kept as err")!;
     assert.deepEqual([error.level, error.err.type, error.err.message], [50, "Error", "kept as err"]);
     assert.match(error.err.stack, /logging-app\.ts/);
+    assert.ok(
+      appLines().some((l) => l.msg === "42" && l.route === "GET /log/hostile"),
+      "a number is written as its text",
+    );
   });
 
   test("the log outside a request has no request fields", async () => {
