@@ -109,6 +109,9 @@ describe("OpenTelemetry across the lanes", () => {
     const onPool = spans.get("worker GET /traced/queue")!;
     assert.equal(onPool.parentSpanId, job.spanId);
     assert.equal(onPool.attributes["loopwise.lane"], "queue");
+    // The handler's req.log line is the worker process's, with its route, lane and worker thread.
+    const line = worker.stderr.map((text) => JSON.parse(text)).find((entry) => entry.msg === "queue-lane work");
+    assert.deepEqual([line?.route, line?.lane, line?.worker, line?.step, line?.pid], ["GET /traced/queue", "queue", 1, "render", worker.pid]);
   });
 
   test("a 500 marks the server and handler spans as errors; a 4xx does not", async () => {
