@@ -134,3 +134,34 @@ describe("OpenTelemetry across the lanes", () => {
     assert.equal(missing.get("GET")!.attributes["http.route"], undefined);
   });
 });
+
+test("with the HTTP instrumentation (as auto-instrumentations start it), its SERVER span gets the route and no second one is made", async () => {
+  const receiver = await startOtlpReceiver();
+  const server = await spawnServer(
+    `${fixture("logging-app.ts")}:app`,
+    ["--pool-size", "1"],
+    otelEnv(receiver, "instrumented", "otel-http-setup.mjs"),
+  );
+  try {
+    assert.equal((await request(`${server.url}/log/worker/5`)).status, 200);
+    const handler = await until(() => receiver.spans.find((span) => span.name === "handler GET /log/worker/:id"), "the handler's span", 20_000);
+    const serverSpans = await until(
+      () => {
+        const found = receiver.spans.filter((span) => span.traceId === handler.traceId && span.kind === SERVER);
+        return found.length > 0 && found;
+      },
+      "the SERVER span",
+      20_000,
+    );
+    assert.equal(serverSpans.length, 1);
+    const [serverSpan] = serverSpans;
+    assert.deepEqual(
+      [serverSpan!.scope, serverSpan!.name, serverSpan!.attributes["http.route"]],
+      ["@opentelemetry/instrumentation-http", "GET /log/worker/:id", "/log/worker/:id"],
+    );
+    assert.equal(handler.parentSpanId, serverSpan!.spanId);
+  } finally {
+    await server.stop();
+    await receiver.close();
+  }
+});
