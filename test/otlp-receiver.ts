@@ -14,8 +14,10 @@ export interface ReceivedSpan {
   endTimeUnixNano: string;
   attributes: Record<string, string | number | boolean>;
   status: { code?: number; message?: string };
-  /** The exporting process's service.name and process.pid. */
+  /** The exporting process's pid. */
   pid: number | undefined;
+  /** The instrumentation scope (tracer) that made it: "loopwise", "@opentelemetry/instrumentation-http", the app's. */
+  scope: string;
 }
 
 type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean };
@@ -39,7 +41,13 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
           const pid = attributesOf(resource.resource?.attributes ?? [])["process.pid"] as number | undefined;
           for (const scope of resource.scopeSpans ?? []) {
             for (const span of scope.spans ?? [])
-              spans.push({ ...span, attributes: attributesOf(span.attributes ?? []), status: span.status ?? {}, pid });
+              spans.push({
+                ...span,
+                attributes: attributesOf(span.attributes ?? []),
+                status: span.status ?? {},
+                pid,
+                scope: scope.scope?.name ?? "",
+              });
           }
         }
       }
@@ -65,9 +73,9 @@ function attributesOf(list: { key: string; value: AnyValue }[]): Record<string, 
 }
 
 /** The environment that points the SDK (started by test/fixtures/otel-setup.mjs) at `receiver`. */
-export function otelEnv(receiver: OtlpReceiver, serviceName: string): Record<string, string> {
+export function otelEnv(receiver: OtlpReceiver, serviceName: string, setup = "otel-setup.mjs"): Record<string, string> {
   return {
-    NODE_OPTIONS: `--import ${new URL("./fixtures/otel-setup.mjs", import.meta.url).pathname}`,
+    NODE_OPTIONS: `--import ${new URL(`./fixtures/${setup}`, import.meta.url).pathname}`,
     OTEL_SERVICE_NAME: serviceName,
     OTEL_TRACES_EXPORTER: "otlp",
     OTEL_METRICS_EXPORTER: "none",

@@ -28,9 +28,20 @@ const holder = globalThis as { [appLogSinkKey]?: AppLogSink };
 const stderrSink: AppLogSink = {
   level: logLevels.info,
   write(record) {
-    process.stderr.write(`${new Date(record.time).toISOString()} ${levelLabels[record.level]} ${record.msg}${textFields(record.fields)}\n`);
+    process.stderr.write(
+      `${new Date(record.time).toISOString()} ${levelLabels[record.level]} ${textMessage(record.msg)}${textFields(record.fields)}\n`,
+    );
   },
 };
+
+/**
+ * The message of a text line, one line whatever the app put in it: a newline or another control
+ * character (from a request's own data, say) is escaped, so it cannot forge a line of its own.
+ */
+export function textMessage(msg: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for
+  return /[\u0000-\u001f\u007f]/.test(msg) ? JSON.stringify(msg).slice(1, -1) : msg;
+}
 
 /** A text line's fields: ` key=value` each, a value that is not a plain word quoted as JSON. */
 export function textFields(fields: Record<string, unknown>): string {
@@ -102,8 +113,9 @@ export class AppLogger {
       if (level < sink.level) return;
       let msg: string;
       let own: Fields | undefined;
-      if (typeof first === "string") {
-        msg = first;
+      if (typeof first !== "object" || first === null) {
+        // A message, or from plain JavaScript anything else (a number, undefined): written as text.
+        msg = String(first);
         own = typeof second === "object" && second !== null ? second : undefined;
       } else {
         own = first instanceof Error ? { err: errorFields(first) } : first;

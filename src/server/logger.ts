@@ -4,7 +4,7 @@ import type { LoopBlock } from "../monitor/loop-monitor.js";
 import { accessToJson, formatAccessText, round, type AccessRecord } from "./access-line.js";
 import type { AbandonedHook } from "./shutdown-hooks.js";
 import { thrownMessage } from "./thrown-error.js";
-import { currentAppLogSink, setAppLogSink, textFields, type AppLogRecord } from "../log/app-log.js";
+import { currentAppLogSink, setAppLogSink, textFields, textMessage, type AppLogRecord } from "../log/app-log.js";
 import { levelLabels, logLevels } from "../log/levels.js";
 import { jsonSafeFields } from "../pool/protocol.js";
 import { processFields } from "./access-line.js";
@@ -326,7 +326,7 @@ export class Logger {
       JSON.stringify({ ...own, level: record.level, time: record.time, ...processFields, msg: String(record.msg) });
     let line: string;
     if (this.format === "text")
-      line = `${new Date(record.time).toISOString()} ${levelLabels[record.level] ?? record.level} ${record.msg}${textFields(fields)}`;
+      line = `${new Date(record.time).toISOString()} ${levelLabels[record.level] ?? record.level} ${textMessage(String(record.msg))}${textFields(fields)}`;
     else {
       try {
         line = json(fields);

@@ -41,6 +41,8 @@ export interface Exchange {
 
 export function createResponder(parts: ResponderParts) {
   const { logger, inFlight, metrics, live, monitor } = parts;
+  // Most servers have none: no loop at all per response then.
+  const extraHeaders = parts.headers !== undefined && parts.headers.length > 0 ? parts.headers : undefined;
 
   // Event streams have no natural end: at shutdown they end at once (the browser reconnects to
   // another instance, with Last-Event-ID), instead of holding the grace period.
@@ -114,7 +116,7 @@ export function createResponder(parts: ResponderParts) {
       finished(exchange, result);
       return;
     }
-    for (const [name, value] of parts.headers ?? []) if (!(name in result.headers)) result.headers[name] = value;
+    if (extraHeaders) for (const [name, value] of extraHeaders) if (!(name in result.headers)) result.headers[name] = value;
     let sent: RouteResult;
     try {
       sent = writeResponse(res, result, parts.closing());

@@ -91,6 +91,8 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     afterResponse: (result) => background.start(result),
   });
   const { limitConcurrency } = config;
+  // uvicorn's --limit-concurrency: past the limit (requests and WebSocket sessions in flight), refused at once, before any work is spent.
+  const overloaded = limitConcurrency === undefined ? undefined : () => (inFlight.size >= limitConcurrency ? tooBusy(limitConcurrency) : undefined);
   const countRequest = requestLimit(config, logger, options.onRequestLimit ?? (() => void close("limit-max-requests")));
   const dispatch = (tag: RequestTag | undefined, req: IncomingMessage, res: ServerResponse) => {
     const start = performance.now();
@@ -99,12 +101,9 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
     const span = startRequestSpan(req, peer, performance.timeOrigin + start);
     const exchange = { req, res, start, client: peer.client, tag, span };
     countRequest?.();
-    // uvicorn's --limit-concurrency: past the limit, refused at once, before any work is spent on it.
-    if (limitConcurrency !== undefined && inFlight.size >= limitConcurrency) {
-      inFlight.begin();
-      return respond(exchange, tooBusy(limitConcurrency));
-    }
+    const busy = overloaded?.();
     inFlight.begin();
+    if (busy) return respond(exchange, busy);
     started.handle(
       req,
       peer,
@@ -136,6 +135,7 @@ export async function serve(app: App, options: ServeOptions = {}): Promise<Runni
           inFlight,
           onRequest,
           closing: () => closing,
+          overloaded,
           pingInterval: config.websocketPingInterval,
           maxMessageSize: config.websocketMaxMessageSize,
         });

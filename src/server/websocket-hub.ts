@@ -31,6 +31,8 @@ export interface WebSocketHubOptions {
   /** Largest message for routes that set no `maxMessageSize`, bytes. */
   maxMessageSize: number;
   closing(): boolean;
+  /** The answer for a handshake past the server's concurrency limit, when it is reached now (--limit-concurrency). */
+  overloaded?: () => RouteResult | undefined;
   monitor?: LoopMonitor;
   /** Counts sessions as in flight, so shutdown waits for their handlers. */
   inFlight?: { begin(): void; end(): void };
@@ -114,11 +116,13 @@ export class WebSocketHub {
     const path = queryStart < 0 ? url : url.slice(0, queryStart);
     const match = this.app.matchWebSocket(path);
     const problem = handshakeProblem(req);
-    if (match.kind !== "route" || this.context.closing() || problem) {
+    const busy = match.kind === "route" && problem === undefined ? this.options.overloaded?.() : undefined;
+    if (match.kind !== "route" || this.context.closing() || problem || busy) {
       const refusal =
         problem ??
         (match.kind === "bad-path" ? statusResult(400, "Malformed request path") : undefined) ??
-        (match.kind === "not-found" ? statusResult(404, "Not Found") : errorResult(new ShuttingDownError()));
+        (match.kind === "not-found" ? statusResult(404, "Not Found") : undefined) ??
+        (this.context.closing() ? errorResult(new ShuttingDownError()) : busy!);
       this.refuse(handshake, refusal);
       if (tag) this.options.monitor!.finished(tag);
       return;

@@ -7,6 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import type { App } from "../app/app.js";
 import type { Peer } from "../http/request.js";
+import type { RouteResult } from "../http/response.js";
 import type { TaskExecutor } from "../lanes/executor.js";
 import type { LiveFeed } from "../monitor/live-feed.js";
 import type { LoopMonitor } from "../monitor/loop-monitor.js";
@@ -28,6 +29,7 @@ export interface UpgradeParts {
   pingInterval: number;
   maxMessageSize: number;
   closing(): boolean;
+  overloaded?: () => RouteResult | undefined;
   /** The server's request listener: an `Upgrade: h2c` request is served by it as plain HTTP. */
   onRequest(req: IncomingMessage, res: ServerResponse): void;
 }
@@ -41,6 +43,7 @@ export function installWebSocketUpgrade(server: Server, app: App, parts: Upgrade
     pingInterval: parts.pingInterval,
     maxMessageSize: parts.maxMessageSize,
     closing: parts.closing,
+    overloaded: parts.overloaded,
     monitor: parts.monitor,
     inFlight: parts.inFlight,
     passThrough: parts.onRequest,

@@ -173,6 +173,6 @@ describe("mounting static files", () => {
     assert.throws(() => staticFiles(publicDir, { index: "../secret.txt" }), /index must be a file name/);
     assert.throws(() => new App().mount("static", staticFiles(publicDir)), /must start with "\/"/);
     assert.throws(() => new App().mount("/static/*", staticFiles(publicDir)), /wildcard/);
-    assert.throws(() => new App().mount("/x", {} as never), /takes an App, staticFiles/);
+    assert.throws(() => new App().mount("/x", {} as never), /takes an App, staticFiles\(\.\.\.\) or a Fetch handler/);
   });
 });

@@ -62,6 +62,10 @@ describe("logging at debug, as JSON lines", () => {
     const error = appLines().find((l) => l.msg === "kept as err")!;
     assert.deepEqual([error.level, error.err.type, error.err.message], [50, "Error", "kept as err"]);
     assert.match(error.err.stack, /logging-app\.ts/);
+    assert.ok(
+      appLines().some((l) => l.msg === "42" && l.route === "GET /log/hostile"),
+      "a number is written as its text",
+    );
   });
 
   test("the log outside a request has no request fields", async () => {
@@ -100,6 +104,9 @@ describe("logging at warning, as text", () => {
     assert.ok(!logs.err.some((line) => / INFO | DEBUG /.test(line)), logs.err.join("\n"));
     const warning = logs.err.find((line) => line.includes("hostile fields from a worker"))!;
     assert.match(warning, /^\S+Z WARNING hostile fields from a worker .*route="GET \/log\/hostile" lane=worker .*worker=1$/);
+    // A newline in a message is escaped: it cannot forge a line of its own.
+    assert.ok(logs.err.some((line) => line.includes("WARNING forged?\\n2026-01-01T00:00:00.000Z ERROR a line the client wrote")));
+    assert.ok(!logs.err.some((line) => line.startsWith("2026-01-01")));
   });
 });
 

@@ -5,6 +5,7 @@ import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { serve, type RunningServer } from "loopwise";
 import { app } from "../fixtures/lanes-app.ts";
+import { openSocket } from "./websocket-client.ts";
 import { captureLogs, delay, fixture, request, runCli, spawnServer, statusOf, until } from "../helpers.ts";
 
 describe("probes, the concurrency limit and extra headers", () => {
@@ -133,4 +134,23 @@ test("--timeout-keep-alive closes an idle connection after its seconds; --backlo
   const bad = await runCli(["run", `${fixture("pid-app.ts")}:app`, "--port", "0", "--header", "nocolon"]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /header must be "name:value"/);
+});
+
+test("--limit-concurrency counts open WebSocket sessions, and refuses a handshake past it with a 503", async () => {
+  const { app: wsApp } = await import("../fixtures/websocket-app.ts");
+  const server = await serve(wsApp, { port: 0, poolSize: 1, limitConcurrency: 1, logWrite: () => {} });
+  try {
+    const wsUrl = server.url.replace("http", "ws");
+    const first = await openSocket(`${wsUrl}/ws/echo`);
+    await assert.rejects(openSocket(`${wsUrl}/ws/echo`), (error: { status?: number; headers?: Record<string, string> }) => {
+      assert.deepEqual([error.status, error.headers?.["retry-after"]], [503, "1"]);
+      return true;
+    });
+    assert.equal((await request(`${server.url}/nothing`)).status, 503, "the open session counts for HTTP requests too");
+    first.ws.close();
+    await first.closed;
+    await until(async () => (await request(`${server.url}/nothing`)).status === 404, "the session's place to be free again");
+  } finally {
+    await server.close();
+  }
 });

@@ -109,6 +109,9 @@ describe("OpenTelemetry across the lanes", () => {
     const onPool = spans.get("worker GET /traced/queue")!;
     assert.equal(onPool.parentSpanId, job.spanId);
     assert.equal(onPool.attributes["loopwise.lane"], "queue");
+    // The handler's req.log line is the worker process's, with its route, lane and worker thread.
+    const line = worker.stderr.map((text) => JSON.parse(text)).find((entry) => entry.msg === "queue-lane work");
+    assert.deepEqual([line?.route, line?.lane, line?.worker, line?.step, line?.pid], ["GET /traced/queue", "queue", 1, "render", worker.pid]);
   });
 
   test("a 500 marks the server and handler spans as errors; a 4xx does not", async () => {
@@ -130,4 +133,35 @@ describe("OpenTelemetry across the lanes", () => {
     const missing = await traceOf("/nowhere", ["GET"]);
     assert.equal(missing.get("GET")!.attributes["http.route"], undefined);
   });
+});
+
+test("with the HTTP instrumentation (as auto-instrumentations start it), its SERVER span gets the route and no second one is made", async () => {
+  const receiver = await startOtlpReceiver();
+  const server = await spawnServer(
+    `${fixture("logging-app.ts")}:app`,
+    ["--pool-size", "1"],
+    otelEnv(receiver, "instrumented", "otel-http-setup.mjs"),
+  );
+  try {
+    assert.equal((await request(`${server.url}/log/worker/5`)).status, 200);
+    const handler = await until(() => receiver.spans.find((span) => span.name === "handler GET /log/worker/:id"), "the handler's span", 20_000);
+    const serverSpans = await until(
+      () => {
+        const found = receiver.spans.filter((span) => span.traceId === handler.traceId && span.kind === SERVER);
+        return found.length > 0 && found;
+      },
+      "the SERVER span",
+      20_000,
+    );
+    assert.equal(serverSpans.length, 1);
+    const [serverSpan] = serverSpans;
+    assert.deepEqual(
+      [serverSpan!.scope, serverSpan!.name, serverSpan!.attributes["http.route"]],
+      ["@opentelemetry/instrumentation-http", "GET /log/worker/:id", "/log/worker/:id"],
+    );
+    assert.equal(handler.parentSpanId, serverSpan!.spanId);
+  } finally {
+    await server.stop();
+    await receiver.close();
+  }
 });
