@@ -9,12 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { installInNewProject, megabytes, nameOf, packLoopwise, type InstalledProject } from "../bench/lib/install-footprint.ts";
+import { installBudget, installInNewProject, megabytes, nameOf, packLoopwise, type InstalledProject } from "../bench/lib/install-footprint.ts";
 import { request, runCli, spawnServer } from "./helpers.ts";
 
 const bin = (name: string) => fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
-// 38 MB: esbuild (for tsx) is 11 MB of it, zod 8 MB, @opentelemetry/api (the only tracing dependency) 2.8 MB.
-const budget = { megabytes: 38, packages: 45 };
+const budget = installBudget;
 /** What the optional parts and the browser apps they came with would bring. */
 const unwanted = ["redoc", "react", "react-dom", "mobx", "styled-components", "core-js", "@scarf/scarf", "swagger-ui-dist", "bullmq", "ioredis"];
 

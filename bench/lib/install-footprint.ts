@@ -97,3 +97,6 @@ export function packLoopwise(into: string): string {
     rmSync(staging, { recursive: true, force: true });
   }
 }
+
+/** What `npm i loopwise zod` may take: esbuild (for tsx) is 11 MB of it and zod 8 MB; it was 35.1 MB when last raised. */
+export const installBudget = { megabytes: 38, packages: 45 };

@@ -5,10 +5,10 @@ import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BenchContext } from "../lib/context.ts";
-import { installInNewProject, megabytes, nameOf, packLoopwise } from "../lib/install-footprint.ts";
+import { installBudget, installInNewProject, megabytes, nameOf, packLoopwise } from "../lib/install-footprint.ts";
 import { fmt, printTable, type Row } from "../lib/table.ts";
 
-const budget = { megabytes: 35, packages: 45 };
+const budget = installBudget;
 
 export async function install(context: BenchContext): Promise<void> {
   const tarball = packLoopwise(join(tmpdir(), "loopwise-bench-pack"));
