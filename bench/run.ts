@@ -118,7 +118,7 @@ const cpuRatio = (base: Measured, r: Measured) => base.cpuUsPerRequest / r.cpuUs
 
 const scenarios: Record<string, () => Promise<void>> = {
   async hello() {
-    const results = await throughput([peers.rawHttp(), peers.fastify(), peers.loopwise()], "/hello");
+    const results = await throughput([peers.rawHttp(), peers.rawHttpAsync(), peers.fastify(), peers.loopwise()], "/hello");
     printTable(`(a) GET /hello on the event loop, ${connections} connections, ${durationSec} s`, throughputRows(results, "node:http"), markdown);
     const ours = results.get("Loopwise")!;
     const raw = cpuRatio(results.get("node:http")!, ours);

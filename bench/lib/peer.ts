@@ -28,6 +28,8 @@ export interface Peer {
 
 export const peers = {
   rawHttp: (): PeerSpec => ({ name: "node:http", args: ["--import", "tsx", "bench/peers/raw-http.ts"] }),
+  /** node:http with an async handler and JSON made per request: what any framework's hello pays at least. */
+  rawHttpAsync: (): PeerSpec => ({ name: "node:http, async + JSON", args: ["--import", "tsx", "bench/peers/raw-http.ts"], env: { RAW_ASYNC: "1" } }),
   /** node:http and @fastify/busboy piping each uploaded file to a temporary file: the floor for uploads. */
   rawUpload: (): PeerSpec => ({ name: "node:http + busboy", args: ["--import", "tsx", "bench/peers/raw-upload.ts"] }),
   fastify: (): PeerSpec => ({ name: "Fastify", args: ["--import", "tsx", "bench/peers/fastify.ts"] }),

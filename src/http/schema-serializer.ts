@@ -5,13 +5,20 @@
 // primitives. Anything
 // else (records, tuples, unions of shapes, references, dates, transforms, other libraries) keeps
 // the one JSON encoder, json-encoding.ts; so does a value the serialiser cannot write.
-import type { ValueSchema } from "./schema-issues.js";
 import { encodeJson } from "./json-encoding.js";
 import { compileWriter } from "./json-writer.js";
 
 export type Serialize = (value: unknown) => string;
 
 type JsonSchema = Record<string, unknown>;
+
+/** What this module reads of a Standard Schema (params/standard-schema.ts): its vendor, and Standard JSON Schema when it has it. */
+interface DescribedSchema {
+  readonly "~standard": {
+    readonly vendor: string;
+    readonly jsonSchema?: { output(options: { target: string }): JsonSchema };
+  };
+}
 
 /** The serialiser of each schema, made once per thread; null where none fits. */
 const compiled = new WeakMap<object, Serialize | null>();
@@ -20,7 +27,7 @@ const compiled = new WeakMap<object, Serialize | null>();
  * The compiled serialiser for values validated by `schema`, or undefined when none can promise
  * JSON.stringify's bytes. The first call for a schema compiles it.
  */
-export function schemaSerializer(schema: ValueSchema | undefined): Serialize | undefined {
+export function schemaSerializer(schema: DescribedSchema | undefined): Serialize | undefined {
   if (schema === undefined) return undefined;
   let serialize = compiled.get(schema);
   if (serialize === undefined) {
@@ -30,12 +37,8 @@ export function schemaSerializer(schema: ValueSchema | undefined): Serialize | u
   return serialize ?? undefined;
 }
 
-function compile(schema: ValueSchema): Serialize | null {
-  // The parts of Standard Schema (and its JSON Schema extension) read here; params/ has the whole interface, a floor above.
-  const standard = schema["~standard"] as ValueSchema["~standard"] & {
-    vendor?: string;
-    jsonSchema?: { output(options: { target: string }): JsonSchema };
-  };
+function compile(schema: DescribedSchema): Serialize | null {
+  const standard = schema["~standard"];
   // Zod builds its output from the schema's shape: keys in the schema's order, unknown ones
   // dropped. Another library may keep the input's order, which a serialiser would change.
   if (standard.vendor !== "zod" || typeof standard.jsonSchema?.output !== "function") return null;

@@ -56,7 +56,10 @@ export function createResponder(parts: ResponderParts) {
     inFlight.end();
   };
 
+  // With no access log, metrics or live page, an answer has nobody to report to but its span.
+  const reported = logger.accessLogEnabled || metrics !== undefined || live !== undefined;
   const report = ({ req, start, client, span }: Exchange, result: HandledRequest, status: number, bytes?: number) => {
+    if (!reported && !span) return;
     const durationMs = performance.now() - start;
     const route = result.route?.path;
     const method = req.method ?? "";
