@@ -73,9 +73,13 @@ function attributesOf(list: { key: string; value: AnyValue }[]): Record<string, 
 }
 
 /** The environment that points the SDK (started by test/fixtures/otel-setup.mjs) at `receiver`. */
-export function otelEnv(receiver: OtlpReceiver, serviceName: string, setup = "otel-setup.mjs"): Record<string, string> {
+export function otelEnv(
+  receiver: OtlpReceiver,
+  serviceName: string,
+  setup = new URL("./fixtures/otel-setup.mjs", import.meta.url),
+): Record<string, string> {
   return {
-    NODE_OPTIONS: `--import ${new URL(`./fixtures/${setup}`, import.meta.url).pathname}`,
+    NODE_OPTIONS: `--import ${setup.pathname}`,
     OTEL_SERVICE_NAME: serviceName,
     OTEL_TRACES_EXPORTER: "otlp",
     OTEL_METRICS_EXPORTER: "none",

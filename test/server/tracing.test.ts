@@ -140,7 +140,7 @@ test("with the HTTP instrumentation (as auto-instrumentations start it), its SER
   const server = await spawnServer(
     `${fixture("logging-app.ts")}:app`,
     ["--pool-size", "1"],
-    otelEnv(receiver, "instrumented", "otel-http-setup.mjs"),
+    otelEnv(receiver, "instrumented", new URL("../fixtures/otel-http-setup.mjs", import.meta.url)),
   );
   try {
     assert.equal((await request(`${server.url}/log/worker/5`)).status, 200);
