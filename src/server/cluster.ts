@@ -49,16 +49,14 @@ export async function runClusterParent(count: number, logger: Logger, socketPath
       child.once("listening", () => {
         listening.add(child);
         // Started while the parent was stopping (a replacement on its way): it could not hear the first ask.
-        if (stopping) child.send(shutdownMessage);
+        if (stopping) ask(child);
       });
       child.on("message", (message) => {
         if (message !== recycleMessage || stopping || retiring.has(child)) return;
         retiring.add(child);
         logger.childRecycling(child.process.pid ?? 0);
         // The replacement first, so the port never has one process fewer than asked for.
-        fork().once("listening", () => {
-          if (child.isConnected()) child.send(shutdownMessage);
-        });
+        fork().once("listening", () => ask(child));
       });
       child.once("exit", (code, signal) => {
         children.delete(child);
@@ -84,7 +82,7 @@ export async function runClusterParent(count: number, logger: Logger, socketPath
       if (stopping) return;
       stopping = true;
       if (children.size === 0) return finish();
-      for (const child of children) child.send(shutdownMessage);
+      for (const child of children) ask(child);
     };
 
     onShutdownSignals(
@@ -113,6 +111,14 @@ export function followParent(server: RunningServer): void {
   });
   // The parent died without asking: drain and go too.
   process.on("disconnect", () => void stop());
+}
+
+/**
+ * Asks a child to drain and exit, unless it is already going: one that drained after its request
+ * limit may be gone in the moment before its exit is reported, and sending to it would throw.
+ */
+function ask(child: ClusterWorker): void {
+  if (child.isConnected()) child.send(shutdownMessage);
 }
 
 export const isClusterChild = () => cluster.isWorker;

@@ -108,7 +108,7 @@ test("--limit-max-requests with --workers: each child is replaced once past its 
     await until(() => server.stderr.some((line) => /reached its request limit; starting its replacement/.test(JSON.parse(line).msg)));
     assert.ok(!server.stderr.some((line) => /died|could not start/.test(JSON.parse(line).msg ?? "")), server.stderr.join("\n"));
   } finally {
-    assert.equal(await server.stop(), 0);
+    assert.equal(await server.stop(), 0, server.stderr.join("\n"));
   }
 });
 
