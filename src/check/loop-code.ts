@@ -21,14 +21,25 @@ export interface LoopCode {
 
 const offloadAdvice = "move the blocking call into a function registered with blocking() and await offload(fn, ...args)";
 
-export function loopCodeOf(app: App): LoopCode[] {
-  const found = new Map<Function, LoopCode>();
-  const add = (fn: Function, kind: LoopCodeKind, name: string, route: string, fix: string) => {
+/**
+ * Collects functions with the routes they serve: a function several routes share (one made by a
+ * factory, a shared dependency) is one entry with every route.
+ */
+function functionCollector<T extends { fn: Function; routes: string[] }>() {
+  const found = new Map<Function, T>();
+  const add = (fn: Function, route: string, make: () => Omit<T, "routes">) => {
     const known = found.get(fn);
     if (known) {
       if (!known.routes.includes(route)) known.routes.push(route);
-    } else found.set(fn, { fn, kind, name: name || fn.name || "anonymous", routes: [route], fix });
+    } else found.set(fn, { ...make(), routes: [route] } as T);
   };
+  return { add, all: () => [...found.values()] };
+}
+
+export function loopCodeOf(app: App): LoopCode[] {
+  const found = functionCollector<LoopCode>();
+  const add = (fn: Function, kind: LoopCodeKind, name: string, route: string, fix: string) =>
+    found.add(fn, route, () => ({ fn, kind, name: name || fn.name || "anonymous", fix }));
   const addDependencies = (plan: Dependency[], route: string) => {
     for (const dependency of plan) {
       if (dependency.lane === "loop") add(dependency.fn, "dependency", dependency.name, route, dependencyFix(dependency));
@@ -53,7 +64,7 @@ export function loopCodeOf(app: App): LoopCode[] {
     add(route.handler, "websocket", route.name, label, `A WebSocket handler runs on the event loop: ${offloadAdvice}.`);
     addDependencies(route.plan, label);
   }
-  return [...found.values()];
+  return found.all();
 }
 
 function handlerFix(handler: Function): string {
@@ -78,18 +89,14 @@ export interface WorkerCode {
 
 /** The app's functions that run off the main thread: worker-lane handlers and every dependency that runs in a worker. */
 export function workerCodeOf(app: App): WorkerCode[] {
-  const found = new Map<Function, WorkerCode>();
-  const add = (fn: Function, kind: WorkerCode["kind"], name: string, route: string) => {
-    const known = found.get(fn);
-    if (known) {
-      if (!known.routes.includes(route)) known.routes.push(route);
-    } else found.set(fn, { fn, kind, name: name || fn.name || "anonymous", routes: [route] });
-  };
+  const found = functionCollector<WorkerCode>();
+  const add = (fn: Function, kind: WorkerCode["kind"], name: string, route: string) =>
+    found.add(fn, route, () => ({ fn, kind, name: name || fn.name || "anonymous" }));
   for (const route of app.routes) {
     const label = `${route.method} ${route.path}`;
     const offLoop = route.lane === "queue" || handlerLane(route) !== "loop";
     if (offLoop) add(route.handler, "handler", route.name, label);
     for (const dependency of route.plan) if (offLoop || dependency.lane !== "loop") add(dependency.fn, "dependency", dependency.name, label);
   }
-  return [...found.values()];
+  return found.all();
 }
