@@ -16,9 +16,9 @@ import { encodeResult } from "./results.js";
 import { sendStream, type StreamingPayload } from "./stream.js";
 import { runInContext, type TaskContext } from "./task.js";
 import { attachRequestLog, type RouteName } from "../log/request-log.js";
-import { SpanKind, type Attributes, type Tracer } from "@opentelemetry/api";
+import type { Attributes, Tracer } from "@opentelemetry/api";
 import { workerSlot } from "../pool/identity.js";
-import { activeTracer, inSpan } from "../tracing/tracer.js";
+import { activeTracer, inSpan, otel } from "../tracing/tracer.js";
 
 /** A route as the host runs it: by its id, streaming its chunks back when its handler is a plain generator. */
 export interface HostedRoute extends InvokedRoute {
@@ -66,7 +66,7 @@ function inWorkerSpan<R>(tracer: Tracer, app: HostedApp, kind: TaskKind, target:
         : `blocking ${target}`;
   const attributes: Attributes = { "loopwise.lane": route?.lane === "queue" ? "queue" : "worker", "loopwise.worker": workerSlot() ?? 0 };
   if (route !== undefined) attributes["http.route"] = route.path;
-  return inSpan(tracer, name, SpanKind.INTERNAL, attributes, task);
+  return inSpan(tracer, name, otel().SpanKind.INTERNAL, attributes, task);
 }
 
 export function workerHost(app: HostedApp): TaskHost {

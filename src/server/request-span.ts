@@ -3,10 +3,10 @@
 // `traceparent`. When an HTTP instrumentation (auto-instrumentations) already made the request's
 // SERVER span, that one is used: it gets the route, and no second SERVER span is made.
 import type { IncomingMessage } from "node:http";
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from "@opentelemetry/api";
+import type { Attributes, Span } from "@opentelemetry/api";
 import type { Peer } from "../http/request.js";
 import { requestTraceKey } from "../app/lane-span.js";
-import { activeTracer, extractCarrier } from "../tracing/tracer.js";
+import { activeTracer, extractCarrier, otel } from "../tracing/tracer.js";
 
 export interface RequestSpan {
   span: Span;
@@ -18,6 +18,7 @@ export interface RequestSpan {
 export function startRequestSpan(req: IncomingMessage, peer: Peer, startTime: number): RequestSpan | undefined {
   const tracer = activeTracer();
   if (tracer === undefined) return undefined;
+  const { context, trace, SpanKind } = otel();
   const active = context.active();
   const instrumented = trace.getSpan(active);
   if (instrumented?.isRecording()) {
@@ -52,7 +53,7 @@ export function endRequestSpan({ span, owned }: RequestSpan, method: string, rou
   if (!owned) return;
   span.setAttribute("http.response.status_code", status);
   if (status >= 500) {
-    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.setStatus({ code: otel().SpanStatusCode.ERROR });
     span.setAttribute("error.type", String(status));
   }
   span.end();

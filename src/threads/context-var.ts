@@ -4,9 +4,8 @@
 // same place: the variable is known by its registration key, and its value travels with the task
 // (it must be structured-cloneable, like everything that crosses).
 import { AsyncLocalStorage } from "node:async_hooks";
-import { context as otelContext } from "@opentelemetry/api";
 import { ModuleRegistry } from "../pool/module-registry.js";
-import { activeTracer, extractCarrier, injectCarrier } from "../tracing/tracer.js";
+import { activeTracer, extractCarrier, injectCarrier, otel } from "../tracing/tracer.js";
 
 const registry = new ModuleRegistry<AsyncLocalStorage<unknown>>("context");
 /** The same, as a list: read on every task sent, so no keys are listed per call. */
@@ -69,7 +68,7 @@ export function captureContext(): TaskContext | undefined {
     const value = storage.getStore();
     if (value !== undefined) (vars ??= {})[key] = value;
   }
-  const trace = activeTracer() === undefined ? undefined : injectCarrier(otelContext.active());
+  const trace = activeTracer() === undefined ? undefined : injectCarrier(otel().context.active());
   if (trace !== undefined) return vars === undefined ? { trace } : { vars, trace };
   return vars === undefined ? undefined : { vars };
 }
@@ -82,7 +81,7 @@ export function runInContext<R>(context: TaskContext | undefined, fn: () => R): 
   const vars = context?.vars;
   const trace = context?.trace;
   // The task's spans continue its caller's trace (when this thread has an SDK to make them).
-  let run = trace === undefined ? fn : () => otelContext.with(extractCarrier(trace), fn);
+  let run = trace === undefined || activeTracer() === undefined ? fn : () => otel().context.with(extractCarrier(trace), fn);
   for (const { key, storage } of variables) {
     const inner = run;
     run = () => storage.run(vars?.[key], inner);

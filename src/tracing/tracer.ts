@@ -2,18 +2,23 @@
 // registered (NodeSDK started by `node --import`, or auto-instrumentations' register); without one,
 // each request pays one look at the global provider and nothing else. The SDK is the user's; the
 // API finds it through its global registry, whichever copy of the API each side loaded.
-import {
-  context,
-  propagation,
-  ROOT_CONTEXT,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type Context,
-  type Span,
-  type SpanKind,
-  type Tracer,
-} from "@opentelemetry/api";
+import { createRequire } from "node:module";
+import type { Attributes, Context, Span, SpanKind, Tracer } from "@opentelemetry/api";
+
+type OpenTelemetryApi = typeof import("@opentelemetry/api");
+
+// Where the API (every copy of major version 1) keeps what an SDK registers: looking there costs
+// nothing, while loading the API costs a thread some 44 files, a third of what importing
+// Loopwise costs a pool worker. So the API is loaded only once an SDK has registered a provider.
+const globalRegistry = Symbol.for("opentelemetry.js.api.1");
+const requireApi = createRequire(import.meta.url);
+let api: OpenTelemetryApi | undefined;
+
+/** The OpenTelemetry API, loaded on first use: only once `activeTracer()` has found an SDK. */
+export function otel(): OpenTelemetryApi {
+  api ??= requireApi("@opentelemetry/api") as OpenTelemetryApi;
+  return api;
+}
 
 /** What the API's global provider has when an SDK registered one (the API's own ProxyTracerProvider). */
 interface DelegatingProvider {
@@ -25,13 +30,15 @@ let found: Tracer | undefined;
 /** Loopwise's tracer when an SDK is registered in this thread, else undefined (and no span is made). */
 export function activeTracer(): Tracer | undefined {
   if (found !== undefined) return found;
-  const provider = trace.getTracerProvider() as DelegatingProvider;
+  if ((globalThis as { [globalRegistry]?: { trace?: unknown } })[globalRegistry]?.trace === undefined) return undefined;
+  const provider = otel().trace.getTracerProvider() as DelegatingProvider;
   found = provider.getDelegateTracer?.("loopwise");
   return found;
 }
 
 /** The trace context of `ctx` as W3C headers (traceparent, tracestate), through the SDK's propagator; undefined when there is none. */
 export function injectCarrier(ctx: Context): Record<string, string> | undefined {
+  const { trace, propagation } = otel();
   if (trace.getSpanContext(ctx) === undefined) return undefined;
   const carrier: Record<string, string> = {};
   propagation.inject(ctx, carrier);
@@ -40,6 +47,7 @@ export function injectCarrier(ctx: Context): Record<string, string> | undefined 
 
 /** The context a carrier (a task's, a request's headers) continues. */
 export function extractCarrier(carrier: Record<string, string | string[] | undefined>): Context {
+  const { propagation, ROOT_CONTEXT } = otel();
   return propagation.extract(ROOT_CONTEXT, carrier);
 }
 
@@ -48,6 +56,7 @@ export function extractCarrier(carrier: Record<string, string | string[] | undef
  * promise settles; an error thrown or rejected marks the span and is passed on untouched.
  */
 export function inSpan<R>(tracer: Tracer, name: string, kind: SpanKind, attributes: Attributes, fn: () => R): R {
+  const { context, trace } = otel();
   const span = tracer.startSpan(name, { kind, attributes });
   const failed = (error: unknown) => {
     markFailed(span, error);
@@ -73,6 +82,6 @@ export function inSpan<R>(tracer: Tracer, name: string, kind: SpanKind, attribut
 export function markFailed(span: Span, error: unknown): void {
   const name = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : String(error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message });
+  span.setStatus({ code: otel().SpanStatusCode.ERROR, message });
   span.setAttribute("error.type", name);
 }
