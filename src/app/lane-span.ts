@@ -15,7 +15,15 @@ export function withHandlerSpan(inner: RouteRunner, route: Route): RouteRunner {
     const parent = (data as { [requestTraceKey]?: Context })[requestTraceKey];
     const tracer = parent === undefined ? undefined : activeTracer();
     if (tracer === undefined) return inner(data, readAt, done);
-    inLaneSpan(tracer, `handler ${route.method} ${route.path}`, otel().SpanKind.INTERNAL, route, parent!, (ended) => inner(data, readAt, ended), done);
+    inLaneSpan(
+      tracer,
+      `handler ${route.method} ${route.path}`,
+      otel().SpanKind.INTERNAL,
+      route,
+      parent!,
+      (ended) => inner(data, readAt, ended),
+      done,
+    );
   };
 }
 
