@@ -3,7 +3,8 @@
 //   npm run simulate -- --table            the table of docs/performance.md (2, 16, 64 cores)
 //   npm run simulate -- --calibrate        measures this machine's worker cost (builds first)
 // Options: --cpu-ms C (the CPU-bound requests' work), --pool-size, --max-pool-size,
-// --max-queue-wait MS, --growth-at-once K (default: the pool's defaults for that many cores).
+// --max-queue-wait MS, --growth-at-once K (default: the pool's defaults for that many cores),
+// --worker-start-cpu-ms MS (what if a worker cost that much CPU to start; default: the calibration).
 import { execFileSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
@@ -23,6 +24,7 @@ const flags: [string, string][] = [
   ["--max-pool-size", "the max (default: likewise)"],
   ["--max-queue-wait", "the wait limit, ms (default 5000)"],
   ["--growth-at-once", "growth workers starting at once (default: the cores, at least 2)"],
+  ["--worker-start-cpu-ms", `a worker's CPU to start, ms (default: ${measuredHere.workerStartCpuMs}, measured here)`],
   ["--json", "one line of JSON"],
   ["--table", "the table of docs/performance.md: 2, 16 and 64 cores"],
   ["--calibrate", "measure this machine's worker cost"],
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     "max-pool-size": { type: "string" },
     "max-queue-wait": { type: "string" },
     "growth-at-once": { type: "string" },
+    "worker-start-cpu-ms": { type: "string" },
     json: { type: "boolean", default: false },
     table: { type: "boolean", default: false },
     calibrate: { type: "boolean", default: false },
@@ -83,7 +86,7 @@ export function simulate(c: Case): Prediction {
   const maxPoolSize = number("max-pool-size", values["max-pool-size"]) ?? defaultMaxPoolSize(poolSize, c.cores);
   const started = performance.now();
   const world = new SimWorld(
-    { ...measuredHere, cores: c.cores },
+    { ...measuredHere, workerStartCpuMs: number("worker-start-cpu-ms", values["worker-start-cpu-ms"]) ?? measuredHere.workerStartCpuMs, cores: c.cores },
     {
       coreSize: poolSize,
       maxSize: maxPoolSize,
