@@ -91,7 +91,9 @@ describe("crash isolation (a pool of 1)", () => {
       const started = Date.now();
       const refused = await request(`${server.url}/worker/hello`);
       assert.equal(refused.status, 503);
-      assert.ok(Date.now() - started < 500);
+      // At once: not after the 5 s wait limit, which is what a request waiting for a worker would meet.
+      const took = Date.now() - started;
+      assert.ok(took < 2500, `refused after ${took} ms`);
       assert.ok(Number(refused.headers["retry-after"]) >= 1);
       for (let i = 0; i < 100 && logs.err.filter((l) => l.includes("could not start")).length < 3; i++) await delay(50);
       assert.ok(logs.err.filter((l) => l.includes("could not start")).length >= 3, "each try is logged");
