@@ -86,7 +86,11 @@ export function simulate(c: Case): Prediction {
   const maxPoolSize = number("max-pool-size", values["max-pool-size"]) ?? defaultMaxPoolSize(poolSize, c.cores);
   const started = performance.now();
   const world = new SimWorld(
-    { ...measuredHere, workerStartCpuMs: number("worker-start-cpu-ms", values["worker-start-cpu-ms"]) ?? measuredHere.workerStartCpuMs, cores: c.cores },
+    {
+      ...measuredHere,
+      workerStartCpuMs: number("worker-start-cpu-ms", values["worker-start-cpu-ms"]) ?? measuredHere.workerStartCpuMs,
+      cores: c.cores,
+    },
     {
       coreSize: poolSize,
       maxSize: maxPoolSize,
