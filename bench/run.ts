@@ -1,5 +1,5 @@
 // `npm run bench` — Loopwise side by side with its peers, each in its own process, one run.
-//   npm run bench                      hello, serialise, monitor, validated, middleware, worker, worker-cost, burn and flood scenarios
+//   npm run bench                      hello, serialise, monitor, validated, middleware, worker, worker-cost, idle, burn and flood scenarios
 //   npm run bench -- hello worker      only those scenarios (serialise: a response schema beside Fastify's;
 //                                      validated: the cost of a Zod-validated query;
 //                                      middleware: none vs one no-op vs requestId + cors + compression)
@@ -10,7 +10,9 @@
 //                                      `loopwise worker` processes (starts Debian's redis-server)
 //   npm run bench -- blocking overload 1 s blocking plain handlers beside FastAPI + uvicorn (installs
 //                                      Debian's python3-fastapi when missing); a 2,000-request flood
-//   npm run bench -- worker-cost       what one pool worker costs to start and keep, TypeScript and JavaScript
+//   npm run bench -- worker-cost       what one pool worker costs to start and keep, TypeScript and JavaScript,
+//                                      beside an empty worker
+//   npm run bench -- idle              the server's idle memory: a JavaScript app on a pool of 1, beside node:http
 //   npm run bench -- websocket         WebSocket echoes, idle connections and an unread flood, beside bare ws
 //   npm run bench -- uploads           20 MiB multipart uploads spooled to disk, beside node:http + busboy:
 //                                      throughput, CPU and the server's RSS growth
@@ -48,6 +50,7 @@ import { install } from "./scenarios/install.ts";
 import { typescriptStart } from "./scenarios/typescript-start.ts";
 import { entryCost } from "./scenarios/entry-cost.ts";
 import { tracing } from "./scenarios/tracing.ts";
+import { idle } from "./scenarios/idle.ts";
 
 const argv = process.argv.slice(2);
 const markdown = argv.includes("--markdown");
@@ -308,6 +311,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   blocking: () => blocking(context),
   overload: () => overload(context),
   "worker-cost": () => workerCost(context),
+  idle: () => idle(context),
   uploads: () => uploads(context),
   files: () => files(context),
   lanes: () => lanes(context),
@@ -359,7 +363,7 @@ const scenarios: Record<string, () => Promise<void>> = {
   },
 };
 
-const defaults = ["hello", "serialise", "monitor", "validated", "middleware", "worker", "worker-cost", "burn", "flood"];
+const defaults = ["hello", "serialise", "monitor", "validated", "middleware", "worker", "worker-cost", "idle", "burn", "flood"];
 const names = chosen.length ? chosen : defaults;
 for (const name of names) {
   if (!scenarios[name]) {

@@ -2,7 +2,8 @@
 // TypeScript (compiled once by the main thread, the default; and with tsx in every worker, as
 // before) and as plain JavaScript. Each measurement starts a pool in a fresh process
 // (bench/lib/worker-cost-child.mjs): 1 worker, then 16, timed from `pool.start()` (compiling
-// included) until every worker loaded the app; CPU and RSS growth divided by the workers.
+// included) until every worker loaded the app; CPU and RSS growth divided by the workers. Beside
+// them, the floor: as many empty worker threads (bench/lib/empty-worker-child.mjs).
 import { execFileSync } from "node:child_process";
 import type { BenchContext } from "../lib/context.ts";
 import { fmt, printTable, type Row } from "../lib/table.ts";
@@ -16,7 +17,8 @@ interface Cost {
 
 interface Case {
   name: string;
-  module: string;
+  /** The app the pool loads; none for the empty workers. */
+  module?: string;
   /** Forced ways to load it (default: the pool's choice). */
   loaders?: string;
 }
@@ -25,11 +27,14 @@ const cases: Case[] = [
   { name: "TypeScript app, compiled once (default)", module: "examples/seed/main.ts" },
   { name: "TypeScript app, tsx in every worker (before)", module: "examples/seed/main.ts", loaders: "tsx" },
   { name: "JavaScript app", module: "bench/peers/seed.mjs" },
+  { name: "an empty Node worker (the floor)" },
 ];
 const many = 16;
 
 function measure(c: Case, size: number): Cost {
-  const args = ["--expose-gc", "bench/lib/worker-cost-child.mjs", c.module, String(size), ...(c.loaders ? [c.loaders] : [])];
+  const args = c.module
+    ? ["--expose-gc", "bench/lib/worker-cost-child.mjs", c.module, String(size), ...(c.loaders ? [c.loaders] : [])]
+    : ["--expose-gc", "bench/lib/empty-worker-child.mjs", String(size)];
   const out = execFileSync(process.execPath, args, { encoding: "utf8", timeout: 120_000 });
   return JSON.parse(out.trim().split("\n").at(-1)!) as Cost;
 }
@@ -68,6 +73,10 @@ export async function workerCost(ctx: BenchContext): Promise<void> {
   );
   const ts = perWorker.get(cases[0]!.name)!;
   const js = perWorker.get(cases[2]!.name)!;
+  const empty = perWorker.get(cases[3]!.name)!;
+  const beside = `, an empty worker ${empty.mb.toFixed(1)} MB and ${empty.cpuMs.toFixed(1)} ms`;
+  ctx.target("(d) a worker of the seed app costs ≤ 9 MB of RSS", ts.mb <= 9, `${ts.mb.toFixed(1)} MB${beside}`);
+  ctx.target("(d) a worker of the seed app costs ≤ 25 ms of CPU to start", ts.cpuMs <= 25, `${ts.cpuMs.toFixed(1)} ms${beside}`);
   ctx.target(
     "(worker-cost) a TypeScript app's worker costs within 1.25× a JavaScript app's (RSS)",
     ts.mb <= 1.25 * js.mb,
