@@ -228,7 +228,8 @@ test("a block that goes on is reported while it happens, before the request ends
 test("under a debugger (--inspect) the monitor never pauses the app to look at its stack, and still names the request", async () => {
   const server = await spawnServer(`${fixture("monitor-app.ts")}:app`, ["--pool-size", "1"], { NODE_OPTIONS: "--inspect=127.0.0.1:0" });
   try {
-    assert.equal((await request(server.url + "/after-await/300")).status, 200);
+    // A block of 1 s: the watchdog thread must get a core during it, on a loaded machine too, to note whose it is.
+    assert.equal((await request(server.url + "/after-await/1000")).status, 200);
     const warning = await until(
       () =>
         server.stderr
