@@ -12,7 +12,7 @@ import { performance } from "node:perf_hooks";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { describeFrame, functionLocations } from "./function-location.js";
 import { noteRunningRequests, type RequestNote, type RequestTag } from "./request-note.js";
-import { nativeAfterMs, sharedClockMs, Slot, slotCount, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
+import { nativeAfterMs, Slot, slotCount, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
 
 export type { RequestTag } from "./request-note.js";
 
@@ -128,7 +128,6 @@ export class LoopMonitor {
     const gap = now - this.lastBeat - this.intervalMs;
     this.lastBeat = now;
     if (gap >= this.thresholdMs) this.blockEnded(now - gap, gap);
-    Atomics.store(this.slots, Slot.HeartbeatAt, sharedClockMs());
     Atomics.add(this.slots, Slot.Heartbeat, 1);
   }
 

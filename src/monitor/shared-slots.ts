@@ -21,23 +21,9 @@ export const Slot = {
   CaughtLookedAt: 7,
   /** Set by the main thread to end the watchdog. */
   Stop: 8,
-  /**
-   * When the main thread last bumped the heartbeat (`sharedClockMs()`): a watchdog that a busy
-   * machine did not schedule for a while still knows how long the loop has been blocked.
-   */
-  HeartbeatAt: 9,
 } as const;
 
-export const slotCount = 10;
-
-/**
- * Milliseconds on a clock both threads read alike (each thread's `performance.now()` counts from
- * its own start), kept to 32 bits: only differences of it are used, and `| 0` keeps them right
- * across the wrap.
- */
-export function sharedClockMs(): number {
-  return Math.round(performance.timeOrigin + performance.now()) | 0;
-}
+export const slotCount = 9;
 
 /**
  * How long the main thread may take to answer the watchdog while it runs JavaScript: V8 takes

@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { Session } from "node:inspector";
 import { performance } from "node:perf_hooks";
 import { workerData } from "node:worker_threads";
-import { nativeAfterMs, sharedClockMs, Slot, type SampledFrame, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
+import { nativeAfterMs, Slot, type SampledFrame, type WatchdogData, type WatchdogSample } from "./shared-slots.js";
 
 const data = workerData as WatchdogData;
 const slots = new Int32Array(data.buffer);
@@ -172,11 +172,10 @@ const timer = setInterval(() => {
   const beat = Atomics.load(slots, Slot.Heartbeat);
   if (beat !== heartbeat) {
     heartbeat = beat;
-    // When the beat was made, not when this thread (which a busy machine may not have run for a
-    // while) first saw it: the block after it is then noticed on this thread's first turn past the threshold.
-    changedAt = now - Math.min(Math.max(0, (sharedClockMs() - Atomics.load(slots, Slot.HeartbeatAt)) | 0), sampleAfterMs);
+    changedAt = now;
     noticed = false;
     reported = false;
+    return;
   }
   const stale = now - changedAt;
   if (stale < sampleAfterMs) return;
