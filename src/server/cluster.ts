@@ -115,10 +115,12 @@ export function followParent(server: RunningServer): void {
 
 /**
  * Asks a child to drain and exit, unless it is already going: one that drained after its request
- * limit may be gone in the moment before its exit is reported, and sending to it would throw.
+ * limit may be gone in the moment before its exit is reported. Its channel may also close while
+ * the message is on its way (EPIPE): the callback takes that error, which would otherwise be an
+ * unhandled 'error' event in the parent; the child's exit is reported as usual.
  */
 function ask(child: ClusterWorker): void {
-  if (child.isConnected()) child.send(shutdownMessage);
+  if (child.isConnected()) child.send(shutdownMessage, () => {});
 }
 
 export const isClusterChild = () => cluster.isWorker;
