@@ -1,5 +1,5 @@
 // Scenario `tracing`: what OpenTelemetry costs. Loopwise depends on @opentelemetry/api alone, and
-// makes no span without an SDK: its only work per request is a look at the API's global provider.
+// makes no span without an SDK: its only work per request is a look in the API's global registry.
 // Rows: the same app with no SDK, and with NodeSDK started by `--import` (the standard way)
 // exporting every span over OTLP/HTTP to a receiver in this process, on the loop and worker lanes;
 // then what the checks made without an SDK cost per request, measured in a loop of a million.

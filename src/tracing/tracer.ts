@@ -1,6 +1,6 @@
 // OpenTelemetry through its API alone: Loopwise makes spans only when the app's process has an SDK
 // registered (NodeSDK started by `node --import`, or auto-instrumentations' register); without one,
-// each request pays one look at the global provider and nothing else. The SDK is the user's; the
+// each request pays a look in the API's global registry and nothing else. The SDK is the user's; the
 // API finds it through its global registry, whichever copy of the API each side loaded.
 import { createRequire } from "node:module";
 import type { Attributes, Context, Span, SpanKind, Tracer } from "@opentelemetry/api";
