@@ -26,13 +26,19 @@ interface DelegatingProvider {
 }
 
 let found: Tracer | undefined;
+/** The registered provider threw when asked for a tracer: this thread makes no spans, rather than fail requests. */
+let broken = false;
 
 /** Loopwise's tracer when an SDK is registered in this thread, else undefined (and no span is made). */
 export function activeTracer(): Tracer | undefined {
-  if (found !== undefined) return found;
+  if (found !== undefined || broken) return found;
   if ((globalThis as { [globalRegistry]?: { trace?: unknown } })[globalRegistry]?.trace === undefined) return undefined;
-  const provider = otel().trace.getTracerProvider() as DelegatingProvider;
-  found = provider.getDelegateTracer?.("loopwise");
+  try {
+    const provider = otel().trace.getTracerProvider() as DelegatingProvider;
+    found = provider.getDelegateTracer?.("loopwise");
+  } catch {
+    broken = true;
+  }
   return found;
 }
 
