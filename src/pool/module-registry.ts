@@ -29,7 +29,12 @@ export class ModuleRegistry<T> {
 
   /** One line per entry, for the start-up comparison between threads. */
   signature(describe: (value: T) => string = () => ""): string[] {
-    return [...this.entries].map(([key, value]) => `${this.kind} ${key} ${describe(value)}`.trimEnd());
+    return [...this.entries].map(([key, value]) => this.line(key, describe(value)));
+  }
+
+  /** The line of a signature that names the entry `key`, described as `description`. */
+  line(key: string, description = ""): string {
+    return `${this.kind} ${key} ${description}`.trimEnd();
   }
 
   keys(): string[] {

@@ -74,6 +74,8 @@ export class WorkerPool {
   private readonly exitErrors = new Map<number, Error>();
   /** While the core starts: each core worker's start. */
   private coreStarts: Promise<void>[] | undefined;
+  /** What the first worker to load the app registered, as signature lines (every worker registers the same). */
+  private workerSignature: ReadonlySet<string> | undefined;
 
   constructor(private readonly options: PoolOptions) {
     this.coreSize = options.size ?? defaultPoolSize();
@@ -92,7 +94,10 @@ export class WorkerPool {
     this.threads = new WorkerThreads(
       () => spawnOptionsOf(options),
       {
-        ready: (worker) => this.policy.workerReady(worker.slot, now()),
+        ready: (worker) => {
+          this.workerSignature ??= new Set(worker.signature);
+          this.policy.workerReady(worker.slot, now());
+        },
         results: (worker, results) => this.settleAll(worker, results),
         exited: (worker, exitCode, error) => this.onExit(worker, exitCode, error),
       },
@@ -142,6 +147,15 @@ export class WorkerPool {
   /** False while no worker is ready and replacements keep failing to start: tasks are refused at once. */
   get available(): boolean {
     return this.policy.available;
+  }
+
+  /**
+   * Whether this pool's workers registered `line` (a signature line, a blocking function's say)
+   * on loading the app; true until one has loaded it. In a process that runs several apps (tests
+   * with a TestClient each), this tells which pool can run a blocking function.
+   */
+  registered(line: string): boolean {
+    return this.workerSignature?.has(line) ?? true;
   }
 
   /** Runs `target` of `kind` on a free worker; resolves with its value and timings. */

@@ -90,6 +90,7 @@ export function spawnWorker(slot: number, options: SpawnOptions, events: WorkerE
           }
           state.ready = true;
           state.tid = message.tid;
+          state.signature = message.signature;
           resolve();
           return events.ready(state);
         }

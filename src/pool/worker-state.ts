@@ -19,6 +19,8 @@ export class WorkerState {
   /** How it was asked to load the app (an index into WorkerThreads' loaders), and its replacement's start if that failed (see WorkerThreads). */
   loader = 0;
   fallback: Promise<void> | undefined;
+  /** What it registered on loading the app (routes, blocking functions, shared memory), as signature lines. */
+  signature: readonly string[] = [];
   /** Its OS thread id, where the worker could tell (Linux). */
   tid: number | undefined;
   private readonly progress: Int32Array;

@@ -38,13 +38,24 @@ export async function offload<F extends (...args: any[]) => any>(fn: F, ...args:
   }
   // Inside a worker the caller is already off the loop; during startup nothing is served yet
   // (and the workers start only after the startup hooks), so the function runs where it is.
-  const activePool = activePools.at(-1);
+  const activePool = poolFor(key, fn);
   if (workerSlot() !== undefined || (!activePool && startingUp > 0)) return await fn(...args);
   if (!activePool) throw new Error("offload(): no worker pool is running (start the app with loopwise run or app.listen())");
   const problem = cloneProblem(args);
   if (problem) throw crossingError(fn, `its arguments hold ${explainProblem(problem, "the worker")}`);
   const outcome = await activePool.run<Awaited<ReturnType<F>>>(TaskKind.Blocking, key, args, { context: captureContext() });
   return outcome.value;
+}
+
+/**
+ * The pool to run `fn` on: the latest started whose workers registered it. In a process serving
+ * several apps (a test file with a TestClient per app) the latest pool may be another app's,
+ * whose workers never imported `fn`'s module.
+ */
+function poolFor(key: string, fn: Function): WorkerPool | undefined {
+  if (activePools.length < 2) return activePools[0];
+  const line = registry.line(key, fn.name);
+  return activePools.findLast((pool) => pool.registered(line)) ?? activePools.at(-1);
 }
 
 let startingUp = 0;
@@ -60,8 +71,7 @@ export async function duringStartup<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Set by the server while it runs, so `offload()` knows which pool to use: the latest started of
- * those still running. A server that stops takes out its own pool only, so another app still
+ * Set by the server while it runs, so `offload()` knows which pools there are (see poolFor). A server that stops takes out its own pool only, so another app still
  * running in the same process (a test's second TestClient) keeps its own.
  */
 export function setActivePool(pool: WorkerPool): void {

@@ -12,7 +12,7 @@ after(() => client.close());
 
 test("signing up hashes on the pool: the loop stays free", async () => {
   const res = await client.post("/signup/ada");
-  assert.equal(res.status, 200, res.text);
+  assert.equal(res.status, 200, `${res.text} ${res.error?.stack ?? ""}`);
   assert.equal(res.json().hash.length, 64);
 });
 
