@@ -139,6 +139,15 @@ let noticed = false;
 /** A look at the stack is on its way (it may outlive its block when it waits for native code). */
 let looking = false;
 let reported = false;
+/**
+ * The last request's code the main thread's note named, as this thread read it: it began after
+ * `noteFrom` (the poll before it was first read) and was first read at `noteSeen`.
+ */
+let noteRoute = 0;
+let noteRequest = 0;
+let noteFrom = performance.now();
+let noteSeen = noteFrom;
+let lastPoll = noteFrom;
 
 /**
  * A block has just passed the threshold. The main thread's note says whose code runs: that
@@ -157,19 +166,52 @@ function notice(beat: number, route: number, request: number, staleMs: number): 
     // The main thread stays paused until we resume it: an unchanged heartbeat means the look
     // landed inside the block. Otherwise the main thread has judged the block without it.
     if (!found || Atomics.load(slots, Slot.Heartbeat) !== beat) return;
+    // The note the block is pinned on by now: this look's, or a request's that came after it (see the poll).
+    const pinned = Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0);
     // The look landed in other code than the block's (the native call returned, its request ended).
-    const sameCode = !noted || (Atomics.load(slots, Slot.Route) === route && Atomics.load(slots, Slot.Request) === request);
+    const sameCode =
+      !pinned ||
+      (Atomics.load(slots, Slot.Route) === Atomics.load(slots, Slot.CaughtRoute) &&
+        Atomics.load(slots, Slot.Request) === Atomics.load(slots, Slot.CaughtRequest));
     const native = found.answeredAt - askedAt > nativeAfter;
     data.samples.postMessage({ beat, frame: sameCode ? found.frame : undefined, native } satisfies WatchdogSample);
     // -1: code of some request (shared by several routes), route unknown.
-    if (!noted) caught(beat, found.routeId === undefined || found.routeId < 0 ? 0 : found.routeId + 1, found.routeId === -1 ? -1 : 0, 0);
+    if (!pinned) caught(beat, found.routeId === undefined || found.routeId < 0 ? 0 : found.routeId + 1, found.routeId === -1 ? -1 : 0, 0);
   });
+}
+
+/** Whether the block at heartbeat `beat` is pinned on a request's code yet. */
+function pinnedOnRequest(beat: number): boolean {
+  return (
+    Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0) &&
+    (Atomics.load(slots, Slot.CaughtRoute) !== 0 || Atomics.load(slots, Slot.CaughtRequest) !== 0)
+  );
 }
 
 const timer = setInterval(() => {
   if (Atomics.load(slots, Slot.Stop) === 1) return clearInterval(timer);
   const now = performance.now();
   const beat = Atomics.load(slots, Slot.Heartbeat);
+  const route = Atomics.load(slots, Slot.Route);
+  const request = Atomics.load(slots, Slot.Request);
+  const noted = route !== 0 || request !== 0;
+  if (noted && (route !== noteRoute || request !== noteRequest)) {
+    // Another request's code runs now. If the block is pinned on the one before, and that one ran
+    // less than the threshold (at most from the poll before it was first read until this one),
+    // the block is many callbacks in a row, not one request's.
+    if (
+      pinnedOnRequest(beat) &&
+      Atomics.load(slots, Slot.CaughtRoute) === noteRoute &&
+      Atomics.load(slots, Slot.CaughtRequest) === noteRequest &&
+      now - noteFrom < sampleAfterMs
+    )
+      Atomics.store(slots, Slot.CaughtMixed, 1);
+    noteRoute = route;
+    noteRequest = request;
+    noteFrom = lastPoll;
+    noteSeen = now;
+  }
+  lastPoll = now;
   if (beat !== heartbeat) {
     heartbeat = beat;
     changedAt = now;
@@ -179,17 +221,15 @@ const timer = setInterval(() => {
   }
   const stale = now - changedAt;
   if (stale < sampleAfterMs) return;
-  const route = Atomics.load(slots, Slot.Route);
-  const request = Atomics.load(slots, Slot.Request);
-  const known = Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0);
   if (!noticed) {
     noticed = true;
     notice(beat, route, request, stale);
-  } else if (known && (route !== 0 || request !== 0)) {
-    // The note changed while the heartbeat stood still: many callbacks in a row, not one block.
-    if (route !== Atomics.load(slots, Slot.CaughtRoute) || request !== Atomics.load(slots, Slot.CaughtRequest))
-      Atomics.store(slots, Slot.CaughtMixed, 1);
+  } else if (noted && !pinnedOnRequest(beat) && now - Math.max(noteSeen, changedAt) >= sampleAfterMs) {
+    // Code outside any request held the loop first (loading modules, a run of stream callbacks),
+    // then this request's code, which alone has held it past the threshold: the block is its.
+    notice(beat, route, request, stale);
   }
+  const known = Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0);
   if (!reported && stale >= data.stuckAfterMs) {
     reported = true;
     reportStuck(known ? Atomics.load(slots, Slot.CaughtRoute) : -1, known ? Atomics.load(slots, Slot.CaughtRequest) : 0, stale);

@@ -27,7 +27,7 @@ import { startLoopMonitor } from "./start-monitor.js";
 import { checkQueuePackages } from "../queue/queue-packages.js";
 import { redacted } from "../queue/redis-url.js";
 import { containStrayErrors } from "./stray-errors.js";
-import { addressOf, createTransport, listenOn, loadTls, schemeOf, type Server } from "./transport.js";
+import { addressOf, createTransport, listenOn, loadTls, schemeOf, stopAccepting, type Server } from "./transport.js";
 
 export type { ServeOptions } from "./config.js";
 
@@ -229,8 +229,7 @@ function graceful(parts: ClosingParts, begin: () => void, end: () => void): (rea
     const deadline = performance.now() + gracePeriod;
     logger.shuttingDown(reason);
     live?.close();
-    server.close();
-    server.closeIdleConnections();
+    await stopAccepting(server);
     if (inFlight.size > 0) logger.waitingForRequests(inFlight.size);
     let finished = await inFlight.drained(gracePeriod);
     if (!finished) logger.graceExpired(inFlight.size, gracePeriod);

@@ -2,6 +2,7 @@
 // the loop monitor's message; work off the loop, and short stalls, do not.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { sleepSync } from "loopwise";
 import { TestClient } from "loopwise/testing";
 import { app } from "../fixtures/monitor-app.ts";
 import { app as guardApp } from "../fixtures/guard-app.ts";
@@ -30,6 +31,12 @@ test("a blocking async handler fails its request with the monitor's message: rou
 test("so does a block after an await, and a plain handler forced onto the loop, with its own advice", async () => {
   await assert.rejects(client.get("/after-await/300"), blocked(/GET \/after-await\/:ms blocked the event loop .*monitor-app\.ts:14/));
   await assert.rejects(client.get("/forced"), blocked(/GET \/forced blocked the event loop .*remove that option/));
+});
+
+test("a block right after other code held the loop (no heartbeat between) is still its request's", async () => {
+  // The test's own code holds the loop first, outside any request; the request starts in the same turn.
+  sleepSync(200);
+  await assert.rejects(client.get("/block/300"), blocked(/GET \/block\/:ms blocked the event loop for \d+ ms/));
 });
 
 test("no failure for a plain handler blocking its worker, a short stall, or a fast route", async () => {
