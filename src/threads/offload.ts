@@ -71,8 +71,9 @@ export async function duringStartup<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Set by the server while it runs, so `offload()` knows which pools there are (see poolFor). A server that stops takes out its own pool only, so another app still
- * running in the same process (a test's second TestClient) keeps its own.
+ * Set by the server while it runs, so `offload()` knows the pools there are (see poolFor). A
+ * server that stops takes out its own pool only, so another app still running in the same
+ * process (a test's second TestClient) keeps its own.
  */
 export function setActivePool(pool: WorkerPool): void {
   activePools.push(pool);
