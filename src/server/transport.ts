@@ -45,10 +45,15 @@ export function loadTls(config: TransportConfig): SecureContextOptions | undefin
     cert: readPem(sslCertfile, "TLS certificate file (sslCertfile)"),
     passphrase: sslKeyfilePassword,
   };
+  const cannot = (reason: string) => new Error(`cannot serve HTTPS with the key ${sslKeyfile} and the certificate ${sslCertfile}: ${reason}`);
+  // Said before OpenSSL is asked: its error for a missing passphrase differs between its versions
+  // ("bad decrypt", or a decoder's "unsupported" as if the file were not a key).
+  const encrypted = encryptedPem.test(tls.key!.toString("latin1"));
+  if (encrypted && sslKeyfilePassword === undefined) throw cannot(passphraseProblem);
   try {
     createSecureContext(tls);
   } catch (error) {
-    throw new Error(`cannot serve HTTPS with the key ${sslKeyfile} and the certificate ${sslCertfile}: ${tlsReason(error as Error)}`);
+    throw cannot(encrypted && /unsupported/i.test((error as Error).message) ? passphraseProblem : tlsReason(error as Error));
   }
   return tls;
 }
@@ -62,11 +67,14 @@ function readPem(path: string, what: string): Buffer {
   }
 }
 
+/** A PEM private key encrypted with a passphrase: PKCS#8's own label, or the traditional format's header. */
+const encryptedPem = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: *4, *ENCRYPTED/;
+const passphraseProblem = "the key is encrypted and the passphrase (sslKeyfilePassword) is missing or wrong";
+
 /** OpenSSL's reasons, in words a user can act on. */
 function tlsReason(error: Error): string {
   const text = error.message;
-  if (/bad decrypt|bad password|interrupted or cancelled|maybe wrong password/i.test(text))
-    return "the key is encrypted and the passphrase (sslKeyfilePassword) is missing or wrong";
+  if (/bad decrypt|bad password|interrupted or cancelled|maybe wrong password/i.test(text)) return passphraseProblem;
   if (/key values mismatch/i.test(text)) return "the key does not belong to the certificate";
   if (/no start line|bad base64|unsupported|not enough data|asn1|header too long/i.test(text))
     return `a file is not a PEM key or certificate (${text})`;
