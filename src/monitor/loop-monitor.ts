@@ -234,12 +234,15 @@ export class LoopMonitor {
     this.reports.add(report);
   }
 
-  /** The watchdog's look at the stack during the block at heartbeat `beat`; older ones, stale, are dropped. */
+  /**
+   * The watchdog's look at the stack during the block at heartbeat `beat`: the last that saw the
+   * culprit's code, if one did; older ones, stale, are dropped.
+   */
   private sampleOf(beat: number): WatchdogSample | undefined {
     let sample: WatchdogSample | undefined;
     for (let next = receiveMessageOnPort(this.samples!); next; next = receiveMessageOnPort(this.samples!)) {
       const message = next.message as WatchdogSample;
-      if (message.beat === beat) sample = message;
+      if (message.beat === beat && (message.frame !== undefined || sample?.frame === undefined)) sample = message;
     }
     return sample;
   }

@@ -138,6 +138,8 @@ let changedAt = performance.now();
 let noticed = false;
 /** A look at the stack is on its way (it may outlive its block when it waits for native code). */
 let looking = false;
+/** The heartbeat of a block that wants another look once the one on its way is back. */
+let lookNext: number | undefined;
 let reported = false;
 /**
  * The last request's code the main thread's note named, as this thread read it: it began after
@@ -155,28 +157,41 @@ let lastPoll = noteFrom;
  * time goes to native code). With no note, the look at the stack is all there is.
  */
 function notice(beat: number, route: number, request: number, staleMs: number): void {
-  const noted = route !== 0 || request !== 0;
-  const look = data.sampleStacks && !looking;
-  if (noted) caught(beat, route, request, look ? Math.max(1, Math.round(staleMs)) : 0);
-  if (!look) return;
+  if (route !== 0 || request !== 0) caught(beat, route, request, data.sampleStacks ? Math.max(1, Math.round(staleMs)) : 0);
+  if (data.sampleStacks) look(beat);
+}
+
+/**
+ * Looks at the stack during the block at heartbeat `beat`. With a look still on its way (it
+ * landed in the code that held the loop before the culprit's, say), this one follows it.
+ */
+function look(beat: number): void {
+  if (looking) {
+    lookNext = beat;
+    return;
+  }
   looking = true;
   const askedAt = performance.now();
   lookAtStack((found) => {
     looking = false;
+    const next = lookNext;
+    lookNext = undefined;
     // The main thread stays paused until we resume it: an unchanged heartbeat means the look
     // landed inside the block. Otherwise the main thread has judged the block without it.
-    if (!found || Atomics.load(slots, Slot.Heartbeat) !== beat) return;
-    // The note the block is pinned on by now: this look's, or a request's that came after it (see the poll).
-    const pinned = Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0);
-    // The look landed in other code than the block's (the native call returned, its request ended).
-    const sameCode =
-      !pinned ||
-      (Atomics.load(slots, Slot.Route) === Atomics.load(slots, Slot.CaughtRoute) &&
-        Atomics.load(slots, Slot.Request) === Atomics.load(slots, Slot.CaughtRequest));
-    const native = found.answeredAt - askedAt > nativeAfter;
-    data.samples.postMessage({ beat, frame: sameCode ? found.frame : undefined, native } satisfies WatchdogSample);
-    // -1: code of some request (shared by several routes), route unknown.
-    if (!pinned) caught(beat, found.routeId === undefined || found.routeId < 0 ? 0 : found.routeId + 1, found.routeId === -1 ? -1 : 0, 0);
+    if (found && Atomics.load(slots, Slot.Heartbeat) === beat) {
+      // The note the block is pinned on by now: the one when it was noticed, or a request's that came after it (see the poll).
+      const pinned = Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0);
+      // The look landed in other code than the block's (the native call returned, its request ended).
+      const sameCode =
+        !pinned ||
+        (Atomics.load(slots, Slot.Route) === Atomics.load(slots, Slot.CaughtRoute) &&
+          Atomics.load(slots, Slot.Request) === Atomics.load(slots, Slot.CaughtRequest));
+      const native = found.answeredAt - askedAt > nativeAfter;
+      data.samples.postMessage({ beat, frame: sameCode ? found.frame : undefined, native } satisfies WatchdogSample);
+      // -1: code of some request (shared by several routes), route unknown.
+      if (!pinned) caught(beat, found.routeId === undefined || found.routeId < 0 ? 0 : found.routeId + 1, found.routeId === -1 ? -1 : 0, 0);
+    }
+    if (next !== undefined && Atomics.load(slots, Slot.Heartbeat) === next) look(next);
   });
 }
 
