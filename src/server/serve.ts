@@ -229,8 +229,10 @@ function graceful(parts: ClosingParts, begin: () => void, end: () => void): (rea
     const deadline = performance.now() + gracePeriod;
     logger.shuttingDown(reason);
     live?.close();
-    await stopAccepting(server);
+    const accepted = stopAccepting(server);
     if (inFlight.size > 0) logger.waitingForRequests(inFlight.size);
+    // A request a connection accepted a moment ago delivers now is waited for like the others.
+    await accepted;
     let finished = await inFlight.drained(gracePeriod);
     if (!finished) logger.graceExpired(inFlight.size, gracePeriod);
     // Tasks after the responses: in the same grace period, before the pool they may use ends.
