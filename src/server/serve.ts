@@ -27,7 +27,7 @@ import { startLoopMonitor } from "./start-monitor.js";
 import { checkQueuePackages } from "../queue/queue-packages.js";
 import { redacted } from "../queue/redis-url.js";
 import { containStrayErrors } from "./stray-errors.js";
-import { addressOf, createTransport, listenOn, loadTls, schemeOf, stopAccepting, type Server } from "./transport.js";
+import { addressOf, createTransport, listenOn, loadTls, schemeOf, type Server } from "./transport.js";
 
 export type { ServeOptions } from "./config.js";
 
@@ -229,10 +229,9 @@ function graceful(parts: ClosingParts, begin: () => void, end: () => void): (rea
     const deadline = performance.now() + gracePeriod;
     logger.shuttingDown(reason);
     live?.close();
-    const accepted = stopAccepting(server);
+    server.close();
+    server.closeIdleConnections();
     if (inFlight.size > 0) logger.waitingForRequests(inFlight.size);
-    // A request a connection accepted a moment ago delivers now is waited for like the others.
-    await accepted;
     let finished = await inFlight.drained(gracePeriod);
     if (!finished) logger.graceExpired(inFlight.size, gracePeriod);
     // Tasks after the responses: in the same grace period, before the pool they may use ends.

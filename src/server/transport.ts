@@ -6,7 +6,7 @@ import cluster from "node:cluster";
 import { chmodSync, lstatSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import { connect, Server as NetServer, type AddressInfo } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 import { dirname } from "node:path";
 import { createSecureContext, type SecureContextOptions } from "node:tls";
 import type { Scheme } from "../http/request.js";
@@ -212,20 +212,3 @@ export function addressOf(server: Server, config: TransportConfig, scheme: Schem
   return { url: `${scheme}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`, port };
 }
 
-/** How long a connection accepted just before a close has to deliver the request its client sent. */
-const lastArrivalMs = 100;
-
-/**
- * Stops accepting connections, then cuts the idle ones. Not at once, as Node's own close()
- * does: a connection accepted a moment before (a cluster child is handed one as it is told to
- * drain) may hold a request not read yet, which its client has sent and would see reset. That
- * request is answered, with `Connection: close` as the server is closing; what is still idle a
- * moment later is cut.
- */
-export async function stopAccepting(server: Server): Promise<void> {
-  NetServer.prototype.close.call(server);
-  const open = await new Promise<number>((resolve) => server.getConnections((error, count) => resolve(error ? 1 : count)));
-  if (open > 0) await new Promise((resolve) => setTimeout(resolve, lastArrivalMs));
-  // Node's close: cuts the connections with no request in progress, and ends its timeout checks.
-  server.close();
-}
