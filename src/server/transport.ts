@@ -211,4 +211,3 @@ export function addressOf(server: Server, config: TransportConfig, scheme: Schem
   const { port } = server.address() as AddressInfo;
   return { url: `${scheme}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`, port };
 }
-
