@@ -73,10 +73,13 @@ export class LoopMonitor {
   /** Block reports on their way (each waits a moment to count the requests that waited). */
   private readonly reports = new Set<Promise<void>>();
   /**
-   * Where the watchdog sends what it found on the stack. Read synchronously when a block ends:
-   * a message event would come only after the timer that reports the block.
+   * Where the watchdog sends what it found on the stack. Read as a block is reported: the
+   * watchdog resumes the main thread before it posts, so on a starved machine the look can
+   * arrive after the block has ended; a message event would come only after the report's timer.
    */
   private samples: MessagePort | undefined;
+  /** Looks read from `samples`, by the heartbeat of their block, until that block is reported. */
+  private readonly looks = new Map<number, WatchdogSample>();
 
   private constructor(private readonly options: LoopMonitorOptions) {
     this.thresholdMs = options.thresholdMs ?? 100;
@@ -186,20 +189,14 @@ export class LoopMonitor {
     let culprit: LoopBlock["culprit"] = "unknown";
     let routeId: number | undefined;
     let requestId: number | undefined;
-    let where: string | undefined;
-    let native = false;
+    let lookedAt = 0;
     // The heartbeat has not moved yet: it names this block in the watchdog's findings.
     const beat = Atomics.load(slots, Slot.Heartbeat);
     const caught = Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0);
-    // Read after the findings: a look that found the culprit was posted before them.
-    const sample = this.sampleOf(beat);
     if (caught) {
       const route = Atomics.load(slots, Slot.CaughtRoute);
       const request = Atomics.load(slots, Slot.CaughtRequest);
-      where = sample?.frame && describeFrame(sample.frame);
-      // A look asked for long before the block ended that never landed: no statement ran since.
-      const lookedAt = Atomics.load(slots, Slot.CaughtLookedAt);
-      native = sample ? sample.native : lookedAt > 0 && durationMs - lookedAt > nativeAfterMs(this.thresholdMs);
+      lookedAt = Atomics.load(slots, Slot.CaughtLookedAt);
       if (Atomics.load(slots, Slot.CaughtMixed) === 1) culprit = "many";
       else if (route > 0) {
         culprit = "request";
@@ -216,14 +213,17 @@ export class LoopMonitor {
       afterTurns(4, 20, () => {
         this.reports.delete(report);
         try {
+          const sample = this.lookAt(beat);
+          // A look asked for long before the block ended that never landed: no statement ran since.
+          const native = sample ? sample.native : lookedAt > 0 && durationMs - lookedAt > nativeAfterMs(this.thresholdMs);
           this.options.onBlock({
             start: performance.timeOrigin + startedAt,
             durationMs,
             culprit,
             routeId,
             requestId,
-            where,
-            native,
+            where: caught && sample?.frame ? describeFrame(sample.frame) : undefined,
+            native: caught && native,
             waited: inFlight + (this.started - startedBefore),
           });
         } finally {
@@ -236,15 +236,19 @@ export class LoopMonitor {
 
   /**
    * The watchdog's look at the stack during the block at heartbeat `beat`: the last that saw the
-   * culprit's code, if one did; older ones, stale, are dropped.
+   * culprit's code, if one did. Looks of later blocks wait for their own report; a few are kept.
    */
-  private sampleOf(beat: number): WatchdogSample | undefined {
-    let sample: WatchdogSample | undefined;
+  private lookAt(beat: number): WatchdogSample | undefined {
     for (let next = receiveMessageOnPort(this.samples!); next; next = receiveMessageOnPort(this.samples!)) {
-      const message = next.message as WatchdogSample;
-      if (message.beat === beat && (message.frame !== undefined || sample?.frame === undefined)) sample = message;
+      const look = next.message as WatchdogSample;
+      const kept = this.looks.get(look.beat);
+      if (look.frame !== undefined || kept?.frame === undefined) this.looks.set(look.beat, look);
     }
-    return sample;
+    const look = this.looks.get(beat);
+    this.looks.delete(beat);
+    // Looks no report asked for (their block was judged shorter than the threshold): the oldest go.
+    for (const old of this.looks.keys()) if (this.looks.size > 8) this.looks.delete(old);
+    return look;
   }
 }
 

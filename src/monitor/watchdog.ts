@@ -42,6 +42,10 @@ interface Look {
   frame: SampledFrame | undefined;
   /** When the main thread first answered: it takes the inspector's messages only between JavaScript statements. */
   answeredAt: number;
+  /** The heartbeat and the note while the main thread was paused: what the look belongs to. */
+  beat: number;
+  route: number;
+  request: number;
 }
 
 /**
@@ -64,6 +68,9 @@ function lookAtStack(done: (look: Look | undefined) => void): void {
   session.on("Debugger.scriptParsed", ({ params }) => urls.set(params.scriptId, params.url));
   session.once("Debugger.paused", ({ params }) => {
     const frames = params.callFrames as CallFrame[];
+    // Read before resuming: once resumed, a starved watchdog may read the next block's.
+    const beat = Atomics.load(slots, Slot.Heartbeat);
+    const note = { route: Atomics.load(slots, Slot.Route), request: Atomics.load(slots, Slot.Request) };
     session.post("Debugger.resume", () => session.post("Debugger.disable", () => session.disconnect()));
     let routeId: number | undefined;
     for (const frame of frames) {
@@ -82,7 +89,7 @@ function lookAtStack(done: (look: Look | undefined) => void): void {
       columnNumber: own.location.columnNumber ?? 0,
       functionName: own.functionName,
     };
-    done({ routeId, frame, answeredAt });
+    done({ routeId, frame, answeredAt, beat, ...note });
   });
   // The cheapest question first: its answer times when the main thread took the interrupt,
   // apart from what enabling the debugger then costs (much more the first time).
@@ -121,6 +128,11 @@ function reportStuck(route: number, request: number, staleMs: number): void {
         })
       : `${new Date(time).toISOString()} WARNING ${message}`;
   writeSync(2, line + "\n");
+}
+
+/** Whether findings about the block during heartbeat `beat` are written. */
+function caughtDuring(beat: number): boolean {
+  return Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0);
 }
 
 /** Findings about the block during heartbeat `beat`; the main thread reads them once it ends. */
@@ -176,16 +188,14 @@ function look(beat: number): void {
     looking = false;
     const next = lookNext;
     lookNext = undefined;
-    // The main thread stays paused until we resume it: an unchanged heartbeat means the look
-    // landed inside the block. Otherwise the main thread has judged the block without it.
-    if (found && Atomics.load(slots, Slot.Heartbeat) === beat) {
+    // An unchanged heartbeat while paused means the look landed inside the block. Otherwise the
+    // main thread had judged the block already.
+    if (found?.beat === beat) {
       // The note the block is pinned on by now: the one when it was noticed, or a request's that came after it (see the poll).
-      const pinned = Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0);
+      const pinned = caughtDuring(beat);
       // The look landed in other code than the block's (the native call returned, its request ended).
       const sameCode =
-        !pinned ||
-        (Atomics.load(slots, Slot.Route) === Atomics.load(slots, Slot.CaughtRoute) &&
-          Atomics.load(slots, Slot.Request) === Atomics.load(slots, Slot.CaughtRequest));
+        !pinned || (found.route === Atomics.load(slots, Slot.CaughtRoute) && found.request === Atomics.load(slots, Slot.CaughtRequest));
       const native = found.answeredAt - askedAt > nativeAfter;
       data.samples.postMessage({ beat, frame: sameCode ? found.frame : undefined, native } satisfies WatchdogSample);
       // -1: code of some request (shared by several routes), route unknown.
@@ -197,10 +207,7 @@ function look(beat: number): void {
 
 /** Whether the block at heartbeat `beat` is pinned on a request's code yet. */
 function pinnedOnRequest(beat: number): boolean {
-  return (
-    Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0) &&
-    (Atomics.load(slots, Slot.CaughtRoute) !== 0 || Atomics.load(slots, Slot.CaughtRequest) !== 0)
-  );
+  return caughtDuring(beat) && (Atomics.load(slots, Slot.CaughtRoute) !== 0 || Atomics.load(slots, Slot.CaughtRequest) !== 0);
 }
 
 const timer = setInterval(() => {
@@ -244,7 +251,7 @@ const timer = setInterval(() => {
     // then this request's code, which alone has held it past the threshold: the block is its.
     notice(beat, route, request, stale);
   }
-  const known = Atomics.load(slots, Slot.Caught) === ((beat + 1) | 0);
+  const known = caughtDuring(beat);
   if (!reported && stale >= data.stuckAfterMs) {
     reported = true;
     reportStuck(known ? Atomics.load(slots, Slot.CaughtRoute) : -1, known ? Atomics.load(slots, Slot.CaughtRequest) : 0, stale);

@@ -29,6 +29,17 @@ function warningsIn(lines: string[]): Warning[] {
 describe("loop monitor", () => {
   let server: RunningServer;
   const logs = captureLogs();
+  /** The warning of `route` logged after the first `since`; a timeout names the warnings that came instead. */
+  const warningFor = (route: string, since: number) =>
+    until(
+      () =>
+        warningsIn(logs.err)
+          .slice(since)
+          .find((w) => w.route === route),
+      `the warning of ${route}`,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; logged instead: ${JSON.stringify(warningsIn(logs.err).slice(since))}`);
+    });
   before(async () => {
     server = await serve(app, { port: 0, poolSize: 2, logFormat: "json", accessLog: false, logWrite: logs.write });
   });
@@ -39,7 +50,7 @@ describe("loop monitor", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const waiting = [request(server.url + "/hello"), request(server.url + "/hello")];
     await Promise.all([blocking, ...waiting]);
-    const warning = await until(() => warningsIn(logs.err).find((w) => w.route === "GET /block/:ms"), "the warning");
+    const warning = await warningFor("GET /block/:ms", 0);
     assert.equal(warning.level, 40);
     assert.equal(warning.culprit, "request");
     assert.ok(warning.blocked_ms >= 250 && warning.blocked_ms < 2000, `blocked_ms ${warning.blocked_ms}`);
@@ -57,13 +68,7 @@ describe("loop monitor", () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     const inFlight = request(server.url + "/waits"); // arrives after, still in flight during the block
     await Promise.all([blocking, inFlight]);
-    const warning = await until(
-      () =>
-        warningsIn(logs.err)
-          .slice(before)
-          .find((w) => w.route === "GET /after-await/:ms"),
-      "the warning",
-    );
+    const warning = await warningFor("GET /after-await/:ms", before);
     assert.equal(warning.route, "GET /after-await/:ms");
     // The line of the blocking call in the TypeScript source, through tsx's source map.
     const source = readFileSync(fixture("monitor-app.ts"), "utf8").split("\n");
@@ -75,13 +80,7 @@ describe("loop monitor", () => {
   test("a block in a dependency after an await is pinned on its route", async () => {
     const before = warningsIn(logs.err).length;
     await request(server.url + "/with-dependency");
-    const warning = await until(
-      () =>
-        warningsIn(logs.err)
-          .slice(before)
-          .find((w) => w.route === "GET /with-dependency"),
-      "the warning",
-    );
+    const warning = await warningFor("GET /with-dependency", before);
     assert.equal(warning.route, "GET /with-dependency");
     assert.match(warning.msg, /^GET \/with-dependency blocked the event loop for \d+ ms at .*monitor-app\.ts:\d+ \(slowSession\)/);
   });
@@ -90,13 +89,7 @@ describe("loop monitor", () => {
     for (const path of ["/users", "/orders"]) {
       const before = warningsIn(logs.err).length;
       await request(`${server.url}${path}?ms=250`);
-      const warning = await until(
-        () =>
-          warningsIn(logs.err)
-            .slice(before)
-            .find((w) => w.route === `GET ${path}`),
-        `the warning for ${path}`,
-      );
+      const warning = await warningFor(`GET ${path}`, before);
       assert.equal(warning.culprit, "request");
       assert.equal(warning.route, `GET ${path}`);
       assert.equal(warning.native, false);
@@ -107,13 +100,7 @@ describe("loop monitor", () => {
   test("a block in an awaited helper defined outside the handler is pinned on the route that awaits it", async () => {
     const before = warningsIn(logs.err).length;
     await request(server.url + "/report");
-    const warning = await until(
-      () =>
-        warningsIn(logs.err)
-          .slice(before)
-          .find((w) => w.route === "GET /report"),
-      "the warning",
-    );
+    const warning = await warningFor("GET /report", before);
     assert.equal(warning.culprit, "request");
     assert.equal(warning.route, "GET /report");
     assert.equal(warning.native, false);
@@ -123,13 +110,7 @@ describe("loop monitor", () => {
   test("a long native call (JSON.parse) after an await is that request's block, in native code", async () => {
     const before = warningsIn(logs.err).length;
     assert.ok((await request(server.url + "/parse")).json.items > 50_000);
-    const warning = await until(
-      () =>
-        warningsIn(logs.err)
-          .slice(before)
-          .find((w) => w.route === "GET /parse"),
-      "the warning",
-    );
+    const warning = await warningFor("GET /parse", before);
     assert.equal(warning.culprit, "request");
     assert.equal(warning.route, "GET /parse");
     assert.equal(warning.native, true);
@@ -139,13 +120,7 @@ describe("loop monitor", () => {
   test("a plain function forced onto the loop gets advice about its lane option", async () => {
     const before = warningsIn(logs.err).length;
     await request(server.url + "/forced");
-    const warning = await until(
-      () =>
-        warningsIn(logs.err)
-          .slice(before)
-          .find((w) => w.route === "GET /forced"),
-      "the warning",
-    );
+    const warning = await warningFor("GET /forced", before);
     assert.equal(warning.route, "GET /forced");
     assert.match(warning.msg, /lane: "loop" option/);
   });
