@@ -1,17 +1,26 @@
 // The TestClient's failOnBlock: a request whose code blocks the event loop fails the test with
 // the loop monitor's message; work off the loop, and short stalls, do not.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { sleepSync } from "loopwise";
 import { TestClient } from "loopwise/testing";
 import { app } from "../fixtures/monitor-app.ts";
 import { app as guardApp } from "../fixtures/guard-app.ts";
+import { fixture } from "../helpers.ts";
 
 let client: TestClient;
 before(async () => {
   client = await TestClient.start(app, { poolSize: 1, failOnBlock: 100 });
 });
 after(() => client.close());
+
+/** The line of the monitor app's blocking call in `route`'s handler. */
+function blockingLine(route: string): number {
+  const source = readFileSync(fixture("monitor-app.ts"), "utf8").split("\n");
+  const handler = source.findIndex((line) => line.includes(`app.get("${route}"`));
+  return source.findIndex((line, i) => i > handler && line.includes("sleepSync(")) + 1;
+}
 
 const blocked = (pattern: RegExp) => (error: Error & { blocks?: string[] }) => {
   assert.equal(error.name, "LoopBlockedError");
@@ -24,12 +33,19 @@ const blocked = (pattern: RegExp) => (error: Error & { blocks?: string[] }) => {
 test("a blocking async handler fails its request with the monitor's message: route, place, fix", async () => {
   await assert.rejects(
     client.get("/block/300"),
-    blocked(/GET \/block\/:ms blocked the event loop for \d+ ms at .*monitor-app\.ts:8 .*It is declared async; make it a plain function/),
+    blocked(
+      new RegExp(
+        `GET /block/:ms blocked the event loop for \\d+ ms at .*monitor-app\\.ts:${blockingLine("/block/:ms")} .*It is declared async; make it a plain function`,
+      ),
+    ),
   );
 });
 
 test("so does a block after an await, and a plain handler forced onto the loop, with its own advice", async () => {
-  await assert.rejects(client.get("/after-await/300"), blocked(/GET \/after-await\/:ms blocked the event loop .*monitor-app\.ts:14/));
+  await assert.rejects(
+    client.get("/after-await/300"),
+    blocked(new RegExp(`GET /after-await/:ms blocked the event loop .*monitor-app\\.ts:${blockingLine("/after-await/:ms")} `)),
+  );
   await assert.rejects(client.get("/forced"), blocked(/GET \/forced blocked the event loop .*remove that option/));
 });
 
