@@ -83,7 +83,7 @@ test("a block no request can claim (a WebSocket session's) fails close()", async
   ws.send("go");
   await ws.closed;
   assert.equal((await guarded.get("/hello")).status, 200);
-  await assert.rejects(guarded.close(), blocked(/WEBSOCKET \/ws\/block blocked the event loop .*guard-app\.ts:7/));
+  await assert.rejects(guarded.close(), blocked(/WEBSOCKET \/ws\/block blocked the event loop .*guard-app\.ts:8/));
 });
 
 test("failOnBlock must be a positive number of ms", async () => {
