@@ -242,7 +242,9 @@ export class LoopMonitor {
     for (let next = receiveMessageOnPort(this.samples!); next; next = receiveMessageOnPort(this.samples!)) {
       const look = next.message as WatchdogSample;
       const kept = this.looks.get(look.beat);
-      if (look.frame !== undefined || kept?.frame === undefined) this.looks.set(look.beat, look);
+      // A look that found no place keeps what an earlier one found: that the time went to native code.
+      if (look.frame !== undefined) this.looks.set(look.beat, look);
+      else if (kept?.frame === undefined) this.looks.set(look.beat, { ...look, native: look.native || kept?.native === true });
     }
     const look = this.looks.get(beat);
     this.looks.delete(beat);

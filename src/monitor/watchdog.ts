@@ -152,6 +152,16 @@ let noticed = false;
 let looking = false;
 /** The heartbeat of a block that wants another look once the one on its way is back. */
 let lookNext: number | undefined;
+/** When the last look was asked for. */
+let lookedAt = 0;
+/** A look during the current block found its code's own place (a frame of the app's). */
+let placed = false;
+/**
+ * Looks the current block may still take after one that found no place: it landed before the
+ * culprit's own code ran (the code that loads or wires a WebSocket session first, say).
+ */
+const extraLooks = 3;
+let looksLeft = extraLooks;
 let reported = false;
 /**
  * The last request's code the main thread's note named, as this thread read it: it began after
@@ -184,6 +194,7 @@ function look(beat: number): void {
   }
   looking = true;
   const askedAt = performance.now();
+  lookedAt = askedAt;
   lookAtStack((found) => {
     looking = false;
     const next = lookNext;
@@ -197,6 +208,7 @@ function look(beat: number): void {
       const sameCode =
         !pinned || (found.route === Atomics.load(slots, Slot.CaughtRoute) && found.request === Atomics.load(slots, Slot.CaughtRequest));
       const native = found.answeredAt - askedAt > nativeAfter;
+      if (sameCode && found.frame && beat === heartbeat) placed = true;
       data.samples.postMessage({ beat, frame: sameCode ? found.frame : undefined, native } satisfies WatchdogSample);
       // -1: code of some request (shared by several routes), route unknown.
       if (!pinned) caught(beat, found.routeId === undefined || found.routeId < 0 ? 0 : found.routeId + 1, found.routeId === -1 ? -1 : 0, 0);
@@ -239,6 +251,8 @@ const timer = setInterval(() => {
     changedAt = now;
     noticed = false;
     reported = false;
+    placed = false;
+    looksLeft = extraLooks;
     return;
   }
   const stale = now - changedAt;
@@ -250,6 +264,10 @@ const timer = setInterval(() => {
     // Code outside any request held the loop first (loading modules, a run of stream callbacks),
     // then this request's code, which alone has held it past the threshold: the block is its.
     notice(beat, route, request, stale);
+  } else if (data.sampleStacks && !placed && !looking && looksLeft > 0 && now - lookedAt >= sampleAfterMs) {
+    // The last look found no place of the app's own: the block goes on, so look again.
+    looksLeft--;
+    look(beat);
   }
   const known = caughtDuring(beat);
   if (!reported && stale >= data.stuckAfterMs) {
