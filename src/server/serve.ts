@@ -27,7 +27,8 @@ import { startLoopMonitor } from "./start-monitor.js";
 import { checkQueuePackages } from "../queue/queue-packages.js";
 import { redacted } from "../queue/redis-url.js";
 import { containStrayErrors } from "./stray-errors.js";
-import { addressOf, createTransport, listenOn, loadTls, schemeOf, type Server } from "./transport.js";
+import { isClusterChild } from "./cluster.js";
+import { addressOf, createTransport, listenOn, loadTls, schemeOf, stopListeningFirst, type Server } from "./transport.js";
 
 export type { ServeOptions } from "./config.js";
 
@@ -229,6 +230,8 @@ function graceful(parts: ClosingParts, begin: () => void, end: () => void): (rea
     const deadline = performance.now() + gracePeriod;
     logger.shuttingDown(reason);
     live?.close();
+    if (isClusterChild()) await stopListeningFirst(server);
+    // Cuts the connections with no request in progress, and ends Node's timeout checks.
     server.close();
     server.closeIdleConnections();
     if (inFlight.size > 0) logger.waitingForRequests(inFlight.size);

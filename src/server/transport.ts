@@ -6,7 +6,7 @@ import cluster from "node:cluster";
 import { chmodSync, lstatSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import { connect, type AddressInfo } from "node:net";
+import { connect, Server as NetServer, type AddressInfo } from "node:net";
 import { dirname } from "node:path";
 import { createSecureContext, type SecureContextOptions } from "node:tls";
 import type { Scheme } from "../http/request.js";
@@ -210,4 +210,19 @@ export function addressOf(server: Server, config: TransportConfig, scheme: Schem
   if (config.uds !== undefined) return { url: `unix:${config.uds}`, port: 0 };
   const { port } = server.address() as AddressInfo;
   return { url: `${scheme}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`, port };
+}
+
+/** How long connections a cluster child was handed just before its drain have to deliver their requests. */
+const lastArrivalMs = 100;
+
+/**
+ * Stops listening, then waits a moment before Node's close() cuts the connections with no
+ * request in progress. For a cluster child: its parent hands it connections until the child
+ * stops listening, and one handed over just before may hold a request not read yet, which its
+ * client has sent and would see reset. A request that arrives in the moment is answered (with
+ * `Connection: close`, as the server is closing) and waited for like the others.
+ */
+export async function stopListeningFirst(server: Server): Promise<void> {
+  NetServer.prototype.close.call(server);
+  await new Promise((resolve) => setTimeout(resolve, lastArrivalMs));
 }
