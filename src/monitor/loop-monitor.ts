@@ -2,8 +2,9 @@
 // heartbeat in shared memory and notes which request's code it is running, in its first
 // synchronous stretch and after each await (request-note.ts); a watchdog thread reads both
 // while the loop is stuck, and pauses the main thread through the inspector to see where on
-// the stack it is (again, a few times at most, while a look finds none of the app's code). The running request is the culprit; the stack says where, or, when the
-// pause cannot land, that the time goes to native code. With no request noted (a timer, a
+// the stack it is (again, a few times at most, while a look finds none of the app's code). The
+// running request is the culprit; the stack says where, or, when the pause cannot land, that
+// the time goes to native code. With no request noted (a timer, a
 // callback) a route handler found on the stack names the route. Per request: a few writes to
 // shared memory, and three small promise hooks per promise (no async_hooks).
 import { once } from "node:events";
